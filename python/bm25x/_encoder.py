@@ -1,0 +1,185 @@
+"""``bm25x.Bm25``: the encoder users hold."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import Any, overload
+
+from bm25x._explain import Explanation, ExplanationRow
+from bm25x._native import Encoder as _NativeEncoder
+from bm25x._sparse import SparseBatch, SparseVector
+
+__all__ = ["Bm25"]
+
+
+def _default_threads() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def _as_text_list(texts: Iterable[str]) -> list[str] | tuple[str, ...]:
+    if isinstance(texts, (list, tuple)):
+        return texts
+    if isinstance(texts, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            "encode takes str or an iterable of str, got bytes; decode it first, "
+            "e.g. data.decode('utf-8')"
+        )
+    tolist = getattr(texts, "tolist", None)  # numpy / pyarrow string arrays
+    if callable(tolist) and not isinstance(texts, dict):
+        items = tolist()
+        if isinstance(items, list):
+            return items
+    try:
+        iterator = iter(texts)
+    except TypeError:
+        raise TypeError(
+            f"encode takes str or an iterable of str, got {type(texts).__name__}"
+        ) from None
+    return list(iterator)
+
+
+class Bm25:
+    """A BM25 encoder bit-identical to Qdrant's ``qdrant/bm25`` model (``flavor="qdrant"``,
+    the default) or to fastembed's ``Qdrant/bm25`` (``flavor="fastembed"``).
+
+    Options are the keys and JSON value forms of a Qdrant ``Document``'s ``options`` for
+    ``qdrant/bm25``: ``k`` (1.2), ``b`` (0.75), ``avg_len`` (256), ``tokenizer`` (``"word"``,
+    ``"whitespace"``, ``"prefix"``, ``"multilingual"``, ``"code"``), ``language``
+    (``"english"``; a name or ISO code, or ``"none"``), ``lowercase`` (True), ``ascii_folding``
+    (False), ``stopwords`` (a language, or ``{"languages": [...], "custom": [...]}``),
+    ``stemmer`` (``{"type": "snowball", "language": ...}`` or ``{"type": "none"}``),
+    ``min_token_len``, ``max_token_len``. The fastembed flavour takes fastembed's options
+    instead: ``k``, ``b``, ``avg_len``, ``language``, ``token_max_length`` (40),
+    ``disable_stemmer``, ``stopwords`` (a list of words).
+
+    ``threads`` is the number of threads used for batches (default: all cores).
+
+    >>> enc = Bm25(language="en", k=1.5)
+    >>> enc.encode(["one text", "another text"]).indptr.tolist()
+    [0, 1, 2]
+    """
+
+    __slots__ = ("_native", "_options", "_threads")
+
+    def __init__(self, *, threads: int | None = None, **options: Any) -> None:
+        if threads is not None and (
+            isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
+        ):
+            raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
+        self._native = _NativeEncoder(options)
+        self._options = dict(options)
+        self._threads = threads
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The options as given (a copy); ``Bm25(**enc.options)`` builds an equal encoder."""
+        return dict(self._options)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The resolved configuration: every default filled in, languages resolved."""
+        return self._native.resolved()
+
+    @property
+    def flavor(self) -> str:
+        """``"qdrant"`` or ``"fastembed"``."""
+        return str(self.config["flavor"])
+
+    @property
+    def threads(self) -> int:
+        """Threads used for batches."""
+        return self._threads if self._threads is not None else _default_threads()
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self._options.items())
+        return f"Bm25({shown})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Bm25):
+            return NotImplemented
+        return self.config == other.config
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self._options, self._threads))
+
+    def __copy__(self) -> Bm25:
+        return self  # immutable
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Bm25:
+        return self
+
+    @overload
+    def encode(self, texts: str, *, threads: int | None = None) -> SparseVector: ...
+    @overload
+    def encode(self, texts: Iterable[str], *, threads: int | None = None) -> SparseBatch: ...
+    def encode(
+        self, texts: str | Iterable[str], *, threads: int | None = None
+    ) -> SparseVector | SparseBatch:
+        """Encode documents: one ``str`` gives a :class:`SparseVector`, any iterable of ``str``
+        a :class:`SparseBatch` (in input order)."""
+        return self._encode(texts, False, threads)
+
+    @overload
+    def encode_query(self, texts: str, *, threads: int | None = None) -> SparseVector: ...
+    @overload
+    def encode_query(
+        self, texts: Iterable[str], *, threads: int | None = None
+    ) -> SparseBatch: ...
+    def encode_query(
+        self, texts: str | Iterable[str], *, threads: int | None = None
+    ) -> SparseVector | SparseBatch:
+        """Encode queries: each distinct term id with weight 1.0. Same ``str``/iterable rule
+        as :meth:`encode`."""
+        return self._encode(texts, True, threads)
+
+    def _encode(
+        self, texts: str | Iterable[str], query: bool, threads: int | None
+    ) -> SparseVector | SparseBatch:
+        if isinstance(texts, str):
+            indices, values = self._native.encode_one(texts, query)
+            v = SparseVector.__new__(SparseVector)
+            v.indices, v.values = indices, values
+            return v
+        items = _as_text_list(texts)
+        n = threads if threads is not None else self.threads
+        indptr, indices, values = self._native.encode_many(items, query, n)
+        b = SparseBatch.__new__(SparseBatch)
+        b.indptr, b.indices, b.values = indptr, indices, values
+        return b
+
+    def terms(self, text: str, *, query: bool = False) -> list[str]:
+        """The final terms of ``text`` (after every stage, before hashing), in order."""
+        return self._native.terms(text, query)
+
+    def explain(self, text: str, *, query: bool = False) -> Explanation:
+        """Show, token by token, the raw token, the normalised token, whether and why it was
+        dropped, its stem, its id and its final weight.
+
+        >>> print(Bm25().explain("The cookies"))  # doctest: +NORMALIZE_WHITESPACE
+        #  raw      normalized  dropped   term   id         weight
+        -  -------  ----------  --------  -----  ---------  ---------
+        0  The      the         stopword
+        1  cookies  cookies               cooki  112174620  1.6877434
+        """
+        vec = self._encode(text, query, None)
+        assert isinstance(vec, SparseVector)
+        weight = vec.to_dict()
+        rows = [
+            ExplanationRow(
+                raw=raw,
+                normalized=normalized,
+                dropped=dropped,
+                terms=tuple(t for t, _ in terms),
+                ids=tuple(i for _, i in terms),
+                weights=tuple(weight.get(i, 0.0) for _, i in terms),
+            )
+            for raw, normalized, dropped, terms in self._native.explain(text, query)
+        ]
+        return Explanation(text, query, rows)
+
+
+def _rebuild(options: dict[str, Any], threads: int | None) -> Bm25:
+    return Bm25(threads=threads, **options)

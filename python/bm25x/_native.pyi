@@ -1,0 +1,29 @@
+"""Type stubs of the Rust extension module. Use the public API in ``bm25x`` instead."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+PYTHON_WORD_UNICODE_VERSION: str
+
+class OptionError(ValueError):
+    """An option has a value bm25x does not accept; the message names the option."""
+
+class Encoder:
+    """The native encoder behind :class:`bm25x.Bm25`."""
+
+    def __new__(cls, options: Mapping[str, Any]) -> Encoder: ...
+    def encode_one(
+        self, item: str, query: bool
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float32]]: ...
+    def encode_many(
+        self, items: Sequence[str], query: bool, threads: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32], npt.NDArray[np.float32]]: ...
+    def terms(self, item: str, query: bool) -> list[str]: ...
+    def explain(
+        self, item: str, query: bool
+    ) -> list[tuple[str, str, str | None, list[tuple[str, int]]]]: ...
+    def resolved(self) -> dict[str, Any]: ...

@@ -1,0 +1,326 @@
+//! The encoder: tokenizes a text with the configured flavour, counts terms, hashes them to ids
+//! and weights them. Documents get BM25 term-frequency weights; queries get weight 1 per
+//! distinct id. Indices come out strictly ascending in both flavours.
+
+use std::borrow::Cow;
+
+use rustc_hash::FxHashMap;
+
+use crate::error::Result;
+use crate::filter::Dropped;
+use crate::hash::token_id;
+use crate::options::{Config, Flavor, TokenizerKind};
+use crate::process::Processor;
+use crate::tokenize::{self, fastembed};
+use crate::weight;
+
+pub use crate::tokenize::Mode;
+
+/// One sparse vector: strictly ascending `indices`, aligned `values`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SparseVec {
+    pub indices: Vec<u32>,
+    pub values: Vec<f32>,
+}
+
+/// Many sparse vectors in CSR form: vector `i` is `indices[indptr[i]..indptr[i+1]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Csr {
+    pub indptr: Vec<u64>,
+    pub indices: Vec<u32>,
+    pub values: Vec<f32>,
+}
+
+impl Default for Csr {
+    fn default() -> Self {
+        Csr {
+            indptr: vec![0],
+            indices: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+}
+
+impl Csr {
+    pub fn len(&self) -> usize {
+        self.indptr.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn row(&self, i: usize) -> SparseVec {
+        let (a, b) = (self.indptr[i] as usize, self.indptr[i + 1] as usize);
+        SparseVec {
+            indices: self.indices[a..b].to_vec(),
+            values: self.values[a..b].to_vec(),
+        }
+    }
+
+    fn push(&mut self, vector: &SparseVec) {
+        self.indices.extend_from_slice(&vector.indices);
+        self.values.extend_from_slice(&vector.values);
+        self.indptr.push(self.indices.len() as u64);
+    }
+
+    fn append(&mut self, other: Csr) {
+        let base = *self.indptr.last().unwrap();
+        self.indptr
+            .extend(other.indptr[1..].iter().map(|end| end + base));
+        self.indices.extend(other.indices);
+        self.values.extend(other.values);
+    }
+}
+
+/// One row of `explain`: a raw piece of the text and what became of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explained {
+    /// The text as the tokenizer cut it.
+    pub raw: String,
+    /// After folding and lowercasing.
+    pub normalized: String,
+    /// Why the token was dropped, if it was.
+    pub dropped: Option<&'static str>,
+    /// The terms it contributes (the stem; several for the prefix tokenizer), each with its id.
+    pub terms: Vec<(String, u32)>,
+}
+
+#[derive(Debug)]
+pub struct Encoder {
+    config: Config,
+    processor: Processor,
+}
+
+impl Encoder {
+    pub fn new(config: Config) -> Result<Self> {
+        if matches!(
+            config.tokenizer,
+            TokenizerKind::Multilingual | TokenizerKind::Code
+        ) {
+            return Err(crate::error::Error::value(
+                "tokenizer",
+                format!(
+                    "the {:?} tokenizer is not available in this build",
+                    config.tokenizer.name()
+                ),
+            ));
+        }
+        // The server lowercases stopword entries when it lowercases tokens; fastembed matches
+        // the list lines as they are.
+        let lowercase_stopwords = config.flavor == Flavor::Qdrant && config.lowercase;
+        let processor = Processor::new(&config, lowercase_stopwords);
+        Ok(Encoder { config, processor })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Every final term of `text`, in order, duplicates included.
+    #[inline]
+    pub fn for_each_term<'a, F: FnMut(Cow<'a, str>)>(&self, text: &'a str, mode: Mode, emit: F) {
+        match self.config.flavor {
+            Flavor::Qdrant => {
+                tokenize::tokenize(self.config.tokenizer, text, &self.processor, mode, emit)
+            }
+            Flavor::Fastembed => fastembed::tokenize(text, &self.processor, emit),
+        }
+    }
+
+    /// The final terms of `text`, in order.
+    pub fn terms(&self, text: &str, mode: Mode) -> Vec<String> {
+        let mut out = Vec::new();
+        self.for_each_term(text, mode, |t| out.push(t.into_owned()));
+        out
+    }
+
+    pub fn encode(&self, text: &str, mode: Mode) -> SparseVec {
+        match mode {
+            Mode::Document => self.encode_document(text),
+            Mode::Query => self.encode_query(text),
+        }
+    }
+
+    fn encode_document(&self, text: &str) -> SparseVec {
+        // term -> (count, order of first occurrence)
+        let mut counts: FxHashMap<Cow<'_, str>, (u32, u32)> = FxHashMap::default();
+        let mut doc_len = 0usize;
+        self.for_each_term(text, Mode::Document, |term| {
+            let next = counts.len() as u32;
+            counts.entry(term).or_insert((0, next)).0 += 1;
+            doc_len += 1;
+        });
+        let params = &self.config.params;
+        let weigh = match self.config.flavor {
+            Flavor::Qdrant => weight::qdrant,
+            Flavor::Fastembed => weight::fastembed,
+        };
+        let mut rows: Vec<(u32, u32, f32)> = counts
+            .iter()
+            .map(|(term, &(n, first))| (token_id(term), first, weigh(n, doc_len, params)))
+            .collect();
+        // Distinct terms that share an id (a hash collision, or h and -h folded by abs): the
+        // term that occurs first later in the text wins, as in fastembed (Qdrant's choice is
+        // arbitrary there).
+        rows.sort_unstable_by_key(|&(id, first, _)| (id, first));
+        let mut out = SparseVec {
+            indices: Vec::with_capacity(rows.len()),
+            values: Vec::with_capacity(rows.len()),
+        };
+        for (id, _, value) in rows {
+            if out.indices.last() == Some(&id) {
+                *out.values.last_mut().unwrap() = value;
+            } else {
+                out.indices.push(id);
+                out.values.push(value);
+            }
+        }
+        out
+    }
+
+    fn encode_query(&self, text: &str) -> SparseVec {
+        let mut indices = Vec::new();
+        self.for_each_term(text, Mode::Query, |term| indices.push(token_id(&term)));
+        indices.sort_unstable();
+        indices.dedup();
+        let values = vec![1.0; indices.len()];
+        SparseVec { indices, values }
+    }
+
+    /// Encode many texts into one CSR batch, in input order. With `threads > 1` the texts are
+    /// split into contiguous chunks encoded in parallel on rayon's pool; the result is the same.
+    pub fn encode_batch<S: AsRef<str> + Sync>(&self, texts: &[S], mode: Mode, threads: usize) -> Csr {
+        if threads <= 1 || texts.len() < 2 {
+            let mut csr = Csr::default();
+            for text in texts {
+                csr.push(&self.encode(text.as_ref(), mode));
+            }
+            return csr;
+        }
+        use rayon::prelude::*;
+        let chunk = texts.len().div_ceil(threads * 4).max(1);
+        let parts: Vec<Csr> = texts
+            .par_chunks(chunk)
+            .map(|part| self.encode_batch(part, mode, 1))
+            .collect();
+        let mut csr = Csr::default();
+        for part in parts {
+            csr.append(part);
+        }
+        csr
+    }
+
+    /// Token-by-token account of how `text` becomes terms.
+    pub fn explain(&self, text: &str, mode: Mode) -> Vec<Explained> {
+        let mut rows = Vec::new();
+        let ids = |terms: Vec<String>| terms.into_iter().map(|t| { let id = token_id(&t); (t, id) }).collect();
+        match self.config.flavor {
+            Flavor::Fastembed => {
+                for run in fastembed::split(text) {
+                    for piece in fastembed::pieces(run) {
+                        let mut trace = crate::process::Trace::default();
+                        let out = fastembed::process_traced(
+                            Cow::Borrowed(piece.as_str()),
+                            &self.processor,
+                            &mut trace,
+                        )
+                        .map(Cow::into_owned);
+                        rows.push(Explained {
+                            raw: run.to_string(),
+                            normalized: trace.normalized,
+                            dropped: trace.dropped.map(Dropped::describe),
+                            terms: ids(out.into_iter().collect()),
+                        });
+                    }
+                }
+            }
+            Flavor::Qdrant => {
+                let kind = self.config.tokenizer;
+                for raw in tokenize::segments(kind, text) {
+                    if raw.is_empty() {
+                        continue;
+                    }
+                    let check_max = kind != TokenizerKind::Prefix;
+                    let (trace, _) = self.processor.trace(raw, check_max);
+                    let terms = self.terms(raw, mode);
+                    let dropped = match (trace.dropped, terms.is_empty()) {
+                        (Some(why), true) => Some(why.describe()),
+                        _ => None,
+                    };
+                    rows.push(Explained {
+                        raw: raw.to_string(),
+                        normalized: trace.normalized,
+                        dropped,
+                        terms: ids(terms),
+                    });
+                }
+            }
+        }
+        rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(json: &str) -> Encoder {
+        Encoder::new(Config::from_json(json).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn published_qdrant_example() {
+        let v = enc("{}").encode("Recipe for baking chocolate chip cookies", Mode::Document);
+        assert_eq!(
+            v.indices,
+            vec![112174620, 177304315, 662344706, 771857363, 1617337648]
+        );
+        assert!(v.values.iter().all(|&x| x == 1.669_730_2_f32));
+        let q = enc("{}").encode("How to bake cookies?", Mode::Query);
+        assert_eq!(q.indices, vec![112174620, 662344706]);
+        assert_eq!(q.values, vec![1.0, 1.0]);
+    }
+
+    #[test]
+    fn collisions_keep_one_id_deterministically() {
+        let e = enc("{}");
+        let a = e.encode("hello hello ccphujgn", Mode::Document);
+        assert_eq!(a.indices, vec![613153351]);
+        // ccphujgn (n=1) occurs first later, so its value wins.
+        assert_eq!(a.values, vec![weight::qdrant(1, 3, &Default::default())]);
+        let fe = enc(r#"{"flavor": "fastembed"}"#);
+        let b = fe.encode("ccphujgn hello hello", Mode::Document);
+        assert_eq!(b.values, vec![weight::fastembed(2, 3, &Default::default())]);
+    }
+
+    #[test]
+    fn empty_stem_is_kept_by_qdrant_and_dropped_by_fastembed() {
+        let v = enc(r#"{"language": "arabic"}"#).encode("\u{640}", Mode::Document);
+        assert_eq!(v.indices, vec![0]);
+        let v = enc(r#"{"flavor": "fastembed", "language": "arabic"}"#)
+            .encode("\u{640}", Mode::Document);
+        assert!(v.indices.is_empty());
+    }
+
+    #[test]
+    fn batch_equals_one_by_one_in_parallel_too() {
+        let texts: Vec<String> = (0..500)
+            .map(|i| format!("document {i} about cookies and {} dogs", i % 7))
+            .collect();
+        let e = enc("{}");
+        let serial = e.encode_batch(&texts, Mode::Document, 1);
+        let parallel = e.encode_batch(&texts, Mode::Document, 4);
+        assert_eq!(serial, parallel);
+        assert_eq!(serial.len(), 500);
+        assert_eq!(serial.row(3), e.encode(&texts[3], Mode::Document));
+    }
+
+    #[test]
+    fn explain_reports_drops_and_stems() {
+        let rows = enc("{}").explain("The Cookies", Mode::Document);
+        assert_eq!(rows[0].dropped, Some("stopword"));
+        assert_eq!(rows[1].normalized, "cookies");
+        assert_eq!(rows[1].terms, vec![("cooki".to_string(), 112174620)]);
+    }
+}

@@ -1,0 +1,73 @@
+//! Stage 5: token ids. MurmurHash3 x86_32 of the token's UTF-8 bytes, seed 0, read as `i32` and
+//! folded with `unsigned_abs` (so `i32::MIN` becomes 2^31), exactly as Qdrant and fastembed do.
+
+#[inline]
+fn mix(mut k: u32) -> u32 {
+    k = k.wrapping_mul(0xcc9e_2d51);
+    k = k.rotate_left(15);
+    k.wrapping_mul(0x1b87_3593)
+}
+
+/// MurmurHash3 x86_32.
+#[inline]
+pub fn murmur3_x86_32(bytes: &[u8], seed: u32) -> u32 {
+    let mut h = seed;
+    let mut blocks = bytes.chunks_exact(4);
+    for block in &mut blocks {
+        let k = u32::from_le_bytes([block[0], block[1], block[2], block[3]]);
+        h ^= mix(k);
+        h = h.rotate_left(13);
+        h = h.wrapping_mul(5).wrapping_add(0xe654_6b64);
+    }
+    let tail = blocks.remainder();
+    if !tail.is_empty() {
+        let mut k = 0u32;
+        for (i, byte) in tail.iter().enumerate() {
+            k |= u32::from(*byte) << (8 * i);
+        }
+        h ^= mix(k);
+    }
+    h ^= bytes.len() as u32;
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^ (h >> 16)
+}
+
+/// The sparse-vector index of a token: `|murmur3(token) as i32|`, in `0..=2^31`.
+#[inline]
+pub fn token_id(token: &str) -> u32 {
+    (murmur3_x86_32(token.as_bytes(), 0) as i32).unsigned_abs()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_ids() {
+        // Values published by Qdrant for "Recipe for baking chocolate chip cookies".
+        assert_eq!(token_id("recip"), 1617337648);
+        assert_eq!(token_id("bake"), 662344706);
+        assert_eq!(token_id("cooki"), 112174620);
+        // -2^31 folds to 2^31, not to an overflow.
+        assert_eq!(token_id("akqlrggi"), 2147483648);
+        // "hello" and "ccphujgn" hash to h and -h.
+        assert_eq!(token_id("hello"), 613153351);
+        assert_eq!(token_id("ccphujgn"), 613153351);
+        assert_eq!(token_id(""), 0);
+    }
+
+    #[test]
+    fn reference_vectors() {
+        // Test vectors of MurmurHash3_x86_32 (seed 0 and others).
+        assert_eq!(murmur3_x86_32(b"", 1), 0x514e_28b7);
+        assert_eq!(murmur3_x86_32(b"", 0xffff_ffff), 0x81f1_6f39);
+        assert_eq!(murmur3_x86_32(&[0xff, 0xff, 0xff, 0xff], 0), 0x7629_3b50);
+        assert_eq!(murmur3_x86_32(&[0x21, 0x43, 0x65, 0x87], 0), 0xf55b_516b);
+        assert_eq!(murmur3_x86_32(&[0x21, 0x43, 0x65], 0), 0x7e4a_8634);
+        assert_eq!(murmur3_x86_32(&[0x21, 0x43], 0), 0xa0f7_b07a);
+        assert_eq!(murmur3_x86_32(&[0x21], 0), 0x7266_1cf4);
+    }
+}

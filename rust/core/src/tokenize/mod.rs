@@ -1,0 +1,48 @@
+//! Stage 2: tokenizers. Each splits a text into raw tokens and runs them through the
+//! [`Processor`] (or, for the fastembed flavour, through its own chain), emitting final terms.
+
+pub mod fastembed;
+pub mod pyword_table;
+pub mod prefix;
+pub mod whitespace;
+pub mod word;
+
+use std::borrow::Cow;
+
+use crate::options::TokenizerKind;
+use crate::process::Processor;
+
+/// Documents and queries are tokenized differently by some tokenizers (prefix), and encoded
+/// differently by every flavour (queries: distinct ids, weight 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Document,
+    Query,
+}
+
+/// Run the server-flavour tokenizer `kind` over `text`, emitting each final term.
+#[inline]
+pub fn tokenize<'a, F: FnMut(Cow<'a, str>)>(
+    kind: TokenizerKind,
+    text: &'a str,
+    processor: &Processor,
+    mode: Mode,
+    emit: F,
+) {
+    match kind {
+        TokenizerKind::Word => word::tokenize(text, processor, emit),
+        TokenizerKind::Whitespace => whitespace::tokenize(text, processor, mode, emit),
+        TokenizerKind::Prefix => prefix::tokenize(text, processor, mode, emit),
+        TokenizerKind::Multilingual | TokenizerKind::Code => {
+            unreachable!("rejected by Encoder::new until implemented")
+        }
+    }
+}
+
+/// The raw pieces a tokenizer starts from (before any processing), for `explain`.
+pub fn segments(kind: TokenizerKind, text: &str) -> Vec<&str> {
+    match kind {
+        TokenizerKind::Whitespace => text.split_whitespace().collect(),
+        _ => word::split(text).collect(),
+    }
+}

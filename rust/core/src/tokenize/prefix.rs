@@ -1,0 +1,101 @@
+//! Qdrant's `prefix` tokenizer. Documents: each word (split as by `word`) is processed fully,
+//! then every prefix of `min_token_len` (default 1) up to `max_token_len` chars is emitted, or the
+//! whole word once it is shorter. Queries: no stopword test; each word is folded, lowercased,
+//! stemmed, dropped if shorter than `min_token_len`, and cut to `max_token_len` chars.
+
+use std::borrow::Cow;
+
+use super::{word, Mode};
+use crate::filter::char_len;
+use crate::process::Processor;
+
+/// Byte offset just past the first `n` chars, or `None` if the token has `n` chars or fewer.
+#[inline]
+fn end_of_chars(token: &str, n: usize) -> Option<usize> {
+    token.char_indices().map(|(i, _)| i).nth(n)
+}
+
+fn cut(token: Cow<'_, str>, end: usize) -> Cow<'_, str> {
+    match token {
+        Cow::Borrowed(s) => Cow::Borrowed(&s[..end]),
+        Cow::Owned(mut s) => {
+            s.truncate(end);
+            Cow::Owned(s)
+        }
+    }
+}
+
+pub fn tokenize<'a, F: FnMut(Cow<'a, str>)>(
+    text: &'a str,
+    processor: &Processor,
+    mode: Mode,
+    mut emit: F,
+) {
+    match mode {
+        Mode::Document => {
+            let min = processor.min_token_len.unwrap_or(1);
+            let max = processor.max_token_len.unwrap_or(usize::MAX);
+            for raw in word::split(text) {
+                let Some(token) = processor.process(Cow::Borrowed(raw), false) else {
+                    continue;
+                };
+                for n in min..=max {
+                    match end_of_chars(&token, n) {
+                        Some(end) => emit(match &token {
+                            Cow::Borrowed(s) => Cow::Borrowed(&s[..end]),
+                            Cow::Owned(s) => Cow::Owned(s[..end].to_string()),
+                        }),
+                        None => {
+                            emit(token);
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        Mode::Query => {
+            let max = processor.max_token_len.unwrap_or(usize::MAX);
+            for raw in word::split(text).filter(|w| !w.is_empty()) {
+                let token = processor.stem(processor.normalize(Cow::Borrowed(raw)));
+                if processor
+                    .min_token_len
+                    .is_some_and(|min| char_len(&token) < min)
+                {
+                    continue;
+                }
+                match end_of_chars(&token, max) {
+                    Some(end) => emit(cut(token, end)),
+                    None => emit(token),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::Config;
+
+    fn run(json: &str, text: &str, mode: Mode) -> Vec<String> {
+        let p = Processor::new(&Config::from_json(json).unwrap(), true);
+        let mut out = Vec::new();
+        tokenize(text, &p, mode, |t| out.push(t.into_owned()));
+        out
+    }
+
+    #[test]
+    fn documents_emit_prefixes() {
+        let cfg = r#"{"tokenizer": "prefix", "language": "none", "min_token_len": 2}"#;
+        assert_eq!(run(cfg, "hello", Mode::Document), vec!["he", "hel", "hell", "hello"]);
+        let cfg = r#"{"tokenizer": "prefix", "language": "none", "max_token_len": 2}"#;
+        assert_eq!(run(cfg, "héllo a", Mode::Document), vec!["h", "hé", "a"]);
+    }
+
+    #[test]
+    fn queries_skip_stopwords_and_truncate() {
+        let cfg = r#"{"tokenizer": "prefix", "max_token_len": 3}"#;
+        assert_eq!(run(cfg, "The Cookies", Mode::Query), vec!["the", "coo"]);
+        assert!(run(cfg, "The", Mode::Document).is_empty());
+    }
+}

@@ -1,0 +1,45 @@
+//! Qdrant's `whitespace` tokenizer: split on Unicode White_Space only; punctuation stays in tokens.
+
+use std::borrow::Cow;
+
+use super::Mode;
+use crate::process::Processor;
+
+/// Qdrant drops this token from queries (its array-boundary sentinel). Only the whitespace
+/// tokenizer can produce it.
+const QUERY_SENTINEL: &str = "\0";
+
+#[inline]
+pub fn tokenize<'a, F: FnMut(Cow<'a, str>)>(
+    text: &'a str,
+    processor: &Processor,
+    mode: Mode,
+    mut emit: F,
+) {
+    for raw in text.split_whitespace() {
+        if let Some(token) = processor.process(Cow::Borrowed(raw), true) {
+            if mode == Mode::Query && token == QUERY_SENTINEL {
+                continue;
+            }
+            emit(token);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::Config;
+
+    #[test]
+    fn keeps_punctuation_and_drops_nul_from_queries() {
+        let p = Processor::new(&Config::from_json(r#"{"language": "none"}"#).unwrap(), true);
+        let run = |mode| {
+            let mut out = Vec::new();
+            tokenize("Hello, world! \0 a_b", &p, mode, |t| out.push(t.into_owned()));
+            out
+        };
+        assert_eq!(run(Mode::Document), vec!["hello,", "world!", "\0", "a_b"]);
+        assert_eq!(run(Mode::Query), vec!["hello,", "world!", "a_b"]);
+    }
+}

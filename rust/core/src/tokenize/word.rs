@@ -1,0 +1,59 @@
+//! Qdrant's `word` tokenizer: split at every char that is not `char::is_alphanumeric`
+//! (Unicode Alphabetic, which includes many combining marks, or a Number). `_` splits words.
+
+use std::borrow::Cow;
+
+use crate::process::Processor;
+
+#[inline]
+fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        c.is_alphanumeric()
+    }
+}
+
+/// The raw (possibly empty) pieces between non-alphanumeric chars, as `str::split` yields them.
+pub fn split(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !is_word_char(c))
+}
+
+#[inline]
+pub fn tokenize<'a, F: FnMut(Cow<'a, str>)>(text: &'a str, processor: &Processor, mut emit: F) {
+    for raw in split(text) {
+        if let Some(token) = processor.process(Cow::Borrowed(raw), true) {
+            emit(token);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::Config;
+
+    fn terms(json: &str, text: &str) -> Vec<String> {
+        let p = Processor::new(&Config::from_json(json).unwrap(), true);
+        let mut out = Vec::new();
+        tokenize(text, &p, |t| out.push(t.into_owned()));
+        out
+    }
+
+    #[test]
+    fn splits_on_punctuation_and_underscore() {
+        let none = r#"{"language": "none"}"#;
+        assert_eq!(terms(none, "foo_bar, Baz-9"), vec!["foo", "bar", "baz", "9"]);
+        // Vowel signs are Alphabetic and stay inside words; the virama is not and splits.
+        assert_eq!(terms(none, "नमस्ते दुनिया"), vec!["नमस", "ते", "दुनिया"]);
+        assert_eq!(terms(none, "Ⓐⓑⓒ"), vec!["ⓐⓑⓒ"]);
+    }
+
+    #[test]
+    fn default_pipeline() {
+        assert_eq!(
+            terms("{}", "Recipe for baking chocolate chip cookies"),
+            vec!["recip", "bake", "chocol", "chip", "cooki"]
+        );
+    }
+}

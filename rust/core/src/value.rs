@@ -1,0 +1,81 @@
+//! A JSON-like option value. Python objects and JSON text both convert into it, so options are
+//! validated once, here in the core, whatever the front end.
+//!
+//! It is not `serde_json::Value` because a Python float may be NaN or infinite, which JSON cannot
+//! hold, and such a value must still reach validation to get a precise error.
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptionValue {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Str(String),
+    List(Vec<OptionValue>),
+    Map(Vec<(String, OptionValue)>),
+}
+
+impl OptionValue {
+    /// The JSON type name, for error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            OptionValue::Null => "null",
+            OptionValue::Bool(_) => "a boolean",
+            OptionValue::Int(_) => "an integer",
+            OptionValue::Float(_) => "a float",
+            OptionValue::Str(_) => "a string",
+            OptionValue::List(_) => "a list",
+            OptionValue::Map(_) => "a mapping",
+        }
+    }
+
+    /// A short rendering of the value, for error messages.
+    pub fn describe(&self) -> String {
+        let shown = match self {
+            OptionValue::Null => "null".to_string(),
+            OptionValue::Bool(b) => b.to_string(),
+            OptionValue::Int(i) => i.to_string(),
+            OptionValue::Float(x) => format!("{x:?}"),
+            OptionValue::Str(s) => format!("{s:?}"),
+            OptionValue::List(items) => format!("a list of {} item(s)", items.len()),
+            OptionValue::Map(items) => format!("a mapping with {} key(s)", items.len()),
+        };
+        match self {
+            OptionValue::Str(_) | OptionValue::List(_) | OptionValue::Map(_) => {
+                format!("{} {shown}", self.type_name())
+            }
+            _ => shown,
+        }
+    }
+
+    /// Parse JSON text (used by the CLI and by tests).
+    pub fn from_json(text: &str) -> Result<OptionValue, String> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        Ok(Self::from(value))
+    }
+}
+
+impl From<serde_json::Value> for OptionValue {
+    fn from(value: serde_json::Value) -> Self {
+        match value {
+            serde_json::Value::Null => OptionValue::Null,
+            serde_json::Value::Bool(b) => OptionValue::Bool(b),
+            serde_json::Value::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    OptionValue::Int(i128::from(i))
+                } else if let Some(u) = n.as_u64() {
+                    OptionValue::Int(i128::from(u))
+                } else {
+                    OptionValue::Float(n.as_f64().unwrap_or(f64::NAN))
+                }
+            }
+            serde_json::Value::String(s) => OptionValue::Str(s),
+            serde_json::Value::Array(items) => {
+                OptionValue::List(items.into_iter().map(Self::from).collect())
+            }
+            serde_json::Value::Object(map) => {
+                OptionValue::Map(map.into_iter().map(|(k, v)| (k, Self::from(v))).collect())
+            }
+        }
+    }
+}

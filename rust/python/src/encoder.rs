@@ -1,0 +1,164 @@
+//! The native encoder class. The Python package wraps it (`bm25x.Bm25`); this class only moves
+//! data across the boundary.
+
+use numpy::{IntoPyArray, PyArray1};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+
+use bm25x_core::{Config, Encoder, Mode};
+
+use crate::convert::{option_value, surrogate_position, text};
+use crate::errors::to_py;
+
+type Vector<'py> = (Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<f32>>);
+type Batch<'py> = (
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<u32>>,
+    Bound<'py, PyArray1<f32>>,
+);
+
+#[pyclass(frozen, module = "bm25x._native", name = "Encoder")]
+pub struct NativeEncoder {
+    inner: Encoder,
+}
+
+fn mode(query: bool) -> Mode {
+    if query {
+        Mode::Query
+    } else {
+        Mode::Document
+    }
+}
+
+/// Extract one text item, with errors that name its position.
+fn item_text(item: &Bound<'_, PyAny>, position: Option<usize>) -> PyResult<String> {
+    let at = match position {
+        Some(i) => format!("item {i}"),
+        None => "text".to_string(),
+    };
+    let Ok(s) = item.cast::<PyString>() else {
+        return Err(PyTypeError::new_err(format!(
+            "{at} must be str, got {}",
+            item.get_type().name()?
+        )));
+    };
+    text(s).map_err(|_| {
+        let pos = surrogate_position(s)
+            .map(|p| format!(" at index {p}"))
+            .unwrap_or_default();
+        PyValueError::new_err(format!(
+            "{at} contains a lone surrogate{pos}, which is not valid Unicode text; \
+             fix the decoding upstream or clean it with \
+             text.encode('utf-8', 'replace').decode('utf-8')"
+        ))
+    })
+}
+
+#[pymethods]
+impl NativeEncoder {
+    #[new]
+    fn new(options: &Bound<'_, PyDict>) -> PyResult<Self> {
+        let mut items = Vec::with_capacity(options.len());
+        for (key, value) in options.iter() {
+            let key: String = key.extract()?;
+            let value = option_value(&key, &value)?;
+            items.push((key, value));
+        }
+        let config = Config::from_options(&items).map_err(to_py)?;
+        let inner = Encoder::new(config).map_err(to_py)?;
+        Ok(NativeEncoder { inner })
+    }
+
+    /// Encode one str: (indices uint32, values float32).
+    fn encode_one<'py>(
+        &self,
+        py: Python<'py>,
+        item: &Bound<'py, PyAny>,
+        query: bool,
+    ) -> PyResult<Vector<'py>> {
+        let text = item_text(item, None)?;
+        let v = py.detach(|| self.inner.encode(&text, mode(query)));
+        Ok((v.indices.into_pyarray(py), v.values.into_pyarray(py)))
+    }
+
+    /// Encode a list or tuple of str: CSR (indptr int64, indices uint32, values float32).
+    #[pyo3(signature = (items, query, threads))]
+    fn encode_many<'py>(
+        &self,
+        py: Python<'py>,
+        items: &Bound<'py, PyAny>,
+        query: bool,
+        threads: usize,
+    ) -> PyResult<Batch<'py>> {
+        let texts: Vec<String> = if let Ok(list) = items.cast::<PyList>() {
+            list.iter()
+                .enumerate()
+                .map(|(i, item)| item_text(&item, Some(i)))
+                .collect::<PyResult<_>>()?
+        } else if let Ok(tuple) = items.cast::<PyTuple>() {
+            tuple
+                .iter()
+                .enumerate()
+                .map(|(i, item)| item_text(&item, Some(i)))
+                .collect::<PyResult<_>>()?
+        } else {
+            return Err(PyTypeError::new_err("encode_many takes a list or tuple of str"));
+        };
+        let csr = py.detach(|| self.inner.encode_batch(&texts, mode(query), threads));
+        let indptr: Vec<i64> = csr.indptr.iter().map(|&x| x as i64).collect();
+        Ok((
+            indptr.into_pyarray(py),
+            csr.indices.into_pyarray(py),
+            csr.values.into_pyarray(py),
+        ))
+    }
+
+    /// The final terms of one text, in order (duplicates included).
+    fn terms(&self, item: &Bound<'_, PyAny>, query: bool) -> PyResult<Vec<String>> {
+        let text = item_text(item, None)?;
+        Ok(self.inner.terms(&text, mode(query)))
+    }
+
+    /// Rows (raw, normalized, dropped reason or None, [(term, id)]) for `explain`.
+    #[allow(clippy::type_complexity)]
+    fn explain(
+        &self,
+        item: &Bound<'_, PyAny>,
+        query: bool,
+    ) -> PyResult<Vec<(String, String, Option<&'static str>, Vec<(String, u32)>)>> {
+        let text = item_text(item, None)?;
+        Ok(self
+            .inner
+            .explain(&text, mode(query))
+            .into_iter()
+            .map(|r| (r.raw, r.normalized, r.dropped, r.terms))
+            .collect())
+    }
+
+    /// The resolved configuration, for `repr` and introspection.
+    fn resolved<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let c = self.inner.config();
+        let d = PyDict::new(py);
+        d.set_item(
+            "flavor",
+            match c.flavor {
+                bm25x_core::Flavor::Qdrant => "qdrant",
+                bm25x_core::Flavor::Fastembed => "fastembed",
+            },
+        )?;
+        d.set_item("k", c.params.k)?;
+        d.set_item("b", c.params.b)?;
+        d.set_item("avg_len", c.params.avg_len)?;
+        d.set_item("tokenizer", c.tokenizer.name())?;
+        d.set_item("lowercase", c.lowercase)?;
+        d.set_item("ascii_folding", c.ascii_folding)?;
+        let langs: Vec<&str> = c.stopword_languages.iter().map(|l| l.name()).collect();
+        d.set_item("stopword_languages", langs)?;
+        d.set_item("custom_stopwords", c.custom_stopwords.clone())?;
+        d.set_item("stemmer", c.stemmer.map(|s| s.name()))?;
+        d.set_item("min_token_len", c.min_token_len)?;
+        d.set_item("max_token_len", c.max_token_len)?;
+        Ok(d)
+    }
+}
