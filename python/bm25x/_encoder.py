@@ -152,6 +152,8 @@ class Bm25:
 
     def terms(self, text: str, *, query: bool = False) -> list[str]:
         """The final terms of ``text`` (after every stage, before hashing), in order."""
+        if not isinstance(text, str):
+            raise TypeError(f"terms takes one text, which must be str, got {type(text).__name__}")
         return self._native.terms(text, query)
 
     def explain(self, text: str, *, query: bool = False) -> Explanation:
@@ -164,9 +166,10 @@ class Bm25:
         0  The      the         stopword
         1  cookies  cookies               cooki  112174620  1.6877434
         """
-        vec = self._encode(text, query, None)
-        assert isinstance(vec, SparseVector)
-        weight = vec.to_dict()
+        if not isinstance(text, str):
+            raise TypeError(f"explain takes one text, which must be str, got {type(text).__name__}")
+        indices, values = self._native.encode_one(text, query)
+        weight = dict(zip(indices.tolist(), values.tolist()))
         rows = [
             ExplanationRow(
                 raw=raw,

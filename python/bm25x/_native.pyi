@@ -9,6 +9,12 @@ import numpy.typing as npt
 __version__: str
 PYTHON_WORD_UNICODE_VERSION: str
 
+def stopwords(language: str) -> list[str]:
+    """The stopword list of a language (name or ISO alias), in list order."""
+
+def languages() -> tuple[list[str], list[str]]:
+    """``(stopword languages, stemmer languages)``, canonical names."""
+
 class OptionError(ValueError):
     """An option has a value bm25x does not accept; the message names the option."""
 

@@ -1,10 +1,12 @@
 //! Python objects to core values.
 
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySet, PyString, PyTuple};
 
 use bm25x_core::OptionValue;
+
+use crate::errors::OptionError;
 
 /// Convert a JSON-shaped Python value (None, bool, int, float, str, list/tuple/set, dict) into
 /// an [`OptionValue`]. Enums with a string `.value` (e.g. qdrant-client's) are taken by value.
@@ -18,7 +20,7 @@ pub fn option_value(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<OptionValue>
     if obj.is_instance_of::<PyInt>() {
         return match obj.extract::<i128>() {
             Ok(i) => Ok(OptionValue::Int(i)),
-            Err(_) => Err(PyValueError::new_err(format!(
+            Err(_) => Err(OptionError::new_err(format!(
                 "option {name:?}: integer {obj} is out of range"
             ))),
         };
@@ -28,14 +30,16 @@ pub fn option_value(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<OptionValue>
     }
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(OptionValue::Str(text(s).map_err(|_| {
-            PyValueError::new_err(format!("option {name:?} contains a lone surrogate"))
+            OptionError::new_err(format!("option {name:?} contains a lone surrogate"))
         })?));
     }
     if let Ok(d) = obj.cast::<PyDict>() {
         let mut items = Vec::with_capacity(d.len());
         for (k, v) in d.iter() {
             let key: String = k.extract().map_err(|_| {
-                PyTypeError::new_err(format!("option {name:?}: mapping keys must be strings, got {k:?}"))
+                PyTypeError::new_err(format!(
+                    "option {name:?}: mapping keys must be strings, got {k:?}"
+                ))
             })?;
             let value = option_value(&format!("{name}.{key}"), &v)?;
             items.push((key, value));

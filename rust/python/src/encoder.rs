@@ -103,7 +103,9 @@ impl NativeEncoder {
                 .map(|(i, item)| item_text(&item, Some(i)))
                 .collect::<PyResult<_>>()?
         } else {
-            return Err(PyTypeError::new_err("encode_many takes a list or tuple of str"));
+            return Err(PyTypeError::new_err(
+                "encode_many takes a list or tuple of str",
+            ));
         };
         let csr = py.detach(|| self.inner.encode_batch(&texts, mode(query), threads));
         let indptr: Vec<i64> = csr.indptr.iter().map(|&x| x as i64).collect();

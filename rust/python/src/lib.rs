@@ -6,11 +6,37 @@ mod convert;
 mod encoder;
 mod errors;
 
+use bm25x_core::language::{StemLanguage, StopwordLanguage};
 use pyo3::prelude::*;
+
+/// The stopword list of a language (name or alias), in list order.
+#[pyfunction]
+fn stopwords(language: &str) -> PyResult<Vec<&'static str>> {
+    let lang = StopwordLanguage::parse(language).ok_or_else(|| {
+        errors::OptionError::new_err(format!(
+            "unknown stopword language {language:?}; accepted: {}",
+            StopwordLanguage::accepted()
+        ))
+    })?;
+    Ok(lang.words().collect())
+}
+
+/// `(stopword languages, stemmer languages)`: canonical names.
+#[pyfunction]
+fn languages() -> (Vec<&'static str>, Vec<&'static str>) {
+    (
+        StopwordLanguage::all()
+            .map(StopwordLanguage::name)
+            .collect(),
+        StemLanguage::all().map(StemLanguage::name).collect(),
+    )
+}
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<encoder::NativeEncoder>()?;
+    m.add_function(wrap_pyfunction!(stopwords, m)?)?;
+    m.add_function(wrap_pyfunction!(languages, m)?)?;
     m.add("OptionError", m.py().get_type::<errors::OptionError>())?;
     m.add(
         "PYTHON_WORD_UNICODE_VERSION",
