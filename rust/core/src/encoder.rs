@@ -94,18 +94,6 @@ pub struct Encoder {
 
 impl Encoder {
     pub fn new(config: Config) -> Result<Self> {
-        if matches!(
-            config.tokenizer,
-            TokenizerKind::Multilingual | TokenizerKind::Code
-        ) {
-            return Err(crate::error::Error::value(
-                "tokenizer",
-                format!(
-                    "the {:?} tokenizer is not available in this build",
-                    config.tokenizer.name()
-                ),
-            ));
-        }
         // The server lowercases stopword entries when it lowercases tokens; fastembed matches
         // the list lines as they are.
         let lowercase_stopwords = config.flavor == Flavor::Qdrant && config.lowercase;
@@ -190,7 +178,12 @@ impl Encoder {
 
     /// Encode many texts into one CSR batch, in input order. With `threads > 1` the texts are
     /// split into contiguous chunks encoded in parallel on rayon's pool; the result is the same.
-    pub fn encode_batch<S: AsRef<str> + Sync>(&self, texts: &[S], mode: Mode, threads: usize) -> Csr {
+    pub fn encode_batch<S: AsRef<str> + Sync>(
+        &self,
+        texts: &[S],
+        mode: Mode,
+        threads: usize,
+    ) -> Csr {
         if threads <= 1 || texts.len() < 2 {
             let mut csr = Csr::default();
             for text in texts {
@@ -214,7 +207,15 @@ impl Encoder {
     /// Token-by-token account of how `text` becomes terms.
     pub fn explain(&self, text: &str, mode: Mode) -> Vec<Explained> {
         let mut rows = Vec::new();
-        let ids = |terms: Vec<String>| terms.into_iter().map(|t| { let id = token_id(&t); (t, id) }).collect();
+        let ids = |terms: Vec<String>| {
+            terms
+                .into_iter()
+                .map(|t| {
+                    let id = token_id(&t);
+                    (t, id)
+                })
+                .collect()
+        };
         match self.config.flavor {
             Flavor::Fastembed => {
                 for run in fastembed::split(text) {

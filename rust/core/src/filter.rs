@@ -23,7 +23,10 @@ impl Stopwords {
             };
             words.insert(entry.into_boxed_str());
         };
-        languages.iter().flat_map(|lang| lang.words()).for_each(&mut add);
+        languages
+            .iter()
+            .flat_map(|lang| lang.words())
+            .for_each(&mut add);
         custom.iter().for_each(|word| add(word));
         Stopwords { words }
     }

@@ -16,35 +16,111 @@ pub struct StemLanguage(usize);
 
 const STOPWORDS: &[(&str, &str, &str)] = &[
     ("arabic", "ar", include_str!("../data/stopwords/arabic.txt")),
-    ("azerbaijani", "az", include_str!("../data/stopwords/azerbaijani.txt")),
+    (
+        "azerbaijani",
+        "az",
+        include_str!("../data/stopwords/azerbaijani.txt"),
+    ),
     ("basque", "eu", include_str!("../data/stopwords/basque.txt")),
-    ("bengali", "bn", include_str!("../data/stopwords/bengali.txt")),
-    ("catalan", "ca", include_str!("../data/stopwords/catalan.txt")),
-    ("chinese", "zh", include_str!("../data/stopwords/chinese.txt")),
+    (
+        "bengali",
+        "bn",
+        include_str!("../data/stopwords/bengali.txt"),
+    ),
+    (
+        "catalan",
+        "ca",
+        include_str!("../data/stopwords/catalan.txt"),
+    ),
+    (
+        "chinese",
+        "zh",
+        include_str!("../data/stopwords/chinese.txt"),
+    ),
     ("danish", "da", include_str!("../data/stopwords/danish.txt")),
     ("dutch", "nl", include_str!("../data/stopwords/dutch.txt")),
-    ("english", "en", include_str!("../data/stopwords/english.txt")),
-    ("finnish", "fi", include_str!("../data/stopwords/finnish.txt")),
+    (
+        "english",
+        "en",
+        include_str!("../data/stopwords/english.txt"),
+    ),
+    (
+        "finnish",
+        "fi",
+        include_str!("../data/stopwords/finnish.txt"),
+    ),
     ("french", "fr", include_str!("../data/stopwords/french.txt")),
     ("german", "de", include_str!("../data/stopwords/german.txt")),
     ("greek", "el", include_str!("../data/stopwords/greek.txt")),
     ("hebrew", "he", include_str!("../data/stopwords/hebrew.txt")),
-    ("hinglish", "hi-en", include_str!("../data/stopwords/hinglish.txt")),
-    ("hungarian", "hu", include_str!("../data/stopwords/hungarian.txt")),
-    ("indonesian", "id", include_str!("../data/stopwords/indonesian.txt")),
-    ("italian", "it", include_str!("../data/stopwords/italian.txt")),
-    ("japanese", "jp", include_str!("../data/stopwords/japanese.txt")),
+    (
+        "hinglish",
+        "hi-en",
+        include_str!("../data/stopwords/hinglish.txt"),
+    ),
+    (
+        "hungarian",
+        "hu",
+        include_str!("../data/stopwords/hungarian.txt"),
+    ),
+    (
+        "indonesian",
+        "id",
+        include_str!("../data/stopwords/indonesian.txt"),
+    ),
+    (
+        "italian",
+        "it",
+        include_str!("../data/stopwords/italian.txt"),
+    ),
+    (
+        "japanese",
+        "jp",
+        include_str!("../data/stopwords/japanese.txt"),
+    ),
     ("kazakh", "kk", include_str!("../data/stopwords/kazakh.txt")),
     ("nepali", "ne", include_str!("../data/stopwords/nepali.txt")),
-    ("norwegian", "no", include_str!("../data/stopwords/norwegian.txt")),
-    ("portuguese", "pt", include_str!("../data/stopwords/portuguese.txt")),
-    ("romanian", "ro", include_str!("../data/stopwords/romanian.txt")),
-    ("russian", "ru", include_str!("../data/stopwords/russian.txt")),
-    ("slovene", "sl", include_str!("../data/stopwords/slovene.txt")),
-    ("spanish", "es", include_str!("../data/stopwords/spanish.txt")),
-    ("swedish", "sv", include_str!("../data/stopwords/swedish.txt")),
+    (
+        "norwegian",
+        "no",
+        include_str!("../data/stopwords/norwegian.txt"),
+    ),
+    (
+        "portuguese",
+        "pt",
+        include_str!("../data/stopwords/portuguese.txt"),
+    ),
+    (
+        "romanian",
+        "ro",
+        include_str!("../data/stopwords/romanian.txt"),
+    ),
+    (
+        "russian",
+        "ru",
+        include_str!("../data/stopwords/russian.txt"),
+    ),
+    (
+        "slovene",
+        "sl",
+        include_str!("../data/stopwords/slovene.txt"),
+    ),
+    (
+        "spanish",
+        "es",
+        include_str!("../data/stopwords/spanish.txt"),
+    ),
+    (
+        "swedish",
+        "sv",
+        include_str!("../data/stopwords/swedish.txt"),
+    ),
     ("tajik", "tg", include_str!("../data/stopwords/tajik.txt")),
-    ("turkish", "tr", include_str!("../data/stopwords/turkish.txt")),
+    (
+        "turkish",
+        "tr",
+        include_str!("../data/stopwords/turkish.txt"),
+    ),
 ];
 
 const STEMMERS: &[(&str, &str, Algorithm)] = &[
@@ -153,11 +229,19 @@ mod tests {
     fn every_list_is_present_and_lowercase() {
         for lang in StopwordLanguage::all() {
             let words: Vec<_> = lang.words().collect();
-            assert!(words.len() > 40, "{} has {} words", lang.name(), words.len());
+            assert!(
+                words.len() > 40,
+                "{} has {} words",
+                lang.name(),
+                words.len()
+            );
             for w in words {
                 assert_eq!(w, w.to_lowercase(), "{}: {w:?}", lang.name());
             }
         }
-        assert!(StopwordLanguage::parse("english").unwrap().words().any(|w| w == "the"));
+        assert!(StopwordLanguage::parse("english")
+            .unwrap()
+            .words()
+            .any(|w| w == "the"));
     }
 }

@@ -220,10 +220,13 @@ fn boolean(name: &str, value: &OptionValue) -> Result<bool> {
 
 fn count(name: &str, value: &OptionValue) -> Result<usize> {
     match value {
-        OptionValue::Int(i) => usize::try_from(*i).map_err(|_| {
-            Error::value(name, format!("must be a non-negative integer, got {i}"))
-        }),
-        other => Err(Error::kind(name, "a non-negative integer", other.describe())),
+        OptionValue::Int(i) => usize::try_from(*i)
+            .map_err(|_| Error::value(name, format!("must be a non-negative integer, got {i}"))),
+        other => Err(Error::kind(
+            name,
+            "a non-negative integer",
+            other.describe(),
+        )),
     }
 }
 
@@ -269,7 +272,10 @@ fn parse_params<'a>(get: &impl Fn(&str) -> Option<&'a OptionValue>) -> Result<Pa
     Ok(params)
 }
 
-fn server_config<'a>(params: Params, get: &impl Fn(&str) -> Option<&'a OptionValue>) -> Result<Config> {
+fn server_config<'a>(
+    params: Params,
+    get: &impl Fn(&str) -> Option<&'a OptionValue>,
+) -> Result<Config> {
     let tokenizer = match get("tokenizer") {
         None => TokenizerKind::Word,
         Some(v) => {
@@ -301,7 +307,10 @@ fn server_config<'a>(params: Params, get: &impl Fn(&str) -> Option<&'a OptionVal
             ),
         ));
     }
-    let lowercase = get("lowercase").map(|v| boolean("lowercase", v)).transpose()?.unwrap_or(true);
+    let lowercase = get("lowercase")
+        .map(|v| boolean("lowercase", v))
+        .transpose()?
+        .unwrap_or(true);
     let ascii_folding = get("ascii_folding")
         .map(|v| boolean("ascii_folding", v))
         .transpose()?
@@ -317,8 +326,12 @@ fn server_config<'a>(params: Params, get: &impl Fn(&str) -> Option<&'a OptionVal
         None => lang_stemmer,
         Some(v) => server_stemmer(v)?,
     };
-    let min_token_len = get("min_token_len").map(|v| count("min_token_len", v)).transpose()?;
-    let max_token_len = get("max_token_len").map(|v| count("max_token_len", v)).transpose()?;
+    let min_token_len = get("min_token_len")
+        .map(|v| count("min_token_len", v))
+        .transpose()?;
+    let max_token_len = get("max_token_len")
+        .map(|v| count("max_token_len", v))
+        .transpose()?;
 
     Ok(Config {
         flavor: Flavor::Qdrant,
@@ -428,7 +441,10 @@ fn server_stemmer(value: &OptionValue) -> Result<Option<StemLanguage>> {
             let Some(lang) = field("language") else {
                 return Err(Error::value(
                     "stemmer.language",
-                    format!("required for a snowball stemmer; accepted: {}", StemLanguage::accepted()),
+                    format!(
+                        "required for a snowball stemmer; accepted: {}",
+                        StemLanguage::accepted()
+                    ),
                 ));
             };
             let name = string("stemmer.language", lang)?;
@@ -480,7 +496,8 @@ fn fastembed_config<'a>(
         Some(OptionValue::List(items)) => {
             let mut words = Vec::with_capacity(items.len());
             for item in items {
-                words.push(string("stopwords", item)?.to_lowercase());
+                let word = string("stopwords", item)?;
+                words.push(crate::tokenize::fastembed::lower_stopword(word));
             }
             (Vec::new(), words)
         }
@@ -493,7 +510,10 @@ fn fastembed_config<'a>(
         }
         // `disable_stemmer` also drops the bundled list; Tamil has no list.
         None if disable_stemmer || !known => (Vec::new(), Vec::new()),
-        None => (StopwordLanguage::parse(language).into_iter().collect(), Vec::new()),
+        None => (
+            StopwordLanguage::parse(language).into_iter().collect(),
+            Vec::new(),
+        ),
     };
     let stemmer = if disable_stemmer {
         None
@@ -556,11 +576,16 @@ mod tests {
 
     #[test]
     fn stemmer_forms() {
-        assert!(opts(r#"{"stemmer": {"type": "none"}}"#).unwrap().stemmer.is_none());
+        assert!(opts(r#"{"stemmer": {"type": "none"}}"#)
+            .unwrap()
+            .stemmer
+            .is_none());
         let c = opts(r#"{"stemmer": {"type": "snowball", "language": "hy"}}"#).unwrap();
         assert_eq!(c.stemmer.unwrap().name(), "armenian");
         assert!(opts(r#"{"stemmer": {"type": "snowball"}}"#).is_err());
-        assert!(opts(r#"{"stemmer": "english"}"#).unwrap_err().is_type_error());
+        assert!(opts(r#"{"stemmer": "english"}"#)
+            .unwrap_err()
+            .is_type_error());
     }
 
     #[test]
@@ -580,7 +605,9 @@ mod tests {
         }
         assert!(opts(r#"{"k": "1.2"}"#).unwrap_err().is_type_error());
         assert!(opts(r#"{"lowercase": 1}"#).unwrap_err().is_type_error());
-        assert!(opts(r#"{"min_token_len": 2.0}"#).unwrap_err().is_type_error());
+        assert!(opts(r#"{"min_token_len": 2.0}"#)
+            .unwrap_err()
+            .is_type_error());
     }
 
     #[test]

@@ -159,8 +159,14 @@ mod tests {
     fn trace_records_the_reason() {
         let p = processor("{}");
         let (t, out) = p.trace("The", true);
-        assert_eq!((t.normalized.as_str(), t.dropped, out), ("the", Some(Dropped::Stopword), None));
+        assert_eq!(
+            (t.normalized.as_str(), t.dropped, out),
+            ("the", Some(Dropped::Stopword), None)
+        );
         let (t, out) = p.trace("Cookies", true);
-        assert_eq!((t.normalized.as_str(), out.as_deref()), ("cookies", Some("cooki")));
+        assert_eq!(
+            (t.normalized.as_str(), out.as_deref()),
+            ("cookies", Some("cooki"))
+        );
     }
 }

@@ -37,8 +37,8 @@ impl OptionValue {
             OptionValue::Int(i) => i.to_string(),
             OptionValue::Float(x) => format!("{x:?}"),
             OptionValue::Str(s) => format!("{s:?}"),
-            OptionValue::List(items) => format!("a list of {} item(s)", items.len()),
-            OptionValue::Map(items) => format!("a mapping with {} key(s)", items.len()),
+            OptionValue::List(items) => format!("of {} item(s)", items.len()),
+            OptionValue::Map(items) => format!("with {} key(s)", items.len()),
         };
         match self {
             OptionValue::Str(_) | OptionValue::List(_) | OptionValue::Map(_) => {
@@ -77,5 +77,20 @@ impl From<serde_json::Value> for OptionValue {
                 OptionValue::Map(map.into_iter().map(|(k, v)| (k, Self::from(v))).collect())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_names_the_type_once() {
+        let map = OptionValue::from_json(r#"{"custom": ["a"]}"#).unwrap();
+        assert_eq!(map.describe(), "a mapping with 1 key(s)");
+        let list = OptionValue::from_json(r#"["a", "b"]"#).unwrap();
+        assert_eq!(list.describe(), "a list of 2 item(s)");
+        assert_eq!(OptionValue::Str("x".into()).describe(), "a string \"x\"");
+        assert_eq!(OptionValue::Int(3).describe(), "3");
     }
 }

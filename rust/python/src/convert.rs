@@ -18,11 +18,12 @@ pub fn option_value(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<OptionValue>
         return Ok(OptionValue::Bool(obj.extract::<bool>()?));
     }
     if obj.is_instance_of::<PyInt>() {
+        // Like a JSON parser, read an integer too large for i128 as a float.
         return match obj.extract::<i128>() {
             Ok(i) => Ok(OptionValue::Int(i)),
-            Err(_) => Err(OptionError::new_err(format!(
-                "option {name:?}: integer {obj} is out of range"
-            ))),
+            Err(_) => Ok(OptionValue::Float(obj.extract::<f64>().map_err(|_| {
+                OptionError::new_err(format!("option {name:?}: integer {obj} is out of range"))
+            })?)),
         };
     }
     if obj.is_instance_of::<PyFloat>() {
@@ -60,6 +61,14 @@ pub fn option_value(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<OptionValue>
             items.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
         }
         return Ok(OptionValue::List(items));
+    }
+    // numpy scalars (np.int64, np.float32, np.bool_) carry a plain Python value in `.item()`.
+    if obj.hasattr("dtype")? {
+        if let Ok(item) = obj.call_method0("item") {
+            if !item.hasattr("dtype")? {
+                return option_value(name, &item);
+            }
+        }
     }
     // Enum members (qdrant-client's TokenizerType.WORD, ...) carry their JSON form in `.value`.
     if let Ok(value) = obj.getattr("value") {

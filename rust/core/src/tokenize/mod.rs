@@ -1,9 +1,12 @@
 //! Stage 2: tokenizers. Each splits a text into raw tokens and runs them through the
 //! [`Processor`] (or, for the fastembed flavour, through its own chain), emitting final terms.
 
+pub mod code;
 pub mod fastembed;
-pub mod pyword_table;
+pub mod japanese;
+pub mod multilingual;
 pub mod prefix;
+pub mod pyword_table;
 pub mod whitespace;
 pub mod word;
 
@@ -33,9 +36,8 @@ pub fn tokenize<'a, F: FnMut(Cow<'a, str>)>(
         TokenizerKind::Word => word::tokenize(text, processor, emit),
         TokenizerKind::Whitespace => whitespace::tokenize(text, processor, mode, emit),
         TokenizerKind::Prefix => prefix::tokenize(text, processor, mode, emit),
-        TokenizerKind::Multilingual | TokenizerKind::Code => {
-            unreachable!("rejected by Encoder::new until implemented")
-        }
+        TokenizerKind::Multilingual => multilingual::tokenize(text, processor, emit),
+        TokenizerKind::Code => code::tokenize(text, processor, emit),
     }
 }
 
@@ -43,6 +45,8 @@ pub fn tokenize<'a, F: FnMut(Cow<'a, str>)>(
 pub fn segments(kind: TokenizerKind, text: &str) -> Vec<&str> {
     match kind {
         TokenizerKind::Whitespace => text.split_whitespace().collect(),
+        TokenizerKind::Multilingual => multilingual::segments(text),
+        TokenizerKind::Code => code::identifiers(text).collect(),
         _ => word::split(text).collect(),
     }
 }

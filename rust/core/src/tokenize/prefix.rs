@@ -87,7 +87,10 @@ mod tests {
     #[test]
     fn documents_emit_prefixes() {
         let cfg = r#"{"tokenizer": "prefix", "language": "none", "min_token_len": 2}"#;
-        assert_eq!(run(cfg, "hello", Mode::Document), vec!["he", "hel", "hell", "hello"]);
+        assert_eq!(
+            run(cfg, "hello", Mode::Document),
+            vec!["he", "hel", "hell", "hello"]
+        );
         let cfg = r#"{"tokenizer": "prefix", "language": "none", "max_token_len": 2}"#;
         assert_eq!(run(cfg, "héllo a", Mode::Document), vec!["h", "hé", "a"]);
     }

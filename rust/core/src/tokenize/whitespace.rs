@@ -36,7 +36,9 @@ mod tests {
         let p = Processor::new(&Config::from_json(r#"{"language": "none"}"#).unwrap(), true);
         let run = |mode| {
             let mut out = Vec::new();
-            tokenize("Hello, world! \0 a_b", &p, mode, |t| out.push(t.into_owned()));
+            tokenize("Hello, world! \0 a_b", &p, mode, |t| {
+                out.push(t.into_owned())
+            });
             out
         };
         assert_eq!(run(Mode::Document), vec!["hello,", "world!", "\0", "a_b"]);

@@ -43,7 +43,10 @@ mod tests {
     #[test]
     fn splits_on_punctuation_and_underscore() {
         let none = r#"{"language": "none"}"#;
-        assert_eq!(terms(none, "foo_bar, Baz-9"), vec!["foo", "bar", "baz", "9"]);
+        assert_eq!(
+            terms(none, "foo_bar, Baz-9"),
+            vec!["foo", "bar", "baz", "9"]
+        );
         // Vowel signs are Alphabetic and stay inside words; the virama is not and splits.
         assert_eq!(terms(none, "नमस्ते दुनिया"), vec!["नमस", "ते", "दुनिया"]);
         assert_eq!(terms(none, "Ⓐⓑⓒ"), vec!["ⓐⓑⓒ"]);

@@ -1,0 +1,217 @@
+//! The Japanese branch of the `multilingual` tokenizer.
+//!
+//! The server splits a text that charabia detects as Japanese with vaporetto and its
+//! `bccwj-suw_c1.0` model (short-unit words of the BCCWJ corpus), then runs each word that has an
+//! alphabetic char through the usual [`Processor`] chain.
+//!
+//! That model file is not shipped with this crate. It is compiled in only with the `japanese`
+//! cargo feature, reading the file named by the `BM25X_VAPORETTO_MODEL` environment variable at
+//! build time; with it, the output is the server's. Without it, the text is split by
+//! [`fallback_words`], an approximation (runs of one script class, with a few common particles
+//! peeled off), which cannot reproduce the model's word boundaries in general.
+
+use std::borrow::Cow;
+
+use crate::process::Processor;
+
+/// True when `word` has no alphabetic char (punctuation, spaces, digits, symbols).
+#[inline]
+fn lacks_letters(word: &str) -> bool {
+    !word.chars().any(char::is_alphabetic)
+}
+
+pub fn tokenize<'a, F: FnMut(Cow<'a, str>)>(text: &'a str, processor: &Processor, mut emit: F) {
+    for word in words(text) {
+        if lacks_letters(word) {
+            continue;
+        }
+        // The server copies each word out of vaporetto's sentence before processing it; an owned
+        // or borrowed Cow gives the same terms.
+        if let Some(token) = processor.process(Cow::Borrowed(word), true) {
+            emit(token);
+        }
+    }
+}
+
+/// The words of `text` that can become terms, for `explain`.
+pub fn segments(text: &str) -> Vec<&str> {
+    words(text).filter(|w| !lacks_letters(w)).collect()
+}
+
+#[cfg(feature = "japanese")]
+mod model {
+    use std::borrow::Cow;
+    use std::sync::LazyLock;
+
+    use vaporetto::{Model, Predictor, Sentence};
+
+    /// The vaporetto model, given at build time (see the module docs).
+    const MODEL_BYTES: &[u8] = include_bytes!(env!("BM25X_VAPORETTO_MODEL"));
+
+    static PREDICTOR: LazyLock<Predictor> = LazyLock::new(|| {
+        let (model, _) = Model::read_slice(MODEL_BYTES).expect("invalid vaporetto model");
+        Predictor::new(model, false).expect("unusable vaporetto model")
+    });
+
+    /// Vaporetto's words, as spans of `text` (its tokens tile the text without gaps).
+    pub fn words(text: &str) -> Vec<&str> {
+        let Ok(mut sentence) = Sentence::from_raw(Cow::Borrowed(text)) else {
+            return Vec::new();
+        };
+        PREDICTOR.predict(&mut sentence);
+        let mut out = Vec::new();
+        let mut pos = 0;
+        for token in sentence.iter_tokens() {
+            let surface = token.surface();
+            // Tokens are contiguous; re-find defensively in case a char was skipped.
+            let start = if text[pos..].starts_with(surface) {
+                pos
+            } else {
+                match text[pos..].find(surface) {
+                    Some(at) => pos + at,
+                    None => continue,
+                }
+            };
+            pos = start + surface.len();
+            out.push(&text[start..pos]);
+        }
+        out
+    }
+}
+
+#[cfg(feature = "japanese")]
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    model::words(text).into_iter()
+}
+
+#[cfg(not(feature = "japanese"))]
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    fallback_words(text).into_iter()
+}
+
+/// Coarse character classes for the model-free split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Kanji,
+    Hiragana,
+    Katakana,
+    /// Letters and digits of other scripts (a Latin word inside Japanese text, ...).
+    Other,
+    /// Everything without a letter or digit: always its own one-char piece.
+    Separator,
+}
+
+fn class(c: char) -> Class {
+    match c {
+        '\u{3041}'..='\u{309F}' => Class::Hiragana,
+        // The prolonged sound mark 'ー' and the middle dot are written inside katakana words.
+        '\u{30A0}'..='\u{30FF}' | '\u{31F0}'..='\u{31FF}' | '\u{FF66}'..='\u{FF9F}' => {
+            Class::Katakana
+        }
+        '\u{3005}' | '\u{3007}' | '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' => Class::Kanji,
+        '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{2FA1F}' => Class::Kanji,
+        c if c.is_alphanumeric() => Class::Other,
+        // Combining marks stay with the char before them.
+        c if is_mark(c) => Class::Other,
+        _ => Class::Separator,
+    }
+}
+
+fn is_mark(c: char) -> bool {
+    matches!(c, '\u{0300}'..='\u{036F}' | '\u{3099}'..='\u{309A}' | '\u{FE00}'..='\u{FE0F}')
+}
+
+/// Hiragana function words that a short-unit-word split nearly always separates from the run
+/// they start (longest first).
+const PARTICLES: &[&str] = &[
+    "から", "まで", "より", "です", "ます", "でし", "まし", "の", "は", "が", "を", "に", "で",
+    "と", "も", "へ", "や", "か", "な", "た", "て", "し", "さ", "れ", "い",
+];
+
+/// Split `text` into runs of one [`Class`], then peel the leading particles off hiragana runs.
+pub fn fallback_words(text: &str) -> Vec<&str> {
+    let mut runs: Vec<(Class, &str)> = Vec::new();
+    let mut start = 0;
+    let mut current: Option<Class> = None;
+    for (i, c) in text.char_indices() {
+        let mut k = class(c);
+        if is_mark(c) {
+            k = current.unwrap_or(Class::Other);
+        }
+        if current != Some(k) || k == Class::Separator {
+            if let Some(prev) = current {
+                runs.push((prev, &text[start..i]));
+            }
+            start = i;
+            current = Some(k);
+        }
+    }
+    if let Some(prev) = current {
+        runs.push((prev, &text[start..]));
+    }
+    let mut out = Vec::new();
+    for (k, run) in runs {
+        if k != Class::Hiragana {
+            out.push(run);
+            continue;
+        }
+        let mut rest = run;
+        while !rest.is_empty() {
+            match PARTICLES.iter().find(|p| rest.starts_with(**p)) {
+                Some(p) => {
+                    out.push(&rest[..p.len()]);
+                    rest = &rest[p.len()..];
+                }
+                None => {
+                    let len = rest.chars().next().map_or(0, char::len_utf8);
+                    out.push(&rest[..len]);
+                    rest = &rest[len..];
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::Config;
+
+    fn terms(json: &str, text: &str) -> Vec<String> {
+        let p = Processor::new(&Config::from_json(json).unwrap(), true);
+        let mut out = Vec::new();
+        tokenize(text, &p, |t| out.push(t.into_owned()));
+        out
+    }
+
+    #[test]
+    fn fallback_splits_by_script_and_particles() {
+        assert_eq!(
+            fallback_words("日本語のテキストです。"),
+            vec!["日本語", "の", "テキスト", "です", "。"]
+        );
+    }
+
+    #[test]
+    fn latin_words_inside_japanese_are_processed() {
+        let json = r#"{"tokenizer": "multilingual", "stopwords": {"custom": ["it"]}}"#;
+        let out = terms(json, "日本語のテキストです。It's used in Qdrant's code");
+        assert!(!out.iter().any(|t| t == "it" || t == "It"), "{out:?}");
+        assert!(out.iter().any(|t| t == "qdrant"), "{out:?}");
+        assert!(out.iter().any(|t| t == "use"), "{out:?}");
+    }
+
+    #[cfg(feature = "japanese")]
+    #[test]
+    fn model_split_matches_the_server() {
+        let out = terms(
+            r#"{"tokenizer": "multilingual", "language": "none", "lowercase": false}"#,
+            "日本語のテキストです。Qdrantのコードで単体テストで使用されています。",
+        );
+        assert_eq!(
+            out.join("|"),
+            "日本|語|の|テキスト|です|Qdrant|の|コード|で|単体|テスト|で|使用|さ|れ|て|い|ます"
+        );
+    }
+}
