@@ -106,7 +106,9 @@ def _worker(name: str, threads: int, kind: str, texts: list[str], repeat: int, o
     out.put((best, peak_kb / 1024))
 
 
-def measure(name: str, threads: int, kind: str, texts: list[str], repeat: int) -> tuple[float, float]:
+def measure(
+    name: str, threads: int, kind: str, texts: list[str], repeat: int
+) -> tuple[float, float]:
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     p = ctx.Process(target=_worker, args=(name, threads, kind, texts, repeat, q))
@@ -129,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     queries = [" ".join(d.split()[:8]) for d in docs]
     cores = os.cpu_count() or 1
     skip = set(filter(None, args.skip.split(",")))
-    print(f"corpus: {corpus_name}, {len(docs):,} documents, cores: {cores}, python {sys.version.split()[0]}")
+    version = sys.version.split()[0]
+    print(f"corpus: {corpus_name}, {len(docs):,} documents, cores: {cores}, python {version}")
 
     rows = []
     for kind, texts in [("documents", docs), ("queries", queries)]:

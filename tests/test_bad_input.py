@@ -93,7 +93,7 @@ def test_one_huge_token(enc: Bm25) -> None:
         ({"stemmer": {"type": "snowball", "language": "chinese"}}, OptionError, "snowball"),
         ({"min_token_len": -1}, OptionError, "min_token_len"),
         ({"max_token_len": 2.5}, TypeError, "max_token_len"),
-        ({"avglen": 100}, OptionError, "unknown option \"avglen\""),
+        ({"avglen": 100}, OptionError, 'unknown option "avglen"'),
         ({"token_max_length": 10}, OptionError, 'flavor="fastembed"|flavor=\\"fastembed\\"'),
         ({"flavor": "bm42"}, OptionError, "unknown flavor"),
         ({"flavor": "fastembed", "tokenizer": "word"}, OptionError, "qdrant"),

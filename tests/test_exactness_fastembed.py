@@ -20,13 +20,14 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-import bm25x
 import numpy as np
 import pytest
-from bm25x import _native
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import ALL_WORDS, REPO, STOPWORD_DIR, WORDS, examples, read_stopwords, texts
+
+import bm25x
+from bm25x import _native
 
 pytest.importorskip("fastembed")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import bm25x
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -26,6 +25,8 @@ from strategies import (
     texts,
     words,
 )
+
+import bm25x
 
 TOKENIZERS = ["word", "whitespace", "prefix"]
 

@@ -14,9 +14,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import bm25x
 import pytest
 from strategies import REPO
+
+import bm25x
 
 pytest.importorskip("qdrant_edge")
 pytest.importorskip("fastembed")

@@ -59,12 +59,45 @@ ALPHABETS = {
     "marks": "\u0301\u0308\u0327\u20dd\u0300",
     "zero_width": "\u200b\u200c\u200d\u2060\ufeff\u00ad",
 }
-KANA = "あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわをん"
-KATAKANA = "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲンー"
+KANA = (
+    "あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわをん"
+)
+KATAKANA = (
+    "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲンー"
+)
 WORDS = [
-    "the", "The", "running", "Straße", "café", "naïve", "Ærøskøbing", "İstanbul", "ﬁnance",
-    "Œuvre", "не", "и", "Москва", "καλημέρα", "του", "في", "من", "של", "और", "中国", "北京",
-    "上海", "德语", "数据库", "ภาษาไทย", "Qdrant", "über", "été", "a", "I", "x²", "Ⅻ",
+    "the",
+    "The",
+    "running",
+    "Straße",
+    "café",
+    "naïve",
+    "Ærøskøbing",
+    "İstanbul",
+    "ﬁnance",
+    "Œuvre",
+    "не",
+    "и",
+    "Москва",
+    "καλημέρα",
+    "του",
+    "في",
+    "من",
+    "של",
+    "और",
+    "中国",
+    "北京",
+    "上海",
+    "德语",
+    "数据库",
+    "ภาษาไทย",
+    "Qdrant",
+    "über",
+    "été",
+    "a",
+    "I",
+    "x²",
+    "Ⅻ",
 ]
 SPACES = st.sampled_from([" ", "  ", "\t", "\n", "\u00a0", "\u3000", "", ", ", ". ", "-"])
 
@@ -113,7 +146,7 @@ def option_sets(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         opts["stopwords"] = {
             "languages": draw(st.lists(st.sampled_from(STOP_LANGS), max_size=2, unique=True)),
-            "custom": draw(st.lists(st.sampled_from(WORDS + ["it", "s", "IT"]), max_size=3)),
+            "custom": draw(st.lists(st.sampled_from([*WORDS, "it", "s", "IT"]), max_size=3)),
         }
     if draw(st.booleans()):
         opts["min_token_len"] = draw(st.integers(1, 4))

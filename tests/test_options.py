@@ -7,11 +7,12 @@ import math
 import re
 from typing import Any
 
-import bm25x
 import numpy as np
 import pytest
 from qdrant_oracle import assert_same, oracle
 from strategies import STEMMER_LANGUAGES, STOPWORD_LANGUAGES
+
+import bm25x
 
 TEXT = "The Running cookies, İstanbul straße Ⓐⓑⓒ and 42 ΟΔΟΣ"
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import bm25x
 import pytest
 from qdrant_oracle import assert_same, oracle
 from strategies import REPO, STOPWORD_DIR, STOPWORD_LANGUAGES, WORDS, read_stopwords
+
+import bm25x
 
 SHARED = REPO.parent / "shared" / "stopwords" / "qdrant-server"
 LANGUAGES = sorted(STOPWORD_LANGUAGES)

@@ -64,7 +64,7 @@ def main() -> int:
         target = v.indices[0] if len(v.indices) else None
         nfkd = unicodedata.normalize("NFKD", c)
         ascii_part = "".join(ch for ch in nfkd if ch.isascii())
-        candidates = [ascii_part, f"({ascii_part})", ascii_part + "."] + by_id.get(target, [])
+        candidates = [ascii_part, f"({ascii_part})", ascii_part + ".", *by_id.get(target, [])]
         ctx = enc.embed_document("q" + c + "q").indices
         found = None
         for cand in candidates:

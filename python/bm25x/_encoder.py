@@ -8,9 +8,14 @@ from typing import Any, overload
 
 from bm25x._explain import Explanation, ExplanationRow
 from bm25x._native import Encoder as _NativeEncoder
+from bm25x._native import _after_fork_in_child
 from bm25x._sparse import SparseBatch, SparseVector
 
 __all__ = ["Bm25"]
+
+# Thread pools do not survive fork(); a forked worker (multiprocessing, Spark) builds its own.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _default_threads() -> int:
@@ -57,7 +62,7 @@ class Bm25:
 
     >>> enc = Bm25(language="en", k=1.5)
     >>> enc.encode(["one text", "another text"]).indptr.tolist()
-    [0, 1, 2]
+    [0, 2, 4]
     """
 
     __slots__ = ("_native", "_options", "_threads")
@@ -111,8 +116,11 @@ class Bm25:
     def __deepcopy__(self, memo: dict[int, Any]) -> Bm25:
         return self
 
+    # A str is also an Iterable[str]; the first matching overload (str) wins, as intended.
     @overload
-    def encode(self, texts: str, *, threads: int | None = None) -> SparseVector: ...
+    def encode(  # type: ignore[overload-overlap]
+        self, texts: str, *, threads: int | None = None
+    ) -> SparseVector: ...
     @overload
     def encode(self, texts: Iterable[str], *, threads: int | None = None) -> SparseBatch: ...
     def encode(
@@ -123,11 +131,11 @@ class Bm25:
         return self._encode(texts, False, threads)
 
     @overload
-    def encode_query(self, texts: str, *, threads: int | None = None) -> SparseVector: ...
+    def encode_query(  # type: ignore[overload-overlap]
+        self, texts: str, *, threads: int | None = None
+    ) -> SparseVector: ...
     @overload
-    def encode_query(
-        self, texts: Iterable[str], *, threads: int | None = None
-    ) -> SparseBatch: ...
+    def encode_query(self, texts: Iterable[str], *, threads: int | None = None) -> SparseBatch: ...
     def encode_query(
         self, texts: str | Iterable[str], *, threads: int | None = None
     ) -> SparseVector | SparseBatch:

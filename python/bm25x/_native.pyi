@@ -15,6 +15,9 @@ def stopwords(language: str) -> list[str]:
 def languages() -> tuple[list[str], list[str]]:
     """``(stopword languages, stemmer languages)``, canonical names."""
 
+def _after_fork_in_child() -> None:
+    """Forget thread pools inherited through ``fork()``."""
+
 class OptionError(ValueError):
     """An option has a value bm25x does not accept; the message names the option."""
 

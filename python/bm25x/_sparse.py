@@ -48,9 +48,7 @@ class SparseVector:
 
     def __repr__(self) -> str:
         n = len(self)
-        shown = ", ".join(
-            f"{i}: {v}" for i, v in zip(self.indices[:5].tolist(), self.values[:5])
-        )
+        shown = ", ".join(f"{i}: {v}" for i, v in zip(self.indices[:5].tolist(), self.values[:5]))
         more = f", ... ({n} entries)" if n > 5 else ""
         return f"SparseVector({{{shown}{more}}})"
 
@@ -62,7 +60,7 @@ class SparseVector:
         return dict(zip(self.indices.tolist(), self.values.tolist()))
 
     def as_qdrant(self) -> dict[str, list[Any]]:
-        """The JSON shape Qdrant takes for a sparse vector: ``{"indices": [...], "values": [...]}``."""
+        """The JSON shape of a Qdrant sparse vector: ``{"indices": [...], "values": [...]}``."""
         return {"indices": self.indices.tolist(), "values": self.values.tolist()}
 
 

@@ -168,14 +168,18 @@ fn main() {
         enc.encode(d, Mode::Query).indices.len()
     });
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let start = Instant::now();
-    let csr = enc.encode_batch(&docs, Mode::Document, threads);
-    let secs = start.elapsed().as_secs_f64();
-    black_box(csr);
-    println!(
-        "| {:44} | {:>10.0} | {:>8.1} |",
-        format!("encode_batch, documents, {threads} threads"),
-        docs.len() as f64 / secs,
-        mb / secs
-    );
+    for n in [1, threads] {
+        let mut best = f64::INFINITY;
+        for _ in 0..5 {
+            let start = Instant::now();
+            black_box(enc.encode_batch(&docs, Mode::Document, n));
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+        println!(
+            "| {:44} | {:>10.0} | {:>8.1} |",
+            format!("encode_batch, documents, {n} thread(s)"),
+            docs.len() as f64 / best,
+            mb / best
+        );
+    }
 }

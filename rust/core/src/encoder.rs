@@ -3,9 +3,11 @@
 //! distinct id. Indices come out strictly ascending in both flavours.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rustc_hash::FxHashMap;
 
+use crate::cache::{self, TermCache};
 use crate::error::Result;
 use crate::filter::Dropped;
 use crate::hash::token_id;
@@ -90,7 +92,11 @@ pub struct Explained {
 pub struct Encoder {
     config: Config,
     processor: Processor,
+    /// Distinguishes this encoder's per-thread memos from other encoders'.
+    uid: u64,
 }
+
+static NEXT_UID: AtomicU64 = AtomicU64::new(0);
 
 impl Encoder {
     pub fn new(config: Config) -> Result<Self> {
@@ -98,7 +104,12 @@ impl Encoder {
         // the list lines as they are.
         let lowercase_stopwords = config.flavor == Flavor::Qdrant && config.lowercase;
         let processor = Processor::new(&config, lowercase_stopwords);
-        Ok(Encoder { config, processor })
+        let uid = NEXT_UID.fetch_add(1, Ordering::Relaxed);
+        Ok(Encoder {
+            config,
+            processor,
+            uid,
+        })
     }
 
     pub fn config(&self) -> &Config {
@@ -130,24 +141,68 @@ impl Encoder {
         }
     }
 
+    /// Whether terms can be memoised per raw segment (see `crate::cache`).
+    fn memoisable(&self) -> bool {
+        self.config.flavor == Flavor::Fastembed || tokenize::is_local(self.config.tokenizer)
+    }
+
+    /// Feed every raw segment's memoised terms to `cache`; returns the number of terms.
+    fn count_segments(&self, text: &str, mode: Mode, cache: &mut TermCache) -> usize {
+        let mut total = 0;
+        let mut one = |raw: &str| {
+            let range = cache.terms_of(raw, |push| match self.config.flavor {
+                Flavor::Fastembed => fastembed::expand(raw, &self.processor, |t| push(&t)),
+                Flavor::Qdrant => tokenize::expand_segment(
+                    self.config.tokenizer,
+                    raw,
+                    &self.processor,
+                    mode,
+                    |t| push(&t),
+                ),
+            });
+            total += cache.count(range);
+        };
+        match self.config.flavor {
+            Flavor::Fastembed => fastembed::split(text).for_each(&mut one),
+            Flavor::Qdrant => tokenize::for_each_segment(self.config.tokenizer, text, &mut one),
+        }
+        total
+    }
+
+    fn memo_key(&self, mode: Mode) -> u64 {
+        self.uid * 2 + u64::from(mode == Mode::Query)
+    }
+
     fn encode_document(&self, text: &str) -> SparseVec {
-        // term -> (count, order of first occurrence)
-        let mut counts: FxHashMap<Cow<'_, str>, (u32, u32)> = FxHashMap::default();
-        let mut doc_len = 0usize;
-        self.for_each_term(text, Mode::Document, |term| {
-            let next = counts.len() as u32;
-            counts.entry(term).or_insert((0, next)).0 += 1;
-            doc_len += 1;
-        });
         let params = &self.config.params;
         let weigh = match self.config.flavor {
             Flavor::Qdrant => weight::qdrant,
             Flavor::Fastembed => weight::fastembed,
         };
-        let mut rows: Vec<(u32, u32, f32)> = counts
-            .iter()
-            .map(|(term, &(n, first))| (token_id(term), first, weigh(n, doc_len, params)))
-            .collect();
+        // (id, order of first occurrence, weight) per distinct term
+        let mut rows: Vec<(u32, u32, f32)> = Vec::new();
+        if self.memoisable() {
+            cache::with_cache(self.memo_key(Mode::Document), |cache| {
+                let doc_len = self.count_segments(text, Mode::Document, cache);
+                cache.drain_document(|id, first, n| {
+                    rows.push((id, first, weigh(n, doc_len, params)))
+                });
+            });
+        } else {
+            // term -> (count, order of first occurrence)
+            let mut counts: FxHashMap<Cow<'_, str>, (u32, u32)> = FxHashMap::default();
+            let mut doc_len = 0usize;
+            self.for_each_term(text, Mode::Document, |term| {
+                let next = counts.len() as u32;
+                counts.entry(term).or_insert((0, next)).0 += 1;
+                doc_len += 1;
+            });
+            rows.extend(
+                counts
+                    .iter()
+                    .map(|(term, &(n, first))| (token_id(term), first, weigh(n, doc_len, params))),
+            );
+        }
         // Distinct terms that share an id (a hash collision, or h and -h folded by abs): the
         // term that occurs first later in the text wins, as in fastembed (Qdrant's choice is
         // arbitrary there).
@@ -169,7 +224,14 @@ impl Encoder {
 
     fn encode_query(&self, text: &str) -> SparseVec {
         let mut indices = Vec::new();
-        self.for_each_term(text, Mode::Query, |term| indices.push(token_id(&term)));
+        if self.memoisable() {
+            cache::with_cache(self.memo_key(Mode::Query), |cache| {
+                self.count_segments(text, Mode::Query, cache);
+                cache.drain_ids(&mut indices);
+            });
+        } else {
+            self.for_each_term(text, Mode::Query, |term| indices.push(token_id(&term)));
+        }
         indices.sort_unstable();
         indices.dedup();
         let values = vec![1.0; indices.len()];
@@ -177,7 +239,8 @@ impl Encoder {
     }
 
     /// Encode many texts into one CSR batch, in input order. With `threads > 1` the texts are
-    /// split into contiguous chunks encoded in parallel on rayon's pool; the result is the same.
+    /// split into contiguous chunks encoded in parallel on a pool of that many threads; the
+    /// result is the same.
     pub fn encode_batch<S: AsRef<str> + Sync>(
         &self,
         texts: &[S],
@@ -193,10 +256,12 @@ impl Encoder {
         }
         use rayon::prelude::*;
         let chunk = texts.len().div_ceil(threads * 4).max(1);
-        let parts: Vec<Csr> = texts
-            .par_chunks(chunk)
-            .map(|part| self.encode_batch(part, mode, 1))
-            .collect();
+        let parts: Vec<Csr> = crate::pool::get(threads).install(|| {
+            texts
+                .par_chunks(chunk)
+                .map(|part| self.encode_batch(part, mode, 1))
+                .collect()
+        });
         let mut csr = Csr::default();
         for part in parts {
             csr.append(part);

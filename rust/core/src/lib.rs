@@ -7,6 +7,7 @@
 //! and weighting). [`options`] turns the JSON-shaped options Qdrant accepts into a validated
 //! [`Config`]; [`error`] is the one error type. Nothing here depends on Python.
 
+pub mod cache;
 pub mod encoder;
 pub mod error;
 pub mod filter;
@@ -14,6 +15,7 @@ pub mod hash;
 pub mod language;
 pub mod normalize;
 pub mod options;
+pub mod pool;
 pub mod process;
 pub mod stem;
 pub mod tokenize;

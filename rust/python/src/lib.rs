@@ -32,11 +32,19 @@ fn languages() -> (Vec<&'static str>, Vec<&'static str>) {
     )
 }
 
+/// Drop the encoder thread pools inherited from the parent process (their threads do not exist
+/// after `fork()`); registered with `os.register_at_fork` by the Python package.
+#[pyfunction]
+fn _after_fork_in_child() {
+    bm25x_core::pool::forget_after_fork();
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<encoder::NativeEncoder>()?;
     m.add_function(wrap_pyfunction!(stopwords, m)?)?;
     m.add_function(wrap_pyfunction!(languages, m)?)?;
+    m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add("OptionError", m.py().get_type::<errors::OptionError>())?;
     m.add(
         "PYTHON_WORD_UNICODE_VERSION",

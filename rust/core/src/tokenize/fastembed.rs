@@ -138,14 +138,20 @@ fn lowered_pieces<'a>(run: &'a str, mut each: impl FnMut(Cow<'a, str>)) {
     }
 }
 
+/// The terms of one run of word chars.
+#[inline]
+pub fn expand<'a, F: FnMut(Cow<'a, str>)>(run: &'a str, processor: &Processor, mut emit: F) {
+    lowered_pieces(run, |token| {
+        if let Some(stem) = process_traced(token, processor, &mut ()) {
+            emit(stem);
+        }
+    });
+}
+
 #[inline]
 pub fn tokenize<'a, F: FnMut(Cow<'a, str>)>(text: &'a str, processor: &Processor, mut emit: F) {
     for run in split(text) {
-        lowered_pieces(run, |token| {
-            if let Some(stem) = process_traced(token, processor, &mut ()) {
-                emit(stem);
-            }
-        });
+        expand(run, processor, &mut emit);
     }
 }
 

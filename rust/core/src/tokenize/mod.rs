@@ -41,6 +41,41 @@ pub fn tokenize<'a, F: FnMut(Cow<'a, str>)>(
     }
 }
 
+/// Whether a tokenizer's terms for a raw segment depend on that segment alone, so that they
+/// can be memoised per segment (see `crate::cache`). Multilingual and code tokenizers look at
+/// more context (script detection, identifier structure).
+pub fn is_local(kind: TokenizerKind) -> bool {
+    matches!(
+        kind,
+        TokenizerKind::Word | TokenizerKind::Whitespace | TokenizerKind::Prefix
+    )
+}
+
+/// The non-empty raw segments of a local tokenizer (see [`is_local`]).
+#[inline]
+pub fn for_each_segment<'a>(kind: TokenizerKind, text: &'a str, mut f: impl FnMut(&'a str)) {
+    match kind {
+        TokenizerKind::Whitespace => whitespace::split(text).for_each(f),
+        _ => word::split(text).filter(|s| !s.is_empty()).for_each(&mut f),
+    }
+}
+
+/// The terms of one raw segment of a local tokenizer.
+#[inline]
+pub fn expand_segment<'a, F: FnMut(Cow<'a, str>)>(
+    kind: TokenizerKind,
+    raw: &'a str,
+    processor: &Processor,
+    mode: Mode,
+    emit: F,
+) {
+    match kind {
+        TokenizerKind::Whitespace => whitespace::expand(raw, processor, mode, emit),
+        TokenizerKind::Prefix => prefix::expand(raw, processor, mode, emit),
+        _ => word::expand(raw, processor, emit),
+    }
+}
+
 /// The raw pieces a tokenizer starts from (before any processing), for `explain`.
 pub fn segments(kind: TokenizerKind, text: &str) -> Vec<&str> {
     match kind {

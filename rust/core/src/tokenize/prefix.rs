@@ -25,50 +25,61 @@ fn cut(token: Cow<'_, str>, end: usize) -> Cow<'_, str> {
     }
 }
 
-pub fn tokenize<'a, F: FnMut(Cow<'a, str>)>(
-    text: &'a str,
+/// The terms of one raw segment (a word).
+pub fn expand<'a, F: FnMut(Cow<'a, str>)>(
+    raw: &'a str,
     processor: &Processor,
     mode: Mode,
     mut emit: F,
 ) {
+    if raw.is_empty() {
+        return;
+    }
     match mode {
         Mode::Document => {
+            let Some(token) = processor.process(Cow::Borrowed(raw), false) else {
+                return;
+            };
             let min = processor.min_token_len.unwrap_or(1);
             let max = processor.max_token_len.unwrap_or(usize::MAX);
-            for raw in word::split(text) {
-                let Some(token) = processor.process(Cow::Borrowed(raw), false) else {
-                    continue;
-                };
-                for n in min..=max {
-                    match end_of_chars(&token, n) {
-                        Some(end) => emit(match &token {
-                            Cow::Borrowed(s) => Cow::Borrowed(&s[..end]),
-                            Cow::Owned(s) => Cow::Owned(s[..end].to_string()),
-                        }),
-                        None => {
-                            emit(token);
-                            break;
-                        }
+            for n in min..=max {
+                match end_of_chars(&token, n) {
+                    Some(end) => emit(match &token {
+                        Cow::Borrowed(s) => Cow::Borrowed(&s[..end]),
+                        Cow::Owned(s) => Cow::Owned(s[..end].to_string()),
+                    }),
+                    None => {
+                        emit(token);
+                        break;
                     }
                 }
             }
         }
         Mode::Query => {
             let max = processor.max_token_len.unwrap_or(usize::MAX);
-            for raw in word::split(text).filter(|w| !w.is_empty()) {
-                let token = processor.stem(processor.normalize(Cow::Borrowed(raw)));
-                if processor
-                    .min_token_len
-                    .is_some_and(|min| char_len(&token) < min)
-                {
-                    continue;
-                }
-                match end_of_chars(&token, max) {
-                    Some(end) => emit(cut(token, end)),
-                    None => emit(token),
-                }
+            let token = processor.stem(processor.normalize(Cow::Borrowed(raw)));
+            if processor
+                .min_token_len
+                .is_some_and(|min| char_len(&token) < min)
+            {
+                return;
+            }
+            match end_of_chars(&token, max) {
+                Some(end) => emit(cut(token, end)),
+                None => emit(token),
             }
         }
+    }
+}
+
+pub fn tokenize<'a, F: FnMut(Cow<'a, str>)>(
+    text: &'a str,
+    processor: &Processor,
+    mode: Mode,
+    mut emit: F,
+) {
+    for raw in word::split(text) {
+        expand(raw, processor, mode, &mut emit);
     }
 }
 

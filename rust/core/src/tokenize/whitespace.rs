@@ -9,6 +9,27 @@ use crate::process::Processor;
 /// tokenizer can produce it.
 const QUERY_SENTINEL: &str = "\0";
 
+/// The raw segments: runs between Unicode White_Space chars.
+pub fn split(text: &str) -> impl Iterator<Item = &str> {
+    text.split_whitespace()
+}
+
+/// The term (if any) of one raw segment.
+#[inline]
+pub fn expand<'a, F: FnMut(Cow<'a, str>)>(
+    raw: &'a str,
+    processor: &Processor,
+    mode: Mode,
+    mut emit: F,
+) {
+    if let Some(token) = processor.process(Cow::Borrowed(raw), true) {
+        if mode == Mode::Query && token == QUERY_SENTINEL {
+            return;
+        }
+        emit(token);
+    }
+}
+
 #[inline]
 pub fn tokenize<'a, F: FnMut(Cow<'a, str>)>(
     text: &'a str,
@@ -16,13 +37,8 @@ pub fn tokenize<'a, F: FnMut(Cow<'a, str>)>(
     mode: Mode,
     mut emit: F,
 ) {
-    for raw in text.split_whitespace() {
-        if let Some(token) = processor.process(Cow::Borrowed(raw), true) {
-            if mode == Mode::Query && token == QUERY_SENTINEL {
-                continue;
-            }
-            emit(token);
-        }
+    for raw in split(text) {
+        expand(raw, processor, mode, &mut emit);
     }
 }
 

@@ -19,12 +19,18 @@ pub fn split(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !is_word_char(c))
 }
 
+/// The term (if any) of one raw segment.
+#[inline]
+pub fn expand<'a, F: FnMut(Cow<'a, str>)>(raw: &'a str, processor: &Processor, mut emit: F) {
+    if let Some(token) = processor.process(Cow::Borrowed(raw), true) {
+        emit(token);
+    }
+}
+
 #[inline]
 pub fn tokenize<'a, F: FnMut(Cow<'a, str>)>(text: &'a str, processor: &Processor, mut emit: F) {
     for raw in split(text) {
-        if let Some(token) = processor.process(Cow::Borrowed(raw), true) {
-            emit(token);
-        }
+        expand(raw, processor, &mut emit);
     }
 }
 

@@ -1,0 +1,131 @@
+//! A per-thread memo for tokenizers whose output for a raw segment does not depend on its
+//! context (word, whitespace, prefix, and the fastembed flavour). Natural text repeats its words,
+//! so each distinct raw segment is normalised, filtered, stemmed and hashed once; afterwards a
+//! token costs one hash-map probe. Terms are interned, so documents are counted per term index
+//! without hashing strings again.
+//!
+//! Counting stays per *term* (not per id), so two different terms whose ids collide are still
+//! counted apart and resolved exactly as without the cache. The memo is bounded: it is emptied
+//! between documents once it holds `MAX_SEGMENTS` raw segments.
+
+use std::cell::RefCell;
+
+use rustc_hash::FxHashMap;
+
+use crate::hash::token_id;
+
+/// Raw segments remembered per thread and encoder before the memo starts over (a few tens of MB
+/// at most for ordinary text).
+const MAX_SEGMENTS: usize = 1 << 19;
+/// Encoders whose memos one thread keeps at once.
+const MAX_MEMOS_PER_THREAD: usize = 4;
+
+#[derive(Default)]
+pub struct TermCache {
+    /// raw segment -> range in `expansions`
+    segments: FxHashMap<Box<str>, (u32, u32)>,
+    /// term indices, in emission order, for every remembered segment
+    expansions: Vec<u32>,
+    /// term -> term index
+    terms: FxHashMap<Box<str>, u32>,
+    /// term index -> token id
+    ids: Vec<u32>,
+    /// term index -> occurrences in the current document
+    counts: Vec<u32>,
+    /// term indices of the current document, in order of first occurrence
+    touched: Vec<u32>,
+}
+
+impl TermCache {
+    fn intern(&mut self, term: &str) -> u32 {
+        if let Some(&t) = self.terms.get(term) {
+            return t;
+        }
+        let t = self.ids.len() as u32;
+        self.terms.insert(term.into(), t);
+        self.ids.push(token_id(term));
+        self.counts.push(0);
+        t
+    }
+
+    /// The term indices of `raw`, computing them with `expand` on first sight.
+    #[inline]
+    pub fn terms_of(&mut self, raw: &str, expand: impl FnOnce(&mut dyn FnMut(&str))) -> (u32, u32) {
+        if let Some(&range) = self.segments.get(raw) {
+            return range;
+        }
+        let start = self.expansions.len() as u32;
+        let mut found: Vec<u32> = Vec::new();
+        expand(&mut |term: &str| found.push(self.intern(term)));
+        self.expansions.extend_from_slice(&found);
+        let range = (start, found.len() as u32);
+        self.segments.insert(raw.into(), range);
+        range
+    }
+
+    /// Count one occurrence of every term of `range` in the current document; returns how many.
+    #[inline]
+    pub fn count(&mut self, range: (u32, u32)) -> usize {
+        let (start, len) = (range.0 as usize, range.1 as usize);
+        for k in start..start + len {
+            let t = self.expansions[k];
+            let c = &mut self.counts[t as usize];
+            if *c == 0 {
+                self.touched.push(t);
+            }
+            *c += 1;
+        }
+        len
+    }
+
+    /// The current document's (id, order of first occurrence, count) rows; resets the counts.
+    pub fn drain_document(&mut self, mut each: impl FnMut(u32, u32, u32)) {
+        for (order, &t) in self.touched.iter().enumerate() {
+            let c = std::mem::take(&mut self.counts[t as usize]);
+            each(self.ids[t as usize], order as u32, c);
+        }
+        self.touched.clear();
+    }
+
+    /// The current document's ids (for queries); resets the counts.
+    pub fn drain_ids(&mut self, out: &mut Vec<u32>) {
+        for &t in &self.touched {
+            self.counts[t as usize] = 0;
+            out.push(self.ids[t as usize]);
+        }
+        self.touched.clear();
+    }
+
+    fn trim(&mut self) {
+        if self.segments.len() > MAX_SEGMENTS {
+            *self = TermCache::default();
+        }
+    }
+}
+
+thread_local! {
+    static MEMOS: RefCell<Vec<(u64, TermCache)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Run `f` with this thread's memo for `key` (an encoder and mode). Memos of other keys are kept
+/// up to `MAX_MEMOS_PER_THREAD`, most recently used last.
+pub fn with_cache<R>(key: u64, f: impl FnOnce(&mut TermCache) -> R) -> R {
+    MEMOS.with(|memos| {
+        let mut memos = memos.borrow_mut();
+        let pos = match memos.iter().position(|(k, _)| *k == key) {
+            Some(pos) => pos,
+            None => {
+                if memos.len() >= MAX_MEMOS_PER_THREAD {
+                    memos.remove(0);
+                }
+                memos.push((key, TermCache::default()));
+                memos.len() - 1
+            }
+        };
+        let last = memos.len() - 1;
+        memos.swap(pos, last);
+        let cache = &mut memos[last].1;
+        cache.trim();
+        f(cache)
+    })
+}
