@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, overload
 
 from bm25x._explain import Explanation, ExplanationRow
@@ -158,6 +159,49 @@ class Bm25:
         b.indptr, b.indices, b.values = indptr, indices, values
         return b
 
+    def encode_iter(
+        self, texts: Iterable[str], *, batch_size: int = 10_000, threads: int | None = None
+    ) -> Iterator[SparseBatch]:
+        """Encode a stream of documents batch by batch: yields one :class:`SparseBatch` per
+        ``batch_size`` texts, in order, holding only one batch in memory. ``texts`` may be any
+        iterable (a generator over a file, a list, a numpy or pyarrow string array).
+
+        >>> enc = Bm25()
+        >>> [len(b) for b in enc.encode_iter((f"text {i}" for i in range(5)), batch_size=2)]
+        [2, 2, 1]
+        """
+        return self._encode_iter(texts, False, batch_size, threads)
+
+    def encode_query_iter(
+        self, texts: Iterable[str], *, batch_size: int = 10_000, threads: int | None = None
+    ) -> Iterator[SparseBatch]:
+        """:meth:`encode_iter` for queries."""
+        return self._encode_iter(texts, True, batch_size, threads)
+
+    def _encode_iter(
+        self, texts: Iterable[str], query: bool, batch_size: int, threads: int | None
+    ) -> Iterator[SparseBatch]:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if isinstance(texts, (str, bytes, bytearray)):
+            raise TypeError(
+                f"encode_iter takes an iterable of str, got a single {type(texts).__name__}; "
+                "use encode() for one text"
+            )
+        n = threads if threads is not None else self.threads
+        return self._batches(_chunks(texts, batch_size), query, n)
+
+    def _batches(
+        self, chunks: Iterator[list[str]], query: bool, threads: int
+    ) -> Iterator[SparseBatch]:
+        offset = 0
+        for chunk in chunks:
+            indptr, indices, values = self._native.encode_many(chunk, query, threads, offset)
+            offset += len(chunk)
+            b = SparseBatch.__new__(SparseBatch)
+            b.indptr, b.indices, b.values = indptr, indices, values
+            yield b
+
     def terms(self, text: str, *, query: bool = False) -> list[str]:
         """The final terms of ``text`` (after every stage, before hashing), in order."""
         if not isinstance(text, str):
@@ -190,6 +234,21 @@ class Bm25:
             for raw, normalized, dropped, terms in self._native.explain(text, query)
         ]
         return Explanation(text, query, rows)
+
+
+def _chunks(texts: Iterable[str], size: int) -> Iterator[list[str]]:
+    """Lists of at most ``size`` items; array-likes are sliced rather than iterated."""
+    sliceable = hasattr(texts, "__getitem__") and hasattr(texts, "__len__")
+    if sliceable and not isinstance(texts, (list, tuple)):
+        seq: Any = texts
+        for start in range(0, len(seq), size):
+            part = seq[start : start + size]
+            tolist = getattr(part, "to_pylist", None) or getattr(part, "tolist", None)
+            yield tolist() if callable(tolist) else list(part)
+        return
+    it = iter(texts)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
 
 
 def _rebuild(options: dict[str, Any], threads: int | None) -> Bm25:

@@ -83,24 +83,26 @@ impl NativeEncoder {
     }
 
     /// Encode a list or tuple of str: CSR (indptr int64, indices uint32, values float32).
-    #[pyo3(signature = (items, query, threads))]
+    /// `offset` is added to item positions in error messages (for streamed batches).
+    #[pyo3(signature = (items, query, threads, offset = 0))]
     fn encode_many<'py>(
         &self,
         py: Python<'py>,
         items: &Bound<'py, PyAny>,
         query: bool,
         threads: usize,
+        offset: usize,
     ) -> PyResult<Batch<'py>> {
         let texts: Vec<String> = if let Ok(list) = items.cast::<PyList>() {
             list.iter()
                 .enumerate()
-                .map(|(i, item)| item_text(&item, Some(i)))
+                .map(|(i, item)| item_text(&item, Some(offset + i)))
                 .collect::<PyResult<_>>()?
         } else if let Ok(tuple) = items.cast::<PyTuple>() {
             tuple
                 .iter()
                 .enumerate()
-                .map(|(i, item)| item_text(&item, Some(i)))
+                .map(|(i, item)| item_text(&item, Some(offset + i)))
                 .collect::<PyResult<_>>()?
         } else {
             return Err(PyTypeError::new_err(
