@@ -36,7 +36,8 @@ def test_inputs(enc: Bm25, kind: str) -> None:
         data = np.array(TEXTS)
     else:
         pa = pytest.importorskip("pyarrow")
-        data = pa.array(TEXTS) if kind == "pyarrow" else pa.chunked_array([TEXTS[:500], TEXTS[500:]])
+        halves = [TEXTS[:500], TEXTS[500:]]
+        data = pa.array(TEXTS) if kind == "pyarrow" else pa.chunked_array(halves)
     got = SparseBatch.concat(list(enc.encode_iter(data, batch_size=256)))  # type: ignore[arg-type]
     assert got == enc.encode(TEXTS)
 
