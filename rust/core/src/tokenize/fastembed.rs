@@ -14,6 +14,7 @@
 use std::borrow::Cow;
 
 use super::pyword_table::{SIGMA_CASED_RANGES, SIGMA_IGNORABLE_RANGES, WORD_RANGES};
+use super::runs::{Runs, ASCII_ALNUM_UNDERSCORE};
 use crate::filter::{char_len, Dropped};
 use crate::process::{Processor, Tracer};
 
@@ -77,8 +78,7 @@ fn python_lower(run: &str) -> Cow<'_, str> {
 
 /// The maximal runs of word chars, before lowercasing.
 pub fn split(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !is_word_char(c))
-        .filter(|s| !s.is_empty())
+    Runs::new(text, &ASCII_ALNUM_UNDERSCORE, is_word_char)
 }
 
 /// fastembed's filters and stemmer for one lowercased token.

@@ -7,6 +7,7 @@ pub mod japanese;
 pub mod multilingual;
 pub mod prefix;
 pub mod pyword_table;
+pub mod runs;
 pub mod whitespace;
 pub mod word;
 
@@ -56,7 +57,7 @@ pub fn is_local(kind: TokenizerKind) -> bool {
 pub fn for_each_segment<'a>(kind: TokenizerKind, text: &'a str, mut f: impl FnMut(&'a str)) {
     match kind {
         TokenizerKind::Whitespace => whitespace::split(text).for_each(f),
-        _ => word::split(text).filter(|s| !s.is_empty()).for_each(&mut f),
+        _ => word::split(text).for_each(&mut f),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use super::runs::{Runs, ASCII_ALNUM};
 use crate::process::Processor;
 
 #[inline]
@@ -14,9 +15,9 @@ fn is_word_char(c: char) -> bool {
     }
 }
 
-/// The raw (possibly empty) pieces between non-alphanumeric chars, as `str::split` yields them.
+/// The non-empty runs of alphanumeric chars.
 pub fn split(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !is_word_char(c))
+    Runs::new(text, &ASCII_ALNUM, is_word_char)
 }
 
 /// The term (if any) of one raw segment.
