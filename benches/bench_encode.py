@@ -106,6 +106,29 @@ def _worker(name: str, threads: int, kind: str, texts: list[str], repeat: int, o
     out.put((best, peak_kb / 1024))
 
 
+def _stream_worker(texts: list[str], gigabytes: float, out: Any) -> None:
+    """encode_iter over `gigabytes` of text (the corpus repeated), reporting time and peak RSS."""
+    import bm25x
+
+    enc = bm25x.Bm25()
+    corpus_bytes = sum(len(t.encode("utf-8")) for t in texts)
+    rounds = max(1, round(gigabytes * 1e9 / corpus_bytes))
+
+    def stream() -> Any:
+        for r in range(rounds):
+            for t in texts:
+                yield t if r == 0 else f"{t} {r}"
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    docs = 0
+    for batch in enc.encode_iter(stream(), batch_size=10_000):
+        docs += len(batch)
+    secs = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out.put((docs, rounds * corpus_bytes / 1e6, secs, before, peak))
+
+
 def measure(
     name: str, threads: int, kind: str, texts: list[str], repeat: int
 ) -> tuple[float, float]:
@@ -123,6 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--limit", type=int, default=None, help="use only the first N documents")
     ap.add_argument("--repeat", type=int, default=3, help="best of R timed runs (default 3)")
+    ap.add_argument(
+        "--stream-gb",
+        type=float,
+        default=0.0,
+        help="also stream this many GB through encode_iter and report peak memory",
+    )
     ap.add_argument(
         "--skip", default="", help="comma-separated contenders to leave out (e.g. baseline)"
     )
@@ -163,6 +192,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {kind:9} | {label:38} | {x:>10.1f}x | {'':>8} | {'':>8} |")
         else:
             print(f"| {kind:9} | {label:38} | {dps:>11,.0f} | {mbs:>8.1f} | {peak:>8.0f} |")
+    if args.stream_gb > 0:
+        ctx = mp.get_context("spawn")
+        q = ctx.Queue()
+        p = ctx.Process(target=_stream_worker, args=(docs, args.stream_gb, q))
+        p.start()
+        n, total_mb, secs, before, peak = q.get()
+        p.join()
+        print(
+            f"\nencode_iter over {total_mb / 1e3:.2f} GB ({n:,} documents, all threads): "
+            f"{total_mb / secs:.1f} MB/s; peak RSS {peak:.0f} MB "
+            f"({peak - before:+.0f} MB over the {before:.0f} MB held before streaming, "
+            f"which includes the corpus)"
+        )
     return 0
 
 
