@@ -20,6 +20,7 @@ lint:
 	$(PYTHON) -m ruff check python tests benches tools
 	$(PYTHON) -m ruff format --check python tests benches tools
 	$(PYTHON) -m mypy
+	$(PYTHON) -m mypy.stubtest bm25x._native
 
 test-python:
 	$(PYTHON) -m pytest

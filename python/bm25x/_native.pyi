@@ -1,10 +1,20 @@
 """Type stubs of the Rust extension module. Use the public API in ``bm25x`` instead."""
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
+
+__all__ = [
+    "PYTHON_WORD_UNICODE_VERSION",
+    "Encoder",
+    "OptionError",
+    "__version__",
+    "_after_fork_in_child",
+    "languages",
+    "stopwords",
+]
 
 __version__: str
 PYTHON_WORD_UNICODE_VERSION: str
@@ -21,6 +31,7 @@ def _after_fork_in_child() -> None:
 class OptionError(ValueError):
     """An option has a value bm25x does not accept; the message names the option."""
 
+@final
 class Encoder:
     """The native encoder behind :class:`bm25x.Bm25`."""
 
