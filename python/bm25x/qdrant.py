@@ -1,0 +1,523 @@
+"""qdrant-client integration: ``models.Document`` objects for ``qdrant/bm25`` (Qdrant's server
+flavour) and ``Qdrant/bm25`` (fastembed's flavour) are encoded by bm25x on the client, wherever
+qdrant-client takes a vector, before the request leaves the process.
+
+    from qdrant_client import QdrantClient, models
+    import bm25x.qdrant
+
+    client = bm25x.qdrant.wrap(QdrantClient(":memory:"))   # or bm25x.qdrant.Client(url=...)
+    client.create_collection_for("docs", {"bm25": "qdrant/bm25"})
+    client.upsert("docs", [models.PointStruct(
+        id=1, vector={"bm25": models.Document(text="Baking cookies", model="qdrant/bm25")})])
+    client.query_points("docs", query=models.Document(text="cookies", model="qdrant/bm25"),
+                        using="bm25")
+
+Documents of other models (and images) are handed on untouched, for qdrant-client's own
+inference or for the server's; with ``cloud_inference=True`` the client leaves everything to
+the server. Which items bm25x embeds is decided by one function, the ``resolver``
+(:func:`resolve_bm25` by default), so a resolver serving more models plugs in unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any, Union
+
+import numpy as np
+from pydantic import BaseModel
+
+from bm25x._encoder import Bm25
+from bm25x._sparse import SparseVector
+from bm25x._store import point_id
+
+try:
+    from qdrant_client import QdrantClient, models
+except ImportError as _e:  # pragma: no cover - exercised only without qdrant-client
+    raise ImportError("bm25x.qdrant needs qdrant-client: pip install 'bm25x[qdrant]'") from _e
+
+__all__ = [
+    "BM25_MODELS",
+    "Client",
+    "Resolver",
+    "VectorSizeError",
+    "bm25_flavor",
+    "collection_config",
+    "point_id",
+    "resolve_bm25",
+    "wrap",
+]
+
+BM25_MODELS: dict[str, str] = {"qdrant/bm25": "qdrant", "Qdrant/bm25": "fastembed"}
+"""Model name -> bm25x flavour. ``qdrant/bm25`` is the model Qdrant's server runs (also
+``bm25`` and other spellings of either name), ``Qdrant/bm25`` exactly is fastembed's (what
+qdrant-client's local inference runs)."""
+
+
+def bm25_flavor(model: str) -> str | None:
+    """The bm25x flavour serving ``model``, or None when it is not a bm25 model.
+
+    >>> bm25_flavor("Qdrant/bm25"), bm25_flavor("QDRANT/BM25"), bm25_flavor("openai/x")
+    ('fastembed', 'qdrant', None)
+    """
+    if model in BM25_MODELS:
+        return BM25_MODELS[model]
+    return "qdrant" if model.lower() in ("qdrant/bm25", "bm25") else None
+
+
+InferenceItem = Union[models.Document, models.Image, models.InferenceObject]
+Resolver = Callable[[Sequence[InferenceItem], bool], Sequence[Any]]
+"""``resolver(items, query) -> one result per item``: a :class:`bm25x.SparseVector`, a dense
+vector (numpy array or list of floats), a multivector (list of those), or ``None`` (or the
+item itself) to leave the item as it is. ``query`` is True for items in queries."""
+
+_INFERENCE_TYPES = (models.Document, models.Image, models.InferenceObject)
+_SKIP_FIELDS = frozenset(
+    {"payload", "payloads", "filter", "params", "with_payload", "with_vector", "lookup_from"}
+)
+"""Model fields that never hold vectors (user payloads are not searched for documents)."""
+_ENCODERS: dict[tuple[str, str], Bm25] = {}
+_MAX_ENCODERS = 32
+_UPLOAD_CHUNK = 256
+
+
+class VectorSizeError(ValueError):
+    """A dense vector computed from a model does not fit the collection's vector size."""
+
+
+def _options_key(options: Any) -> str:
+    def plain(value: Any) -> Any:
+        dump = getattr(value, "model_dump", None)
+        if callable(dump):
+            return dump(exclude_none=True)
+        return getattr(value, "value", str(value))
+
+    return json.dumps(options or {}, sort_keys=True, default=plain)
+
+
+def _encoder(flavor: str, options: Any) -> Bm25:
+    """A cached encoder for a Document's options (a dict, or qdrant-client's ``Bm25Config``)."""
+    key = (flavor, _options_key(options))
+    enc = _ENCODERS.get(key)
+    if enc is None:
+        if isinstance(options, BaseModel):
+            options = options.model_dump(exclude_none=True)
+        options = dict(options or {})
+        enc = Bm25(**{"flavor": flavor, **options})  # an explicit "flavor" option wins
+        if len(_ENCODERS) >= _MAX_ENCODERS:
+            _ENCODERS.pop(next(iter(_ENCODERS)))
+        _ENCODERS[key] = enc
+    return enc
+
+
+def resolve_bm25(items: Sequence[InferenceItem], query: bool) -> list[SparseVector | None]:
+    """The default resolver: encodes ``Document``s of a bm25 model (:func:`bm25_flavor`; in
+    batches, one per model and options), and leaves every other item alone (``None``).
+
+    >>> from qdrant_client import models
+    >>> doc = models.Document(text="Baking cookies", model="qdrant/bm25")
+    >>> resolve_bm25([doc], False)[0] == Bm25().encode("Baking cookies")
+    True
+    """
+    out: list[SparseVector | None] = [None] * len(items)
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, item in enumerate(items):
+        flavor = bm25_flavor(item.model) if isinstance(item, models.Document) else None
+        if flavor is not None:
+            groups.setdefault((flavor, _options_key(item.options)), []).append(i)
+    for (flavor, _), positions in groups.items():
+        first = items[positions[0]]
+        assert isinstance(first, models.Document)
+        enc = _encoder(flavor, first.options)
+        texts = [str(items[i].text) for i in positions]  # type: ignore[union-attr]
+        batch = enc.encode_query(texts) if query else enc.encode(texts)
+        for i, vec in zip(positions, batch):
+            out[i] = vec
+    return out
+
+
+def _as_qdrant(value: Any) -> Any:
+    """A resolver result in the form qdrant-client models take."""
+    if isinstance(value, SparseVector):
+        return models.SparseVector(indices=value.indices.tolist(), values=value.values.tolist())
+    if isinstance(value, np.ndarray):
+        return value.astype(np.float64).tolist()
+    if isinstance(value, list) and value and isinstance(value[0], np.ndarray):
+        return [np.asarray(v, dtype=np.float64).tolist() for v in value]
+    return value
+
+
+@dataclass
+class _Found:
+    item: InferenceItem
+    name: str
+    """Vector name it fills ("" for the default vector)."""
+
+
+def _collect(obj: Any, name: str, out: dict[int, _Found]) -> None:
+    """Every inference item inside ``obj`` (models, lists, dicts), with its vector name."""
+    if isinstance(obj, _INFERENCE_TYPES):
+        out.setdefault(id(obj), _Found(obj, name))
+    elif isinstance(obj, BaseModel):
+        using = getattr(obj, "using", None)
+        inner = using if isinstance(using, str) else name
+        for field in type(obj).model_fields:
+            if field not in _SKIP_FIELDS:
+                _collect(getattr(obj, field), inner, out)
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            _collect(value, str(key), out)
+    elif isinstance(obj, (list, tuple)):
+        for value in obj:
+            _collect(value, name, out)
+
+
+def _replace(obj: Any, done: Mapping[int, Any]) -> Any:
+    """``obj`` with resolved items swapped in; unchanged parts are shared, not copied."""
+    if isinstance(obj, _INFERENCE_TYPES):
+        return done.get(id(obj), obj)
+    if isinstance(obj, BaseModel):
+        update = {}
+        for field in type(obj).model_fields:
+            if field in _SKIP_FIELDS:
+                continue
+            value = getattr(obj, field)
+            new = _replace(value, done)
+            if new is not value:
+                update[field] = new
+        return obj.model_copy(update=update) if update else obj
+    if isinstance(obj, dict):
+        new_items = {k: _replace(v, done) for k, v in obj.items()}
+        changed = any(new_items[k] is not v for k, v in obj.items())
+        return new_items if changed else obj
+    if isinstance(obj, (list, tuple)):
+        new_list = [_replace(v, done) for v in obj]
+        if any(a is not b for a, b in zip(new_list, obj)):
+            return type(obj)(new_list) if isinstance(obj, tuple) else new_list
+        return obj
+    return obj
+
+
+def _dense_size(value: Any) -> int | None:
+    """The length of a plain dense vector, else None."""
+    if isinstance(value, list) and value and isinstance(value[0], (int, float)):
+        return len(value)
+    return None
+
+
+def _text_of(found: Sequence[_Found]) -> Any:
+    """What ``store_text`` copies into a payload: the one text, or ``{vector: text}``."""
+    texts = {f.name: f.item.text for f in found if isinstance(f.item, models.Document)}
+    if not texts:
+        return None
+    distinct = set(texts.values())
+    return distinct.pop() if len(distinct) == 1 else texts
+
+
+class Client:
+    """A qdrant-client ``QdrantClient`` that encodes bm25 ``Document``s itself.
+
+    ``Client(...)`` takes qdrant-client's arguments (``":memory:"``, ``path=``, ``url=``,
+    ``api_key=``, ``cloud_inference=``, ...) plus bm25x's: ``resolver`` (which items bm25x
+    embeds, :func:`resolve_bm25` by default) and ``store_text`` (copy each point's document
+    text into its payload: ``True`` for the key ``"text"``, or a key; off by default, as in
+    Qdrant). Every other method and attribute is the wrapped client's."""
+
+    def __init__(
+        self,
+        *args: Any,
+        resolver: Resolver | None = None,
+        store_text: bool | str = False,
+        client: QdrantClient | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if client is not None and (args or kwargs):
+            raise TypeError("pass either client= or qdrant-client's arguments, not both")
+        self.client: QdrantClient = client if client is not None else QdrantClient(*args, **kwargs)
+        self.resolver: Resolver = resolver if resolver is not None else resolve_bm25
+        if not isinstance(store_text, (bool, str)):
+            raise TypeError(f"store_text must be a bool or a payload key, got {store_text!r}")
+        self.text_key: str | None = (
+            store_text if isinstance(store_text, str) else ("text" if store_text else None)
+        )
+        self._sizes: dict[str, dict[str, int]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def __repr__(self) -> str:
+        return f"bm25x.qdrant.Client({self.client!r})"
+
+    @property
+    def local_resolution(self) -> bool:
+        """False when the wrapped client asks Qdrant Cloud to do all inference."""
+        return not getattr(self.client, "cloud_inference", False)
+
+    # --- resolution -------------------------------------------------------------------------
+
+    def _resolve(self, obj: Any, query: bool, collection: str, using: str = "") -> Any:
+        found: dict[int, _Found] = {}
+        _collect(obj, using, found)
+        if not found or not self.local_resolution:
+            return obj
+        entries = list(found.items())
+        results = self.resolver([f.item for _, f in entries], query)
+        if len(results) != len(entries):
+            raise ValueError(
+                f"the resolver returned {len(results)} results for {len(entries)} items"
+            )
+        done: dict[int, Any] = {}
+        for (key, f), result in zip(entries, results):
+            if result is None or isinstance(result, _INFERENCE_TYPES):
+                continue
+            value = _as_qdrant(result)
+            self._check_size(collection, f, value)
+            done[key] = value
+        return _replace(obj, done) if done else obj
+
+    def _collection_sizes(self, collection: str) -> dict[str, int]:
+        sizes = self._sizes.get(collection)
+        if sizes is None:
+            vectors = self.client.get_collection(collection).config.params.vectors
+            if isinstance(vectors, models.VectorParams):
+                sizes = {"": vectors.size}
+            else:
+                sizes = {k: v.size for k, v in (vectors or {}).items()}
+            self._sizes[collection] = sizes
+        return sizes
+
+    def _check_size(self, collection: str, found: _Found, value: Any) -> None:
+        size = _dense_size(value)
+        if size is None:
+            return
+        expected = self._collection_sizes(collection).get(found.name)
+        if expected is not None and expected != size:
+            shown = repr(found.name) if found.name else "the default vector"
+            raise VectorSizeError(
+                f"vector {shown} of collection {collection!r} has size {expected}, but model "
+                f"{found.item.model!r} gives vectors of size {size}; create the vector with "
+                f"size {size} or choose a model of size {expected}"
+            )
+
+    def _with_text(self, point: Any) -> Any:
+        """A ``PointStruct`` with its document text copied into the payload (``store_text``)."""
+        if self.text_key is None or not isinstance(point, models.PointStruct):
+            return point
+        found: dict[int, _Found] = {}
+        _collect(point.vector, "", found)
+        text = _text_of(list(found.values()))
+        if text is None:
+            return point
+        return point.model_copy(update={"payload": {**(point.payload or {}), self.text_key: text}})
+
+    def _batch_with_text(self, batch: models.Batch) -> models.Batch:
+        if self.text_key is None:
+            return batch
+        n = len(batch.ids)
+        per_point: list[list[_Found]] = [[] for _ in range(n)]
+        vectors = batch.vectors
+        columns = vectors.items() if isinstance(vectors, dict) else [("", vectors)]
+        for name, column in columns:
+            for i, value in enumerate(column):
+                if isinstance(value, models.Document):
+                    per_point[i].append(_Found(value, name))
+        payloads: list[dict[str, Any] | None] = [None] * n
+        if batch.payloads:
+            payloads = list(batch.payloads)
+        for i, found in enumerate(per_point):
+            text = _text_of(found)
+            if text is not None:
+                payloads[i] = {**(payloads[i] or {}), self.text_key: text}
+        return batch.model_copy(update={"payloads": payloads})
+
+    def _points(self, points: Any, collection: str) -> Any:
+        if isinstance(points, models.Batch):
+            return self._resolve(self._batch_with_text(points), False, collection)
+        return self._resolve([self._with_text(p) for p in points], False, collection)
+
+    def _chunks(self, items: Iterable[Any], size: int = _UPLOAD_CHUNK) -> Iterator[list[Any]]:
+        it = iter(items)
+        while chunk := list(islice(it, size)):
+            yield chunk
+
+    # --- collections ------------------------------------------------------------------------
+
+    def create_collection_for(
+        self,
+        collection_name: str,
+        vectors: Mapping[str, str],
+        *,
+        sizes: Mapping[str, int] | None = None,
+        distance: models.Distance = models.Distance.COSINE,
+        **kwargs: Any,
+    ) -> bool:
+        """Create a collection whose vectors fit their models: ``vectors`` maps vector names to
+        model names (see :func:`collection_config`); other keyword arguments go to
+        ``create_collection``."""
+        self._sizes.pop(collection_name, None)
+        config = collection_config(vectors, sizes=sizes, distance=distance)
+        return bool(self.client.create_collection(collection_name, **config, **kwargs))
+
+    def create_collection(self, collection_name: str, *args: Any, **kwargs: Any) -> bool:
+        """qdrant-client's ``create_collection``."""
+        self._sizes.pop(collection_name, None)
+        return bool(self.client.create_collection(collection_name, *args, **kwargs))
+
+    def recreate_collection(self, collection_name: str, *args: Any, **kwargs: Any) -> bool:
+        """qdrant-client's ``recreate_collection``."""
+        self._sizes.pop(collection_name, None)
+        return bool(self.client.recreate_collection(collection_name, *args, **kwargs))
+
+    def delete_collection(self, collection_name: str, *args: Any, **kwargs: Any) -> bool:
+        """qdrant-client's ``delete_collection``."""
+        self._sizes.pop(collection_name, None)
+        return bool(self.client.delete_collection(collection_name, *args, **kwargs))
+
+    # --- writes -----------------------------------------------------------------------------
+
+    def upsert(self, collection_name: str, points: Any, *args: Any, **kwargs: Any) -> Any:
+        """qdrant-client's ``upsert``, with documents resolved."""
+        return self.client.upsert(
+            collection_name, self._points(points, collection_name), *args, **kwargs
+        )
+
+    def update_vectors(
+        self, collection_name: str, points: Sequence[models.PointVectors], *args: Any, **kw: Any
+    ) -> Any:
+        """qdrant-client's ``update_vectors``, with documents resolved."""
+        resolved = self._resolve(list(points), False, collection_name)
+        return self.client.update_vectors(collection_name, resolved, *args, **kw)
+
+    def upload_points(
+        self, collection_name: str, points: Iterable[models.PointStruct], *args: Any, **kw: Any
+    ) -> None:
+        """qdrant-client's ``upload_points``, with documents resolved in chunks as the points
+        stream by."""
+        resolved = (
+            p for chunk in self._chunks(points) for p in self._points(chunk, collection_name)
+        )
+        self.client.upload_points(collection_name, resolved, *args, **kw)
+
+    def upload_collection(
+        self,
+        collection_name: str,
+        vectors: Any,
+        payload: Iterable[dict[Any, Any]] | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        """qdrant-client's ``upload_collection``, with documents resolved in chunks."""
+        if isinstance(vectors, (np.ndarray, dict)):
+            self.client.upload_collection(collection_name, vectors, payload, *args, **kwargs)
+            return
+        if self.text_key is not None:
+            vectors = list(vectors)
+            payloads = list(payload) if payload is not None else [None] * len(vectors)
+            with_text: list[dict[Any, Any] | None] = []
+            for vector, p in zip(vectors, payloads):
+                found: dict[int, _Found] = {}
+                _collect(vector, "", found)
+                text = _text_of(list(found.values()))
+                with_text.append(p if text is None else {**(p or {}), self.text_key: text})
+            payload = with_text  # type: ignore[assignment]
+        resolved = (
+            v
+            for chunk in self._chunks(vectors)
+            for v in self._resolve(chunk, False, collection_name)
+        )
+        self.client.upload_collection(collection_name, resolved, payload, *args, **kwargs)
+
+    # --- queries ----------------------------------------------------------------------------
+
+    def query_points(
+        self,
+        collection_name: str,
+        query: Any = None,
+        using: str | None = None,
+        prefetch: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        """qdrant-client's ``query_points``, with documents in ``query`` and (nested)
+        ``prefetch`` resolved as queries."""
+        query = self._resolve(query, True, collection_name, using or "")
+        prefetch = self._resolve(prefetch, True, collection_name)
+        return self.client.query_points(
+            collection_name, query, using=using, prefetch=prefetch, **kwargs
+        )
+
+    def query_points_groups(
+        self,
+        collection_name: str,
+        group_by: str,
+        query: Any = None,
+        using: str | None = None,
+        prefetch: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        """qdrant-client's ``query_points_groups``, with documents resolved as queries."""
+        query = self._resolve(query, True, collection_name, using or "")
+        prefetch = self._resolve(prefetch, True, collection_name)
+        return self.client.query_points_groups(
+            collection_name, group_by, query, using=using, prefetch=prefetch, **kwargs
+        )
+
+    def query_batch_points(
+        self, collection_name: str, requests: Sequence[models.QueryRequest], *args: Any, **kw: Any
+    ) -> Any:
+        """qdrant-client's ``query_batch_points``, with documents resolved as queries."""
+        resolved = self._resolve(list(requests), True, collection_name)
+        return self.client.query_batch_points(collection_name, resolved, *args, **kw)
+
+
+def wrap(
+    client: QdrantClient, *, resolver: Resolver | None = None, store_text: bool | str = False
+) -> Client:
+    """Wrap an existing ``QdrantClient`` (local mode or remote) so that bm25 ``Document``s are
+    encoded by bm25x. See :class:`Client`."""
+    return Client(client=client, resolver=resolver, store_text=store_text)
+
+
+def _known_size(model: str) -> int | None:
+    """A dense model's size from fastembed's model list, when fastembed is installed."""
+    try:
+        from fastembed import TextEmbedding
+    except ImportError:
+        return None
+    for entry in TextEmbedding.list_supported_models():
+        if str(entry.get("model", "")).lower() == model.lower():
+            dim = entry.get("dim")
+            return int(dim) if dim else None
+    return None
+
+
+def collection_config(
+    vectors: Mapping[str, str],
+    *,
+    sizes: Mapping[str, int] | None = None,
+    distance: models.Distance = models.Distance.COSINE,
+) -> dict[str, Any]:
+    """``create_collection`` arguments for vectors named after the models that fill them:
+    a bm25 model gets a sparse vector with the IDF modifier (which Qdrant's BM25 needs);
+    any other model a dense vector whose size is ``sizes[model]`` (or ``sizes[name]``), or
+    fastembed's size for the model when fastembed is installed.
+
+    >>> collection_config({"bm25": "qdrant/bm25"})["sparse_vectors_config"]["bm25"].modifier
+    <Modifier.IDF: 'idf'>
+    """
+    sizes = dict(sizes or {})
+    dense: dict[str, models.VectorParams] = {}
+    sparse: dict[str, models.SparseVectorParams] = {}
+    for name, model in vectors.items():
+        if bm25_flavor(model) is not None:
+            sparse[name] = models.SparseVectorParams(modifier=models.Modifier.IDF)
+            continue
+        size = sizes.get(model, sizes.get(name)) or _known_size(model)
+        if size is None:
+            raise ValueError(
+                f"the size of vector {name!r} (model {model!r}) is unknown; "
+                f"pass sizes={{{model!r}: <dimensions>}}"
+            )
+        dense[name] = models.VectorParams(size=int(size), distance=distance)
+    return {"vectors_config": dense, "sparse_vectors_config": sparse}

