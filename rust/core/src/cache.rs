@@ -22,7 +22,7 @@ const MAX_MEMOS_PER_THREAD: usize = 4;
 
 #[derive(Default)]
 pub struct TermCache {
-    /// raw segment -> range in `expansions`
+    /// raw segment -> (range start in `expansions`, length); for one term, (term index, 1)
     segments: FxHashMap<Box<str>, (u32, u32)>,
     /// term indices, in emission order, for every remembered segment
     expansions: Vec<u32>,
@@ -54,11 +54,16 @@ impl TermCache {
         if let Some(&range) = self.segments.get(raw) {
             return range;
         }
-        let start = self.expansions.len() as u32;
         let mut found: Vec<u32> = Vec::new();
         expand(&mut |term: &str| found.push(self.intern(term)));
-        self.expansions.extend_from_slice(&found);
-        let range = (start, found.len() as u32);
+        // One term (the usual case) is stored in place of a range start.
+        let range = if let [t] = found[..] {
+            (t, 1)
+        } else {
+            let start = self.expansions.len() as u32;
+            self.expansions.extend_from_slice(&found);
+            (start, found.len() as u32)
+        };
         self.segments.insert(raw.into(), range);
         range
     }
@@ -67,15 +72,23 @@ impl TermCache {
     #[inline]
     pub fn count(&mut self, range: (u32, u32)) -> usize {
         let (start, len) = (range.0 as usize, range.1 as usize);
-        for k in start..start + len {
-            let t = self.expansions[k];
-            let c = &mut self.counts[t as usize];
-            if *c == 0 {
-                self.touched.push(t);
+        if len == 1 {
+            self.count_term(range.0);
+        } else {
+            for k in start..start + len {
+                self.count_term(self.expansions[k]);
             }
-            *c += 1;
         }
         len
+    }
+
+    #[inline]
+    fn count_term(&mut self, t: u32) {
+        let c = &mut self.counts[t as usize];
+        if *c == 0 {
+            self.touched.push(t);
+        }
+        *c += 1;
     }
 
     /// The current document's (id, order of first occurrence, count) rows; resets the counts.

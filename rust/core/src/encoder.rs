@@ -60,12 +60,6 @@ impl Csr {
         }
     }
 
-    fn push(&mut self, vector: &SparseVec) {
-        self.indices.extend_from_slice(&vector.indices);
-        self.values.extend_from_slice(&vector.values);
-        self.indptr.push(self.indices.len() as u64);
-    }
-
     fn append(&mut self, other: Csr) {
         let base = *self.indptr.last().unwrap();
         self.indptr
@@ -135,9 +129,30 @@ impl Encoder {
     }
 
     pub fn encode(&self, text: &str, mode: Mode) -> SparseVec {
+        let mut out = SparseVec::default();
+        self.encode_into(
+            text,
+            mode,
+            &mut Vec::new(),
+            &mut out.indices,
+            &mut out.values,
+        );
+        out
+    }
+
+    /// Append the vector of `text` to `indices`/`values`; `rows` is scratch space reused
+    /// across calls.
+    fn encode_into(
+        &self,
+        text: &str,
+        mode: Mode,
+        rows: &mut Vec<(u32, u32, f32)>,
+        indices: &mut Vec<u32>,
+        values: &mut Vec<f32>,
+    ) {
         match mode {
-            Mode::Document => self.encode_document(text),
-            Mode::Query => self.encode_query(text),
+            Mode::Document => self.encode_document(text, rows, indices, values),
+            Mode::Query => self.encode_query(text, indices, values),
         }
     }
 
@@ -173,14 +188,20 @@ impl Encoder {
         self.uid * 2 + u64::from(mode == Mode::Query)
     }
 
-    fn encode_document(&self, text: &str) -> SparseVec {
+    fn encode_document(
+        &self,
+        text: &str,
+        rows: &mut Vec<(u32, u32, f32)>,
+        indices: &mut Vec<u32>,
+        values: &mut Vec<f32>,
+    ) {
         let params = &self.config.params;
         let weigh = match self.config.flavor {
             Flavor::Qdrant => weight::qdrant,
             Flavor::Fastembed => weight::fastembed,
         };
         // (id, order of first occurrence, weight) per distinct term
-        let mut rows: Vec<(u32, u32, f32)> = Vec::new();
+        rows.clear();
         if self.memoisable() {
             cache::with_cache(self.memo_key(Mode::Document), |cache| {
                 let doc_len = self.count_segments(text, Mode::Document, cache);
@@ -207,35 +228,38 @@ impl Encoder {
         // term that occurs first later in the text wins, as in fastembed (Qdrant's choice is
         // arbitrary there).
         rows.sort_unstable_by_key(|&(id, first, _)| (id, first));
-        let mut out = SparseVec {
-            indices: Vec::with_capacity(rows.len()),
-            values: Vec::with_capacity(rows.len()),
-        };
-        for (id, _, value) in rows {
-            if out.indices.last() == Some(&id) {
-                *out.values.last_mut().unwrap() = value;
+        let start = indices.len();
+        for &(id, _, value) in rows.iter() {
+            if indices.len() > start && indices.last() == Some(&id) {
+                *values.last_mut().unwrap() = value;
             } else {
-                out.indices.push(id);
-                out.values.push(value);
+                indices.push(id);
+                values.push(value);
             }
         }
-        out
     }
 
-    fn encode_query(&self, text: &str) -> SparseVec {
-        let mut indices = Vec::new();
+    fn encode_query(&self, text: &str, indices: &mut Vec<u32>, values: &mut Vec<f32>) {
+        let start = indices.len();
         if self.memoisable() {
             cache::with_cache(self.memo_key(Mode::Query), |cache| {
                 self.count_segments(text, Mode::Query, cache);
-                cache.drain_ids(&mut indices);
+                cache.drain_ids(indices);
             });
         } else {
             self.for_each_term(text, Mode::Query, |term| indices.push(token_id(&term)));
         }
-        indices.sort_unstable();
-        indices.dedup();
-        let values = vec![1.0; indices.len()];
-        SparseVec { indices, values }
+        let mine = &mut indices[start..];
+        mine.sort_unstable();
+        let mut kept = start;
+        for i in start..indices.len() {
+            if kept == start || indices[i] != indices[kept - 1] {
+                indices[kept] = indices[i];
+                kept += 1;
+            }
+        }
+        indices.truncate(kept);
+        values.resize(indices.len(), 1.0);
     }
 
     /// Encode many texts into one CSR batch, in input order. With `threads > 1` the texts are
@@ -249,8 +273,16 @@ impl Encoder {
     ) -> Csr {
         if threads <= 1 || texts.len() < 2 {
             let mut csr = Csr::default();
+            let mut rows = Vec::new();
             for text in texts {
-                csr.push(&self.encode(text.as_ref(), mode));
+                self.encode_into(
+                    text.as_ref(),
+                    mode,
+                    &mut rows,
+                    &mut csr.indices,
+                    &mut csr.values,
+                );
+                csr.indptr.push(csr.indices.len() as u64);
             }
             return csr;
         }

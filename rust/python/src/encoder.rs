@@ -4,11 +4,11 @@
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use bm25x_core::{Config, Encoder, Mode};
 
-use crate::convert::{option_value, surrogate_position, text};
+use crate::convert::{option_value, surrogate_position, utf8};
 use crate::errors::to_py;
 
 type Vector<'py> = (Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<f32>>);
@@ -31,28 +31,49 @@ fn mode(query: bool) -> Mode {
     }
 }
 
-/// Extract one text item, with errors that name its position.
-fn item_text(item: &Bound<'_, PyAny>, position: Option<usize>) -> PyResult<String> {
-    let at = match position {
+fn position_name(position: Option<usize>) -> String {
+    match position {
         Some(i) => format!("item {i}"),
         None => "text".to_string(),
-    };
+    }
+}
+
+/// The UTF-8 encoding of one text item, as a `bytes` object CPython makes (one copy); errors
+/// name the item's position. The bytes are borrowed as `&str` while the GIL is released.
+fn item_utf8<'py>(
+    item: &Bound<'py, PyAny>,
+    position: Option<usize>,
+) -> PyResult<Bound<'py, PyBytes>> {
     let Ok(s) = item.cast::<PyString>() else {
         return Err(PyTypeError::new_err(format!(
-            "{at} must be str, got {}",
+            "{} must be str, got {}",
+            position_name(position),
             item.get_type().name()?
         )));
     };
-    text(s).map_err(|_| {
+    utf8(s).map_err(|_| {
         let pos = surrogate_position(s)
             .map(|p| format!(" at index {p}"))
             .unwrap_or_default();
         PyValueError::new_err(format!(
-            "{at} contains a lone surrogate{pos}, which is not valid Unicode text; \
+            "{} contains a lone surrogate{pos}, which is not valid Unicode text; \
              fix the decoding upstream or clean it with \
-             text.encode('utf-8', 'replace').decode('utf-8')"
+             text.encode('utf-8', 'replace').decode('utf-8')",
+            position_name(position)
         ))
     })
+}
+
+/// Borrow the text of bytes made by [`utf8`].
+fn as_text<'a>(bytes: &'a Bound<'_, PyBytes>) -> &'a str {
+    // SAFETY: the bytes come from CPython's strict UTF-8 encoder (`utf8`), so they are valid
+    // UTF-8, and `bytes` objects are immutable.
+    unsafe { std::str::from_utf8_unchecked(bytes.as_bytes()) }
+}
+
+/// Extract one text item as an owned String.
+fn item_text(item: &Bound<'_, PyAny>, position: Option<usize>) -> PyResult<String> {
+    Ok(as_text(&item_utf8(item, position)?).to_string())
 }
 
 #[pymethods]
@@ -77,8 +98,9 @@ impl NativeEncoder {
         item: &Bound<'py, PyAny>,
         query: bool,
     ) -> PyResult<Vector<'py>> {
-        let text = item_text(item, None)?;
-        let v = py.detach(|| self.inner.encode(&text, mode(query)));
+        let bytes = item_utf8(item, None)?;
+        let text = as_text(&bytes);
+        let v = py.detach(|| self.inner.encode(text, mode(query)));
         Ok((v.indices.into_pyarray(py), v.values.into_pyarray(py)))
     }
 
@@ -93,22 +115,23 @@ impl NativeEncoder {
         threads: usize,
         offset: usize,
     ) -> PyResult<Batch<'py>> {
-        let texts: Vec<String> = if let Ok(list) = items.cast::<PyList>() {
+        let owned: Vec<Bound<'py, PyBytes>> = if let Ok(list) = items.cast::<PyList>() {
             list.iter()
                 .enumerate()
-                .map(|(i, item)| item_text(&item, Some(offset + i)))
+                .map(|(i, item)| item_utf8(&item, Some(offset + i)))
                 .collect::<PyResult<_>>()?
         } else if let Ok(tuple) = items.cast::<PyTuple>() {
             tuple
                 .iter()
                 .enumerate()
-                .map(|(i, item)| item_text(&item, Some(offset + i)))
+                .map(|(i, item)| item_utf8(&item, Some(offset + i)))
                 .collect::<PyResult<_>>()?
         } else {
             return Err(PyTypeError::new_err(
                 "encode_many takes a list or tuple of str",
             ));
         };
+        let texts: Vec<&str> = owned.iter().map(as_text).collect();
         let csr = py.detach(|| self.inner.encode_batch(&texts, mode(query), threads));
         let indptr: Vec<i64> = csr.indptr.iter().map(|&x| x as i64).collect();
         Ok((
