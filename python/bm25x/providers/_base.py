@@ -31,6 +31,18 @@ class Item:
     value: Any
 
 
+def texts_only(provider: str, model: str, items: Sequence[Item]) -> list[str]:
+    """The texts of ``items``, for a text-only model; :class:`BadInputError` for anything else."""
+    from bm25x.errors import BadInputError
+
+    for item in items:
+        if item.kind != "text" or not isinstance(item.value, str):
+            raise BadInputError(
+                f"{model} embeds text only, got a {item.kind}", provider=provider, model=model
+            )
+    return [item.value for item in items]
+
+
 @dataclass
 class Call:
     """What a provider needs to know about the call beyond the items.

@@ -13,12 +13,11 @@ import numpy as np
 import numpy.typing as npt
 
 from bm25x.errors import (
-    BadInputError,
     MissingApiKeyError,
     ProviderResponseError,
     remember_secret,
 )
-from bm25x.providers._base import Call, Item, Kind, Vector
+from bm25x.providers._base import Call, Item, Kind, Vector, texts_only
 from bm25x.providers._http import RetryPolicy
 
 __all__ = ["HttpProvider", "dense", "parse_openai_style"]
@@ -170,14 +169,7 @@ class HttpProvider:
 
     def text_only(self, model: str, items: Sequence[Item]) -> list[str]:
         """The texts of ``items``; :class:`BadInputError` for anything else."""
-        for item in items:
-            if item.kind != "text" or not isinstance(item.value, str):
-                raise BadInputError(
-                    f"{self.name} embeds text only, got a {item.kind}",
-                    provider=self.name,
-                    model=model,
-                )
-        return [item.value for item in items]
+        return texts_only(self.name, model, items)
 
     async def embed_batch(
         self,

@@ -16,7 +16,7 @@ from typing import Any
 from bm25x._encoder import Bm25
 from bm25x._native import OptionError
 from bm25x.errors import BadInputError
-from bm25x.providers._base import Call, Item, Kind, Vector
+from bm25x.providers._base import Call, Item, Kind, Vector, texts_only
 
 __all__ = ["Bm25Provider"]
 
@@ -72,15 +72,7 @@ class Bm25Provider:
         api_key_options: Mapping[str, str],
     ) -> list[Vector]:
         """Encode the texts in a worker thread (the encoder releases the GIL)."""
-        texts: list[str] = []
-        for item in items:
-            if item.kind != "text" or not isinstance(item.value, str):
-                raise BadInputError(
-                    f"{model} embeds text only, got a {item.kind}",
-                    provider=self.name,
-                    model=model,
-                )
-            texts.append(item.value)
+        texts = texts_only(self.name, model, items)
         enc = self.encoder(model, options)
         method = enc.encode_query if call.query else enc.encode
         batch = await asyncio.get_running_loop().run_in_executor(None, method, texts)

@@ -24,7 +24,7 @@ import numpy as np
 
 from bm25x._sparse import SparseVector
 from bm25x.errors import BadInputError, ModelNotAvailableError
-from bm25x.providers._base import Call, Item, Kind, Vector
+from bm25x.providers._base import Call, Item, Kind, Vector, texts_only
 
 __all__ = ["FastembedProvider"]
 
@@ -147,15 +147,7 @@ class FastembedProvider:
         if kind == "image":
             images = [self._image(model, item) for item in items]
             return [np.asarray(v, dtype=np.float32) for v in instance.embed(images)]
-        texts: list[str] = []
-        for item in items:
-            if item.kind != "text" or not isinstance(item.value, str):
-                raise BadInputError(
-                    f"{model} embeds text only, got a {item.kind}",
-                    provider=self.name,
-                    model=model,
-                )
-            texts.append(item.value)
+        texts = texts_only(self.name, model, items)
         method = instance.query_embed if call.query else instance.embed
         out: list[Vector] = []
         for raw in method(texts):
