@@ -8,7 +8,9 @@
 //! counted apart and resolved exactly as without the cache. The memo is bounded: it is emptied
 //! between documents once it holds `MAX_SEGMENTS` raw segments.
 
+use std::borrow::Borrow;
 use std::cell::RefCell;
+use std::hash::{Hash, Hasher};
 
 use rustc_hash::FxHashMap;
 
@@ -20,10 +22,65 @@ const MAX_SEGMENTS: usize = 1 << 19;
 /// Encoders whose memos one thread keeps at once.
 const MAX_MEMOS_PER_THREAD: usize = 4;
 
+/// A memo key: short segments (most words) are stored inside the table entry, so a lookup
+/// compares bytes in place instead of following a pointer.
+#[derive(Clone)]
+enum SegmentKey {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Box<str>),
+}
+
+const INLINE: usize = 22;
+
+impl SegmentKey {
+    fn new(raw: &str) -> Self {
+        if raw.len() <= INLINE {
+            let mut bytes = [0u8; INLINE];
+            bytes[..raw.len()].copy_from_slice(raw.as_bytes());
+            SegmentKey::Inline {
+                len: raw.len() as u8,
+                bytes,
+            }
+        } else {
+            SegmentKey::Heap(raw.into())
+        }
+    }
+}
+
+impl Borrow<str> for SegmentKey {
+    #[inline]
+    fn borrow(&self) -> &str {
+        match self {
+            // SAFETY: the bytes were copied from a `&str` of exactly `len` bytes.
+            SegmentKey::Inline { len, bytes } => unsafe {
+                std::str::from_utf8_unchecked(&bytes[..usize::from(*len)])
+            },
+            SegmentKey::Heap(s) => s,
+        }
+    }
+}
+
+// Hash and equality are those of the text, as `Borrow<str>` requires.
+impl Hash for SegmentKey {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        Borrow::<str>::borrow(self).hash(state);
+    }
+}
+
+impl PartialEq for SegmentKey {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        Borrow::<str>::borrow(self) == Borrow::<str>::borrow(other)
+    }
+}
+
+impl Eq for SegmentKey {}
+
 #[derive(Default)]
 pub struct TermCache {
     /// raw segment -> (range start in `expansions`, length); for one term, (term index, 1)
-    segments: FxHashMap<Box<str>, (u32, u32)>,
+    segments: FxHashMap<SegmentKey, (u32, u32)>,
     /// term indices, in emission order, for every remembered segment
     expansions: Vec<u32>,
     /// term -> term index
@@ -64,7 +121,7 @@ impl TermCache {
             self.expansions.extend_from_slice(&found);
             (start, found.len() as u32)
         };
-        self.segments.insert(raw.into(), range);
+        self.segments.insert(SegmentKey::new(raw), range);
         range
     }
 
@@ -141,4 +198,20 @@ pub fn with_cache<R>(key: u64, f: impl FnOnce(&mut TermCache) -> R) -> R {
         cache.trim();
         f(cache)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_short_and_long_round_trip() {
+        let mut cache = TermCache::default();
+        let long = "x".repeat(INLINE + 5);
+        for raw in ["a", "exactly-twenty-two-byt", long.as_str(), "é"] {
+            let r = cache.terms_of(raw, |push| push(raw));
+            assert_eq!(cache.terms_of(raw, |_| panic!("memoised")), r);
+        }
+        assert_eq!(cache.segments.len(), 4);
+    }
 }
