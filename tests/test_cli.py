@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -286,3 +287,106 @@ def test_dense_model_without_a_provider_is_a_clear_error(
     status, _, err = run(capsys, *argv, "--dense-model", "some/model")
     assert status == 2 and "dense model 'some/model' is not available" in err
     assert not (tmp_path / "s").exists()
+
+
+# -- bad input found in review: named lines, one-line errors, no tracebacks, no hangs ----------
+
+
+def test_non_utf8_is_reported_with_its_line(tmp_path: Path, capsys: Any) -> None:
+    lines = [json.dumps({"_id": str(i), "text": "hello world"}) for i in range(5000)]
+    corpus = tmp_path / "latin1.jsonl"
+    corpus.write_bytes(("\n".join(lines) + "\n").encode() + b'{"_id": "x", "text": "caf\xe9"}\n')
+    status, _, err = run(capsys, "ingest", str(corpus), "--store", str(tmp_path / "s"))
+    assert status == 2
+    assert "latin1.jsonl line 5001: not UTF-8 text (byte b'\\xe9' at column 26)" in err
+    assert not (tmp_path / "s").exists()
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_bytes(b"q1\td1\t1\nq\xff\td2\t1\n")
+    status, _, err = run(capsys, "encode", str(qrels), "-o", str(tmp_path / "o.npz"))
+    assert status == 2 and "qrels.tsv line 2: not UTF-8 text" in err
+
+
+def test_lone_surrogate_escape_is_reported_with_its_line(tmp_path: Path, capsys: Any) -> None:
+    corpus = write(
+        tmp_path / "s.jsonl", '{"_id": "a", "text": "ok"}\n{"_id": "b", "text": "x\\ud800"}\n'
+    )
+    status, _, err = run(capsys, "encode", corpus, "-o", str(tmp_path / "o.npz"))
+    assert status == 2 and "line 2: field 'text' holds a lone surrogate" in err
+
+
+def test_corrupt_gzip_is_a_one_line_error(tmp_path: Path, capsys: Any) -> None:
+    import gzip
+
+    data = gzip.compress(b'{"_id": "a", "text": "hello"}\n' * 1000)
+    corpus = tmp_path / "c.jsonl.gz"
+    corpus.write_bytes(data[:30] + bytes(b ^ 0x55 for b in data[30:60]) + data[60:])
+    status, _, err = run(capsys, "encode", str(corpus), "-o", str(tmp_path / "o.npz"))
+    assert status == 2 and "c.jsonl.gz: cannot read" in err
+    assert not (tmp_path / "o.npz").exists()
+
+
+def test_csv_with_a_long_field_is_read(tmp_path: Path, capsys: Any) -> None:
+    long_text = "cookies " * 50_000  # over the csv module's default 128 KiB field limit
+    corpus = write(tmp_path / "long.csv", f'id,text\n1,"{long_text}"\n2,short\n')
+    assert [len(d.text) for d in read_docs(Path(corpus))] == [len(long_text), 5]
+
+
+def test_empty_corpus_is_an_error_for_encode_too(tmp_path: Path, capsys: Any) -> None:
+    corpus = write(tmp_path / "empty.jsonl", "")
+    status, _, err = run(capsys, "encode", corpus, "-o", str(tmp_path / "o.npz"))
+    assert status == 2 and "empty.jsonl: no documents" in err
+    assert not (tmp_path / "o.npz").exists()
+
+
+def test_unknown_dense_model_is_a_one_line_error(tmp_path: Path, capsys: Any) -> None:
+    argv = ["ingest", str(sample_corpus()), "--store", str(tmp_path / "s")]
+    status, _, err = run(capsys, *argv, "--dense-model", "no-such-vendor-model")
+    assert status == 1 and "no provider serves model 'no-such-vendor-model'" in err
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.filterwarnings("ignore:Failed to obtain server version")
+def test_unreachable_qdrant_url_is_a_one_line_error(capsys: Any) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    url = f"http://127.0.0.1:{port}"
+    status, _, err = run(capsys, "search", "--url", url, "cats")
+    assert status == 1 and f"Qdrant at {url}:" in err and "Traceback" not in err
+    # qdrant-client's version check warns from a thread: let it finish inside this test.
+    for thread in threading.enumerate():
+        if "_check_compatibility" in thread.name:
+            thread.join(timeout=30)
+
+
+def test_damaged_store_is_reported_and_recreate_rebuilds_it(tmp_path: Path, capsys: Any) -> None:
+    corpus = write(tmp_path / "c.jsonl", '{"_id": "a", "text": "cats purr"}\n')
+    store = tmp_path / "s"
+    assert run(capsys, "ingest", corpus, "--store", str(store), "-q")[0] == 0
+    (store / "shard" / "edge_config.json").write_text("garbage")
+    status, _, err = run(capsys, "search", "--store", str(store), "cats")
+    assert status == 2 and "cannot open the shard" in err and "--recreate" in err
+    status, _, err = run(capsys, "ingest", corpus, "--store", str(store), "-q", "--recreate")
+    assert status == 0, err
+    status, out, _ = run(capsys, "search", "--store", str(store), "--json", "cats")
+    assert status == 0 and json.loads(out)["hits"][0]["id"] == "a"
+    (store / "bm25x.json").write_text("[1, 2]")
+    status, _, err = run(capsys, "search", "--store", str(store), "cats")
+    assert status == 2 and "not a bm25x settings object" in err
+
+
+def test_eval_without_judged_queries(tmp_path: Path, capsys: Any) -> None:
+    write(tmp_path / "corpus.jsonl", '{"_id": "a", "text": "cats"}\n')
+    write(tmp_path / "queries.jsonl", '{"_id": "q", "text": "cats"}\n')
+    write(tmp_path / "qrels_test.tsv", "query-id\tcorpus-id\tscore\n")
+    status, _, err = run(capsys, "eval", str(tmp_path))
+    assert status == 2 and "qrels_test.tsv: no judged queries" in err
+
+
+def test_bench_reports_a_dead_worker_instead_of_hanging() -> None:
+    from bm25x._bench import measure
+
+    with pytest.raises(ChildProcessError, match="no-such-encoder exited with code 1"):
+        measure("no-such-encoder", 1, "documents", ["x"], 1)

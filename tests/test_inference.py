@@ -394,3 +394,46 @@ def test_docstring_examples(module: str) -> None:
 
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+# -- bad calls: typed errors naming the problem, no stray exception context -------------------
+
+
+def test_errors_from_embed_carry_no_event_loop_context() -> None:
+    with pytest.raises(bm25x.BadInputError) as info:
+        bm25x.embed(["a", 5], model="qdrant/bm25")
+    # Not "During handling of RuntimeError: no running event loop, another exception occurred".
+    assert info.value.__context__ is None and info.value.items == [1]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"max_concurrency": 0}, ValueError, "max_concurrency must be a positive integer"),
+        ({"max_concurrency": -1}, ValueError, "max_concurrency must be a positive integer"),
+        ({"max_concurrency": "2"}, ValueError, "max_concurrency must be a positive integer"),
+        ({"headers": [("openai-api-key", "k")]}, TypeError, "headers must be a dict"),
+    ],
+)
+def test_bad_call_arguments_are_named(
+    kwargs: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        bm25x.embed("a", model="qdrant/bm25", **kwargs)
+
+
+def test_bytes_are_refused_as_bytes() -> None:
+    with pytest.raises(TypeError, match="got bytes; decode it first"):
+        bm25x.embed(b"cookies", model="qdrant/bm25")
+
+
+def test_invalid_unicode_names_its_own_item_only() -> None:
+    items = [{"text": "x", "model": "Qdrant/bm25"}, "fine", "bad \ud800 text"]
+    with pytest.raises(bm25x.BadInputError, match="item 2: text contains a lone surrogate") as e:
+        bm25x.embed(items, model="qdrant/bm25")
+    assert e.value.items == [2]
+
+
+def test_bm25_threads_option_is_accepted() -> None:
+    got = bm25x.embed(DOCS[:2], model="qdrant/bm25", options={"threads": 1})
+    assert got == list(bm25x.Bm25().encode(DOCS[:2]))

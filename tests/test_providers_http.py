@@ -482,3 +482,23 @@ def test_unreachable_endpoint_is_retried_then_reported(fake: FakeProviders) -> N
     with pytest.raises(bm25x.ProviderHTTPError, match="failed after 2 attempt") as info:
         bm25x.embed("x", model="openai/m", options=key("openai"))
     assert info.value.status is None and info.value.items == [0]
+
+
+def test_transport_errors_do_not_chain_the_request(fake: FakeProviders) -> None:
+    """An httpx exception kept as ``__context__`` would carry the request and its
+    Authorization header."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    provider = OpenAIProvider(base_url=f"http://127.0.0.1:{port}/v1", max_retries=0, **FAST)
+    providers.register("openai/", provider)
+    with pytest.raises(bm25x.ProviderHTTPError) as info:
+        bm25x.embed("x", model="openai/m", options=key("openai"))
+    chain: list[BaseException] = []
+    err: BaseException | None = info.value
+    while err is not None and len(chain) < 10:
+        chain.append(err)
+        err = err.__cause__ or err.__context__
+    assert [type(e) for e in chain] == [bm25x.ProviderHTTPError]

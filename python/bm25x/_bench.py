@@ -14,10 +14,9 @@ divided by each competitor; only ratios measured in the same run are comparable.
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import multiprocessing as mp
 import os
+import queue
 import random
 import resource
 import sys
@@ -32,9 +31,9 @@ __all__ = ["load_corpus", "main", "measure"]
 
 def load_corpus(path: Path | None, limit: int | None) -> tuple[list[str], str]:
     if path is not None and path.exists():
-        opener: Any = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8") as f:
-            docs = [json.loads(line)["text"] for line in f]
+        from bm25x._corpus import read_docs
+
+        docs = [doc.text for doc in read_docs(path, text_fields=("text",))]
         name = path.name
     else:
         rng = random.Random(0)
@@ -131,16 +130,34 @@ def _stream_worker(texts: list[str], gigabytes: float, out: Any) -> None:
     out.put((docs, rounds * corpus_bytes / 1e6, secs, before, peak))
 
 
+def _in_process(label: str, target: Callable[..., None], *args: Any) -> Any:
+    """Run ``target(*args, queue)`` in a fresh spawned process and return what it put on the
+    queue; a ``ChildProcessError`` (not a hang) when the process dies without an answer."""
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=target, args=(*args, q))
+    p.start()
+    try:
+        while True:
+            try:
+                return q.get(timeout=0.5)
+            except queue.Empty:
+                if not p.is_alive() and q.empty():
+                    raise ChildProcessError(
+                        f"the benchmark process for {label} exited with code "
+                        f"{p.exitcode} without a result (see its error above; leave a "
+                        "contender out with --skip)"
+                    ) from None
+    finally:
+        p.join()
+
+
 def measure(
     name: str, threads: int, kind: str, texts: list[str], repeat: int
 ) -> tuple[float, float]:
-    ctx = mp.get_context("spawn")
-    q = ctx.Queue()
-    p = ctx.Process(target=_worker, args=(name, threads, kind, texts, repeat, q))
-    p.start()
-    result = q.get()
-    p.join()
-    return result  # type: ignore[no-any-return]
+    """Best time and peak memory of one contender, measured in a fresh process."""
+    result: tuple[float, float] = _in_process(name, _worker, name, threads, kind, texts, repeat)
+    return result
 
 
 def add_arguments(ap: argparse.ArgumentParser, default_corpus: Path | None = None) -> None:
@@ -205,12 +222,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"| {kind:9} | {label:38} | {dps:>11,.0f} | {mbs:>8.1f} | {peak_mb:>8.0f} |")
     if args.stream_gb > 0:
-        ctx = mp.get_context("spawn")
-        q = ctx.Queue()
-        p = ctx.Process(target=_stream_worker, args=(docs, args.stream_gb, q))
-        p.start()
-        n, total_mb, secs, before, peak = q.get()
-        p.join()
+        n, total_mb, secs, before, peak = _in_process(
+            "encode_iter", _stream_worker, docs, args.stream_gb
+        )
         print(
             f"\nencode_iter over {total_mb / 1e3:.2f} GB ({n:,} documents, all threads): "
             f"{total_mb / secs:.1f} MB/s; peak RSS {peak:.0f} MB "

@@ -19,6 +19,7 @@ from typing import Any
 from bm25x._corpus import DEFAULT_TEXT_FIELDS, CorpusError, read_docs
 from bm25x._native import OptionError, __version__
 from bm25x._store import EdgeStore, Hit, QdrantStore, Store, StoreError
+from bm25x.errors import InferenceError
 
 __all__ = ["main"]
 
@@ -206,6 +207,8 @@ def cmd_encode(args: argparse.Namespace) -> int:
         if texts:
             batches.append(enc.encode_query(texts) if args.query else enc.encode(texts))
             bar.update(len(texts))
+    if not ids:
+        raise CliError(f"{args.input}: no documents")
     batch = SparseBatch.concat(batches)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
@@ -485,8 +488,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CliError, CorpusError, OptionError, StoreError) as e:
         print(f"bm25x {args.command}: error: {e}", file=sys.stderr)
         return 2
-    except (ValueError, TypeError, OSError) as e:
+    except (ValueError, TypeError, OSError, InferenceError) as e:
         print(f"bm25x {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except Exception as e:
+        if not type(e).__module__.startswith("qdrant_client"):
+            raise
+        # qdrant-client's errors (server unreachable, unexpected answer): one line, no trace.
+        where = f" at {args.url}" if getattr(args, "url", None) else ""
+        print(f"bm25x {args.command}: error: Qdrant{where}: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         hint = "; run the same command again to resume" if args.command == "ingest" else ""

@@ -7,6 +7,7 @@ import csv
 import gzip
 import io
 import json
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,6 @@ __all__ = [
     "Beir",
     "CorpusError",
     "Doc",
-    "count_docs",
     "load_beir",
     "read_docs",
 ]
@@ -42,10 +42,17 @@ class Doc:
     """Line (JSONL, CSV) or row (Parquet, 1-based) it came from, for error messages."""
 
 
+_CSV_FIELD_LIMIT = 2**31 - 1
+
+
 def _open_text(path: Path) -> IO[str]:
+    """Text lines; bytes that are not UTF-8 become lone surrogates, which
+    :func:`_checked_lines` reports with their line."""
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+        return io.TextIOWrapper(
+            gzip.open(path, "rb"), encoding="utf-8", errors="surrogateescape", newline=""
+        )
+    return open(path, encoding="utf-8", errors="surrogateescape", newline="")
 
 
 def _format(path: Path) -> str:
@@ -64,6 +71,23 @@ def _format(path: Path) -> str:
     )
 
 
+def _checked_lines(f: IO[str], path: Path) -> Iterator[str]:
+    """The lines of ``f`` (opened with ``errors="surrogateescape"``), refusing the first one
+    that is not UTF-8 with its line number and byte column."""
+    for n, line in enumerate(f, 1):
+        if not line.isascii():
+            try:
+                line.encode("utf-8")
+            except UnicodeEncodeError as e:
+                column = len(line[: e.start].encode("utf-8", "surrogateescape")) + 1
+                bad = line[e.start].encode("utf-8", "surrogateescape")
+                raise CorpusError(
+                    f"{path} line {n}: not UTF-8 text (byte {bad!r} at column {column}); "
+                    "convert the file to UTF-8"
+                ) from None
+        yield line
+
+
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(line, record)`` for every record, in file order."""
     if not path.exists():
@@ -74,8 +98,9 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         return
     try:
         with _open_text(path) as f:
+            lines = _checked_lines(f, path)
             if fmt == "jsonl":
-                for n, line in enumerate(f, 1):
+                for n, line in enumerate(lines, 1):
                     if not line.strip():
                         continue
                     try:
@@ -91,19 +116,20 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                     yield n, record
             else:
                 delimiter = "\t" if path.name.lower().endswith((".tsv", ".tsv.gz")) else ","
-                reader = csv.DictReader(f, delimiter=delimiter)
-                if not reader.fieldnames:
-                    raise CorpusError(f"{path}: empty file, expected a header row")
-                for row in reader:
-                    n = reader.line_num
-                    if None in row:
-                        raise CorpusError(f"{path} line {n}: more columns than the header")
-                    yield n, dict(row)
-    except UnicodeDecodeError as e:
-        raise CorpusError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    except (OSError, EOFError) as e:
-        if isinstance(e, CorpusError):
-            raise
+                if csv.field_size_limit() < _CSV_FIELD_LIMIT:
+                    csv.field_size_limit(_CSV_FIELD_LIMIT)  # long documents are fine
+                reader = csv.DictReader(lines, delimiter=delimiter)
+                try:
+                    if not reader.fieldnames:
+                        raise CorpusError(f"{path}: empty file, expected a header row")
+                    for row in reader:
+                        n = reader.line_num
+                        if None in row:
+                            raise CorpusError(f"{path} line {n}: more columns than the header")
+                        yield n, dict(row)
+                except csv.Error as e:
+                    raise CorpusError(f"{path} line {reader.line_num}: bad CSV ({e})") from None
+    except (OSError, EOFError, zlib.error) as e:
         raise CorpusError(f"{path}: cannot read ({e})") from None
 
 
@@ -120,10 +146,13 @@ def _parquet_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     except Exception as e:
         raise CorpusError(f"{path}: not a readable Parquet file ({e})") from None
     n = 0
-    for batch in pf.iter_batches():
-        for record in batch.to_pylist():
-            n += 1
-            yield n, record
+    try:
+        for batch in pf.iter_batches():
+            for record in batch.to_pylist():
+                n += 1
+                yield n, record
+    except (OSError, ValueError) as e:  # pyarrow's errors subclass these
+        raise CorpusError(f"{path}: cannot read row {n + 1} ({e})") from None
 
 
 def read_docs(
@@ -150,6 +179,14 @@ def read_docs(
                     f"{path} {where} {n}: field {field!r} must be a string, "
                     f"got {type(value).__name__}"
                 )
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError as e:
+                    raise CorpusError(
+                        f"{path} {where} {n}: field {field!r} holds a lone surrogate at index "
+                        f"{e.start} (an escape like \\ud800 that is not valid Unicode)"
+                    ) from None
             if value:
                 parts.append(value)
         wanted = ("text",) if default_fields else tuple(text_fields)
@@ -178,17 +215,6 @@ def _doc_id(path: Path, where: str, n: int, record: dict[str, Any], id_field: st
     if not text:
         raise CorpusError(f"{path} {where} {n}: the id is empty")
     return text
-
-
-def count_docs(path: Path, **kwargs: Any) -> int:
-    """Validate every document of a corpus file and return how many there are; duplicate ids
-    are an error, since they would silently overwrite each other in a collection."""
-    seen: dict[str, int] = {}
-    for doc in read_docs(path, **kwargs):
-        first = seen.setdefault(doc.id, doc.line)
-        if first != doc.line:
-            raise CorpusError(f"{path} line {doc.line}: id {doc.id!r} repeats line {first}")
-    return len(seen)
 
 
 @dataclass(frozen=True)
@@ -222,19 +248,25 @@ def load_beir(folder: Path, split: str = "test") -> Beir:
     rpath = _one(folder, [f"qrels_{split}.tsv", f"qrels/{split}.tsv", "qrels*.tsv"], "qrels")
     queries = {d.id: d.text for d in read_docs(qpath, text_fields=("text",))}
     qrels: dict[str, dict[str, int]] = {}
-    with _open_text(rpath) as f:
-        for n, line in enumerate(f, 1):
-            cols = line.rstrip("\r\n").split("\t")
-            if not line.strip() or (n == 1 and not cols[-1].lstrip("-").isdigit()):
-                continue  # blank line or header
-            if len(cols) == 4:  # TREC style: query, iteration, doc, score
-                cols = [cols[0], cols[2], cols[3]]
-            if len(cols) != 3 or not cols[2].lstrip("-").isdigit():
-                raise CorpusError(
-                    f"{rpath} line {n}: expected 'query-id<TAB>corpus-id<TAB>score' "
-                    f"with an integer score, got {line.strip()!r}"
-                )
-            qrels.setdefault(cols[0], {})[cols[1]] = int(cols[2])
+    try:
+        with _open_text(rpath) as f:
+            qrel_lines = list(_checked_lines(f, rpath))
+    except (OSError, EOFError, zlib.error) as e:
+        raise CorpusError(f"{rpath}: cannot read ({e})") from None
+    for n, line in enumerate(qrel_lines, 1):
+        cols = line.rstrip("\r\n").split("\t")
+        if not line.strip() or (n == 1 and not cols[-1].lstrip("-").isdigit()):
+            continue  # blank line or header
+        if len(cols) == 4:  # TREC style: query, iteration, doc, score
+            cols = [cols[0], cols[2], cols[3]]
+        if len(cols) != 3 or not cols[2].lstrip("-").isdigit():
+            raise CorpusError(
+                f"{rpath} line {n}: expected 'query-id<TAB>corpus-id<TAB>score' "
+                f"with an integer score, got {line.strip()!r}"
+            )
+        qrels.setdefault(cols[0], {})[cols[1]] = int(cols[2])
+    if not qrels:
+        raise CorpusError(f"{rpath}: no judged queries")
     missing = [q for q in qrels if q not in queries]
     if missing:
         raise CorpusError(

@@ -96,6 +96,7 @@ def _parse(item: Any, model: str | None, options: Mapping[str, Any] | None, i: i
     if isinstance(item, str):
         if model is None:
             raise BadInputError(f"{where} is a str, so embed needs model=...", items=[i])
+        _check_text(item, where, i)
         return _Parsed("text", item, model, _options_dict(options, where))
     if isinstance(item, Mapping):
         fields = {k: item.get(k) for k in ("text", "image", "object") if k in item}
@@ -113,9 +114,29 @@ def _parse(item: Any, model: str | None, options: Mapping[str, Any] | None, i: i
         )
     ((name, value),) = fields.items()
     kind = dict(_KIND_FIELDS)[name]
-    if kind == "text" and not isinstance(value, str):
-        raise BadInputError(f"{where}: text must be a str, got {type(value).__name__}", items=[i])
+    if kind == "text":
+        if not isinstance(value, str):
+            raise BadInputError(
+                f"{where}: text must be a str, got {type(value).__name__}", items=[i]
+            )
+        _check_text(value, where, i)
     return _Parsed(kind, value, get_model, _options_dict(get_options, where))
+
+
+def _check_text(text: str, where: str, i: int) -> None:
+    """Refuse text that is not valid Unicode (lone surrogates), naming the item, before it
+    reaches a provider (which would fail its whole batch)."""
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise BadInputError(
+            f"{where}: text contains a lone surrogate at index {e.start}, which is not valid "
+            "Unicode; fix the decoding upstream or clean it with "
+            "text.encode('utf-8', 'replace').decode('utf-8')",
+            items=[i],
+        ) from None
 
 
 def _passthrough(item: Any, parsed: _Parsed | None) -> Any:
@@ -137,6 +158,10 @@ def _passthrough(item: Any, parsed: _Parsed | None) -> Any:
 
 
 def _collect_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    if headers is not None and not isinstance(headers, Mapping):
+        raise TypeError(
+            f"headers must be a dict of header names to values, got {type(headers).__name__}"
+        )
     merged: dict[str, str] = {}
     try:
         from qdrant_client.context_headers import get_context_headers
@@ -238,6 +263,19 @@ async def _aembed(
 ) -> Any:
     if cloud not in (True, False, "fallback"):
         raise ValueError(f"cloud must be True, False or 'fallback', got {cloud!r}")
+    if max_concurrency is not None and (
+        isinstance(max_concurrency, bool)
+        or not isinstance(max_concurrency, int)
+        or max_concurrency < 1
+    ):
+        raise ValueError(
+            f"max_concurrency must be a positive integer or None, got {max_concurrency!r}"
+        )
+    if isinstance(items, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"embed takes str texts, got {type(items).__name__}; decode it first "
+            "(or pass an image as {'image': ..., 'model': ...})"
+        )
     single = isinstance(items, (str, Mapping)) or any(
         hasattr(items, k) for k in ("text", "image", "object")
     )
@@ -407,9 +445,14 @@ def embed(
     """
     collected = _collect_headers(headers)
     coro = _aembed(items, model, options, query, cloud, collected, max_concurrency)
+    # Decided outside any ``except`` block, so that errors do not carry a "no running event
+    # loop" RuntimeError as their context.
+    in_loop = True
     try:
         asyncio.get_running_loop()
     except RuntimeError:
+        in_loop = False
+    if not in_loop:
         return asyncio.run(coro)
     # Called from inside a running event loop (a notebook): run on a private loop.
     with concurrent.futures.ThreadPoolExecutor(1) as pool:

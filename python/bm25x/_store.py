@@ -140,27 +140,45 @@ class EdgeStore(Store):
     def describe(self) -> str:
         return f"Qdrant Edge shard in {self.path}"
 
-    def settings(self) -> dict[str, Any] | None:
-        file = self.path / _SETTINGS_FILE
+    def _is_store(self) -> bool:
+        """Whether ``path`` holds a bm25x store; an error when it holds something else."""
         if not self.path.exists():
-            return None
+            return False
         if not self.path.is_dir():
             raise StoreError(f"{self.path} is a file, not a store directory")
-        if not file.exists():
+        if not (self.path / _SETTINGS_FILE).exists():
             if any(self.path.iterdir()):
                 raise StoreError(
                     f"{self.path} exists but is not a bm25x store (no {_SETTINGS_FILE}); "
                     "choose another directory"
                 )
+            return False
+        return True
+
+    def settings(self) -> dict[str, Any] | None:
+        if not self._is_store():
             return None
+        file = self.path / _SETTINGS_FILE
         try:
-            settings: dict[str, Any] = json.loads(file.read_text(encoding="utf-8"))
+            settings: Any = json.loads(file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
-            raise StoreError(f"{file}: unreadable settings ({e})") from None
+            raise StoreError(
+                f"{file}: unreadable settings ({e}); rebuild with `bm25x ingest --recreate`"
+            ) from None
+        if not isinstance(settings, dict):
+            raise StoreError(
+                f"{file}: not a bm25x settings object; rebuild with `bm25x ingest --recreate`"
+            )
         if self._shard is None:
             from qdrant_edge import EdgeShard
 
-            self._shard = EdgeShard.load(str(self.path / _SHARD_DIR))
+            try:
+                self._shard = EdgeShard.load(str(self.path / _SHARD_DIR))
+            except Exception as e:  # qdrant-edge raises plain Exceptions
+                raise StoreError(
+                    f"cannot open the shard in {self.path} ({e}); rebuild it with "
+                    "`bm25x ingest --recreate`"
+                ) from None
         return settings
 
     def create(self, settings: dict[str, Any], dense_size: int | None) -> None:
@@ -173,7 +191,7 @@ class EdgeStore(Store):
             Modifier,
         )
 
-        self.settings()  # refuses a directory that is not a bm25x store
+        self._is_store()  # refuses a directory that is not a bm25x store
         self.drop()
         self.path.mkdir(parents=True, exist_ok=True)
         vectors = (
@@ -301,7 +319,12 @@ class QdrantStore(Store):
                 f"collection {self.collection!r} was not created by bm25x (no {_METADATA_KEY!r} "
                 "in its metadata); choose another collection name"
             )
-        settings: dict[str, Any] = metadata[_METADATA_KEY]
+        settings: Any = metadata[_METADATA_KEY]
+        if not isinstance(settings, dict):
+            raise StoreError(
+                f"collection {self.collection!r} has malformed bm25x settings; rebuild it "
+                "with `bm25x ingest --recreate`"
+            )
         return settings
 
     def create(self, settings: dict[str, Any], dense_size: int | None) -> None:

@@ -102,34 +102,36 @@ async def post_json(
 
     Raises :class:`ProviderHTTPError` for an error status or a transport failure that outlived
     the retries, and :class:`ProviderResponseError` for a 2xx answer that is not JSON."""
+    # Errors are raised outside ``except`` blocks: an httpx exception as their ``__context__``
+    # would carry the request, and with it the Authorization header.
     attempt = 0
     while True:
         retry_after: float | None = None
+        failure: str | None = None
         try:
             response = await client.post(
                 url, headers=dict(headers), json=body, timeout=policy.timeout
             )
         except (httpx.TimeoutException, httpx.TransportError) as exc:
+            kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
+            failure = f"{kind} after {attempt + 1} attempt(s): {type(exc).__name__}"
+        if failure is not None:
             if attempt >= policy.max_retries:
-                kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
                 raise ProviderHTTPError(
-                    f"request to {provider} {kind} after {attempt + 1} attempt(s): "
-                    f"{type(exc).__name__}",
-                    provider=provider,
-                    model=model,
-                ) from None
+                    f"request to {provider} {failure}", provider=provider, model=model
+                )
         else:
             if response.status_code < 300:
-                try:
-                    return response.json()
-                except ValueError:
-                    raise ProviderResponseError(
-                        f"{provider} answered {response.status_code} with a body that is not "
-                        f"JSON: {response.text[:200]!r}",
-                        provider=provider,
-                        model=model,
-                        status=response.status_code,
-                    ) from None
+                decoded = _json_or_none(response)
+                if decoded is not None:
+                    return decoded[0]
+                raise ProviderResponseError(
+                    f"{provider} answered {response.status_code} with a body that is not "
+                    f"JSON: {response.text[:200]!r}",
+                    provider=provider,
+                    model=model,
+                    status=response.status_code,
+                )
             if response.status_code not in RETRY_STATUSES or attempt >= policy.max_retries:
                 message = provider_message(response)
                 tried = f" after {attempt + 1} attempts" if attempt else ""
@@ -145,6 +147,14 @@ async def post_json(
         attempt += 1
 
 
+def _json_or_none(response: httpx.Response) -> tuple[Any] | None:
+    """``(decoded body,)``, or None when the body is not JSON."""
+    try:
+        return (response.json(),)
+    except ValueError:
+        return None
+
+
 async def fetch_bytes(
     client: httpx.AsyncClient, url: str, *, limit: int, policy: RetryPolicy, provider: str
 ) -> tuple[bytes, str | None]:
@@ -152,6 +162,7 @@ async def fetch_bytes(
     and its Content-Type."""
     from bm25x.errors import BadInputError
 
+    failure: str | None = None
     try:
         async with client.stream("GET", url, timeout=policy.timeout) as response:
             if response.status_code >= 300:
@@ -177,6 +188,6 @@ async def fetch_bytes(
                 chunks.append(chunk)
             return b"".join(chunks), response.headers.get("content-type")
     except (httpx.TimeoutException, httpx.TransportError) as exc:
-        raise BadInputError(
-            f"could not fetch image {url!r}: {type(exc).__name__}", provider=provider
-        ) from None
+        failure = type(exc).__name__
+    # Raised here, not in the except block, so that no httpx exception is its __context__.
+    raise BadInputError(f"could not fetch image {url!r}: {failure}", provider=provider)

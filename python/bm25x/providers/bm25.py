@@ -51,8 +51,9 @@ class Bm25Provider:
             enc = self._encoders.get(key)
         if enc is not None:
             return enc
+        threads = opts.pop("threads", self._threads)  # bm25x's own option, as in Bm25
         try:
-            enc = Bm25(threads=self._threads, **opts)
+            enc = Bm25(threads=threads, **opts)
         except (OptionError, TypeError, ValueError) as exc:
             raise BadInputError(
                 f"bad options for {model}: {exc}", provider=self.name, model=model
@@ -75,5 +76,8 @@ class Bm25Provider:
         texts = texts_only(self.name, model, items)
         enc = self.encoder(model, options)
         method = enc.encode_query if call.query else enc.encode
-        batch = await asyncio.get_running_loop().run_in_executor(None, method, texts)
+        try:
+            batch = await asyncio.get_running_loop().run_in_executor(None, method, texts)
+        except ValueError as exc:  # text the encoder refuses
+            raise BadInputError(str(exc), provider=self.name, model=model) from None
         return list(batch)
