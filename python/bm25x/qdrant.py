@@ -29,9 +29,9 @@ from typing import Any, Union
 import numpy as np
 from pydantic import BaseModel
 
-from bm25x._encoder import Bm25
 from bm25x._sparse import SparseVector
 from bm25x._store import point_id
+from bm25x.providers.bm25 import BM25_MODELS, bm25_flavor, shared_encoder
 
 try:
     from qdrant_client import QdrantClient, models
@@ -50,23 +50,6 @@ __all__ = [
     "wrap",
 ]
 
-BM25_MODELS: dict[str, str] = {"qdrant/bm25": "qdrant", "Qdrant/bm25": "fastembed"}
-"""Model name -> bm25x flavour. ``qdrant/bm25`` is the model Qdrant's server runs (also
-``bm25`` and other spellings of either name), ``Qdrant/bm25`` exactly is fastembed's (what
-qdrant-client's local inference runs)."""
-
-
-def bm25_flavor(model: str) -> str | None:
-    """The bm25x flavour serving ``model``, or None when it is not a bm25 model.
-
-    >>> bm25_flavor("Qdrant/bm25"), bm25_flavor("QDRANT/BM25"), bm25_flavor("openai/x")
-    ('fastembed', 'qdrant', None)
-    """
-    if model in BM25_MODELS:
-        return BM25_MODELS[model]
-    return "qdrant" if model.lower() in ("qdrant/bm25", "bm25") else None
-
-
 InferenceItem = Union[models.Document, models.Image, models.InferenceObject]
 Resolver = Callable[[Sequence[InferenceItem], bool], Sequence[Any]]
 """``resolver(items, query) -> one result per item``: a :class:`bm25x.SparseVector`, a dense
@@ -78,8 +61,6 @@ _SKIP_FIELDS = frozenset(
     {"payload", "payloads", "filter", "params", "with_payload", "with_vector", "lookup_from"}
 )
 """Model fields that never hold vectors (user payloads are not searched for documents)."""
-_ENCODERS: dict[tuple[str, str], Bm25] = {}
-_MAX_ENCODERS = 32
 _UPLOAD_CHUNK = 256
 
 
@@ -97,26 +78,12 @@ def _options_key(options: Any) -> str:
     return json.dumps(options or {}, sort_keys=True, default=plain)
 
 
-def _encoder(flavor: str, options: Any) -> Bm25:
-    """A cached encoder for a Document's options (a dict, or qdrant-client's ``Bm25Config``)."""
-    key = (flavor, _options_key(options))
-    enc = _ENCODERS.get(key)
-    if enc is None:
-        if isinstance(options, BaseModel):
-            options = options.model_dump(exclude_none=True)
-        options = dict(options or {})
-        enc = Bm25(**{"flavor": flavor, **options})  # an explicit "flavor" option wins
-        if len(_ENCODERS) >= _MAX_ENCODERS:
-            _ENCODERS.pop(next(iter(_ENCODERS)))
-        _ENCODERS[key] = enc
-    return enc
-
-
 def resolve_bm25(items: Sequence[InferenceItem], query: bool) -> list[SparseVector | None]:
     """The default resolver: encodes ``Document``s of a bm25 model (:func:`bm25_flavor`; in
     batches, one per model and options), and leaves every other item alone (``None``).
 
     >>> from qdrant_client import models
+    >>> from bm25x import Bm25
     >>> doc = models.Document(text="Baking cookies", model="qdrant/bm25")
     >>> resolve_bm25([doc], False)[0] == Bm25().encode("Baking cookies")
     True
@@ -130,7 +97,7 @@ def resolve_bm25(items: Sequence[InferenceItem], query: bool) -> list[SparseVect
     for (flavor, _), positions in groups.items():
         first = items[positions[0]]
         assert isinstance(first, models.Document)
-        enc = _encoder(flavor, first.options)
+        enc = shared_encoder(flavor, first.options)
         texts = [str(items[i].text) for i in positions]  # type: ignore[union-attr]
         batch = enc.encode_query(texts) if query else enc.encode(texts)
         for i, vec in zip(positions, batch):

@@ -18,9 +18,47 @@ from bm25x._native import OptionError
 from bm25x.errors import BadInputError
 from bm25x.providers._base import Call, Item, Kind, Vector, texts_only
 
-__all__ = ["Bm25Provider"]
+__all__ = ["Bm25Provider", "bm25_flavor", "shared_encoder"]
 
 _CACHE_SIZE = 32
+_cache: dict[str, Bm25] = {}
+_cache_lock = threading.Lock()
+
+BM25_MODELS: dict[str, str] = {"qdrant/bm25": "qdrant", "Qdrant/bm25": "fastembed"}
+"""Model name -> bm25x flavour. ``qdrant/bm25`` is the model Qdrant's server runs (also
+``bm25`` and other spellings of either name), ``Qdrant/bm25`` exactly is fastembed's (what
+qdrant-client's local inference runs)."""
+
+
+def bm25_flavor(model: str) -> str | None:
+    """The bm25x flavour serving ``model``, or None when it is not a bm25 model.
+
+    >>> bm25_flavor("Qdrant/bm25"), bm25_flavor("QDRANT/BM25"), bm25_flavor("openai/x")
+    ('fastembed', 'qdrant', None)
+    """
+    if model in BM25_MODELS:
+        return BM25_MODELS[model]
+    return "qdrant" if model.lower() in ("qdrant/bm25", "bm25") else None
+
+
+def shared_encoder(flavor: str, options: Any, *, threads: int | None = None) -> Bm25:
+    """A process-wide cached encoder for a flavour and a Document's options (a mapping, or
+    qdrant-client's ``Bm25Config``); an explicit ``flavor`` option wins. Bad options raise
+    :class:`bm25x.OptionError` / ``TypeError`` as :class:`bm25x.Bm25` does."""
+    dump = getattr(options, "model_dump", None)
+    if callable(dump):
+        options = dump(exclude_none=True)
+    opts = {"flavor": flavor, **dict(options or {})}
+    key = json.dumps([opts, threads], sort_keys=True, default=repr)
+    with _cache_lock:
+        enc = _cache.get(key)
+    if enc is None:
+        enc = Bm25(threads=threads, **opts)
+        with _cache_lock:
+            if len(_cache) >= _CACHE_SIZE:
+                _cache.pop(next(iter(_cache)))
+            _cache[key] = enc
+    return enc
 
 
 class Bm25Provider:
@@ -33,8 +71,6 @@ class Bm25Provider:
         self.flavor = flavor
         self.name = "bm25" if flavor == "qdrant" else "bm25-fastembed"
         self._threads = threads
-        self._encoders: dict[str, Bm25] = {}
-        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Bm25Provider({self.flavor!r})"
@@ -45,24 +81,14 @@ class Bm25Provider:
 
     def encoder(self, model: str, options: Mapping[str, Any]) -> Bm25:
         """The (cached) encoder for these options."""
-        opts = {"flavor": self.flavor, **options}
-        key = json.dumps(opts, sort_keys=True, default=repr)
-        with self._lock:
-            enc = self._encoders.get(key)
-        if enc is not None:
-            return enc
+        opts = dict(options)
         threads = opts.pop("threads", self._threads)  # bm25x's own option, as in Bm25
         try:
-            enc = Bm25(threads=threads, **opts)
+            return shared_encoder(self.flavor, opts, threads=threads)
         except (OptionError, TypeError, ValueError) as exc:
             raise BadInputError(
                 f"bad options for {model}: {exc}", provider=self.name, model=model
             ) from exc
-        with self._lock:
-            if len(self._encoders) >= _CACHE_SIZE:
-                self._encoders.pop(next(iter(self._encoders)))
-            self._encoders[key] = enc
-        return enc
 
     async def embed_batch(
         self,
