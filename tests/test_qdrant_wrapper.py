@@ -207,3 +207,15 @@ def test_scifact_ndcg_matches_qdrant() -> None:
     assert report.queries == 300 and report.documents == 5183
     assert round(report.ndcg_at_10, 3) == 0.683
     assert report.recall_at_100 > 0.9
+
+
+def test_a_single_point_instead_of_a_list_is_a_clear_error() -> None:
+    client = bq.wrap(QdrantClient(":memory:"))
+    client.create_collection_for("one", {"bm25": "qdrant/bm25"})
+    point = models.PointStruct(
+        id=1, vector={"bm25": models.Document(text="cookies", model="qdrant/bm25")}
+    )
+    with pytest.raises(TypeError, match=r"wrap it in a list"):
+        client.upsert("one", point)
+    with pytest.raises(TypeError, match=r"wrap it"):
+        client.update_vectors("one", models.PointVectors(id=1, vector={}))

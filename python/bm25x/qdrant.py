@@ -302,6 +302,11 @@ class Client:
     def _points(self, points: Any, collection: str) -> Any:
         if isinstance(points, models.Batch):
             return self._resolve(self._batch_with_text(points), False, collection)
+        if isinstance(points, (models.PointStruct, models.PointVectors, dict, str, bytes)):
+            raise TypeError(
+                f"points must be a list of points or a models.Batch, got one "
+                f"{type(points).__name__}; wrap it in a list: [point]"
+            )
         return self._resolve([self._with_text(p) for p in points], False, collection)
 
     def _chunks(self, items: Iterable[Any], size: int = _UPLOAD_CHUNK) -> Iterator[list[Any]]:
@@ -354,6 +359,8 @@ class Client:
         self, collection_name: str, points: Sequence[models.PointVectors], *args: Any, **kw: Any
     ) -> Any:
         """qdrant-client's ``update_vectors``, with documents resolved."""
+        if isinstance(points, models.PointVectors):
+            raise TypeError("points must be a list of models.PointVectors; wrap it: [point]")
         resolved = self._resolve(list(points), False, collection_name)
         return self.client.update_vectors(collection_name, resolved, *args, **kw)
 
