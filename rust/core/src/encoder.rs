@@ -227,7 +227,7 @@ impl Encoder {
         // Distinct terms that share an id (a hash collision, or h and -h folded by abs): the
         // term that occurs first later in the text wins, as in fastembed (Qdrant's choice is
         // arbitrary there).
-        rows.sort_unstable_by_key(|&(id, first, _)| (id, first));
+        rows.sort_unstable_by_key(|&(id, first, _)| (u64::from(id) << 32) | u64::from(first));
         let start = indices.len();
         for &(id, _, value) in rows.iter() {
             if indices.len() > start && indices.last() == Some(&id) {
