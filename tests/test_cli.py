@@ -390,3 +390,18 @@ def test_bench_reports_a_dead_worker_instead_of_hanging() -> None:
 
     with pytest.raises(ChildProcessError, match="no-such-encoder exited with code 1"):
         measure("no-such-encoder", 1, "documents", ["x"], 1)
+
+
+def test_batch_size_must_be_positive(tmp_path: Path, capsys: Any) -> None:
+    out = tmp_path / "v.npz"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["encode", str(sample_corpus()), "-o", str(out), "--batch-size", "0"])
+    assert exit_info.value.code == 2
+    assert "expected a positive integer, got 0" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("skip", "needle"), [("bm25x", "cannot be skipped"), ("edge", "unknown")])
+def test_bench_skip_is_checked_first(capsys: Any, skip: str, needle: str) -> None:
+    status, _, err = run(capsys, "bench", "--skip", skip, "--limit", "5")
+    assert status != 0 and needle in err

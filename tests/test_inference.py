@@ -437,3 +437,15 @@ def test_invalid_unicode_names_its_own_item_only() -> None:
 def test_bm25_threads_option_is_accepted() -> None:
     got = bm25x.embed(DOCS[:2], model="qdrant/bm25", options={"threads": 1})
     assert got == list(bm25x.Bm25().encode(DOCS[:2]))
+
+
+def test_bad_mrl_is_refused_before_any_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nothing listens there: the error must come from the check, not from the network.
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9")
+    with pytest.raises(bm25x.BadInputError, match="mrl must be a positive integer"):
+        bm25x.embed(
+            "text",
+            model="openai/text-embedding-3-small",
+            options={"mrl": 0, "openai-api-key": "sk-test"},
+            headers={},
+        )

@@ -180,15 +180,27 @@ def main(argv: list[str] | None = None, default_corpus: Path | None = None) -> i
     """Parse ``argv`` and run the benchmark."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     add_arguments(ap, default_corpus)
-    return run(ap.parse_args(argv))
+    args = ap.parse_args(argv)
+    try:
+        return run(args)
+    except ValueError as e:
+        ap.error(str(e))
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark with parsed options and print the table."""
+    skip = set(filter(None, args.skip.split(",")))
+    known = {"qdrant-edge", "fastembed", "baseline"}
+    if "bm25x" in skip:
+        raise ValueError("--skip: bm25x is what the others are compared with; it cannot be skipped")
+    if skip - known:
+        raise ValueError(
+            f"--skip: unknown contender(s) {', '.join(sorted(skip - known))}; "
+            f"choose among {', '.join(sorted(known))}"
+        )
     docs, corpus_name = load_corpus(args.corpus, args.limit)
     queries = [" ".join(d.split()[:8]) for d in docs]
     cores = os.cpu_count() or 1
-    skip = set(filter(None, args.skip.split(",")))
     version = sys.version.split()[0]
     print(f"corpus: {corpus_name}, {len(docs):,} documents, cores: {cores}, python {version}")
 

@@ -49,6 +49,16 @@ def _parse_option(text: str) -> tuple[str, Any]:
         return key, value  # a bare word: tokenizer=word
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
 def _parse_avg_len(text: str) -> float | str:
     if text == "auto":
         return text
@@ -394,7 +404,9 @@ def _ingest_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--store-text", action="store_true", help="copy each document's text into the payload"
     )
-    g.add_argument("--batch-size", type=int, default=512, help="documents per write (512)")
+    g.add_argument(
+        "--batch-size", type=_positive_int, default=512, help="documents per write (512)"
+    )
     g.add_argument(
         "--recreate",
         action="store_true",
@@ -423,7 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", help="corpus file: .jsonl[.gz], .csv, .tsv or .parquet")
     p.add_argument("-o", "--output", required=True, help="output file: .npz or .parquet")
     p.add_argument("--query", action="store_true", help="encode the texts as queries")
-    p.add_argument("--batch-size", type=int, default=10_000, help="texts per encode call")
+    p.add_argument("--batch-size", type=_positive_int, default=10_000, help="texts per encode call")
     _corpus_args(p)
     _encoder_args(p)
     p.set_defaults(func=cmd_encode)

@@ -215,7 +215,8 @@ def _check_dims(group: _Group, vectors: list[Vector]) -> None:
         )
 
 
-def _mrl(vector: Vector, mrl: Any, group_provider: str, model: str, i: int) -> Vector:
+def _check_mrl(mrl: Any, group_provider: str, model: str, i: int) -> None:
+    """Refuse a bad ``mrl`` before anything is sent."""
     if isinstance(mrl, bool) or not isinstance(mrl, int) or mrl < 1:
         raise BadInputError(
             f"mrl must be a positive integer, got {mrl!r}",
@@ -223,6 +224,10 @@ def _mrl(vector: Vector, mrl: Any, group_provider: str, model: str, i: int) -> V
             model=model,
             items=[i],
         )
+
+
+def _mrl(vector: Vector, mrl: Any, group_provider: str, model: str, i: int) -> Vector:
+    _check_mrl(mrl, group_provider, model, i)
     if not isinstance(vector, np.ndarray):
         raise BadInputError(
             "mrl applies to dense vectors only", provider=group_provider, model=model, items=[i]
@@ -304,6 +309,7 @@ async def _aembed(
         opts = dict(parsed.options)
         if "mrl" in opts:
             mrls[i] = (opts.pop("mrl"), provider.name, name)
+            _check_mrl(mrls[i][0], provider.name, name, i)
         keys = {k: str(opts.pop(k)) for k in list(opts) if k.lower().endswith("-api-key")}
         for secret in keys.values():
             remember_secret(secret)
