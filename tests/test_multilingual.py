@@ -14,6 +14,8 @@ every text to match.
 
 from __future__ import annotations
 
+import os
+
 import random
 from typing import Any
 
@@ -325,6 +327,15 @@ def has_model() -> bool:
 
 
 HAS_MODEL = has_model()
+
+
+@pytest.mark.skipif(
+    not os.environ.get("BM25X_VAPORETTO_MODEL"), reason="not built through the Makefile"
+)
+def test_makefile_builds_include_the_japanese_model() -> None:
+    """`make dev`/`make test` build with the `japanese` feature (the Makefile exports
+    BM25X_VAPORETTO_MODEL); a build that silently lost it would only skip the exact tests."""
+    assert HAS_MODEL
 
 
 # Measured without the model (approximate split), default options, embed_document:

@@ -4,9 +4,10 @@
 //! `bccwj-suw_c1.0` model (short-unit words of the BCCWJ corpus), then runs each word that has an
 //! alphabetic char through the usual [`Processor`] chain.
 //!
-//! That model file is not shipped with this crate. It is compiled in only with the `japanese`
-//! cargo feature, reading the file named by the `BM25X_VAPORETTO_MODEL` environment variable at
-//! build time; with it, the output is the server's. Without it, the text is split by
+//! That model file is not part of this repository. It is compiled in with the `japanese` cargo
+//! feature, reading the file named by the `BM25X_VAPORETTO_MODEL` environment variable at build
+//! time (`tools/vaporetto_model.sh` takes it from the crates.io package qdrant-edge 0.9.0, and
+//! the Makefile builds this way); with it, the output is the server's. Without it, the text is split by
 //! [`fallback_words`], an approximation (runs of one script class, with a few common particles
 //! peeled off), which cannot reproduce the model's word boundaries in general.
 
