@@ -15,7 +15,6 @@ every text to match.
 from __future__ import annotations
 
 import os
-
 import random
 from typing import Any
 
