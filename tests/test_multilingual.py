@@ -1,15 +1,14 @@
 """The `multilingual` tokenizer against Qdrant's own code (qdrant-edge-py's `Bm25`).
 
-Everything but Japanese must be bit-identical: mixed-script texts (Latin, Cyrillic, Greek,
-Arabic, Hebrew, Devanagari, Tamil, Armenian, Chinese, Thai, Hangul, punctuation, digits, emoji,
-combining marks, zero-width chars) over option combinations.
+Mixed-script texts (Latin, Cyrillic, Greek, Arabic, Hebrew, Devanagari, Tamil, Armenian,
+Chinese, Thai, Hangul, punctuation, digits, emoji, combining marks, zero-width chars) must be
+bit-identical over option combinations.
 
-Japanese is the one known gap. The server splits a text that charabia detects as Japanese with
-vaporetto and the `bccwj-suw_c1.0` model, which this build does not ship (the Rust feature
-`japanese` compiles it in when given the model file). Without it bm25x uses an approximate split,
-so such texts are compared separately, on a fixed corpus, and the measured agreement is asserted
-to stay at least what it was measured to be. With the model compiled in, the same test requires
-every text to match.
+Japanese: the server splits a text that charabia detects as Japanese with vaporetto and the
+`bccwj-suw_c1.0` model. The Rust feature `japanese` compiles that model in (every Makefile build
+does, see tools/vaporetto_model.sh), and then Japanese must match exactly too. A build without it
+uses an approximate split; Japanese texts are then compared on a fixed corpus and the measured
+agreement is asserted to stay at least what it was measured to be.
 """
 
 from __future__ import annotations
