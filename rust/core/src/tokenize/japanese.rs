@@ -5,9 +5,9 @@
 //! alphabetic char through the usual [`Processor`] chain.
 //!
 //! That model file is not part of this repository. It is compiled in with the `japanese` cargo
-//! feature, reading the file named by the `BM25X_VAPORETTO_MODEL` environment variable at build
-//! time (`tools/vaporetto_model.sh` takes it from the crates.io package qdrant-edge 0.9.0, and
-//! the Makefile builds this way); with it, the output is the server's. Without it, the text is split by
+//! feature (on in the Python package's builds); `build.rs` takes it from the crates.io package
+//! qdrant-edge 0.9.0, or from the file named by `BM25X_VAPORETTO_MODEL`. With it, the output is
+//! the server's. Without it, the text is split by
 //! [`fallback_words`], an approximation (runs of one script class, with a few common particles
 //! peeled off), which cannot reproduce the model's word boundaries in general.
 
@@ -47,7 +47,7 @@ mod model {
     use vaporetto::{Model, Predictor, Sentence};
 
     /// The vaporetto model, given at build time (see the module docs).
-    const MODEL_BYTES: &[u8] = include_bytes!(env!("BM25X_VAPORETTO_MODEL"));
+    const MODEL_BYTES: &[u8] = include_bytes!(env!("BM25X_VAPORETTO_MODEL_FILE"));
 
     static PREDICTOR: LazyLock<Predictor> = LazyLock::new(|| {
         let (model, _) = Model::read_slice(MODEL_BYTES).expect("invalid vaporetto model");
