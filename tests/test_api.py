@@ -144,6 +144,8 @@ def test_sparse_vector_helpers() -> None:
     v = SparseVector([1, 9], [0.5, 2.0])
     assert v.as_qdrant() == {"indices": [1, 9], "values": [0.5, 2.0]}
     assert "1: 0.5" in repr(v)
+    # float32 values print as float32 (shortest form), not as the float64 they widen to.
+    assert repr(bm25x.Bm25().encode("cookies")) == "SparseVector({112174620: 1.6877434})"
     with pytest.raises(ValueError, match="same length"):
         SparseVector([1, 2], [1.0])
     b = SparseBatch.concat([Bm25().encode(["a cookie"]), Bm25().encode(["chip", "bake"])])

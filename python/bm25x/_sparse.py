@@ -48,7 +48,7 @@ class SparseVector:
 
     def __repr__(self) -> str:
         n = len(self)
-        shown = ", ".join(f"{i}: {v}" for i, v in zip(self.indices[:5].tolist(), self.values[:5]))
+        shown = ", ".join(f"{i}: {v!s}" for i, v in zip(self.indices[:5].tolist(), self.values[:5]))
         more = f", ... ({n} entries)" if n > 5 else ""
         return f"SparseVector({{{shown}{more}}})"
 
