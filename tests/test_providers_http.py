@@ -30,6 +30,7 @@ from bm25x.providers.openai import OpenAIProvider
 
 ENV_KEYS = ("OPENAI_API_KEY", "CO_API_KEY", "JINA_API_KEY", "OPENROUTER_API_KEY")
 FAST = {"backoff_base": 0.01, "backoff_max": 0.05}
+ENV_SECRET = "sk-env-key-for-locals-7"  # module level: no test frame holds it as a local
 
 
 @pytest.fixture(scope="module")
@@ -162,6 +163,23 @@ def test_wrong_key_is_an_http_error_that_never_shows_the_key(
         assert secret not in text
     # the server did get the key, and answered with it in its message
     assert fake.calls("openai")[0]["headers"]["authorization"] == f"Bearer {secret}"
+
+
+def test_keys_held_by_bm25x_are_masked_in_traceback_locals(
+    fake: FakeProviders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Error trackers render every frame's locals with repr(); a key bm25x holds (here from the
+    environment, so no caller frame has it) must show as '***' there."""
+    monkeypatch.setenv("OPENAI_API_KEY", ENV_SECRET)
+    with pytest.raises(bm25x.ProviderHTTPError) as info:
+        bm25x.embed("x", model="openai/text-embedding-3-small")
+    err = info.value
+    rendered = "".join(
+        traceback.TracebackException.from_exception(err, capture_locals=True).format()
+    )
+    assert "'***'" in rendered
+    assert ENV_SECRET not in rendered
+    assert f"Bearer {ENV_SECRET}" == fake.calls("openai")[0]["headers"]["authorization"]
 
 
 # -- OpenRouter ---------------------------------------------------------------------------

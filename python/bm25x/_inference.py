@@ -173,7 +173,7 @@ def _collect_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
         merged.update({str(k).lower(): v for k, v in headers.items()})
     for name, value in merged.items():
         if name.endswith("-api-key") and isinstance(value, str):
-            remember_secret(value)
+            merged[name] = remember_secret(value)
     return merged
 
 
@@ -310,9 +310,11 @@ async def _aembed(
         if "mrl" in opts:
             mrls[i] = (opts.pop("mrl"), provider.name, name)
             _check_mrl(mrls[i][0], provider.name, name, i)
-        keys = {k: str(opts.pop(k)) for k in list(opts) if k.lower().endswith("-api-key")}
-        for secret in keys.values():
-            remember_secret(secret)
+        keys = {
+            k: remember_secret(str(opts.pop(k)))
+            for k in list(opts)
+            if k.lower().endswith("-api-key")
+        }
         gkey = (
             id(provider),
             name,

@@ -22,6 +22,7 @@ __all__ = [
     "PartialInferenceError",
     "ProviderHTTPError",
     "ProviderResponseError",
+    "Secret",
     "UnknownModelError",
     "redact",
 ]
@@ -31,11 +32,24 @@ _SECRETS_LOCK = threading.Lock()
 _MASK = "***"
 
 
-def remember_secret(secret: str) -> None:
-    """Note a key so that :func:`redact` removes it from every later error text."""
+class Secret(str):
+    """An API key (or a header holding one) that hides itself from ``repr()``, so it does not
+    show in traceback locals (``capture_locals``, error trackers), debuggers or reprs of the
+    containers holding it; ``str()``, formatting and encoding give the real value."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(_MASK)
+
+
+def remember_secret(secret: str) -> Secret:
+    """Note a key so that :func:`redact` removes it from every later error text; returns it as
+    a :class:`Secret`."""
     if len(secret) >= 4:
         with _SECRETS_LOCK:
-            _SECRETS.add(secret)
+            _SECRETS.add(str(secret))
+    return Secret(secret)
 
 
 def redact(text: str) -> str:

@@ -15,6 +15,7 @@ import numpy.typing as npt
 from bm25x.errors import (
     MissingApiKeyError,
     ProviderResponseError,
+    Secret,
     remember_secret,
 )
 from bm25x.providers._base import Call, Item, Kind, Vector, texts_only
@@ -112,9 +113,7 @@ class HttpProvider:
         max_concurrency: int | None = None,
     ) -> None:
         self.base_url = base_url
-        self._api_key = api_key
-        if api_key:
-            remember_secret(api_key)
+        self._api_key = remember_secret(api_key) if api_key else None
         self.policy = RetryPolicy(
             timeout=timeout,
             max_retries=max_retries,
@@ -149,9 +148,7 @@ class HttpProvider:
             os.environ.get(self.key_env),
         ):
             if isinstance(source, str) and source.strip():
-                key = source.strip()
-                remember_secret(key)
-                return key
+                return remember_secret(source.strip())
         raise MissingApiKeyError(
             f"{self.name} needs an API key: pass options={{'{self.key_option}': ...}}, "
             f"a '{self.key_option}' header, or set {self.key_env}",
@@ -162,7 +159,7 @@ class HttpProvider:
     def headers(self, key: str) -> dict[str, str]:
         """Request headers: bearer auth and JSON."""
         return {
-            "Authorization": f"Bearer {key}",
+            "Authorization": Secret(f"Bearer {key}"),
             "Content-Type": "application/json",
             "Accept": "application/json",
         }
