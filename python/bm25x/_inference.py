@@ -310,7 +310,7 @@ async def _aembed(
         if "mrl" in opts:
             mrls[i] = (opts.pop("mrl"), provider.name, name)
             _check_mrl(mrls[i][0], provider.name, name, i)
-        keys = {
+        keys: dict[str, str] = {
             k: remember_secret(str(opts.pop(k)))
             for k in list(opts)
             if k.lower().endswith("-api-key")
