@@ -94,10 +94,7 @@ static NEXT_UID: AtomicU64 = AtomicU64::new(0);
 
 impl Encoder {
     pub fn new(config: Config) -> Result<Self> {
-        // The server lowercases stopword entries when it lowercases tokens; fastembed matches
-        // the list lines as they are.
-        let lowercase_stopwords = config.flavor == Flavor::Qdrant && config.lowercase;
-        let processor = Processor::new(&config, lowercase_stopwords);
+        let processor = Processor::for_config(&config);
         let uid = NEXT_UID.fetch_add(1, Ordering::Relaxed);
         Ok(Encoder {
             config,

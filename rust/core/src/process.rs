@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use crate::filter::{char_len, Dropped, Stopwords};
 use crate::normalize;
-use crate::options::Config;
+use crate::options::{Config, Flavor};
 use crate::stem::Stemmer;
 
 #[derive(Debug)]
@@ -45,6 +45,13 @@ impl Tracer for Trace {
 }
 
 impl Processor {
+    /// The processor an encoder with `config` uses. The server lowercases stopword entries when
+    /// it lowercases tokens; fastembed matches its list lines as they are.
+    pub fn for_config(config: &Config) -> Self {
+        let lowercase_stopwords = config.flavor == Flavor::Qdrant && config.lowercase;
+        Processor::new(config, lowercase_stopwords)
+    }
+
     pub fn new(config: &Config, lowercase_stopwords: bool) -> Self {
         Processor {
             lowercase: config.lowercase,

@@ -165,13 +165,9 @@ pub fn pieces(run: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::Config;
 
     fn terms(json: &str, text: &str) -> Vec<String> {
-        let p = Processor::new(&Config::from_json(json).unwrap(), false);
-        let mut out = Vec::new();
-        tokenize(text, &p, |t| out.push(t.into_owned()));
-        out
+        crate::tokenize::collect(json, text, |t, p, emit| tokenize(t, p, emit))
     }
 
     const FE: &str = r#"{"flavor": "fastembed"}"#;

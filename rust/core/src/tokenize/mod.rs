@@ -86,3 +86,16 @@ pub fn segments(kind: TokenizerKind, text: &str) -> Vec<&str> {
         _ => word::split(text).collect(),
     }
 }
+
+/// Test support: the terms a tokenizer function emits for `text` under the options `json`.
+#[cfg(test)]
+pub(crate) fn collect<'a>(
+    json: &str,
+    text: &'a str,
+    tokenize: impl FnOnce(&'a str, &Processor, &mut dyn FnMut(Cow<'a, str>)),
+) -> Vec<String> {
+    let processor = Processor::for_config(&crate::options::Config::from_json(json).unwrap());
+    let mut out = Vec::new();
+    tokenize(text, &processor, &mut |t| out.push(t.into_owned()));
+    out
+}

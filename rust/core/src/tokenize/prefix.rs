@@ -86,13 +86,9 @@ pub fn tokenize<'a, F: FnMut(Cow<'a, str>)>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::Config;
 
     fn run(json: &str, text: &str, mode: Mode) -> Vec<String> {
-        let p = Processor::new(&Config::from_json(json).unwrap(), true);
-        let mut out = Vec::new();
-        tokenize(text, &p, mode, |t| out.push(t.into_owned()));
-        out
+        crate::tokenize::collect(json, text, |t, p, emit| tokenize(t, p, mode, emit))
     }
 
     #[test]

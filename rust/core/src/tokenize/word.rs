@@ -38,13 +38,9 @@ pub fn tokenize<'a, F: FnMut(Cow<'a, str>)>(text: &'a str, processor: &Processor
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::Config;
 
     fn terms(json: &str, text: &str) -> Vec<String> {
-        let p = Processor::new(&Config::from_json(json).unwrap(), true);
-        let mut out = Vec::new();
-        tokenize(text, &p, |t| out.push(t.into_owned()));
-        out
+        crate::tokenize::collect(json, text, |t, p, emit| tokenize(t, p, emit))
     }
 
     #[test]
