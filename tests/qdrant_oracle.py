@@ -27,6 +27,8 @@ _TOKENIZERS = {
     "word": TokenizerType.Word,
     "whitespace": TokenizerType.Whitespace,
     "prefix": TokenizerType.Prefix,
+    "multilingual": TokenizerType.Multilingual,
+    "code": TokenizerType.Code,
 }
 
 
@@ -113,10 +115,18 @@ def as_arrays(vector: Any) -> tuple[np.ndarray, np.ndarray]:
     return indices, values
 
 
-def assert_same(got: Any, want: Any, context: object = "") -> None:
+def same(got: Any, want: Any) -> bool:
     """`got` (bm25x SparseVector) equals `want` (Edge SparseVector): same indices, and values
     equal bit for bit."""
     indices, values = as_arrays(want)
-    assert got.indices.dtype == np.uint32 and got.values.dtype == np.float32
-    assert got.indices.tolist() == indices.tolist(), context
-    assert got.values.view(np.uint32).tolist() == values.view(np.uint32).tolist(), context
+    return (
+        got.indices.dtype == np.uint32
+        and got.values.dtype == np.float32
+        and got.indices.tolist() == indices.tolist()
+        and got.values.view(np.uint32).tolist() == values.view(np.uint32).tolist()
+    )
+
+
+def assert_same(got: Any, want: Any, context: object = "") -> None:
+    """Assert :func:`same`, showing `context` and both index lists on failure."""
+    assert same(got, want), (context, got.indices.tolist(), list(want.indices))

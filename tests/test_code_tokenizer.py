@@ -12,19 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import qdrant_oracle
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from qdrant_edge import TokenizerType
 from qdrant_oracle import assert_same, oracle
 from strategies import STEMMER_LANGUAGES, STOPWORD_LANGUAGES, examples
 
 import bm25x
 
 pytest.importorskip("qdrant_edge")
-
-# The shared oracle helper predates the code tokenizer; teach it the name.
-qdrant_oracle._TOKENIZERS.setdefault("code", TokenizerType.Code)
 
 
 def check(options: dict[str, Any], text: str) -> None:

@@ -25,16 +25,7 @@ from hypothesis import strategies as st
 import bm25x
 
 qdrant_edge = pytest.importorskip("qdrant_edge")
-from qdrant_edge import (  # noqa: E402
-    Bm25,
-    Bm25Config,
-    DisabledStemmer,
-    Language,
-    SnowballLanguage,
-    SnowballParams,
-    StopwordsSet,
-    TokenizerType,
-)
+from qdrant_oracle import assert_same, oracle, same  # noqa: E402
 
 # --- texts -------------------------------------------------------------------------------------
 
@@ -155,45 +146,8 @@ def option_sets(draw: st.DrawFn) -> dict[str, Any]:
     return opts
 
 
-def edge_config(opts: dict[str, Any]) -> Bm25Config:
-    kw: dict[str, Any] = {"tokenizer": TokenizerType.Multilingual}
-    for key in ("language", "lowercase", "ascii_folding", "min_token_len", "max_token_len"):
-        if key in opts:
-            kw[key] = opts[key]
-    stemmer = opts.get("stemmer")
-    if stemmer is not None:
-        kw["stemmer"] = (
-            DisabledStemmer()
-            if stemmer["type"] == "none"
-            else SnowballParams(language=getattr(SnowballLanguage, stemmer["language"].title()))
-        )
-    stopwords = opts.get("stopwords")
-    if stopwords is not None:
-        kw["stopwords"] = StopwordsSet(
-            languages={getattr(Language, x.title()) for x in stopwords["languages"]},
-            custom=set(stopwords["custom"]),
-        )
-    return Bm25Config(**kw)
-
-
 def encoders(opts: dict[str, Any]) -> tuple[Any, Any]:
-    return bm25x.Bm25(**opts), Bm25(edge_config(opts))
-
-
-def same(got: Any, want: Any) -> bool:
-    """Same ids in the same order, and values equal bit for bit."""
-    indices = np.asarray(want.indices, dtype=np.uint32)
-    values = np.asarray(want.values, dtype=np.float32)
-    return (
-        got.indices.dtype == np.uint32
-        and got.values.dtype == np.float32
-        and got.indices.tolist() == indices.tolist()
-        and got.values.view(np.uint32).tolist() == values.view(np.uint32).tolist()
-    )
-
-
-def assert_same(got: Any, want: Any, context: object) -> None:
-    assert same(got, want), (context, got.indices.tolist(), list(want.indices))
+    return bm25x.Bm25(**opts), oracle(opts)
 
 
 # --- exact tests -------------------------------------------------------------------------------
