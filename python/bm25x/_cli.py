@@ -47,6 +47,10 @@ def _parse_option(text: str) -> tuple[str, Any]:
         return key, json.loads(value)
     except ValueError:
         return key, value  # a bare word: tokenizer=word
+    except RecursionError:
+        raise argparse.ArgumentTypeError(
+            f"option {key!r}: the JSON value is nested too deeply to read; flatten it"
+        ) from None
 
 
 def _positive_int(text: str) -> int:
@@ -99,6 +103,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
             loaded = json.loads(args.options)
         except ValueError as e:
             raise CliError(f"--options is not valid JSON ({e})") from None
+        except RecursionError:
+            raise CliError("--options: the JSON is nested too deeply to read; flatten it") from None
         if not isinstance(loaded, dict):
             raise CliError("--options must be a JSON object, e.g. '{\"k\": 1.5}'")
         options.update(loaded)
