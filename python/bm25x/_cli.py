@@ -266,10 +266,12 @@ def _ingest(args: argparse.Namespace, store: Store, corpus: Path) -> None:
     )
     avg = report.settings["options"].get("avg_len", "default")
     avg_shown = f"{avg:.2f}" if isinstance(avg, float) else str(avg)
+    changed = f" ({report.updated:,} with changed text)" if report.updated else ""
     _say(
         args,
-        f"ingested {corpus}: {report.written:,} documents written, {report.skipped:,} already "
-        f"there, {report.settings['documents']:,} in {store.describe()} "
+        f"ingested {corpus}: {report.written:,} documents written{changed}, "
+        f"{report.skipped:,} already there, {report.settings['documents']:,} in "
+        f"{store.describe()} "
         f"(avg_len {avg_shown}, {report.seconds:.2f} s)",
     )
 

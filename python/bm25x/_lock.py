@@ -1,0 +1,105 @@
+"""Inter-process locks for local stores: an advisory lock on a file next to the store
+directory (``.NAME.lock``), exclusive for writers (ingest) and shared for readers (search).
+
+The lock file lives beside the store, not in it, because creating or recreating a store
+replaces the whole directory. It is never deleted (deleting lock files reopens the race they
+close); the operating system releases the lock when its holder exits, even on ``SIGKILL``.
+Locks never wait: a store in use is reported at once, naming the holder's process id.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import IO
+
+__all__ = ["LockBusy", "StoreLock"]
+
+
+class LockBusy(Exception):
+    """Another process holds the lock; ``pid`` is the last writer recorded (or None)."""
+
+    def __init__(self, pid: int | None) -> None:
+        super().__init__(pid)
+        self.pid = pid
+
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(f: IO[str], shared: bool) -> bool:
+        # msvcrt has exclusive locks only: readers exclude each other there too.
+        try:
+            f.seek(0)
+            msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+
+    def _unlock(f: IO[str]) -> None:
+        f.seek(0)
+        msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(f: IO[str], shared: bool) -> bool:
+        try:
+            fcntl.flock(f.fileno(), (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+
+    def _unlock(f: IO[str]) -> None:
+        fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+class StoreLock:
+    """The lock of the store directory ``store`` (held by this object until :meth:`release`)."""
+
+    def __init__(self, store: Path) -> None:
+        where = store.absolute()
+        self.path = where.parent / f".{where.name}.lock"
+        self._file: IO[str] | None = None
+        self.shared: bool | None = None
+        """None when not held, else whether the held lock is shared."""
+
+    def acquire(self, shared: bool) -> None:
+        """Take the lock (no-op when held in a mode that covers ``shared``). A reader on a
+        location it cannot write (a read-only mount) goes without one: no writer can change
+        that store either. Raises :class:`LockBusy` when another process holds it, OSError
+        when a writer cannot create the lock file."""
+        if self.shared is not None and (shared or not self.shared):
+            return
+        self.release()
+        try:
+            f = open(self.path, "a+", encoding="utf-8")
+        except OSError:
+            if not shared:
+                raise
+            try:
+                f = open(self.path, encoding="utf-8")
+            except OSError:
+                self.shared = True  # a reader without a lock file: nothing can write here
+                return
+        if not _try_lock(f, shared):
+            f.seek(0)
+            recorded = f.read(32).strip()
+            f.close()
+            raise LockBusy(int(recorded) if recorded.isdigit() else None)
+        if not shared:
+            f.seek(0)
+            f.truncate()
+            f.write(str(os.getpid()))
+            f.flush()
+        self._file, self.shared = f, shared
+
+    def release(self) -> None:
+        """Let go of the lock, if held."""
+        if self._file is not None:
+            try:
+                _unlock(self._file)
+            finally:
+                self._file.close()
+        self._file, self.shared = None, None
