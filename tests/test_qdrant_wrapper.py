@@ -240,7 +240,7 @@ def test_upload_points_names_the_point_that_fails_and_what_was_written() -> None
     e = info.value
     assert (e.index, e.point_id, e.exact) == (700, 700, True)
     assert e.written == client.count("docs").count == 512  # whole chunks, none after
-    assert "point 700 (id 700)" in str(e) and "'k'" in str(e)
+    assert "point 700 (id 700)" in str(e) and 'option "k"' in str(e)
     assert "the 512 points before it were written" in str(e)
     assert isinstance(e.__cause__, ValueError)
     # Resuming from the reported point writes the rest; the earlier points are untouched.

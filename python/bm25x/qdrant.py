@@ -423,9 +423,9 @@ class Client:
             else f"at most the {written} points before it were written (parallel upload)"
         )
         return PartialUploadError(
-            f"upload_points stopped at point {index} (id {pid!r}): {cause}. {sent}; nothing "
-            f"from point {written} on was sent. Fix that point and upload again from point "
-            f"{written} (writing a point again overwrites it)",
+            f"upload_points stopped at point {index} (id {pid!r}): {cause.rstrip('.')}; "
+            f"{sent}; nothing from point {written} on was sent. Fix that point and upload "
+            f"again from point {written} (writing a point again overwrites it)",
             index=index,
             point_id=pid,
             written=written,
