@@ -186,6 +186,41 @@ def test_an_interrupt_inside_create_is_resumed_in_process(tmp_path: Path, monkey
     store.close()
 
 
+def test_an_interrupt_while_deleting_the_old_store_leaves_no_half_deleted_store(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    import bm25x._store as st
+
+    store = EdgeStore(tmp_path / "s")
+    ingest(store, sample_corpus(), quiet=True)
+    store.close()
+    real = shutil.rmtree
+
+    def interrupted(path: Any, *args: Any, **kwargs: Any) -> None:
+        if ".bm25x-old-" in str(path):
+            raise KeyboardInterrupt
+        real(path, *args, **kwargs)
+
+    monkeypatch.setattr(st.shutil, "rmtree", interrupted)
+    store = EdgeStore(tmp_path / "s")
+    with pytest.raises(KeyboardInterrupt):
+        ingest(store, sample_corpus(), options={"k": 1.5}, recreate=True, quiet=True)
+    store.close()
+    monkeypatch.undo()
+    assert list(tmp_path.glob(".s.bm25x-old-*"))  # the old store, set aside whole
+    store = EdgeStore(tmp_path / "s")
+    report = ingest(store, sample_corpus(), options={"k": 1.5}, quiet=True)
+    store.close()
+    assert report.written == DOCS and settings_of(tmp_path / "s")["options"] == {"k": 1.5}
+    assert not list(tmp_path.glob(".s.bm25x-*"))  # and cleaned by the next writer
+
+
+def test_searching_a_missing_store_leaves_nothing_behind(tmp_path: Path) -> None:
+    found = run_cmd("search", "--store", str(tmp_path / "typo"), "cats")
+    assert found.returncode == 2 and "run `bm25x ingest` first" in found.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 # -- item 3: damaged stores are refused with one line -----------------------------------------
 
 

@@ -66,23 +66,23 @@ class StoreLock:
         """None when not held, else whether the held lock is shared."""
 
     def acquire(self, shared: bool) -> None:
-        """Take the lock (no-op when held in a mode that covers ``shared``). A reader on a
-        location it cannot write (a read-only mount) goes without one: no writer can change
-        that store either. Raises :class:`LockBusy` when another process holds it, OSError
-        when a writer cannot create the lock file."""
+        """Take the lock (no-op when held in a mode that covers ``shared``). A reader where
+        there is no lock file goes without one. Raises :class:`LockBusy` when another process
+        holds it, OSError when a writer cannot create the lock file."""
         if self.shared is not None and (shared or not self.shared):
             return
         self.release()
-        try:
-            f = open(self.path, "a+", encoding="utf-8")
-        except OSError:
-            if not shared:
-                raise
+        if shared:
             try:
                 f = open(self.path, encoding="utf-8")
             except OSError:
-                self.shared = True  # a reader without a lock file: nothing can write here
+                # No lock file: no writer has used this store since locks exist (or the
+                # location is read-only). Readers do not create one, so a search of a typo'd
+                # path or a read-only store leaves nothing behind.
+                self.shared = True
                 return
+        else:
+            f = open(self.path, "a+", encoding="utf-8")
         if not _try_lock(f, shared):
             f.seek(0)
             recorded = f.read(32).strip()

@@ -176,6 +176,8 @@ def _hit(point: Any) -> Hit:
 _BUILD_INFIX = ".bm25x-build-"
 """A store is built in ``.NAME.bm25x-build-PID`` beside its directory and renamed into place,
 so an interrupt never leaves a half-made store under the store's own name."""
+_OLD_INFIX = ".bm25x-old-"
+"""A store being replaced or dropped is renamed to ``.NAME.bm25x-old-PID`` and deleted there."""
 
 
 def _first_line(e: BaseException, limit: int = 300) -> str:
@@ -223,6 +225,16 @@ class EdgeStore(Store):
             raise StoreError(
                 f"cannot lock {self.path} for writing: cannot create {self._lock.path} ({e})"
             ) from None
+        if not shared:
+            self._clean_leftovers()
+
+    def _clean_leftovers(self) -> None:
+        """Delete what an interrupted create or drop left beside the store (a build, or an old
+        store set aside); only ever called with the exclusive lock, so none is in use."""
+        where = self.path.absolute()
+        for infix in (_BUILD_INFIX, _OLD_INFIX):
+            for stale in where.parent.glob(f".{where.name}{infix}*"):
+                shutil.rmtree(stale, ignore_errors=True)
 
     def _kind(self) -> str:
         """``missing``, ``empty``, ``store``, or ``unfinished`` (only a shard: an older bm25x
@@ -350,8 +362,6 @@ class EdgeStore(Store):
             )
         self._close_shard()
         parent = self.path.absolute().parent
-        for stale in parent.glob(f".{self.path.absolute().name}{_BUILD_INFIX}*"):
-            shutil.rmtree(stale, ignore_errors=True)  # an interrupted build (we hold the lock)
         vectors = (
             {DENSE: EdgeVectorParams(size=dense_size, distance=Distance.Cosine)}
             if dense_size
@@ -368,11 +378,10 @@ class EdgeStore(Store):
         shard.flush()
         shard.close()
         _write_json(build / _SETTINGS_FILE, settings)
-        if kind in ("store", "unfinished"):
-            shutil.rmtree(self.path)
-        elif kind == "empty":
-            self.path.rmdir()
+        old = self._set_aside(kind)
         os.rename(build, self.path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
         self._shard = self._guard("open", EdgeShard.load, str(self.path / _SHARD_DIR))
 
     def save_settings(self, settings: dict[str, Any]) -> None:
@@ -381,8 +390,22 @@ class EdgeStore(Store):
 
     def drop(self) -> None:
         self._close_shard()
-        if self._kind() in ("store", "unfinished"):
-            shutil.rmtree(self.path)
+        old = self._set_aside(self._kind())
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def _set_aside(self, kind: str) -> Path | None:
+        """Move our store (or an empty directory) out of the way in one rename, so that an
+        interrupt while deleting it never leaves a half-deleted directory under its name;
+        returns where it went. A directory that is not ours is never touched."""
+        if kind == "empty":
+            self.path.rmdir()
+        if kind not in ("store", "unfinished"):
+            return None
+        where = self.path.absolute()
+        old = where.parent / f".{where.name}{_OLD_INFIX}{os.getpid()}"
+        os.rename(self.path, old)
+        return old
 
     def _close_shard(self) -> None:
         if self._shard is not None:
