@@ -329,6 +329,21 @@ def test_reingesting_a_changed_document_overwrites_it(tmp_path: Path, capsys: An
     assert {h["id"] for h in json.loads(capsys.readouterr().out)["hits"]} == {"0", "2"}
 
 
+def test_a_changed_document_is_rewritten_on_a_qdrant_collection_too(tmp_path: Path) -> None:
+    from qdrant_client import QdrantClient
+
+    from bm25x._store import QdrantStore
+
+    store = QdrantStore(QdrantClient(":memory:"), "docs")
+    corpus = write_corpus(tmp_path / "c.jsonl", 3, "cats purr {i}")
+    ingest(store, corpus, quiet=True)
+    corpus.write_text(corpus.read_text().replace("cats purr 2", "volcanoes erupt"))
+    report = ingest(store, corpus, quiet=True)
+    assert (report.written, report.updated, report.skipped) == (1, 1, 2)
+    assert [h.id for h in search(store, ["volcanoes"])[0]] == ["2"]
+    assert search(store, ["volcanoes"])[0][0].payload == {}  # the fingerprint is not shown
+
+
 # -- item 6: options are saved as canonical JSON ------------------------------------------------
 
 
