@@ -55,6 +55,19 @@ else:
         fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
+def _alive(pid: int) -> bool:
+    """Whether a process with this id exists (a writer killed by a signal leaves its pid)."""
+    if sys.platform == "win32":  # pragma: no cover - os.kill would terminate it there
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
 class StoreLock:
     """The lock of the store directory ``store`` (held by this object until :meth:`release`)."""
 
@@ -87,7 +100,7 @@ class StoreLock:
             f.seek(0)
             recorded = f.read(32).strip()
             f.close()
-            raise LockBusy(int(recorded) if recorded.isdigit() else None)
+            raise LockBusy(int(recorded) if recorded.isdigit() and _alive(int(recorded)) else None)
         if not shared:
             f.seek(0)
             f.truncate()
@@ -99,6 +112,8 @@ class StoreLock:
         """Let go of the lock, if held."""
         if self._file is not None:
             try:
+                if not self.shared:
+                    self._file.truncate(0)  # the pid names the writer only while it writes
                 _unlock(self._file)
             finally:
                 self._file.close()

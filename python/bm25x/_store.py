@@ -301,6 +301,11 @@ class EdgeStore(Store):
         readonly = "Read-only file system" in full or "ermission denied" in full
         if self._lock.shared and (busy or readonly):
             return self._load_copy(where)
+        if readonly:
+            raise StoreError(
+                f"cannot write to the shard in {self.path} ({message}); writing needs a "
+                "writable location (search works read-only)"
+            )
         if busy:
             raise StoreError(
                 f"the shard in {self.path} is open in another process (a search or a program "
