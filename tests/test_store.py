@@ -406,3 +406,9 @@ def test_a_store_is_closed_and_unlocked_after_search(tmp_path: Path) -> None:
     assert len(search(other, ["cats"])[0]) == 10
     other.close()
     assert (tmp_path / ".s.lock").read_text() == ""  # no writer named once it is done
+
+
+def test_options_that_are_not_a_dict_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="options must be a dict"):
+        ingest(EdgeStore(tmp_path / "s"), sample_corpus(), options=[("k", 1.5)], quiet=True)  # type: ignore[arg-type]
+    assert not (tmp_path / "s").exists()

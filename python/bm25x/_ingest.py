@@ -114,6 +114,8 @@ def _plain(value: Any, name: str, depth: int = 0) -> Any:
 def plain_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """Encoder options as canonical JSON (see :func:`_plain`); an error names the option that
     cannot be saved."""
+    if not isinstance(options, Mapping):
+        raise TypeError(f"options must be a dict of option names to values, got {options!r}")
     return {str(k): _plain(v, str(k)) for k, v in options.items()}
 
 
