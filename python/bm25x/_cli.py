@@ -47,6 +47,10 @@ def _parse_option(text: str) -> tuple[str, Any]:
         return key, json.loads(value)
     except ValueError:
         return key, value  # a bare word: tokenizer=word
+    except RecursionError:
+        raise argparse.ArgumentTypeError(
+            f"option {key!r}: the JSON value is nested too deeply to read; flatten it"
+        ) from None
 
 
 def _positive_int(text: str) -> int:
@@ -99,6 +103,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
             loaded = json.loads(args.options)
         except ValueError as e:
             raise CliError(f"--options is not valid JSON ({e})") from None
+        except RecursionError:
+            raise CliError("--options: the JSON is nested too deeply to read; flatten it") from None
         if not isinstance(loaded, dict):
             raise CliError("--options must be a JSON object, e.g. '{\"k\": 1.5}'")
         options.update(loaded)
@@ -260,10 +266,12 @@ def _ingest(args: argparse.Namespace, store: Store, corpus: Path) -> None:
     )
     avg = report.settings["options"].get("avg_len", "default")
     avg_shown = f"{avg:.2f}" if isinstance(avg, float) else str(avg)
+    changed = f" ({report.updated:,} with changed text)" if report.updated else ""
     _say(
         args,
-        f"ingested {corpus}: {report.written:,} documents written, {report.skipped:,} already "
-        f"there, {report.settings['documents']:,} in {store.describe()} "
+        f"ingested {corpus}: {report.written:,} documents written{changed}, "
+        f"{report.skipped:,} already there, {report.settings['documents']:,} in "
+        f"{store.describe()} "
         f"(avg_len {avg_shown}, {report.seconds:.2f} s)",
     )
 

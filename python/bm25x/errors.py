@@ -20,6 +20,7 @@ __all__ = [
     "MissingApiKeyError",
     "ModelNotAvailableError",
     "PartialInferenceError",
+    "PartialUploadError",
     "ProviderHTTPError",
     "ProviderResponseError",
     "Secret",
@@ -177,3 +178,19 @@ class PartialInferenceError(InferenceError):
         )
         self.errors: list[InferenceError] = list(errors)
         self.results: list[Any] = list(results)
+
+
+class PartialUploadError(Exception):
+    """A streamed upload (``bm25x.qdrant.Client.upload_points``) stopped at a point that cannot
+    be encoded. ``index`` and ``point_id`` name that point; ``written`` points before it were
+    sent to Qdrant (``exact``: they are written; else at most that many, as with
+    ``parallel > 1``); nothing from the failing point on was sent. The cause is chained."""
+
+    def __init__(
+        self, message: str, *, index: int, point_id: Any, written: int, exact: bool
+    ) -> None:
+        super().__init__(message)
+        self.index = index
+        self.point_id = point_id
+        self.written = written
+        self.exact = exact
