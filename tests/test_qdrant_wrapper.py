@@ -219,3 +219,11 @@ def test_a_single_point_instead_of_a_list_is_a_clear_error() -> None:
         client.upsert("one", point)
     with pytest.raises(TypeError, match=r"wrap it"):
         client.update_vectors("one", models.PointVectors(id=1, vector={}))
+
+
+def test_threads_in_document_options_is_an_execution_setting() -> None:
+    plain = bq.resolve_bm25([doc("cookies and dough")], False)
+    threaded = bq.resolve_bm25([doc("cookies and dough", threads=2)], False)
+    assert threaded == plain
+    with pytest.raises(ValueError, match="threads"):
+        bq.resolve_bm25([doc("x", threads=0)], False)

@@ -13,16 +13,22 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+# Raised by the native encoder, so defined there; re-exported here with every other error.
+from bm25x._native import InternalError, ThreadStartError
+
 __all__ = [
     "BadInputError",
     "DimensionMismatchError",
     "InferenceError",
+    "InternalError",
     "MissingApiKeyError",
     "ModelNotAvailableError",
     "PartialInferenceError",
     "ProviderHTTPError",
     "ProviderResponseError",
     "Secret",
+    "SparseFormatError",
+    "ThreadStartError",
     "UnknownModelError",
     "redact",
 ]
@@ -177,3 +183,10 @@ class PartialInferenceError(InferenceError):
         )
         self.errors: list[InferenceError] = list(errors)
         self.results: list[Any] = list(results)
+
+
+class SparseFormatError(ValueError):
+    """Arrays given to :class:`bm25x.SparseVector` / :class:`bm25x.SparseBatch` break their
+    invariants (the ones bm25x's own vectors satisfy): indices strictly ascending within a
+    vector (so no duplicates), values finite, ``indptr`` starting at 0, never decreasing and
+    ending at the number of entries. The message names the first offending position."""
