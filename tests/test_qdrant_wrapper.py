@@ -265,3 +265,11 @@ def test_upload_points_in_parallel_reports_an_upper_bound() -> None:
         client.upload_points("docs", points_with_a_bad_one(1000, 300), parallel=2)
     assert (info.value.index, info.value.written, info.value.exact) == (300, 256, False)
     assert sent == list(range(256))  # nothing from the failing chunk left the process
+
+
+def test_threads_in_document_options_is_an_execution_setting() -> None:
+    plain = bq.resolve_bm25([doc("cookies and dough")], False)
+    threaded = bq.resolve_bm25([doc("cookies and dough", threads=2)], False)
+    assert threaded == plain
+    with pytest.raises(ValueError, match="threads"):
+        bq.resolve_bm25([doc("x", threads=0)], False)

@@ -109,6 +109,13 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
             raise CliError("--options must be a JSON object, e.g. '{\"k\": 1.5}'")
         options.update(loaded)
     options.update(dict(args.option))
+    # threads is how an encoder runs, not part of the vectors (nor of a store's settings):
+    # `-O threads=N` means `--threads N`.
+    if "threads" in options:
+        threads = options.pop("threads")
+        if getattr(args, "threads", None) not in (None, threads):
+            raise CliError(f"threads given twice: --threads {args.threads} and threads={threads}")
+        args.threads = threads
     return options
 
 
@@ -208,7 +215,8 @@ def cmd_encode(args: argparse.Namespace) -> int:
             raise CliError(
                 f"{out}: writing Parquet needs pyarrow (pip install pyarrow); or write .npz"
             ) from None
-    enc = Bm25(threads=args.threads, flavor=args.flavor, **_options(args))
+    options = _options(args)  # first: it may set args.threads
+    enc = Bm25(threads=args.threads, flavor=args.flavor, **options)
     ids: list[str] = []
     texts: list[str] = []
     batches: list[SparseBatch] = []

@@ -13,10 +13,14 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+# Raised by the native encoder, so defined there; re-exported here with every other error.
+from bm25x._native import InternalError, ThreadStartError
+
 __all__ = [
     "BadInputError",
     "DimensionMismatchError",
     "InferenceError",
+    "InternalError",
     "MissingApiKeyError",
     "ModelNotAvailableError",
     "PartialInferenceError",
@@ -24,6 +28,8 @@ __all__ = [
     "ProviderHTTPError",
     "ProviderResponseError",
     "Secret",
+    "SparseFormatError",
+    "ThreadStartError",
     "UnknownModelError",
     "redact",
 ]
@@ -194,3 +200,10 @@ class PartialUploadError(Exception):
         self.point_id = point_id
         self.written = written
         self.exact = exact
+
+
+class SparseFormatError(ValueError):
+    """Arrays given to :class:`bm25x.SparseVector` / :class:`bm25x.SparseBatch` break their
+    invariants (the ones bm25x's own vectors satisfy): indices strictly ascending within a
+    vector (so no duplicates), values finite, ``indptr`` starting at 0, never decreasing and
+    ending at the number of entries. The message names the first offending position."""

@@ -6,10 +6,18 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
+use bm25x_core::encoder::Csr;
 use bm25x_core::{Config, Encoder, Mode};
 
 use crate::convert::{option_value, surrogate_position, utf8};
-use crate::errors::to_py;
+use crate::errors::{guard, spawn_to_py, to_py};
+
+/// The most threads one call may ask for (the Python package checks this first).
+pub const MAX_THREADS: usize = 1024;
+
+/// UTF-8 bytes encoded per thread between two checks for signals (Ctrl-C): a few milliseconds
+/// of work, so an interrupt is seen promptly, and enough to keep every thread busy.
+const CHUNK_BYTES_PER_THREAD: usize = 1 << 20;
 
 type Vector<'py> = (Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<f32>>);
 type Batch<'py> = (
@@ -80,15 +88,17 @@ fn item_text(item: &Bound<'_, PyAny>, position: Option<usize>) -> PyResult<Strin
 impl NativeEncoder {
     #[new]
     fn new(options: &Bound<'_, PyDict>) -> PyResult<Self> {
-        let mut items = Vec::with_capacity(options.len());
-        for (key, value) in options.iter() {
-            let key: String = key.extract()?;
-            let value = option_value(&key, &value)?;
-            items.push((key, value));
-        }
-        let config = Config::from_options(&items).map_err(to_py)?;
-        let inner = Encoder::new(config).map_err(to_py)?;
-        Ok(NativeEncoder { inner })
+        guard(|| {
+            let mut items = Vec::with_capacity(options.len());
+            for (key, value) in options.iter() {
+                let key: String = key.extract()?;
+                let value = option_value(&key, &value)?;
+                items.push((key, value));
+            }
+            let config = Config::from_options(&items).map_err(to_py)?;
+            let inner = Encoder::new(config).map_err(to_py)?;
+            Ok(NativeEncoder { inner })
+        })
     }
 
     /// Encode one str: (indices uint32, values float32).
@@ -98,14 +108,20 @@ impl NativeEncoder {
         item: &Bound<'py, PyAny>,
         query: bool,
     ) -> PyResult<Vector<'py>> {
-        let bytes = item_utf8(item, None)?;
-        let text = as_text(&bytes);
-        let v = py.detach(|| self.inner.encode(text, mode(query)));
-        Ok((v.indices.into_pyarray(py), v.values.into_pyarray(py)))
+        guard(|| {
+            let bytes = item_utf8(item, None)?;
+            let text = as_text(&bytes);
+            let v = py.detach(|| self.inner.encode(text, mode(query)));
+            Ok((v.indices.into_pyarray(py), v.values.into_pyarray(py)))
+        })
     }
 
     /// Encode a list or tuple of str: CSR (indptr int64, indices uint32, values float32).
     /// `offset` is added to item positions in error messages (for streamed batches).
+    ///
+    /// The items are encoded chunk by chunk with the GIL released; between chunks the GIL is
+    /// taken back to run signal handlers, so Ctrl-C raises `KeyboardInterrupt` promptly (the
+    /// encoder holds no per-call state, so nothing is left half-done).
     #[pyo3(signature = (items, query, threads, offset = 0))]
     fn encode_many<'py>(
         &self,
@@ -115,36 +131,58 @@ impl NativeEncoder {
         threads: usize,
         offset: usize,
     ) -> PyResult<Batch<'py>> {
-        let owned: Vec<Bound<'py, PyBytes>> = if let Ok(list) = items.cast::<PyList>() {
-            list.iter()
-                .enumerate()
-                .map(|(i, item)| item_utf8(&item, Some(offset + i)))
-                .collect::<PyResult<_>>()?
-        } else if let Ok(tuple) = items.cast::<PyTuple>() {
-            tuple
-                .iter()
-                .enumerate()
-                .map(|(i, item)| item_utf8(&item, Some(offset + i)))
-                .collect::<PyResult<_>>()?
-        } else {
-            return Err(PyTypeError::new_err(
-                "encode_many takes a list or tuple of str",
-            ));
-        };
-        let texts: Vec<&str> = owned.iter().map(as_text).collect();
-        let csr = py.detach(|| self.inner.encode_batch(&texts, mode(query), threads));
-        let indptr: Vec<i64> = csr.indptr.iter().map(|&x| x as i64).collect();
-        Ok((
-            indptr.into_pyarray(py),
-            csr.indices.into_pyarray(py),
-            csr.values.into_pyarray(py),
-        ))
+        guard(|| {
+            if threads == 0 || threads > MAX_THREADS {
+                return Err(PyValueError::new_err(format!(
+                    "threads must be an integer in 1..={MAX_THREADS}, got {threads}"
+                )));
+            }
+            // A snapshot of the items, so a list changed by another thread while the GIL is
+            // released cannot shift positions under us.
+            let all: Vec<Bound<'py, PyAny>> = if let Ok(list) = items.cast::<PyList>() {
+                list.iter().collect()
+            } else if let Ok(tuple) = items.cast::<PyTuple>() {
+                tuple.iter().collect()
+            } else {
+                return Err(PyTypeError::new_err(
+                    "encode_many takes a list or tuple of str",
+                ));
+            };
+            let budget = CHUNK_BYTES_PER_THREAD.saturating_mul(threads);
+            let mut csr = Csr::default();
+            let mut start = 0;
+            while start < all.len() {
+                let mut owned: Vec<Bound<'py, PyBytes>> = Vec::new();
+                let mut bytes = 0usize;
+                while start + owned.len() < all.len() && (owned.is_empty() || bytes < budget) {
+                    let i = start + owned.len();
+                    let b = item_utf8(&all[i], Some(offset + i))?;
+                    bytes += b.as_bytes().len() + 16;
+                    owned.push(b);
+                }
+                let texts: Vec<&str> = owned.iter().map(as_text).collect();
+                let part = py
+                    .detach(|| self.inner.encode_batch(&texts, mode(query), threads))
+                    .map_err(spawn_to_py)?;
+                csr.append(part);
+                start += owned.len();
+                py.check_signals()?;
+            }
+            let indptr: Vec<i64> = csr.indptr.iter().map(|&x| x as i64).collect();
+            Ok((
+                indptr.into_pyarray(py),
+                csr.indices.into_pyarray(py),
+                csr.values.into_pyarray(py),
+            ))
+        })
     }
 
     /// The final terms of one text, in order (duplicates included).
     fn terms(&self, item: &Bound<'_, PyAny>, query: bool) -> PyResult<Vec<String>> {
-        let text = item_text(item, None)?;
-        Ok(self.inner.terms(&text, mode(query)))
+        guard(|| {
+            let text = item_text(item, None)?;
+            Ok(self.inner.terms(&text, mode(query)))
+        })
     }
 
     /// Rows (raw, normalized, dropped reason or None, [(term, id)]) for `explain`.
@@ -154,38 +192,42 @@ impl NativeEncoder {
         item: &Bound<'_, PyAny>,
         query: bool,
     ) -> PyResult<Vec<(String, String, Option<&'static str>, Vec<(String, u32)>)>> {
-        let text = item_text(item, None)?;
-        Ok(self
-            .inner
-            .explain(&text, mode(query))
-            .into_iter()
-            .map(|r| (r.raw, r.normalized, r.dropped, r.terms))
-            .collect())
+        guard(|| {
+            let text = item_text(item, None)?;
+            Ok(self
+                .inner
+                .explain(&text, mode(query))
+                .into_iter()
+                .map(|r| (r.raw, r.normalized, r.dropped, r.terms))
+                .collect())
+        })
     }
 
     /// The resolved configuration, for `repr` and introspection.
     fn resolved<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let c = self.inner.config();
-        let d = PyDict::new(py);
-        d.set_item(
-            "flavor",
-            match c.flavor {
-                bm25x_core::Flavor::Qdrant => "qdrant",
-                bm25x_core::Flavor::Fastembed => "fastembed",
-            },
-        )?;
-        d.set_item("k", c.params.k)?;
-        d.set_item("b", c.params.b)?;
-        d.set_item("avg_len", c.params.avg_len)?;
-        d.set_item("tokenizer", c.tokenizer.name())?;
-        d.set_item("lowercase", c.lowercase)?;
-        d.set_item("ascii_folding", c.ascii_folding)?;
-        let langs: Vec<&str> = c.stopword_languages.iter().map(|l| l.name()).collect();
-        d.set_item("stopword_languages", langs)?;
-        d.set_item("custom_stopwords", c.custom_stopwords.clone())?;
-        d.set_item("stemmer", c.stemmer.map(|s| s.name()))?;
-        d.set_item("min_token_len", c.min_token_len)?;
-        d.set_item("max_token_len", c.max_token_len)?;
-        Ok(d)
+        guard(|| {
+            let c = self.inner.config();
+            let d = PyDict::new(py);
+            d.set_item(
+                "flavor",
+                match c.flavor {
+                    bm25x_core::Flavor::Qdrant => "qdrant",
+                    bm25x_core::Flavor::Fastembed => "fastembed",
+                },
+            )?;
+            d.set_item("k", c.params.k)?;
+            d.set_item("b", c.params.b)?;
+            d.set_item("avg_len", c.params.avg_len)?;
+            d.set_item("tokenizer", c.tokenizer.name())?;
+            d.set_item("lowercase", c.lowercase)?;
+            d.set_item("ascii_folding", c.ascii_folding)?;
+            let langs: Vec<&str> = c.stopword_languages.iter().map(|l| l.name()).collect();
+            d.set_item("stopword_languages", langs)?;
+            d.set_item("custom_stopwords", c.custom_stopwords.clone())?;
+            d.set_item("stemmer", c.stemmer.map(|s| s.name()))?;
+            d.set_item("min_token_len", c.min_token_len)?;
+            d.set_item("max_token_len", c.max_token_len)?;
+            Ok(d)
+        })
     }
 }
