@@ -24,6 +24,7 @@ from qdrant_client.context_headers import headers as qdrant_headers
 
 import bm25x
 from bm25x import providers
+from bm25x.providers import FetchPolicy
 from bm25x.providers.cohere import CohereProvider
 from bm25x.providers.jina import JinaProvider
 from bm25x.providers.openai import OpenAIProvider
@@ -31,6 +32,8 @@ from bm25x.providers.openai import OpenAIProvider
 ENV_KEYS = ("OPENAI_API_KEY", "CO_API_KEY", "JINA_API_KEY", "OPENROUTER_API_KEY")
 FAST = {"backoff_base": 0.01, "backoff_max": 0.05}
 ENV_SECRET = "sk-env-key-for-locals-7"  # module level: no test frame holds it as a local
+# The stand-in image server is on loopback, which the default FetchPolicy refuses.
+LOOPBACK = FetchPolicy(allowed_hosts=frozenset({"127.0.0.0/8"}))
 
 
 @pytest.fixture(scope="module")
@@ -265,7 +268,8 @@ def test_cohere_images_become_data_urls(fake: FakeProviders) -> None:
             ),
             models.Image(image=b64, model=model, options=key("cohere")),
             models.Image(image=f"data:image/png;base64,{b64}", model=model, options=key("cohere")),
-        ]
+        ],
+        fetch_policy=LOOPBACK,
     )
     assert len(out) == 3 and np.array_equal(out[0], out[2]) and np.array_equal(out[0], out[1])
     calls = fake.calls("cohere")
@@ -279,7 +283,7 @@ def test_cohere_image_size_limit(fake: FakeProviders) -> None:
         image=fake.url("images") + "/big.png", model="cohere/embed-v4.0", options=key("cohere")
     )
     with pytest.raises(bm25x.BadInputError, match="limit"):
-        bm25x.embed(big)
+        bm25x.embed(big, fetch_policy=LOOPBACK)
     raw = base64.b64encode(PNG + b"\x00" * (6 * 1024 * 1024)).decode()
     with pytest.raises(bm25x.BadInputError, match="limit"):
         bm25x.embed(models.Image(image=raw, model="cohere/embed-v4.0", options=key("cohere")))
