@@ -563,7 +563,9 @@ async def _run(
                     provider=group.provider.name,
                     model=group.model,
                 )
-            _check_dims(group, vectors)
+            usable = _usable(group, start, vectors, errors)
+            positions = [i for slot in usable for i in group.positions[slot]]
+            _check_dims(group, list(usable.values()))
         except TimeoutError:
             late = True
         except InferenceError as exc:
@@ -592,20 +594,7 @@ async def _run(
                 ).with_items(positions)
             )
             return
-        for offset, vector in enumerate(vectors):
-            slot = start + offset
-            problem = vector_problem(vector)
-            if problem is not None:
-                where = group.positions[slot]
-                errors.append(
-                    ProviderResponseError(
-                        f"the vector for item {where[0]} {problem}",
-                        provider=group.provider.name,
-                        model=group.model,
-                    ).with_items(where)
-                )
-                continue
-            group.done[slot] = vector
+        group.done.update(usable)
 
     tasks = []
     for group in groups.values():
@@ -624,6 +613,28 @@ async def _run(
             for extra in positions[1:]:
                 plan.results[extra] = _copy(vector)
     return errors
+
+
+def _usable(
+    group: _Group, start: int, vectors: list[Vector], errors: list[InferenceError]
+) -> dict[int, Vector]:
+    """The vectors of a batch by slot, leaving out (as errors naming their items) those that
+    are no embedding: empty, or with NaN or infinite values."""
+    usable: dict[int, Vector] = {}
+    for offset, vector in enumerate(vectors):
+        slot = start + offset
+        problem = vector_problem(vector)
+        if problem is None:
+            usable[slot] = vector
+            continue
+        where = group.positions[slot]
+        error = ProviderResponseError(
+            f"the vector for item {where[0]} {problem}",
+            provider=group.provider.name,
+            model=group.model,
+        )
+        errors.append(error.with_items(where))
+    return usable
 
 
 def _mixed_sizes(group: _Group) -> ProviderResponseError | None:

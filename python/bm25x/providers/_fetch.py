@@ -189,10 +189,11 @@ def blocked_reason(ip: IPAddress) -> str | None:
         (ip in _METADATA, "a cloud metadata address"),
         (ip.is_loopback, "a loopback address"),
         (ip.is_link_local, "a link-local address"),
+        (ip.is_unspecified, "an unspecified address"),
+        (ip.is_multicast, "a multicast address"),
+        (ip.is_reserved, "a reserved address"),
         (ip.version == 4 and ip in _CGNAT, "a shared (CGNAT) address"),
         (ip.is_private, "a private address"),
-        (ip.is_multicast, "a multicast address"),
-        (ip.is_reserved or ip.is_unspecified, "a reserved address"),
         (not ip.is_global, "not a public address"),
     )
     return next((why for hit, why in checks if hit), None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,6 +24,7 @@ from bm25x.providers._remote import HttpProvider, dense
 
 __all__ = ["CohereProvider", "sniff_image_type"]
 
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
 
@@ -85,7 +87,7 @@ class CohereProvider(HttpProvider):
                 )
             declared = head[5:-7]
             data = self._b64(payload, model)
-        elif isinstance(value, str) and value.startswith(("http://", "https://")):
+        elif isinstance(value, str) and _URL.match(value):  # base64 has no ':', so a URL
             # Fetched under the call's FetchPolicy, which also sniffs the bytes: a fetched
             # body's own Content-Type is never trusted.
             data, declared = await fetch_image(
