@@ -20,6 +20,13 @@ What happens to a call:
 
 If some batches fail, :class:`bm25x.PartialInferenceError` names the failed items and keeps
 the vectors that were computed; if everything failed for one reason, that error is raised.
+A vector that is empty or holds NaN or infinite values fails its item, and vectors of one
+model whose sizes differ between batches fail the group (:class:`bm25x.ProviderResponseError`).
+
+Where it runs: calls that need only local models (bm25, fastembed) run in the caller's thread
+and never build an HTTP client; calls with remote providers run on bm25x's own event loop with
+one pooled client (:mod:`bm25x.providers._clients`), unless the caller passes ``http_client``.
+The whole call ends within ``deadline`` seconds.
 """
 
 from __future__ import annotations

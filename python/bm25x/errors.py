@@ -4,7 +4,8 @@ Every error carries ``provider``, ``model``, ``status`` (the HTTP status, or ``N
 ``provider_message`` (the provider's own words, when it said any) and ``items`` (the positions
 in the caller's input that the error concerns). API keys never appear in any of them: every
 text that reaches an error goes through :func:`redact` first, which removes each key that bm25x
-has resolved during this process.
+has resolved during this process (the :data:`MAX_SECRETS` most recently used), and pieces of
+them left where a text was cut.
 """
 
 from __future__ import annotations
