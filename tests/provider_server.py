@@ -61,6 +61,8 @@ class Canned:
     body: bytes = b""
     delay: float = 0.0
     passthrough: bool = False  # answer normally, after the delay
+    drip: float = 0.0  # seconds between body bytes (a server trickling its answer)
+    size: int = 0  # when set: a body of this many bytes of JSON-ish filler, sent in chunks
 
 
 class _Bad(Exception):
@@ -88,14 +90,15 @@ def _error_body(provider: str, message: str, status: int) -> dict[str, Any]:
 class FakeProviders:
     """The server. ``url(provider)`` gives the base URL to configure for a provider."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.requests: list[dict[str, Any]] = []
         self.violations: list[str] = []
         self._scripts: dict[str, deque[Canned]] = {}
         self._lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = ThreadingHTTPServer((host, 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -105,7 +108,7 @@ class FakeProviders:
         return int(self.server.server_address[1])
 
     def url(self, provider: str) -> str:
-        base = f"http://127.0.0.1:{self.port}"
+        base = f"http://{self.host}:{self.port}"
         return {
             "openai": f"{base}/openai/v1",
             "openrouter": f"{base}/openrouter/api/v1",
@@ -155,9 +158,58 @@ class FakeProviders:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _drip(self, canned: Canned) -> None:
+                """Headers at once, then the body one byte at a time, until the client
+                leaves (a declared length it will never reach)."""
+                self.send_response(canned.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "1000000")
+                self.end_headers()
+                try:
+                    for _ in range(10_000):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        time.sleep(canned.drip)
+                except OSError:
+                    pass  # the client gave up: what the tests want
+                self.close_connection = True
+
+            def _huge(self, canned: Canned) -> None:
+                """A chunked body of ``canned.size`` bytes, with no length declared."""
+                self.send_response(canned.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                chunk = b"[" + b"0.0," * 16383 + b"0]"
+                sent = 0
+                try:
+                    while sent < canned.size:
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                        sent += len(chunk)
+                    self.wfile.write(b"0\r\n\r\n")
+                except OSError:
+                    pass
+                self.close_connection = True
+
             def do_GET(self) -> None:
-                if self.path.startswith("/images/"):
-                    name = self.path.rsplit("/", 1)[1]
+                path, _, query = self.path.partition("?")
+                with fake._lock:
+                    fake.requests.append(
+                        {"provider": "images", "path": self.path, "headers": {}, "body": None}
+                    )
+                if path == "/images/redirect":
+                    # /images/redirect?<status>&<location>: a redirect to anywhere.
+                    status, _, location = query.partition("&")
+                    self._send(int(status), b"", {"Location": location})
+                    return
+                if path == "/images/drip.png":
+                    self._drip(Canned(drip=0.05))
+                    return
+                if path.startswith("/images/"):
+                    name = path.rsplit("/", 1)[1]
+                    if name == "secret.png":  # claims to be a PNG, is not one
+                        self._send(200, b"internal secret data", {"Content-Type": "image/png"})
+                        return
                     if name == "big.png":
                         body = PNG + b"\x00" * (6 * 1024 * 1024)
                     elif name == "tiny.png":
@@ -178,7 +230,7 @@ class FakeProviders:
                 }
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
-                provider = routes.get(self.path)
+                provider = routes.get(self.path.partition("?")[0])
                 if provider is None:
                     fake.violations.append(f"POST to unknown path {self.path}")
                     self._send(404, b'{"message": "not found"}')
@@ -202,10 +254,22 @@ class FakeProviders:
                     body = None
                 with fake._lock:
                     fake.requests.append(
-                        {"provider": provider, "path": self.path, "headers": headers, "body": body}
+                        {
+                            "provider": provider,
+                            "path": self.path,
+                            "headers": headers,
+                            "body": body,
+                            "client_port": self.client_address[1],
+                        }
                     )
                 if canned is not None:
                     time.sleep(min(canned.delay, 3.0))
+                    if canned.drip:
+                        self._drip(canned)
+                        return
+                    if canned.size:
+                        self._huge(canned)
+                        return
                     if not canned.passthrough:
                         self._send(canned.status, canned.body, canned.headers)
                         return

@@ -449,3 +449,128 @@ def test_bad_mrl_is_refused_before_any_request(monkeypatch: pytest.MonkeyPatch) 
             options={"mrl": 0, "openai-api-key": "sk-test"},
             headers={},
         )
+
+
+# -- the address guard, the key registry, provider answers checked for every provider ---------
+
+
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("127.0.0.2", "loopback"),
+        ("10.1.2.3", "private"),
+        ("172.16.0.1", "private"),
+        ("192.168.1.1", "private"),
+        ("169.254.169.254", "cloud metadata"),
+        ("169.254.1.1", "link-local"),
+        ("100.64.0.1", "CGNAT"),
+        ("100.100.100.200", "cloud metadata"),
+        ("224.0.0.1", "multicast"),
+        ("0.0.0.0", "unspecified"),
+        ("255.255.255.255", "reserved"),
+        ("::1", "loopback"),
+        ("::", "unspecified"),
+        ("fe80::1", "link-local"),
+        ("fc00::1", "private"),
+        ("fd00:ec2::254", "cloud metadata"),
+        ("::ffff:127.0.0.1", "IPv6 form of 127.0.0.1"),
+        ("::ffff:169.254.169.254", "IPv6 form of 169.254.169.254"),
+        ("::127.0.0.1", "IPv6 form of 127.0.0.1"),
+        ("2002:a00:1::", "IPv6 form of 10.0.0.1"),
+        ("64:ff9b::7f00:1", "IPv6 form of 127.0.0.1"),
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "IPv6 form of 127.0.0.1"),  # Teredo
+    ],
+)
+def test_non_public_addresses_are_named(address: str, why: str) -> None:
+    import ipaddress
+
+    from bm25x.providers._fetch import blocked_reason
+
+    reason = blocked_reason(ipaddress.ip_address(address))
+    assert reason is not None and why in reason
+    assert not providers.FetchPolicy().allows_address(address)
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111"])
+def test_public_addresses_pass(address: str) -> None:
+    assert providers.FetchPolicy().allows_address(address)
+
+
+def test_fetch_policy_allow_lists_and_validation() -> None:
+    policy = providers.FetchPolicy(allowed_hosts=frozenset({"10.0.0.0/8", "Images.Internal"}))
+    assert policy.allows_address("10.9.9.9") and not policy.allows_address("192.168.0.1")
+    assert policy.allows_address("192.168.0.1", host="images.internal.")
+    private = providers.FetchPolicy(allow_private=True)
+    assert private.allows_address("192.168.0.1") and not private.allows_address("169.254.169.254")
+    assert not private.allows_address("::ffff:169.254.169.254")
+    assert not private.allows_address("224.0.0.1")
+    for bad, error in (
+        ({"allowed_hosts": "10.0.0.0/8"}, TypeError),
+        ({"max_bytes": 0}, ValueError),
+        ({"timeout": float("nan")}, ValueError),
+        ({"max_redirects": -1}, ValueError),
+    ):
+        with pytest.raises(error, match="FetchPolicy"):
+            providers.FetchPolicy(**bad)
+    with pytest.raises(TypeError, match="fetch_policy must be"):
+        bm25x.embed("x", model="qdrant/bm25", fetch_policy={"allow_private": True})  # type: ignore[arg-type]
+
+
+def test_key_registry_is_bounded_and_keeps_the_newest() -> None:
+    from bm25x import errors
+
+    newest = "sk-newest-key-0123456789"
+    for i in range(errors.MAX_SECRETS + 500):
+        errors.remember_secret(f"sk-flood-{i:08d}-abcdefgh")
+    errors.remember_secret(newest)
+    assert len(errors._REGISTRY.keys) == errors.MAX_SECRETS
+    assert errors.redact(f"echo {newest} and {newest[:12]}") == "echo *** and ***"
+    # the oldest were forgotten, their pieces too
+    assert "sk-flood-00000000-abcdefgh" not in errors._REGISTRY.keys
+    assert "sk-flood-00000000" not in errors._REGISTRY.heads
+
+
+def test_redaction_masks_before_cutting() -> None:
+    from bm25x.errors import redact, remember_secret
+
+    secret = remember_secret("sk-cut-in-the-middle-0123456789")
+    text = "a" * 90 + " " + secret + " tail"
+    cut = redact(text, limit=100)
+    assert len(cut) <= 103 and not any(secret[i : i + 8] in cut for i in range(len(secret) - 7))
+    assert redact("starts with " + secret[-10:]) == "starts with ***"
+    assert redact("plain words stay as they are") == "plain words stay as they are"
+
+
+class _Odd(Reverser):
+    """Answers what the test sets in ``answer`` instead of real vectors."""
+
+    def __init__(self, answer: list[Any]) -> None:
+        super().__init__()
+        self.answer = answer
+
+    async def embed_batch(self, *args: Any, **kwargs: Any) -> list[Vector]:
+        return list(self.answer)
+
+
+@pytest.mark.parametrize(
+    ("vector", "problem"),
+    [
+        (np.array([0.5, np.nan], dtype=np.float32), "NaN or infinite"),
+        (np.array([np.inf, 0.5], dtype=np.float32), "NaN or infinite"),
+        (np.array([], dtype=np.float32), "is empty"),
+        ([np.array([0.5, np.nan], dtype=np.float32)], "NaN or infinite"),
+        ([], "is empty"),
+    ],
+)
+def test_unusable_vectors_from_any_provider_name_their_item(
+    registry: Any, vector: Any, problem: str
+) -> None:
+    odd = _Odd([np.array([0.5, 0.5], dtype=np.float32), vector])
+    registry.register("odd/", odd)
+    with pytest.raises(bm25x.PartialInferenceError) as info:
+        bm25x.embed(["a", "b"], model="odd/m")
+    (inner,) = info.value.errors
+    assert isinstance(inner, bm25x.ProviderResponseError) and inner.items == [1]
+    assert "vector for item 1 " in str(inner) and problem in str(inner) and inner.model == "m"
+    assert info.value.results[0] is not None and info.value.results[1] is None

@@ -24,6 +24,7 @@ from qdrant_client.context_headers import headers as qdrant_headers
 
 import bm25x
 from bm25x import providers
+from bm25x.providers import FetchPolicy
 from bm25x.providers.cohere import CohereProvider
 from bm25x.providers.jina import JinaProvider
 from bm25x.providers.openai import OpenAIProvider
@@ -31,6 +32,8 @@ from bm25x.providers.openai import OpenAIProvider
 ENV_KEYS = ("OPENAI_API_KEY", "CO_API_KEY", "JINA_API_KEY", "OPENROUTER_API_KEY")
 FAST = {"backoff_base": 0.01, "backoff_max": 0.05}
 ENV_SECRET = "sk-env-key-for-locals-7"  # module level: no test frame holds it as a local
+# The stand-in image server is on loopback, which the default FetchPolicy refuses.
+LOOPBACK = FetchPolicy(allowed_hosts=frozenset({"127.0.0.0/8"}))
 
 
 @pytest.fixture(scope="module")
@@ -265,7 +268,8 @@ def test_cohere_images_become_data_urls(fake: FakeProviders) -> None:
             ),
             models.Image(image=b64, model=model, options=key("cohere")),
             models.Image(image=f"data:image/png;base64,{b64}", model=model, options=key("cohere")),
-        ]
+        ],
+        fetch_policy=LOOPBACK,
     )
     assert len(out) == 3 and np.array_equal(out[0], out[2]) and np.array_equal(out[0], out[1])
     calls = fake.calls("cohere")
@@ -279,7 +283,7 @@ def test_cohere_image_size_limit(fake: FakeProviders) -> None:
         image=fake.url("images") + "/big.png", model="cohere/embed-v4.0", options=key("cohere")
     )
     with pytest.raises(bm25x.BadInputError, match="limit"):
-        bm25x.embed(big)
+        bm25x.embed(big, fetch_policy=LOOPBACK)
     raw = base64.b64encode(PNG + b"\x00" * (6 * 1024 * 1024)).decode()
     with pytest.raises(bm25x.BadInputError, match="limit"):
         bm25x.embed(models.Image(image=raw, model="cohere/embed-v4.0", options=key("cohere")))
@@ -520,3 +524,368 @@ def test_transport_errors_do_not_chain_the_request(fake: FakeProviders) -> None:
         chain.append(err)
         err = err.__cause__ or err.__context__
     assert [type(e) for e in chain] == [bm25x.ProviderHTTPError]
+
+
+# -- image URLs: no way into the caller's network (issue 9, SSRF) -----------------------------
+
+
+def _image(url: str) -> models.Image:
+    return models.Image(image=url, model="cohere/embed-v4.0", options=key("cohere"))
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://127.0.0.1:{port}/images/tiny.png", "127.0.0.1 is a loopback address"),
+        ("http://localhost:{port}/images/tiny.png", "is a loopback address"),
+        ("http://[::1]:{port}/images/tiny.png", "::1 is a loopback address"),
+        ("http://[::ffff:127.0.0.1]:{port}/images/tiny.png", "IPv6 form of 127.0.0.1"),
+        ("http://[2002:7f00:1::]:{port}/images/tiny.png", "IPv6 form of 127.0.0.1"),
+        ("http://0.0.0.0:{port}/images/tiny.png", "unspecified"),
+        ("http://169.254.169.254/latest/meta-data/", "cloud metadata address"),
+        ("http://10.0.0.1/a.png", "private address"),
+        ("http://100.64.0.1/a.png", "shared (CGNAT) address"),
+    ],
+)
+def test_image_urls_to_non_public_addresses_are_refused(
+    fake: FakeProviders, url: str, why: str
+) -> None:
+    with pytest.raises(bm25x.BadInputError, match="was not fetched") as info:
+        bm25x.embed(_image(url.format(port=fake.port)))
+    assert why in str(info.value) and "FetchPolicy" in str(info.value)
+    assert fake.calls("images") == [] and fake.calls("cohere") == []
+
+
+def test_image_fetch_allow_list_is_the_callers_choice(fake: FakeProviders) -> None:
+    url = fake.url("images") + "/tiny.png"
+    for policy in (
+        FetchPolicy(allowed_hosts=frozenset({"127.0.0.1"})),
+        FetchPolicy(allowed_hosts=frozenset({"127.0.0.0/8"})),
+        FetchPolicy(allow_private=True),
+    ):
+        assert bm25x.embed(_image(url), fetch_policy=policy).shape == (40,)
+    # allow_private still keeps cloud metadata out, unless listed
+    assert not FetchPolicy(allow_private=True).allows_address("169.254.169.254")
+    assert FetchPolicy(allowed_hosts=frozenset({"169.254.169.254"})).allows_address(
+        "169.254.169.254"
+    )
+
+
+def test_every_redirect_hop_is_checked(fake: FakeProviders) -> None:
+    """127.0.0.1 is allowed, 127.0.0.2 (loopback too, another host) is not: a redirect there
+    is refused before anything connects to it."""
+    other = FakeProviders("127.0.0.2")
+    try:
+        target = other.url("images") + "/tiny.png"
+        url = f"{fake.url('images')}/redirect?302&{target}"
+        policy = FetchPolicy(allowed_hosts=frozenset({"127.0.0.1"}))
+        with pytest.raises(bm25x.BadInputError, match=r"127\.0\.0\.2 is a loopback") as info:
+            bm25x.embed(_image(url), fetch_policy=policy)
+        assert "after 1 redirect" in str(info.value)
+        assert other.calls("images") == [] and fake.calls("cohere") == []
+        # once 127.0.0.2 is allowed too, the same redirect is followed
+        both = FetchPolicy(allowed_hosts=frozenset({"127.0.0.1", "127.0.0.2"}))
+        assert bm25x.embed(_image(url), fetch_policy=both).shape == (40,)
+        assert len(other.calls("images")) == 1
+    finally:
+        other.close()
+
+
+def test_redirects_are_bounded(fake: FakeProviders) -> None:
+    here = fake.url("images") + "/tiny.png"
+    url = here
+    for _ in range(3):
+        url = f"{fake.url('images')}/redirect?307&{url}"
+    with pytest.raises(bm25x.BadInputError, match="more than 2 redirects"):
+        bm25x.embed(_image(url), fetch_policy=FetchPolicy(allow_private=True, max_redirects=2))
+    out = bm25x.embed(_image(url), fetch_policy=FetchPolicy(allow_private=True, max_redirects=3))
+    assert out.shape == (40,)
+
+
+def test_fetched_bytes_must_be_an_image_whatever_they_claim(fake: FakeProviders) -> None:
+    url = fake.url("images") + "/secret.png"  # Content-Type: image/png, bytes are text
+    with pytest.raises(bm25x.BadInputError, match="not PNG, JPEG, GIF or WebP"):
+        bm25x.embed(_image(url), fetch_policy=LOOPBACK)
+    assert fake.calls("cohere") == []
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/a.png", "http://user:pw@127.0.0.1/a.png"])
+def test_image_url_scheme_and_credentials(fake: FakeProviders, url: str) -> None:
+    with pytest.raises(bm25x.BadInputError, match="not fetched") as info:
+        bm25x.embed(_image(url), fetch_policy=LOOPBACK)
+    assert "pw" not in str(info.value) and fake.calls("images") == []
+
+
+def test_image_fetch_has_a_total_deadline(fake: FakeProviders) -> None:
+    """The server trickles a byte every 50 ms forever: each read is quick, the whole is not."""
+    url = fake.url("images") + "/drip.png"
+    policy = FetchPolicy(allowed_hosts=frozenset({"127.0.0.1"}), timeout=0.3)
+    with pytest.raises(bm25x.BadInputError, match=r"longer than the fetch policy's 0.3 s"):
+        bm25x.embed(_image(url), fetch_policy=policy)
+
+
+def test_image_fetch_connects_to_the_address_it_checked(
+    fake: FakeProviders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name is resolved once per connection, checked, and that very address is dialled (a
+    name that does not resolve anywhere else proves it): no window for DNS rebinding."""
+    import anyio
+
+    lookups: list[str] = []
+
+    async def resolver(host: str, port: int, **kwargs: Any) -> list[Any]:
+        lookups.append(host)
+        return [(2, 1, 6, "", ("127.0.0.1", port))]
+
+    monkeypatch.setattr(anyio, "getaddrinfo", resolver)
+    url = f"http://images.invalid:{fake.port}/images/tiny.png"
+    with pytest.raises(bm25x.BadInputError, match=r"images\.invalid resolves to 127\.0\.0\.1"):
+        bm25x.embed(_image(url))
+    policy = FetchPolicy(allowed_hosts=frozenset({"127.0.0.1/32"}))
+    assert bm25x.embed(_image(url), fetch_policy=policy).shape == (40,)
+    assert lookups == ["images.invalid", "images.invalid"]
+
+
+# -- keys: masked before any cut, and never in clear in bm25x's locals (issue 9) -----------
+
+LEAKY = "sk-leaky-0123456789abcdefghijklmnopqrstuv"  # module level: in no test frame's locals
+
+
+def _fragments(secret: str, n: int = 8) -> list[str]:
+    return [secret[i : i + n] for i in range(len(secret) - n + 1)]
+
+
+@pytest.mark.parametrize("cut", [200, 500])
+def test_a_key_echoed_across_a_cut_leaves_no_part(fake: FakeProviders, cut: int) -> None:
+    """A non-JSON error body is cut at 500 characters, a non-JSON 2xx body at 200; a key
+    echoed across the cut must leave none of itself behind."""
+    pad = b"x" * (cut - 20)
+    status = 401 if cut == 500 else 200
+    fake.script("openai", Canned(status=status, body=pad + b" key " + LEAKY.encode() + b" end"))
+    with pytest.raises(bm25x.ProviderHTTPError) as info:
+        bm25x.embed("x", model="openai/m", options={"openai-api-key": LEAKY})
+    err = info.value
+    texts = [str(err), repr(err), repr(pickle.loads(pickle.dumps(err))), err.provider_message]
+    for text in filter(None, texts):
+        assert not [f for f in _fragments(LEAKY) if f in text], text
+
+
+def test_a_key_the_provider_cut_itself_is_masked(fake: FakeProviders) -> None:
+    body = {"error": {"message": f"Incorrect API key provided: {LEAKY[:24]}"}}
+    fake.script("openai", _json_error(401, body))
+    with pytest.raises(bm25x.ProviderHTTPError) as info:
+        bm25x.embed("x", model="openai/m", options={"openai-api-key": LEAKY})
+    assert info.value.provider_message == "Incorrect API key provided: ***"
+
+
+@pytest.mark.parametrize("where", ["options", "document", "headers"])
+def test_keys_given_by_the_caller_are_masked_in_every_frame(
+    fake: FakeProviders, where: str
+) -> None:
+    """capture_locals renders every frame of the chain (error trackers do this by default):
+    the key given in options, Document.options or headers shows in none of bm25x's frames."""
+    with pytest.raises(bm25x.ProviderHTTPError) as info:
+        if where == "options":
+            bm25x.embed(["x", "y"], model="openai/m", options={"openai-api-key": LEAKY})
+        elif where == "document":
+            bm25x.embed(
+                [models.Document(text="x", model="openai/m", options={"openai-api-key": LEAKY})]
+            )
+        else:
+            bm25x.embed("x", model="openai/m", headers={"openai-api-key": LEAKY})
+    err: BaseException | None = info.value
+    rendered = ""
+    while err is not None:
+        rendered += "".join(
+            traceback.TracebackException.from_exception(err, capture_locals=True).format()
+        )
+        err = err.__cause__ or err.__context__
+    assert "'***'" in rendered
+    assert not [f for f in _fragments(LEAKY) if f in rendered]
+    assert fake.calls("openai")[0]["headers"]["authorization"] == f"Bearer {LEAKY}"
+
+
+# -- provider calls never follow another origin's redirect (issue 9) ------------------------
+
+
+def test_provider_posts_do_not_follow_cross_origin_redirects(fake: FakeProviders) -> None:
+    other = FakeProviders("127.0.0.2")
+    try:
+        target = other.url("openai") + "/embeddings?token=hidden"
+        fake.script("openai", Canned(status=307, headers={"Location": target}))
+        with pytest.raises(bm25x.ProviderHTTPError) as info:
+            bm25x.embed("x", model="openai/m", options=key("openai"))
+        message = str(info.value)
+        assert f"redirect to http://127.0.0.2:{other.port}" in message
+        assert "hidden" not in message and info.value.status == 307
+        assert other.calls("openai") == []  # the other host never saw the key or the text
+        assert len(fake.calls("openai")) == 1
+    finally:
+        other.close()
+
+
+def test_same_origin_308_is_followed_and_a_loop_is_named(fake: FakeProviders) -> None:
+    here = fake.url("openai") + "/embeddings"
+    fake.script("openai", Canned(status=308, headers={"Location": here + "?hop=1"}))
+    assert bm25x.embed("x", model="openai/m", options=key("openai")).shape == (64,)
+    assert [c["path"] for c in fake.calls("openai")][-1].endswith("?hop=1")
+    fake.script(
+        "openai",
+        Canned(status=308, headers={"Location": here + "?hop=1"}),
+        Canned(status=308, headers={"Location": here}),  # back to the start: a loop
+    )
+    with pytest.raises(bm25x.ProviderHTTPError, match="redirect loop") as info:
+        bm25x.embed("y", model="openai/m", options=key("openai"))
+    assert info.value.status == 308 and len(fake.calls("openai")) == 4
+
+
+# -- answers that are not embeddings (issue 9) ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("embedding", "problem"),
+    [
+        ("[0.5, NaN]", "NaN or infinite"),
+        ("[Infinity, 0.5]", "NaN or infinite"),
+        ("[1e39, 0.5]", "NaN or infinite"),  # past float32's range
+        ("[]", "empty"),
+    ],
+)
+def test_nan_inf_and_empty_vectors_are_refused(
+    fake: FakeProviders, embedding: str, problem: str
+) -> None:
+    body = '{"data": [{"index": 0, "embedding": [0.5, 0.5]}, {"index": 1, "embedding": %s}]}'
+    fake.script("openai", Canned(status=200, body=(body % embedding).encode()))
+    with pytest.raises(bm25x.ProviderResponseError, match=problem) as info:
+        bm25x.embed(["x", "y"], model="openai/m", options=key("openai"))
+    assert "index 1" in str(info.value) and info.value.model == "m"
+
+
+def test_sizes_that_differ_between_batches_are_refused(fake: FakeProviders) -> None:
+    providers.register("openai/", OpenAIProvider(max_batch=1, max_concurrency=1, **FAST))
+    fake.script(
+        "openai", Canned(passthrough=True), _json_error(200, {"data": [{"embedding": [0.5] * 8}]})
+    )
+    with pytest.raises(bm25x.ProviderResponseError, match="differ in size between batches") as info:
+        bm25x.embed(["x", "y"], model="openai/m", options=key("openai"))
+    err = info.value
+    assert err.model == "m" and err.items == [0, 1]
+    assert "64 for item 0" in str(err) and "8 for item 1" in str(err)
+
+
+# -- bounds: time, Retry-After, size (issue 9) ----------------------------------------------
+
+
+def test_a_dripping_server_is_cut_off_by_the_attempt_timeout(fake: FakeProviders) -> None:
+    providers.register("openai/", OpenAIProvider(timeout=0.3, max_retries=0, **FAST))
+    fake.script("openai", Canned(drip=0.05))
+    with pytest.raises(bm25x.ProviderHTTPError, match="timed out after 1 attempt"):
+        bm25x.embed("x", model="openai/m", options=key("openai"))
+
+
+def test_the_call_has_a_total_deadline(fake: FakeProviders) -> None:
+    providers.register("openai/", OpenAIProvider(timeout=0.2, max_retries=50, **FAST))
+    fake.script("openai", *[Canned(drip=0.05)] * 50)
+    with pytest.raises(bm25x.ProviderHTTPError, match="deadline") as info:
+        bm25x.embed("x", model="openai/m", options=key("openai"), deadline=0.5)
+    assert info.value.items == [0]
+    assert len(fake.calls("openai")) < 50
+    with pytest.raises(ValueError, match="deadline must be a positive number"):
+        bm25x.embed("x", model="openai/m", options=key("openai"), deadline=0)
+
+
+def test_a_long_retry_after_fails_fast_and_says_it(fake: FakeProviders) -> None:
+    fake.script(
+        "openai", _json_error(429, {"error": {"message": "slow down"}}, **{"Retry-After": "999999"})
+    )
+    with pytest.raises(bm25x.ProviderHTTPError, match="retry after 999999 s") as info:
+        bm25x.embed("x", model="openai/m", options=key("openai"))
+    assert info.value.status == 429 and info.value.provider_message == "slow down"
+    assert len(fake.calls("openai")) == 1
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_answers_over_the_size_limit_are_refused_while_streaming(
+    fake: FakeProviders, declared: bool
+) -> None:
+    providers.register("openai/", OpenAIProvider(max_response_bytes=100_000, **FAST))
+    if declared:
+        fake.script("openai", Canned(status=200, body=b" " * 200_000))
+    else:
+        fake.script("openai", Canned(status=200, size=50_000_000))  # chunked, no length
+    with pytest.raises(bm25x.ProviderResponseError, match="100000-byte limit"):
+        bm25x.embed("x", model="openai/m", options=key("openai"))
+
+
+# -- misconfigured endpoints fail fast and say where (issue 9) ------------------------------
+
+
+def test_a_non_http_base_url_fails_at_once_naming_it(
+    fake: FakeProviders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "ftp://user:pw@files.example/v1?key=abc")
+    with pytest.raises(bm25x.ProviderConfigError) as info:
+        bm25x.embed("x", model="openai/m", options=key("openai"))
+    message = str(info.value)
+    assert "ftp://files.example/v1" in message and "OPENAI_BASE_URL" in message
+    assert "pw" not in message and "abc" not in message
+
+
+def test_a_base_url_that_404s_is_not_retried_and_named(
+    fake: FakeProviders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = fake.url("openai").replace("http://", "http://user:pw-secret@") + "/wrong"
+    monkeypatch.setenv("OPENAI_BASE_URL", base)
+    with pytest.raises(bm25x.ProviderHTTPError) as info:
+        bm25x.embed("x", model="openai/m", options=key("openai"))
+    message = str(info.value)
+    assert info.value.status == 404 and "check the provider's base URL" in message
+    assert f"{fake.url('openai')}/wrong/embeddings" in message and "pw-secret" not in message
+    assert fake.violations == ["POST to unknown path /openai/v1/wrong/embeddings"]
+    fake.violations.clear()
+
+
+# -- the client: none for local models, one pooled for remote calls (issue 9) --------------
+
+
+def test_local_models_build_no_http_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a local model built an HTTP client")
+
+    monkeypatch.setattr(httpx.AsyncClient, "__init__", refuse)
+    assert bm25x.embed("x", model="qdrant/bm25") == bm25x.Bm25().encode("x")
+    assert asyncio.run(bm25x.aembed("x", model="Qdrant/bm25")) is not None
+
+
+def test_remote_calls_reuse_pooled_connections(fake: FakeProviders) -> None:
+    for text in ("a", "b", "c"):
+        bm25x.embed(text, model="openai/m", options=key("openai"))
+
+    async def in_a_new_loop() -> Any:
+        return await bm25x.aembed("d", model="openai/m", options=key("openai"))
+
+    asyncio.run(in_a_new_loop())
+    ports = {c["client_port"] for c in fake.calls("openai")}
+    assert len(fake.calls("openai")) == 4 and len(ports) == 1  # one kept-alive connection
+
+
+def test_a_given_http_client_is_used_and_left_open(fake: FakeProviders) -> None:
+    import httpx
+
+    seen: list[str] = []
+
+    async def hook(request: httpx.Request) -> None:
+        seen.append(str(request.url))
+
+    async def main() -> tuple[Any, bool]:
+        async with httpx.AsyncClient(event_hooks={"request": [hook]}) as client:
+            out = await bm25x.aembed(
+                ["a", "b"], model="openai/m", options=key("openai"), http_client=client
+            )
+            return out, client.is_closed
+
+    out, closed = asyncio.run(main())
+    assert len(out) == 2 and not closed
+    assert seen == [fake.url("openai") + "/embeddings"]

@@ -20,16 +20,24 @@ What happens to a call:
 
 If some batches fail, :class:`bm25x.PartialInferenceError` names the failed items and keeps
 the vectors that were computed; if everything failed for one reason, that error is raised.
+A vector that is empty or holds NaN or infinite values fails its item, and vectors of one
+model whose sizes differ between batches fail the group (:class:`bm25x.ProviderResponseError`).
+
+Where it runs: calls that need only local models (bm25, fastembed) run in the caller's thread
+and never build an HTTP client; calls with remote providers run on bm25x's own event loop with
+one pooled client (:mod:`bm25x.providers._clients`), unless the caller passes ``http_client``.
+The whole call ends within ``deadline`` seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import json
+import math
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 import numpy as np
 
@@ -40,11 +48,17 @@ from bm25x.errors import (
     DimensionMismatchError,
     InferenceError,
     PartialInferenceError,
+    ProviderHTTPError,
     ProviderResponseError,
+    Secret,
     UnknownModelError,
     remember_secret,
 )
-from bm25x.providers._base import Call, Item, Kind, Provider, Vector
+from bm25x.providers._base import Call, Item, Kind, Provider, Vector, vector_problem
+from bm25x.providers._fetch import FetchPolicy
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["aembed", "embed"]
 
@@ -72,10 +86,11 @@ class _Group:
     model: str
     kind: Kind
     options: dict[str, Any]
-    keys: dict[str, str] = field(repr=False)  # API keys: never shown
+    keys: dict[str, Secret] = field(repr=False)  # API keys: never shown
     unique: list[Item] = field(default_factory=list)
     positions: list[list[int]] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)
+    done: dict[int, Vector] = field(default_factory=dict, repr=False)  # slot -> its vector
 
 
 def _options_dict(options: Any, where: str) -> dict[str, Any]:
@@ -85,10 +100,18 @@ def _options_dict(options: Any, where: str) -> dict[str, Any]:
     if callable(dump):
         dumped = dump(mode="json", exclude_unset=True, exclude_none=True)
         if isinstance(dumped, dict):
-            return dumped
+            return {str(k): _mask_key(str(k), v) for k, v in dumped.items()}
     if not isinstance(options, Mapping):
         raise BadInputError(f"{where}: options must be a dict, got {type(options).__name__}")
-    return {str(k): v for k, v in options.items()}
+    return {str(k): _mask_key(str(k), v) for k, v in options.items()}
+
+
+def _mask_key(name: str, value: Any) -> Any:
+    """An API key option's value as a :class:`Secret`, from the moment bm25x reads it, so that
+    none of bm25x's own values (and the traceback locals showing them) holds it in clear."""
+    if name.lower().endswith("-api-key") and value is not None:
+        return remember_secret(str(value))
+    return value
 
 
 def _parse(item: Any, model: str | None, options: Mapping[str, Any] | None, i: int) -> _Parsed:
@@ -242,30 +265,37 @@ def _mrl(vector: Vector, mrl: Any, group_provider: str, model: str, i: int) -> V
     return np.array(vector[:mrl], dtype=np.float32)
 
 
-async def aembed(
-    items: Any,
-    *,
-    model: str | None = None,
-    options: Mapping[str, Any] | None = None,
-    query: bool = False,
-    cloud: Cloud = False,
-    headers: Mapping[str, str] | None = None,
-    max_concurrency: int | None = None,
-) -> Any:
-    """Embed one item or a list of items; the awaitable form of :func:`embed`."""
-    collected = _collect_headers(headers)
-    return await _aembed(items, model, options, query, cloud, collected, max_concurrency)
+#: The default of ``deadline=``: seconds an embed call may take in all, retries included.
+DEFAULT_DEADLINE = 300.0
 
 
-async def _aembed(
-    items: Any,
-    model: str | None,
-    options: Mapping[str, Any] | None,
-    query: bool,
-    cloud: Cloud,
-    headers: dict[str, str],
-    max_concurrency: int | None,
-) -> Any:
+@dataclass
+class _Plan:
+    """A call, parsed and grouped, before anything runs."""
+
+    n: int
+    single: bool
+    results: list[Any]
+    pending: list[int]
+    groups: dict[tuple[Any, ...], _Group]
+    mrls: dict[int, tuple[Any, str, str]]
+    query: bool
+    max_concurrency: int | None
+
+    @property
+    def remote(self) -> bool:
+        """Whether any group may need the network (only providers that say they are local,
+        like bm25 and fastembed, are known not to)."""
+        return any(not getattr(g.provider, "local", False) for g in self.groups.values())
+
+
+def _check_call(
+    cloud: Any,
+    max_concurrency: Any,
+    deadline: Any,
+    fetch_policy: Any,
+    http_client: Any,
+) -> None:
     if cloud not in (True, False, "fallback"):
         raise ValueError(f"cloud must be True, False or 'fallback', got {cloud!r}")
     if max_concurrency is not None and (
@@ -276,6 +306,37 @@ async def _aembed(
         raise ValueError(
             f"max_concurrency must be a positive integer or None, got {max_concurrency!r}"
         )
+    if deadline is not None and (
+        isinstance(deadline, bool)
+        or not isinstance(deadline, (int, float))
+        or not math.isfinite(deadline)
+        or deadline <= 0
+    ):
+        raise ValueError(f"deadline must be a positive number of seconds or None, got {deadline!r}")
+    if fetch_policy is not None and not isinstance(fetch_policy, FetchPolicy):
+        raise TypeError(
+            "fetch_policy must be a bm25x.providers.FetchPolicy or None, got "
+            f"{type(fetch_policy).__name__}"
+        )
+    if http_client is not None:
+        import httpx
+
+        if not isinstance(http_client, httpx.AsyncClient):
+            raise TypeError(
+                "http_client must be an httpx.AsyncClient or None, got "
+                f"{type(http_client).__name__}"
+            )
+
+
+def _plan(
+    items: Any,
+    model: str | None,
+    options: Mapping[str, Any] | None,
+    query: bool,
+    cloud: Cloud,
+    max_concurrency: int | None,
+) -> _Plan:
+    """Parse, resolve and group every item (steps 1 to 3 of the module's list)."""
     if isinstance(items, (bytes, bytearray, memoryview)):
         raise TypeError(
             f"embed takes str texts, got {type(items).__name__}; decode it first "
@@ -290,41 +351,34 @@ async def _aembed(
         seq = list(items)
     else:
         raise TypeError(f"embed takes an item or an iterable of items, got {type(items).__name__}")
-    results: list[Any] = [None] * len(seq)
-    pending: list[int] = []
-    groups: dict[tuple[Any, ...], _Group] = {}
-    mrls: dict[int, tuple[Any, str, str]] = {}
+    plan = _Plan(len(seq), single, [None] * len(seq), [], {}, {}, query, max_concurrency)
     for i, item in enumerate(seq):
         parsed = _parse(item, model, options, i) if cloud is not True else None
         if parsed is None:
-            results[i] = _passthrough(item, _parse(item, model, options, i))
+            plan.results[i] = _passthrough(item, _parse(item, model, options, i))
             continue
         try:
             provider, name = _providers.resolve(parsed.model)
         except UnknownModelError as exc:
             if cloud == "fallback":
-                results[i] = _passthrough(item, parsed)
+                plan.results[i] = _passthrough(item, parsed)
                 continue
             raise exc.with_items([i]) from None
         opts = dict(parsed.options)
         if "mrl" in opts:
-            mrls[i] = (opts.pop("mrl"), provider.name, name)
-            _check_mrl(mrls[i][0], provider.name, name, i)
-        keys: dict[str, str] = {
-            k: remember_secret(str(opts.pop(k)))
-            for k in list(opts)
-            if k.lower().endswith("-api-key")
-        }
+            plan.mrls[i] = (opts.pop("mrl"), provider.name, name)
+            _check_mrl(plan.mrls[i][0], provider.name, name, i)
+        keys = {k: opts.pop(k) for k in list(opts) if k.lower().endswith("-api-key")}
         gkey = (
             id(provider),
             name,
             parsed.kind,
             json.dumps(opts, sort_keys=True, default=repr),
-            json.dumps(keys, sort_keys=True),
+            tuple(sorted(keys.items())),  # Secret values: masked wherever this key is shown
         )
-        group = groups.get(gkey)
+        group = plan.groups.get(gkey)
         if group is None:
-            group = groups[gkey] = _Group(provider, name, parsed.kind, opts, keys)
+            group = plan.groups[gkey] = _Group(provider, name, parsed.kind, opts, keys)
         it = Item(parsed.kind, parsed.value)
         vkey = _value_key(it)
         slot = group.index.get(vkey)
@@ -333,92 +387,41 @@ async def _aembed(
             group.unique.append(it)
             group.positions.append([])
         group.positions[slot].append(i)
-        pending.append(i)
-
-    errors = await _run(groups, results, query, headers, max_concurrency)
-
-    failed = {i for e in errors for i in e.items}
-    for i, (n, provider_name, model_name) in mrls.items():
-        if i in failed or results[i] is None:
-            continue
-        try:
-            results[i] = _mrl(results[i], n, provider_name, model_name, i)
-        except InferenceError as exc:
-            errors.append(exc)
-            failed.add(i)
-    if errors:
-        if failed >= set(pending) and len(errors) == 1:
-            raise errors[0]
-        for i in failed:
-            results[i] = None
-        raise PartialInferenceError(errors, results, len(seq))
-    return results[0] if single else results
+        plan.pending.append(i)
+    return plan
 
 
-async def _run(
-    groups: Mapping[tuple[Any, ...], _Group],
-    results: list[Any],
-    query: bool,
-    headers: dict[str, str],
-    max_concurrency: int | None,
-) -> list[InferenceError]:
-    if not groups:
-        return []
-    import httpx
+async def aembed(
+    items: Any,
+    *,
+    model: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    query: bool = False,
+    cloud: Cloud = False,
+    headers: Mapping[str, str] | None = None,
+    max_concurrency: int | None = None,
+    fetch_policy: FetchPolicy | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    deadline: float | None = DEFAULT_DEADLINE,
+) -> Any:
+    """Embed one item or a list of items; the awaitable form of :func:`embed`.
 
-    semaphores: dict[int, asyncio.Semaphore] = {}
-    errors: list[InferenceError] = []
-    async with httpx.AsyncClient(follow_redirects=True) as client:
-        call = Call(query=query, headers=headers, client=client)
+    With ``http_client`` the call runs on the caller's event loop and sends every remote
+    request through that client (which bm25x never closes); without it, remote requests run
+    on bm25x's own loop with its pooled client, and cancelling the awaiting task cancels them.
+    """
+    _check_call(cloud, max_concurrency, deadline, fetch_policy, http_client)
+    collected = _collect_headers(headers)
+    plan = _plan(items, model, options, query, cloud, max_concurrency)
+    # The caller's items, options and headers may hold keys in clear; this frame's locals
+    # show in capture_locals tracebacks, so they go once bm25x holds its masked copies.
+    del items, options, headers
+    policy = fetch_policy or FetchPolicy()
+    if http_client is not None or not plan.remote:
+        return await _execute(plan, collected, policy, deadline, http_client)
+    from bm25x.providers._clients import await_shared
 
-        async def one(group: _Group, start: int, stop: int) -> None:
-            sem = semaphores.setdefault(
-                id(group.provider),
-                asyncio.Semaphore(max_concurrency or max(1, group.provider.max_concurrency)),
-            )
-            batch = group.unique[start:stop]
-            positions = [i for slot in group.positions[start:stop] for i in slot]
-            try:
-                async with sem:
-                    vectors = await group.provider.embed_batch(
-                        group.model, batch, group.options, call, group.keys
-                    )
-                if not isinstance(vectors, list) or len(vectors) != len(batch):
-                    got = len(vectors) if isinstance(vectors, list) else type(vectors).__name__
-                    raise ProviderResponseError(
-                        f"provider returned {got} vectors for {len(batch)} items",
-                        provider=group.provider.name,
-                        model=group.model,
-                    )
-                _check_dims(group, vectors)
-            except InferenceError as exc:
-                if exc.provider is None:
-                    exc.provider = group.provider.name
-                if exc.model is None:
-                    exc.model = group.model
-                errors.append(exc.with_items(positions))
-                return
-            except Exception as exc:  # a provider bug or an unexpected library error
-                errors.append(
-                    InferenceError(
-                        f"{type(exc).__name__}: {exc}",
-                        provider=group.provider.name,
-                        model=group.model,
-                    ).with_items(positions)
-                )
-                return
-            for slot, vector in zip(group.positions[start:stop], vectors):
-                results[slot[0]] = vector
-                for extra in slot[1:]:
-                    results[extra] = _copy(vector)
-
-        tasks = []
-        for group in groups.values():
-            limit = max(1, min(group.provider.batch_limit(group.kind), group.provider.max_batch))
-            for start in range(0, len(group.unique), limit):
-                tasks.append(one(group, start, min(start + limit, len(group.unique))))
-        await asyncio.gather(*tasks)
-    return errors
+    return await await_shared(_execute(plan, collected, policy, deadline, None))
 
 
 def embed(
@@ -430,6 +433,9 @@ def embed(
     cloud: Cloud = False,
     headers: Mapping[str, str] | None = None,
     max_concurrency: int | None = None,
+    fetch_policy: FetchPolicy | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    deadline: float | None = DEFAULT_DEADLINE,
 ) -> Any:
     """Embed one item, or a list of items, on the client, as Qdrant's inference would.
 
@@ -446,13 +452,24 @@ def embed(
     are read too. ``cloud=True`` leaves every item for Qdrant Cloud to embed (returned as a
     qdrant-client model object), ``cloud="fallback"`` only those no local provider serves.
 
+    ``fetch_policy`` governs image URLs bm25x fetches itself (for Cohere): by default only
+    public addresses, at most 5 MiB, 30 s (see :class:`bm25x.providers.FetchPolicy`).
+    ``http_client`` is used for every remote request and never closed by bm25x (otherwise
+    bm25x pools one client across calls; local models never create one). ``deadline`` bounds
+    the whole call, retries and waits included, in seconds (``None``: no bound); items not
+    embedded by then fail with :class:`bm25x.ProviderHTTPError`.
+
     >>> import bm25x
     >>> v = bm25x.embed("Recipe for baking chocolate chip cookies", model="qdrant/bm25")
     >>> v == bm25x.Bm25().encode("Recipe for baking chocolate chip cookies")
     True
     """
+    _check_call(cloud, max_concurrency, deadline, fetch_policy, http_client)
     collected = _collect_headers(headers)
-    coro = _aembed(items, model, options, query, cloud, collected, max_concurrency)
+    plan = _plan(items, model, options, query, cloud, max_concurrency)
+    del items, options, headers  # may hold keys in clear; see aembed
+    policy = fetch_policy or FetchPolicy()
+    coro = _execute(plan, collected, policy, deadline, http_client)
     # Decided outside any ``except`` block, so that errors do not carry a "no running event
     # loop" RuntimeError as their context.
     in_loop = True
@@ -460,8 +477,189 @@ def embed(
         asyncio.get_running_loop()
     except RuntimeError:
         in_loop = False
-    if not in_loop:
+    if not in_loop and not plan.remote:
+        # Local models only: run right here, no network stack, no thread hop.
         return asyncio.run(coro)
-    # Called from inside a running event loop (a notebook): run on a private loop.
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+    # Remote providers, or called from inside a running event loop (a notebook): bm25x's own
+    # long-lived loop, where the pooled client (or the caller's) keeps its connections.
+    from bm25x.providers._clients import run_shared
+
+    return run_shared(coro)
+
+
+async def _execute(
+    plan: _Plan,
+    headers: dict[str, str],
+    fetch_policy: FetchPolicy,
+    deadline: float | None,
+    http_client: httpx.AsyncClient | None,
+) -> Any:
+    """Run a plan (steps 4 and 5 of the module's list) and return what embed returns."""
+    results = plan.results
+    end = time.monotonic() + deadline if deadline is not None else None
+    errors = await _run(plan, headers, fetch_policy, end, deadline, http_client)
+    failed = {i for e in errors for i in e.items}
+    for i, (n, provider_name, model_name) in plan.mrls.items():
+        if i in failed or results[i] is None:
+            continue
+        try:
+            results[i] = _mrl(results[i], n, provider_name, model_name, i)
+        except InferenceError as exc:
+            errors.append(exc)
+            failed.add(i)
+    if errors:
+        if failed >= set(plan.pending) and len(errors) == 1:
+            raise errors[0]
+        for i in failed:
+            results[i] = None
+        raise PartialInferenceError(errors, results, plan.n)
+    return results[0] if plan.single else results
+
+
+def _connector(http_client: httpx.AsyncClient | None) -> Any:
+    """How a Call gets its client on first use: the caller's, else bm25x's pooled one when
+    running on bm25x's loop, else (a provider that is local yet asks) the pooled one too."""
+    if http_client is not None:
+        return lambda: http_client
+    from bm25x.providers._clients import shared_client
+
+    return shared_client
+
+
+async def _run(
+    plan: _Plan,
+    headers: dict[str, str],
+    fetch_policy: FetchPolicy,
+    end: float | None,
+    deadline: float | None,
+    http_client: httpx.AsyncClient | None,
+) -> list[InferenceError]:
+    groups = plan.groups
+    if not groups:
+        return []
+    import anyio
+
+    semaphores: dict[int, asyncio.Semaphore] = {}
+    errors: list[InferenceError] = []
+    call = Call(
+        query=plan.query,
+        headers=headers,
+        fetch_policy=fetch_policy,
+        deadline=end,
+        connect=_connector(http_client),
+    )
+
+    async def one(group: _Group, start: int, stop: int) -> None:
+        sem = semaphores.setdefault(
+            id(group.provider),
+            asyncio.Semaphore(plan.max_concurrency or max(1, group.provider.max_concurrency)),
+        )
+        batch = group.unique[start:stop]
+        positions = [i for slot in group.positions[start:stop] for i in slot]
+        late = False
+        try:
+            with anyio.fail_after(None if end is None else max(0.0, end - time.monotonic())):
+                async with sem:
+                    vectors = await group.provider.embed_batch(
+                        group.model, batch, group.options, call, group.keys
+                    )
+            if not isinstance(vectors, list) or len(vectors) != len(batch):
+                got = len(vectors) if isinstance(vectors, list) else type(vectors).__name__
+                raise ProviderResponseError(
+                    f"provider returned {got} vectors for {len(batch)} items",
+                    provider=group.provider.name,
+                    model=group.model,
+                )
+            usable = _usable(group, start, vectors, errors)
+            positions = [i for slot in usable for i in group.positions[slot]]
+            _check_dims(group, list(usable.values()))
+        except TimeoutError:
+            late = True
+        except InferenceError as exc:
+            if exc.provider is None:
+                exc.provider = group.provider.name
+            if exc.model is None:
+                exc.model = group.model
+            errors.append(exc.with_items(positions))
+            return
+        except Exception as exc:  # a provider bug or an unexpected library error
+            errors.append(
+                InferenceError(
+                    f"{type(exc).__name__}: {exc}",
+                    provider=group.provider.name,
+                    model=group.model,
+                ).with_items(positions)
+            )
+            return
+        if late:
+            errors.append(
+                ProviderHTTPError(
+                    f"not embedded within the call's deadline of {deadline:g} s; raise "
+                    "embed(deadline=...) or try again later",
+                    provider=group.provider.name,
+                    model=group.model,
+                ).with_items(positions)
+            )
+            return
+        group.done.update(usable)
+
+    tasks = []
+    for group in groups.values():
+        limit = max(1, min(group.provider.batch_limit(group.kind), group.provider.max_batch))
+        for start in range(0, len(group.unique), limit):
+            tasks.append(one(group, start, min(start + limit, len(group.unique))))
+    await asyncio.gather(*tasks)
+    for group in groups.values():
+        error = _mixed_sizes(group)
+        if error is not None:
+            errors.append(error)
+            continue
+        for slot, vector in group.done.items():
+            positions = group.positions[slot]
+            plan.results[positions[0]] = vector
+            for extra in positions[1:]:
+                plan.results[extra] = _copy(vector)
+    return errors
+
+
+def _usable(
+    group: _Group, start: int, vectors: list[Vector], errors: list[InferenceError]
+) -> dict[int, Vector]:
+    """The vectors of a batch by slot, leaving out (as errors naming their items) those that
+    are no embedding: empty, or with NaN or infinite values."""
+    usable: dict[int, Vector] = {}
+    for offset, vector in enumerate(vectors):
+        slot = start + offset
+        problem = vector_problem(vector)
+        if problem is None:
+            usable[slot] = vector
+            continue
+        where = group.positions[slot]
+        error = ProviderResponseError(
+            f"the vector for item {where[0]} {problem}",
+            provider=group.provider.name,
+            model=group.model,
+        )
+        errors.append(error.with_items(where))
+    return usable
+
+
+def _mixed_sizes(group: _Group) -> ProviderResponseError | None:
+    """An error when the dense vectors of one group (one model and options, possibly several
+    batches) do not all have one size: a model has one size, so the answer is not usable."""
+    first: dict[int, int] = {}  # size -> first slot with it
+    for slot, vector in sorted(group.done.items()):
+        if isinstance(vector, np.ndarray) and vector.ndim == 1:
+            first.setdefault(int(vector.shape[0]), slot)
+    if len(first) < 2:
+        return None
+    described = ", ".join(
+        f"{size} for item {group.positions[slot][0]}" for size, slot in first.items()
+    )
+    error = ProviderResponseError(
+        f"vectors of one model differ in size between batches ({described})",
+        provider=group.provider.name,
+        model=group.model,
+    )
+    error.with_items([i for slot in group.done for i in group.positions[slot]])
+    return error

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, Union, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
 from bm25x._sparse import SparseVector
+from bm25x.providers._fetch import FetchPolicy
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Call", "Item", "Kind", "Provider", "Vector"]
+__all__ = ["Call", "Item", "Kind", "Provider", "Vector", "vector_problem"]
+
+DEFAULT_FETCH_POLICY = FetchPolicy()
 
 Kind = Literal["text", "image", "object"]
 
@@ -31,6 +34,27 @@ class Item:
     value: Any
 
 
+def vector_problem(vector: Any) -> str | None:
+    """What makes a vector unusable as an embedding (no values, NaN or infinite values), or
+    ``None``; for dense, late-interaction (each row) and sparse vectors alike."""
+    if isinstance(vector, SparseVector):
+        values = np.asarray(vector.values)
+        if values.size and not np.isfinite(values).all():
+            return "has a NaN or infinite value"
+        return None
+    if isinstance(vector, list):
+        if not vector:
+            return "is empty"
+        return next((p for p in map(vector_problem, vector) if p is not None), None)
+    array = np.asarray(vector)
+    if array.size == 0:
+        return "is empty"
+    if array.dtype.kind in "fc" and not np.isfinite(array).all():
+        bad = int(np.flatnonzero(~np.isfinite(array.ravel()))[0])
+        return f"has a NaN or infinite value (at position {bad})"
+    return None
+
+
 def texts_only(provider: str, model: str, items: Sequence[Item]) -> list[str]:
     """The texts of ``items``, for a text-only model; :class:`BadInputError` for anything else."""
     from bm25x.errors import BadInputError
@@ -43,17 +67,49 @@ def texts_only(provider: str, model: str, items: Sequence[Item]) -> list[str]:
     return [item.value for item in items]
 
 
-@dataclass
 class Call:
     """What a provider needs to know about the call beyond the items.
 
     ``query`` selects query-side encoding; ``headers`` are the request headers the caller gave
-    (lower-cased names; where API keys may be); ``client`` is the call's shared HTTP client.
+    (lower-cased names; where API keys may be); ``client`` is the HTTP client for remote
+    requests (created on first use, so local models never build one); ``fetch_policy``
+    governs image URLs a provider fetches itself; ``deadline`` is the ``time.monotonic()``
+    instant by which the call must end (``None``: no deadline).
     """
 
-    query: bool = False
-    headers: Mapping[str, str] = field(default_factory=dict, repr=False)  # may hold keys
-    client: httpx.AsyncClient | None = field(default=None, repr=False)
+    __slots__ = ("_client", "_connect", "deadline", "fetch_policy", "headers", "query")
+
+    def __init__(
+        self,
+        query: bool = False,
+        headers: Mapping[str, str] | None = None,
+        client: httpx.AsyncClient | None = None,
+        fetch_policy: FetchPolicy = DEFAULT_FETCH_POLICY,
+        deadline: float | None = None,
+        connect: Callable[[], httpx.AsyncClient] | None = None,
+    ) -> None:
+        self.query = query
+        self.headers: Mapping[str, str] = {} if headers is None else headers  # may hold keys
+        self.fetch_policy = fetch_policy
+        self.deadline = deadline
+        self._client = client
+        self._connect = connect
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The HTTP client: the one given, else one from ``connect`` (bm25x's pooled client),
+        made on first use."""
+        if self._client is None:
+            if self._connect is None:
+                raise RuntimeError("this Call has no HTTP client; bm25x.embed gives providers one")
+            self._client = self._connect()
+        return self._client
+
+    def __repr__(self) -> str:  # headers may hold keys: never shown
+        return (
+            f"Call(query={self.query!r}, fetch_policy={self.fetch_policy!r}, "
+            f"deadline={self.deadline!r})"
+        )
 
 
 @runtime_checkable
@@ -62,7 +118,9 @@ class Provider(Protocol):
 
     ``name`` is used in errors. ``max_batch`` bounds the items of one :meth:`embed_batch` call
     (bm25x splits larger groups), ``max_concurrency`` the batches in flight at once for one
-    call of :func:`bm25x.embed`. :meth:`embed_batch` gets items of one kind, for one model and
+    call of :func:`bm25x.embed`. A provider that never uses the network may set a class
+    attribute ``local = True``: calls that need only such providers run without an HTTP client.
+    :meth:`embed_batch` gets items of one kind, for one model and
     one set of options (``mrl`` and API-key options already removed from ``options``; the key
     is in ``api_key_options``), and returns one vector per item, in order.
     """

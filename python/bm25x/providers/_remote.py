@@ -18,14 +18,28 @@ from bm25x.errors import (
     Secret,
     remember_secret,
 )
-from bm25x.providers._base import Call, Item, Kind, Vector, texts_only
+from bm25x.providers._base import Call, Item, Kind, Vector, texts_only, vector_problem
 from bm25x.providers._http import RetryPolicy
 
 __all__ = ["HttpProvider", "dense", "parse_openai_style"]
 
 
-def dense(values: Any, *, provider: str, model: str) -> npt.NDArray[np.float32]:
-    """A provider's vector (a list of numbers, or base64 little-endian float32) as float32."""
+def dense(
+    values: Any, *, provider: str, model: str, index: int | None = None
+) -> npt.NDArray[np.float32]:
+    """A provider's vector (a list of numbers, or base64 little-endian float32) as float32;
+    :class:`ProviderResponseError` for anything else, naming the answer's entry ``index``."""
+    vector = _dense(values, provider=provider, model=model)
+    problem = vector_problem(vector)
+    if problem is not None:
+        at = f" at index {index}" if index is not None else ""
+        raise ProviderResponseError(
+            f"embedding{at} {problem}", provider=provider, model=model, status=200
+        )
+    return vector
+
+
+def _dense(values: Any, *, provider: str, model: str) -> npt.NDArray[np.float32]:
     if isinstance(values, str):
         try:
             raw = base64.b64decode(values, validate=True)
@@ -42,7 +56,8 @@ def dense(values: Any, *, provider: str, model: str) -> npt.NDArray[np.float32]:
         raise ProviderResponseError(
             "embedding is not a list of numbers", provider=provider, model=model
         )
-    return np.asarray(values, dtype=np.float32)
+    with np.errstate(over="ignore"):  # a value past float32's range: reported as infinite
+        return np.asarray(values, dtype=np.float32)
 
 
 def parse_openai_style(
@@ -68,7 +83,7 @@ def parse_openai_style(
                 model=model,
                 status=200,
             )
-        out[index] = dense(entry["embedding"], provider=provider, model=model)
+        out[index] = dense(entry["embedding"], provider=provider, model=model, index=index)
     missing = [i for i, v in enumerate(out) if v is None]
     if missing:
         raise ProviderResponseError(
@@ -109,6 +124,8 @@ class HttpProvider:
         max_retries: int = 5,
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
+        retry_after_max: float = 60.0,
+        max_response_bytes: int = 256 * 1024 * 1024,
         max_batch: int | None = None,
         max_concurrency: int | None = None,
     ) -> None:
@@ -119,6 +136,8 @@ class HttpProvider:
             max_retries=max_retries,
             backoff_base=backoff_base,
             backoff_max=backoff_max,
+            retry_after_max=retry_after_max,
+            max_response_bytes=max_response_bytes,
         )
         if max_batch is not None:
             self.max_batch = max_batch
@@ -177,19 +196,22 @@ class HttpProvider:
         api_key_options: Mapping[str, str],
     ) -> list[Vector]:
         """Build the request, send it with retries, parse the answer."""
-        from bm25x.providers._http import post_json
+        from bm25x.providers._http import check_url, post_json
 
+        url = self.url()
+        where = f"base_url= or {self.base_env}" if self.base_env else "base_url="
+        check_url(url, provider=self.name, model=model, where=where)
         key = self.api_key(model, api_key_options, call)
         body = await self.request(model, items, options, call)
-        assert call.client is not None
         answer = await post_json(
             call.client,
-            self.url(),
+            url,
             headers=self.headers(key),
             body=body,
             policy=self.policy,
             provider=self.name,
             model=model,
+            deadline=call.deadline,
         )
         vectors: list[Vector] = list(self.parse(answer, len(items), model))
         return vectors

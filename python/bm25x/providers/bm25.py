@@ -69,6 +69,7 @@ class Bm25Provider:
 
     max_batch = 8192
     max_concurrency = 2
+    local = True  # runs in-process: bm25x.embed builds no HTTP client for it
 
     def __init__(self, flavor: str = "qdrant", *, threads: int | None = None) -> None:
         self.flavor = flavor

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,25 +19,13 @@ import numpy.typing as npt
 
 from bm25x.errors import BadInputError, ProviderResponseError
 from bm25x.providers._base import Call, Item, Kind
-from bm25x.providers._http import fetch_bytes
+from bm25x.providers._fetch import fetch_image, sniff_image_type
 from bm25x.providers._remote import HttpProvider, dense
 
 __all__ = ["CohereProvider", "sniff_image_type"]
 
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
-
-
-def sniff_image_type(data: bytes) -> str | None:
-    """The MIME type of PNG, JPEG, GIF and WebP data from its first bytes, else ``None``."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 class CohereProvider(HttpProvider):
@@ -98,16 +87,16 @@ class CohereProvider(HttpProvider):
                 )
             declared = head[5:-7]
             data = self._b64(payload, model)
-        elif isinstance(value, str) and value.startswith(("http://", "https://")):
-            assert call.client is not None
-            data, declared = await fetch_bytes(
-                call.client,
+        elif isinstance(value, str) and _URL.match(value):  # base64 has no ':', so a URL
+            # Fetched under the call's FetchPolicy, which also sniffs the bytes: a fetched
+            # body's own Content-Type is never trusted.
+            data, declared = await fetch_image(
                 value,
-                limit=self.max_image_bytes,
-                policy=self.policy,
+                call.fetch_policy,
                 provider=self.name,
+                model=model,
+                limit=self.max_image_bytes,
             )
-            declared = declared.split(";")[0].strip().lower() if declared else None
         elif isinstance(value, str):
             data = self._b64(value, model)
         else:
@@ -164,4 +153,4 @@ class CohereProvider(HttpProvider):
                 model=model,
                 status=200,
             )
-        return [dense(v, provider=self.name, model=model) for v in floats]
+        return [dense(v, provider=self.name, model=model, index=i) for i, v in enumerate(floats)]

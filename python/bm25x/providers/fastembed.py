@@ -61,6 +61,7 @@ class FastembedProvider:
     name = "fastembed"
     max_batch = 256
     max_concurrency = 1
+    local = True  # runs in-process: bm25x.embed builds no HTTP client for it
 
     def __init__(self) -> None:
         self._models: dict[str, tuple[str, Any]] = {}
