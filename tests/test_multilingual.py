@@ -26,6 +26,7 @@ import bm25x
 
 qdrant_edge = pytest.importorskip("qdrant_edge")
 from qdrant_oracle import assert_same, oracle, same  # noqa: E402
+from strategies import read_stopwords  # noqa: E402
 
 # --- texts -------------------------------------------------------------------------------------
 
@@ -148,7 +149,8 @@ def option_sets(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def encoders(opts: dict[str, Any]) -> tuple[Any, Any]:
-    return bm25x.Bm25(**opts), oracle(opts)
+    """bm25x with qdrant-edge 0.9.0's rules (``profile="edge-0.9"``), and qdrant-edge itself."""
+    return bm25x.Bm25(profile="edge-0.9", **opts), oracle(opts)
 
 
 # --- exact tests -------------------------------------------------------------------------------
@@ -357,3 +359,88 @@ def test_japanese_route_is_not_taken_for_chinese_or_latin() -> None:
         "東京 北京 上海",
     ]:
         assert_same(ours.encode(text), edge.embed_document(text), text)
+
+
+# --- Japanese: the server's rules ----------------------------------------------------------------
+# Qdrant v1.18.x and v1.19.0 (lib/segment/.../tokenizers/japanese.rs) keep each vaporetto word
+# that has a letter unless the word, as split, is in the stopword set, and lowercase it when
+# `lowercase` is on: no ASCII folding, no stemming, no min/max length. qdrant-edge 0.9.0 runs the
+# full chain instead (the tests above). bm25x's default profile is the server's.
+
+
+def server_vector(text: str, opts: dict[str, Any]) -> Any | None:
+    """The server's vector for a Japanese `text`, built from those rules: vaporetto's words (as
+    bm25x's edge profile splits them, which equals qdrant-edge above), filtered and lowercased
+    here, then weighted by an encoder that takes them as they are."""
+    edge = bm25x.Bm25(profile="edge-0.9", **opts)
+    words = [row.raw for row in edge.explain(text).rows]
+    if "stopwords" in opts:
+        listed = list(opts["stopwords"].get("custom") or [])
+    else:
+        listed = read_stopwords(opts.get("language", "english"))
+    lower = opts.get("lowercase", True)
+    stop = {w.lower() for w in listed} if lower else set(listed)
+    terms = [w.lower() if lower else w for w in words if w not in stop]
+    if any(c.isspace() for t in terms for c in t):
+        return None  # vaporetto keeps a space on a word now and then; not expressible here
+    plain = bm25x.Bm25(
+        tokenizer="whitespace", language="none", lowercase=False, stemmer={"type": "none"}
+    )
+    return plain.encode(" ".join(terms))
+
+
+def test_server_keeps_latin_words_unstemmed() -> None:
+    """`alue` inside Japanese text: the server keeps `alue`; qdrant-edge stems it to `alu`."""
+    text = "alueなりません"
+    server = bm25x.Bm25(tokenizer="multilingual")
+    assert 10081579 in server.encode(text).indices.tolist()  # "alue"
+    assert 1232792532 not in server.encode(text).indices.tolist()
+    ours, edge = encoders({"tokenizer": "multilingual"})
+    assert 1232792532 in ours.encode(text).indices.tolist()  # "alu"
+    assert_same(ours.encode(text), edge.embed_document(text), text)
+
+
+def test_server_ignores_length_limits_on_japanese_words() -> None:
+    opts = {"tokenizer": "multilingual", "min_token_len": 3}
+    text = "日本語のテキストです"
+    assert len(bm25x.Bm25(**opts).encode(text).indices) == 5
+    ours, edge = encoders(opts)
+    assert len(ours.encode(text).indices) == 1
+    assert_same(ours.encode(text), edge.embed_document(text), text)
+
+
+def test_server_tests_stopwords_on_the_word_as_split() -> None:
+    """A capitalised stopword survives on the server (then lowercased); qdrant-edge drops it."""
+    opts = {"tokenizer": "multilingual", "stopwords": {"custom": ["the", "です"]}}
+    text = "これはTheテストです"
+    vec = bm25x.Bm25(**opts).encode(text)
+    assert vec == server_vector(text, opts)
+    assert 0 < len(vec.indices)
+    ours, edge = encoders(opts)
+    assert_same(ours.encode(text), edge.embed_document(text), text)
+    assert ours.encode(text) != vec
+
+
+@pytest.mark.skipif(not HAS_MODEL, reason="needs the vaporetto model (`japanese` feature)")
+@pytest.mark.parametrize(
+    "opts",
+    [
+        {"tokenizer": "multilingual"},
+        {"tokenizer": "multilingual", "lowercase": False, "ascii_folding": True},
+        {"tokenizer": "multilingual", "min_token_len": 3, "max_token_len": 4},
+        {"tokenizer": "multilingual", "language": "german", "stopwords": {"custom": ["の", "It"]}},
+        {"tokenizer": "multilingual", "lowercase": False, "stopwords": {"custom": ["the", "The"]}},
+    ],
+)
+def test_server_rules_over_the_japanese_corpus(opts: dict[str, Any]) -> None:
+    """The 30 sentences take the Japanese branch and follow the server's rules. A random mix
+    that does not (charabia calls it Chinese, say) is where the two profiles agree."""
+    enc, edge = bm25x.Bm25(**opts), bm25x.Bm25(profile="edge-0.9", **opts)
+    differ = 0
+    for i, text in enumerate(japanese_corpus()):
+        got = enc.encode(text)
+        want = server_vector(text, opts)
+        if want is not None and (i < len(JAPANESE) or got != edge.encode(text)):
+            assert got == want, text
+        differ += got != edge.encode(text)
+    assert differ > 0  # these options do change Japanese terms

@@ -96,9 +96,13 @@ class Bm25:
     (``"english"``; a name or ISO code, or ``"none"``), ``lowercase`` (True), ``ascii_folding``
     (False), ``stopwords`` (a language, or ``{"languages": [...], "custom": [...]}``),
     ``stemmer`` (``{"type": "snowball", "language": ...}`` or ``{"type": "none"}``),
-    ``min_token_len``, ``max_token_len``. The fastembed flavour takes fastembed's options
-    instead: ``k``, ``b``, ``avg_len``, ``language``, ``token_max_length`` (40),
-    ``disable_stemmer``, ``stopwords`` (a list of words).
+    ``min_token_len``, ``max_token_len``; and bm25x's ``profile`` (``"server"``, the default:
+    what a Qdrant server computes; ``"edge-0.9"``: qdrant-edge 0.9.0, which differs on Japanese
+    text under ``"multilingual"``). Which Qdrant accepts what: ``tokenizer="code"`` only
+    qdrant-edge 0.9.0 (servers up to v1.19.0 answer 400); ``stemmer={"type": "none"}``
+    qdrant-edge 0.9.0 and servers from v1.19.0 (v1.18.x answers 400). The fastembed flavour
+    takes fastembed's options instead: ``k``, ``b``, ``avg_len``, ``language``,
+    ``token_max_length`` (40), ``disable_stemmer``, ``stopwords`` (a list of words).
 
     ``threads`` is the number of threads used for batches (default: all cores; at most
     ``MAX_THREADS``, 1,024); it is how the encoder runs, not part of the vectors.

@@ -20,6 +20,7 @@ the server. Which items bm25x embeds is decided by one function, the ``resolver`
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from pydantic import BaseModel
 from bm25x._sparse import SparseVector
 from bm25x._store import point_id
 from bm25x.errors import PartialUploadError
-from bm25x.providers.bm25 import BM25_MODELS, bm25_flavor, shared_encoder
+from bm25x.providers.bm25 import BM25_MODELS, bm25_flavor, client_flavor, shared_encoder
 
 try:
     from qdrant_client import QdrantClient, models
@@ -45,7 +46,9 @@ __all__ = [
     "Resolver",
     "VectorSizeError",
     "bm25_flavor",
+    "client_flavor",
     "collection_config",
+    "is_local_mode",
     "point_id",
     "resolve_bm25",
     "wrap",
@@ -79,20 +82,37 @@ def _options_key(options: Any) -> str:
     return json.dumps(options or {}, sort_keys=True, default=plain)
 
 
-def resolve_bm25(items: Sequence[InferenceItem], query: bool) -> list[SparseVector | None]:
-    """The default resolver: encodes ``Document``s of a bm25 model (:func:`bm25_flavor`; in
-    batches, one per model and options), and leaves every other item alone (``None``).
+def is_local_mode(client: Any) -> bool:
+    """Whether ``client`` is a qdrant-client in local mode (``":memory:"``, ``path=``), where
+    qdrant-client embeds bm25 documents with fastembed instead of sending them to a server."""
+    from qdrant_client.local.qdrant_local import QdrantLocal
+
+    return isinstance(getattr(client, "_client", None), QdrantLocal)
+
+
+def resolve_bm25(
+    items: Sequence[InferenceItem], query: bool, *, local: bool = False
+) -> list[SparseVector | None]:
+    """The default resolver: encodes ``Document``s of a bm25 model in the flavour qdrant-client
+    would have them computed in (:func:`client_flavor`: the server's for a remote client, the
+    default, fastembed's for a local-mode one, ``local=True``), in batches, one per flavour and
+    options, and leaves every other item alone (``None``). An explicit ``flavor`` option wins.
 
     >>> from qdrant_client import models
     >>> from bm25x import Bm25
-    >>> doc = models.Document(text="Baking cookies", model="qdrant/bm25")
+    >>> doc = models.Document(text="Baking cookies", model="Qdrant/bm25")
     >>> resolve_bm25([doc], False)[0] == Bm25().encode("Baking cookies")
+    True
+    >>> fastembed = Bm25(flavor="fastembed")
+    >>> resolve_bm25([doc], False, local=True)[0] == fastembed.encode("Baking cookies")
     True
     """
     out: list[SparseVector | None] = [None] * len(items)
     groups: dict[tuple[str, str], list[int]] = {}
     for i, item in enumerate(items):
-        flavor = bm25_flavor(item.model) if isinstance(item, models.Document) else None
+        flavor = (
+            client_flavor(item.model, local=local) if isinstance(item, models.Document) else None
+        )
         if flavor is not None:
             groups.setdefault((flavor, _options_key(item.options)), []).append(i)
     for (flavor, _), positions in groups.items():
@@ -204,7 +224,12 @@ class Client:
         if client is not None and (args or kwargs):
             raise TypeError("pass either client= or qdrant-client's arguments, not both")
         self.client: QdrantClient = client if client is not None else QdrantClient(*args, **kwargs)
-        self.resolver: Resolver = resolver if resolver is not None else resolve_bm25
+        # By default, bm25 documents get the vectors the wrapped client would have stored.
+        self.resolver: Resolver = (
+            resolver
+            if resolver is not None
+            else functools.partial(resolve_bm25, local=is_local_mode(self.client))
+        )
         if not isinstance(store_text, (bool, str)):
             raise TypeError(f"store_text must be a bool or a payload key, got {store_text!r}")
         self.text_key: str | None = (

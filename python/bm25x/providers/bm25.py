@@ -18,7 +18,7 @@ from bm25x._native import OptionError
 from bm25x.errors import BadInputError
 from bm25x.providers._base import Call, Item, Kind, Vector, texts_only
 
-__all__ = ["Bm25Provider", "bm25_flavor", "shared_encoder"]
+__all__ = ["Bm25Provider", "bm25_flavor", "client_flavor", "shared_encoder"]
 
 _CACHE_SIZE = 32
 _cache: dict[str, Bm25] = {}
@@ -39,6 +39,27 @@ def bm25_flavor(model: str) -> str | None:
     if model in BM25_MODELS:
         return BM25_MODELS[model]
     return "qdrant" if model.lower() in ("qdrant/bm25", "bm25") else None
+
+
+def client_flavor(model: str, *, local: bool) -> str | None:
+    """The flavour in which qdrant-client (>= 1.17.1) itself has a ``Document`` of ``model``
+    embedded, or None when it is not a bm25 model. The name is compared lower-cased, as both
+    qdrant-client and the server compare it:
+
+    - a remote client (``url=``, ``host=``) sends any spelling of ``qdrant/bm25`` to the
+      server, which computes its own flavour (``"qdrant"``);
+    - a local-mode client (``":memory:"``, ``path=``) runs fastembed's ``Qdrant/bm25`` on it
+      (``"fastembed"``); fastembed also matches the name ignoring case.
+
+    ``bm25`` is the server's other name for its model (qdrant-client does not embed it).
+
+    >>> client_flavor("Qdrant/bm25", local=False), client_flavor("qdrant/bm25", local=True)
+    ('qdrant', 'fastembed')
+    """
+    name = model.lower()
+    if name == "qdrant/bm25":
+        return "fastembed" if local else "qdrant"
+    return "qdrant" if name == "bm25" else None
 
 
 def shared_encoder(flavor: str, options: Any, *, threads: int | None = None) -> Bm25:

@@ -13,7 +13,7 @@ use crate::filter::Dropped;
 use crate::hash::token_id;
 use crate::options::{Config, Flavor, TokenizerKind};
 use crate::process::Processor;
-use crate::tokenize::{self, fastembed};
+use crate::tokenize::{self, fastembed, japanese, multilingual};
 use crate::weight;
 
 pub use crate::tokenize::Mode;
@@ -370,6 +370,24 @@ impl Encoder {
             }
             Flavor::Qdrant => {
                 let kind = self.config.tokenizer;
+                if kind == TokenizerKind::Multilingual
+                    && multilingual::route(text) == multilingual::Route::Japanese
+                {
+                    // A Japanese word's fate depends on the profile, and a word taken out of
+                    // its text could be routed differently: trace it in place.
+                    for raw in japanese::segments(text) {
+                        let mut trace = crate::process::Trace::default();
+                        let out = japanese::process_word(raw, &self.processor, &mut trace)
+                            .map(Cow::into_owned);
+                        rows.push(Explained {
+                            raw: raw.to_string(),
+                            normalized: trace.normalized,
+                            dropped: trace.dropped.map(Dropped::describe),
+                            terms: ids(out.into_iter().collect()),
+                        });
+                    }
+                    return rows;
+                }
                 for raw in tokenize::segments(kind, text) {
                     if raw.is_empty() {
                         continue;

@@ -24,5 +24,5 @@ pub mod weight;
 
 pub use encoder::{Encoder, Explained, Mode, SparseVec};
 pub use error::Error;
-pub use options::{Config, Flavor, TokenizerKind};
+pub use options::{Config, Flavor, Profile, TokenizerKind};
 pub use value::OptionValue;

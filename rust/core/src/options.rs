@@ -42,6 +42,42 @@ impl TokenizerKind {
     }
 }
 
+/// Which Qdrant build to follow where Qdrant's own builds disagree. Only the Japanese branch of
+/// the `multilingual` tokenizer differs today: the released servers (v1.18.x, v1.19.0) lowercase
+/// each word vaporetto splits off and test the *raw* word against the stopwords, but never fold,
+/// stem or length-filter it; qdrant-edge 0.9.0 sends those words through the full per-token
+/// chain. bm25x's own option (not a Qdrant one), named so it cannot clash with Qdrant's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// The Qdrant server, `qdrant/bm25` computed server-side (the default).
+    Server,
+    /// qdrant-edge 0.9.0 (`qdrant_edge.Bm25` of qdrant-edge-py 0.9.0).
+    Edge09,
+}
+
+impl Profile {
+    const NAMES: &'static [(&'static str, Profile)] =
+        &[("server", Profile::Server), ("edge-0.9", Profile::Edge09)];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES.iter().find(|(_, p)| *p == self).unwrap().0
+    }
+
+    fn parse(value: &OptionValue) -> Result<Profile> {
+        let name = string("profile", value)?;
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, p)| *p)
+            .ok_or_else(|| {
+                Error::value(
+                    "profile",
+                    format!("unknown profile {name:?}; accepted: \"server\" (the default: what a Qdrant server computes) or \"edge-0.9\" (qdrant-edge 0.9.0, which differs on Japanese text under tokenizer \"multilingual\")"),
+                )
+            })
+    }
+}
+
 /// BM25 parameters, validated as Qdrant validates them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Params {
@@ -64,6 +100,8 @@ impl Default for Params {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub flavor: Flavor,
+    /// Server flavour: which Qdrant build to follow (see [`Profile`]). Fastembed flavour: unused.
+    pub profile: Profile,
     pub params: Params,
     pub tokenizer: TokenizerKind,
     pub lowercase: bool,
@@ -86,6 +124,7 @@ impl Default for Config {
 
 pub const SERVER_OPTIONS: &[&str] = &[
     "flavor",
+    "profile",
     "k",
     "b",
     "avg_len",
@@ -373,9 +412,14 @@ fn server_config<'a>(
             ));
         }
     }
+    let profile = get("profile")
+        .map(Profile::parse)
+        .transpose()?
+        .unwrap_or(Profile::Server);
 
     Ok(Config {
         flavor: Flavor::Qdrant,
+        profile,
         params,
         tokenizer,
         lowercase,
@@ -563,6 +607,7 @@ fn fastembed_config<'a>(
     };
     Ok(Config {
         flavor: Flavor::Fastembed,
+        profile: Profile::Server,
         params,
         tokenizer: TokenizerKind::Word,
         lowercase: true,
@@ -646,6 +691,7 @@ mod tests {
                 r#"{"min_token_len": 5, "max_token_len": 3}"#,
                 "max_token_len (3)",
             ),
+            (r#"{"profile": "edge"}"#, "profile"),
         ] {
             let err = opts(json).unwrap_err();
             assert!(err.to_string().contains(option), "{json}: {err}");
@@ -655,6 +701,17 @@ mod tests {
         assert!(opts(r#"{"min_token_len": 2.0}"#)
             .unwrap_err()
             .is_type_error());
+        assert!(opts(r#"{"profile": 1}"#).unwrap_err().is_type_error());
+    }
+
+    #[test]
+    fn profile_defaults_to_the_server() {
+        assert_eq!(Config::default().profile, Profile::Server);
+        let c = opts(r#"{"profile": "edge-0.9"}"#).unwrap();
+        assert_eq!((c.profile, c.profile.name()), (Profile::Edge09, "edge-0.9"));
+        // A server-flavour option: the fastembed flavour names it as such.
+        let err = opts(r#"{"flavor": "fastembed", "profile": "server"}"#).unwrap_err();
+        assert!(err.to_string().contains("qdrant"), "{err}");
     }
 
     #[test]

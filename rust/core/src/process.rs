@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use crate::filter::{char_len, Dropped, Stopwords};
 use crate::normalize;
-use crate::options::{Config, Flavor};
+use crate::options::{Config, Flavor, Profile};
 use crate::stem::Stemmer;
 
 #[derive(Debug)]
@@ -17,6 +17,8 @@ pub struct Processor {
     pub stemmer: Option<Stemmer>,
     pub min_token_len: Option<usize>,
     pub max_token_len: Option<usize>,
+    /// Which Qdrant build's rules apply where they differ (Japanese words, see `tokenize::japanese`).
+    pub profile: Profile,
 }
 
 /// Observes the intermediate steps of [`Processor::process`]; `()` observes nothing and compiles
@@ -64,6 +66,7 @@ impl Processor {
             stemmer: config.stemmer.map(Stemmer::new),
             min_token_len: config.min_token_len,
             max_token_len: config.max_token_len,
+            profile: config.profile,
         }
     }
 

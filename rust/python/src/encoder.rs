@@ -215,6 +215,9 @@ impl NativeEncoder {
                     bm25x_core::Flavor::Fastembed => "fastembed",
                 },
             )?;
+            if c.flavor == bm25x_core::Flavor::Qdrant {
+                d.set_item("profile", c.profile.name())?;
+            }
             d.set_item("k", c.params.k)?;
             d.set_item("b", c.params.b)?;
             d.set_item("avg_len", c.params.avg_len)?;

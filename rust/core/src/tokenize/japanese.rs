@@ -1,8 +1,10 @@
 //! The Japanese branch of the `multilingual` tokenizer.
 //!
-//! The server splits a text that charabia detects as Japanese with vaporetto and its
-//! `bccwj-suw_c1.0` model (short-unit words of the BCCWJ corpus), then runs each word that has an
-//! alphabetic char through the usual [`Processor`] chain.
+//! Qdrant splits a text that charabia detects as Japanese with vaporetto and its
+//! `bccwj-suw_c1.0` model (short-unit words of the BCCWJ corpus) and keeps the words that have an
+//! alphabetic char. What happens to each word then depends on the Qdrant build
+//! ([`Profile`], see [`process_word`]): the released servers only test it against the stopwords
+//! and lowercase it; qdrant-edge 0.9.0 runs it through the usual [`Processor`] chain.
 //!
 //! That model file is not part of this repository. It is compiled in with the `japanese` cargo
 //! feature (on in the Python package's builds); `build.rs` takes it from the crates.io package
@@ -13,7 +15,10 @@
 
 use std::borrow::Cow;
 
-use crate::process::Processor;
+use crate::filter::Dropped;
+use crate::normalize;
+use crate::options::Profile;
+use crate::process::{Processor, Tracer};
 
 /// True when `word` has no alphabetic char (punctuation, spaces, digits, symbols).
 #[inline]
@@ -26,10 +31,38 @@ pub fn tokenize<'a, F: FnMut(Cow<'a, str>)>(text: &'a str, processor: &Processor
         if lacks_letters(word) {
             continue;
         }
-        // The server copies each word out of vaporetto's sentence before processing it; an owned
-        // or borrowed Cow gives the same terms.
-        if let Some(token) = processor.process(Cow::Borrowed(word), true) {
+        if let Some(token) = process_word(word, processor, &mut ()) {
             emit(token);
+        }
+    }
+}
+
+/// The term one vaporetto word (with a letter) becomes, under `processor.profile`:
+/// - [`Profile::Server`] (Qdrant v1.18.x and v1.19.0, `tokenizers/japanese.rs`): the word *as
+///   split* is tested against the stopword set (so a capitalised stopword survives), then
+///   lowercased if `lowercase` is on. No ASCII folding, no stemming, no `min_token_len` /
+///   `max_token_len`: this holds for Latin words inside Japanese text too.
+/// - [`Profile::Edge09`] (qdrant-edge 0.9.0): the full chain of [`Processor::process`].
+pub fn process_word<'a, T: Tracer>(
+    word: &'a str,
+    processor: &Processor,
+    tracer: &mut T,
+) -> Option<Cow<'a, str>> {
+    match processor.profile {
+        Profile::Edge09 => processor.process_traced(Cow::Borrowed(word), true, tracer),
+        Profile::Server => {
+            if processor.is_stopword(word) {
+                tracer.normalized(word);
+                tracer.dropped(Dropped::Stopword);
+                return None;
+            }
+            let term = if processor.lowercase {
+                normalize::lowercase(Cow::Borrowed(word))
+            } else {
+                Cow::Borrowed(word)
+            };
+            tracer.normalized(&term);
+            Some(term)
         }
     }
 }
@@ -191,8 +224,35 @@ mod tests {
     }
 
     #[test]
+    fn server_profile_lowercases_and_tests_raw_stopwords_only() {
+        // Qdrant v1.18/v1.19 `japanese.rs`: stopword test on the raw word, then lowercase; no
+        // folding, stemming or length limits, Latin words included.
+        let json = r#"{"tokenizer": "multilingual", "ascii_folding": true, "min_token_len": 3, "max_token_len": 4, "stopwords": {"custom": ["it", "the"]}}"#;
+        let p = Processor::for_config(&crate::options::Config::from_json(json).unwrap());
+        let word = |w: &str| process_word(w, &p, &mut ()).map(Cow::into_owned);
+        assert_eq!(word("Running").as_deref(), Some("running"));
+        assert_eq!(word("Café").as_deref(), Some("café"));
+        assert_eq!(word("の").as_deref(), Some("の"));
+        assert_eq!(word("テキスト").as_deref(), Some("テキスト"));
+        assert_eq!(word("it"), None);
+        // "The" is not in the (lowercased) set as written; the server keeps it, lowercased.
+        assert_eq!(word("The").as_deref(), Some("the"));
+    }
+
+    #[test]
+    fn edge_profile_runs_the_full_chain() {
+        let json = r#"{"tokenizer": "multilingual", "profile": "edge-0.9", "ascii_folding": true, "min_token_len": 3, "stopwords": {"custom": ["the"]}}"#;
+        let p = Processor::for_config(&crate::options::Config::from_json(json).unwrap());
+        let word = |w: &str| process_word(w, &p, &mut ()).map(Cow::into_owned);
+        assert_eq!(word("Running").as_deref(), Some("run"));
+        assert_eq!(word("Café").as_deref(), Some("cafe"));
+        assert_eq!(word("の"), None);
+        assert_eq!(word("The"), None);
+    }
+
+    #[test]
     fn latin_words_inside_japanese_are_processed() {
-        let json = r#"{"tokenizer": "multilingual", "stopwords": {"custom": ["it"]}}"#;
+        let json = r#"{"tokenizer": "multilingual", "profile": "edge-0.9", "stopwords": {"custom": ["it"]}}"#;
         let out = terms(json, "日本語のテキストです。It's used in Qdrant's code");
         assert!(!out.iter().any(|t| t == "it" || t == "It"), "{out:?}");
         assert!(out.iter().any(|t| t == "qdrant"), "{out:?}");
