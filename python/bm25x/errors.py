@@ -18,6 +18,7 @@ __all__ = [
     "DimensionMismatchError",
     "InferenceError",
     "MissingApiKeyError",
+    "MissingIdfWarning",
     "ModelNotAvailableError",
     "PartialInferenceError",
     "ProviderHTTPError",
@@ -177,3 +178,10 @@ class PartialInferenceError(InferenceError):
         )
         self.errors: list[InferenceError] = list(errors)
         self.results: list[Any] = list(results)
+
+
+class MissingIdfWarning(UserWarning):
+    """BM25 vectors are written to, or searched in, a Qdrant sparse vector created without the
+    IDF modifier (``modifier=models.Modifier.IDF``): Qdrant then scores by term frequency
+    alone, and rare terms weigh no more than common ones. Recreate the collection with the
+    modifier (``bm25x.qdrant.collection_config`` or the adapters' helpers do)."""
