@@ -62,6 +62,15 @@ class IdfCheck:
         if self._todo(collection, vector_name):
             self._warn_if_missing(collection, vector_name, info, stacklevel + 1)
 
+    def flag(self, collection: str, vector_name: str, idf: bool, stacklevel: int = 3) -> None:
+        """Warn once per pair when a store's own setting says the vector lacks IDF."""
+        if not idf and self._todo(collection, vector_name):
+            warnings.warn(
+                missing_idf_message(collection, vector_name),
+                MissingIdfWarning,
+                stacklevel=stacklevel + 1,
+            )
+
     def check(self, client: Any, collection: str, vector_name: str, stacklevel: int = 3) -> None:
         """Fetch the collection through a sync client (once per pair) and warn if the sparse
         vector lacks IDF. A collection that does not exist yet is not remembered."""
