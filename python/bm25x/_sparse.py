@@ -192,6 +192,43 @@ class SparseBatch:
     def __reduce__(self) -> tuple[Any, ...]:
         return (SparseBatch, (self.indptr, self.indices, self.values))
 
+    N_COLUMNS = 2**32
+    """The column count of :meth:`to_scipy`: every uint32 term id is a column."""
+
+    def to_scipy(self) -> Any:
+        """A ``scipy.sparse.csr_array`` of shape ``(len(self), 2**32)``: row ``i`` is vector
+        ``i``, the column is the term id (ids are uint32, so every id has its column). Shares
+        the ``values`` and ``indptr`` arrays; the indices become int64 because scipy needs
+        signed indices that hold ``2**32 - 1``. Needs scipy (``pip install scipy``)."""
+        try:
+            from scipy.sparse import csr_array
+        except ImportError as exc:
+            raise ImportError("SparseBatch.to_scipy needs scipy: pip install scipy") from exc
+        return csr_array(
+            (self.values, self.indices.astype(np.int64), self.indptr),
+            shape=(len(self), self.N_COLUMNS),
+            copy=False,
+        )
+
+    def to_arrow(self) -> Any:
+        """A pyarrow ``StructArray`` with one row per vector and two list columns,
+        ``indices`` (``list<uint32>``) and ``values`` (``list<float32>``), sharing the two
+        numpy buffers (zero-copy; the offsets become int32 when they fit, else the columns are
+        ``large_list``). Needs pyarrow (``pip install pyarrow``)."""
+        try:
+            import pyarrow as pa
+        except ImportError as exc:
+            raise ImportError("SparseBatch.to_arrow needs pyarrow: pip install pyarrow") from exc
+        if self.indptr[-1] <= np.iinfo(np.int32).max:
+            offsets = pa.array(self.indptr.astype(np.int32))
+            make = pa.ListArray.from_arrays
+        else:
+            offsets = pa.array(self.indptr)
+            make = pa.LargeListArray.from_arrays
+        indices = make(offsets, pa.array(self.indices))
+        values = make(offsets, pa.array(self.values))
+        return pa.StructArray.from_arrays([indices, values], names=["indices", "values"])
+
     @classmethod
     def concat(cls, batches: list[SparseBatch]) -> SparseBatch:
         """Join batches end to end."""

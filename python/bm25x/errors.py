@@ -25,6 +25,7 @@ __all__ = [
     "InferenceError",
     "InternalError",
     "MissingApiKeyError",
+    "MissingIdfWarning",
     "ModelNotAvailableError",
     "PartialInferenceError",
     "PartialUploadError",
@@ -306,3 +307,10 @@ class SparseFormatError(ValueError):
     invariants (the ones bm25x's own vectors satisfy): indices strictly ascending within a
     vector (so no duplicates), values finite, ``indptr`` starting at 0, never decreasing and
     ending at the number of entries. The message names the first offending position."""
+
+
+class MissingIdfWarning(UserWarning):
+    """BM25 vectors are written to, or searched in, a Qdrant sparse vector created without the
+    IDF modifier (``modifier=models.Modifier.IDF``): Qdrant then scores by term frequency
+    alone, and rare terms weigh no more than common ones. Recreate the collection with the
+    modifier (``bm25x.qdrant.collection_config`` or the adapters' helpers do)."""

@@ -25,23 +25,28 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union, overload
 
 import numpy as np
 from pydantic import BaseModel
 
+from bm25x._idf import IdfCheck
 from bm25x._sparse import SparseVector
 from bm25x._store import point_id
 from bm25x.errors import PartialUploadError
 from bm25x.providers.bm25 import BM25_MODELS, bm25_flavor, client_flavor, shared_encoder
 
 try:
-    from qdrant_client import QdrantClient, models
+    from qdrant_client import AsyncQdrantClient, QdrantClient, models
 except ImportError as _e:  # pragma: no cover - exercised only without qdrant-client
     raise ImportError("bm25x.qdrant needs qdrant-client: pip install 'bm25x[qdrant]'") from _e
 
+if TYPE_CHECKING:
+    from bm25x._qdrant_async import AsyncClient
+
 __all__ = [
     "BM25_MODELS",
+    "AsyncClient",
     "Client",
     "Resolver",
     "VectorSizeError",
@@ -236,6 +241,7 @@ class Client:
             store_text if isinstance(store_text, str) else ("text" if store_text else None)
         )
         self._sizes: dict[str, dict[str, int]] = {}
+        self._idf = IdfCheck()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client, name)
@@ -267,8 +273,15 @@ class Client:
                 continue
             value = _as_qdrant(result)
             self._check_size(collection, f, value)
+            if not query and isinstance(result, SparseVector) and _is_bm25(f.item):
+                self._check_idf(collection, f.name)
             done[key] = value
         return _replace(obj, done) if done else obj
+
+    def _check_idf(self, collection: str, vector_name: str) -> None:
+        """Warn once per collection and vector when bm25 vectors go into a sparse vector
+        without the IDF modifier."""
+        self._idf.check(self.client, collection, vector_name, stacklevel=6)
 
     def _collection_sizes(self, collection: str) -> dict[str, int]:
         sizes = self._sizes.get(collection)
@@ -355,22 +368,26 @@ class Client:
         model names (see :func:`collection_config`); other keyword arguments go to
         ``create_collection``."""
         self._sizes.pop(collection_name, None)
+        self._idf.forget(collection_name)
         config = collection_config(vectors, sizes=sizes, distance=distance)
         return bool(self.client.create_collection(collection_name, **config, **kwargs))
 
     def create_collection(self, collection_name: str, *args: Any, **kwargs: Any) -> bool:
         """qdrant-client's ``create_collection``."""
         self._sizes.pop(collection_name, None)
+        self._idf.forget(collection_name)
         return bool(self.client.create_collection(collection_name, *args, **kwargs))
 
     def recreate_collection(self, collection_name: str, *args: Any, **kwargs: Any) -> bool:
         """qdrant-client's ``recreate_collection``."""
         self._sizes.pop(collection_name, None)
+        self._idf.forget(collection_name)
         return bool(self.client.recreate_collection(collection_name, *args, **kwargs))
 
     def delete_collection(self, collection_name: str, *args: Any, **kwargs: Any) -> bool:
         """qdrant-client's ``delete_collection``."""
         self._sizes.pop(collection_name, None)
+        self._idf.forget(collection_name)
         return bool(self.client.delete_collection(collection_name, *args, **kwargs))
 
     # --- writes -----------------------------------------------------------------------------
@@ -528,11 +545,34 @@ class Client:
         return self.client.query_batch_points(collection_name, resolved, *args, **kw)
 
 
+def _is_bm25(item: Any) -> bool:
+    return isinstance(item, models.Document) and bm25_flavor(item.model) is not None
+
+
+@overload
 def wrap(
     client: QdrantClient, *, resolver: Resolver | None = None, store_text: bool | str = False
-) -> Client:
-    """Wrap an existing ``QdrantClient`` (local mode or remote) so that bm25 ``Document``s are
-    encoded by bm25x. See :class:`Client`."""
+) -> Client: ...
+@overload
+def wrap(
+    client: AsyncQdrantClient,
+    *,
+    resolver: Resolver | None = None,
+    store_text: bool | str = False,
+) -> AsyncClient: ...
+def wrap(
+    client: QdrantClient | AsyncQdrantClient,
+    *,
+    resolver: Resolver | None = None,
+    store_text: bool | str = False,
+) -> Client | AsyncClient:
+    """Wrap an existing ``QdrantClient`` or ``AsyncQdrantClient`` (local mode or remote) so
+    that bm25 ``Document``s are encoded by bm25x. See :class:`Client` and
+    :class:`AsyncClient` (the same methods, awaited)."""
+    if isinstance(client, AsyncQdrantClient):
+        from bm25x._qdrant_async import AsyncClient
+
+        return AsyncClient(client=client, resolver=resolver, store_text=store_text)
     return Client(client=client, resolver=resolver, store_text=store_text)
 
 
@@ -578,3 +618,12 @@ def collection_config(
             )
         dense[name] = models.VectorParams(size=int(size), distance=distance)
     return {"vectors_config": dense, "sparse_vectors_config": sparse}
+
+
+def __getattr__(name: str) -> Any:
+    # AsyncClient lives in its own module, which imports this one.
+    if name == "AsyncClient":
+        from bm25x._qdrant_async import AsyncClient
+
+        return AsyncClient
+    raise AttributeError(f"module 'bm25x.qdrant' has no attribute {name!r}")
