@@ -29,7 +29,7 @@ import concurrent.futures
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import numpy as np
 
@@ -48,7 +48,7 @@ from bm25x.providers._base import Call, Item, Kind, Provider, Vector
 
 __all__ = ["aembed", "embed"]
 
-Cloud = Union[bool, Literal["fallback"]]
+Cloud = bool | Literal["fallback"]
 
 _KIND_FIELDS: tuple[tuple[str, Kind], ...] = (
     ("text", "text"),

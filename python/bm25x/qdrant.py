@@ -24,7 +24,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
@@ -50,7 +50,7 @@ __all__ = [
     "wrap",
 ]
 
-InferenceItem = Union[models.Document, models.Image, models.InferenceObject]
+InferenceItem = models.Document | models.Image | models.InferenceObject
 Resolver = Callable[[Sequence[InferenceItem], bool], Sequence[Any]]
 """``resolver(items, query) -> one result per item``: a :class:`bm25x.SparseVector`, a dense
 vector (numpy array or list of floats), a multivector (list of those), or ``None`` (or the

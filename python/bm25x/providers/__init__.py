@@ -27,7 +27,7 @@ from __future__ import annotations
 import builtins
 import threading
 from collections.abc import Callable
-from typing import Any, Union
+from typing import Any
 
 from bm25x.errors import UnknownModelError
 from bm25x.providers._base import Call, Item, Kind, Provider, Vector
@@ -48,7 +48,7 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "bm25x.providers"
 
-ProviderOrFactory = Union[Provider, Callable[[], Provider]]
+ProviderOrFactory = Provider | Callable[[], Provider]
 
 _lock = threading.RLock()
 _entries: dict[str, ProviderOrFactory] = {}
