@@ -1,9 +1,10 @@
 # One obvious command each; CI runs `make test` (see .ci/run).
 PYTHON ?= python3
 
-# Build tools, pinned: maturin builds the wheels and the sdist; ziglang is the linker that gives
+# Build tools: maturin builds the wheels and the sdist; ziglang (pinned) is the linker that gives
 # the release wheel its manylinux_2_17 tag from any Linux (see README, "Wheels and sdist").
-BUILD_DEPS := "maturin>=1.9,<2" "ziglang==0.13.0"
+BUILD_DEPS := "maturin>=1.9,<2"
+ZIG_DEPS := "ziglang==0.17.0"
 MATURIN := $(PYTHON) -m maturin
 
 # The wheel users get: release profile (fat LTO, one codegen unit), abi3 (one wheel for every
@@ -30,6 +31,7 @@ build-deps:
 
 # The release wheel for this platform, into target/wheels/.
 wheel: build-deps
+	$(PYTHON) -m pip install --quiet $(ZIG_DEPS)
 	rm -rf $(WHEEL_DIR)
 	$(MATURIN) build --release --zig --compatibility manylinux_2_17 --out $(WHEEL_DIR)
 	@ls -l $(WHEEL_DIR)
