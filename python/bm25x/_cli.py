@@ -35,9 +35,9 @@ __all__ = ["main"]
 DEFAULT_STORE = "bm25x-index"
 DEMO_STORE = "bm25x-demo"
 DEMO_QUERIES = (
-    "how do volcanoes erupt",
-    "baking bread with sourdough starter",
-    "why do cats purr",
+    "freedom of speech and of the press",
+    "right to a trial by jury",
+    "taxes without consent",
 )
 
 

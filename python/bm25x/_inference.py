@@ -37,7 +37,7 @@ import math
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -62,7 +62,7 @@ if TYPE_CHECKING:
 
 __all__ = ["aembed", "embed"]
 
-Cloud = Union[bool, Literal["fallback"]]
+Cloud = bool | Literal["fallback"]
 
 _KIND_FIELDS: tuple[tuple[str, Kind], ...] = (
     ("text", "text"),

@@ -577,7 +577,9 @@ class QdrantStore(Store):
         try:
             from qdrant_client import QdrantClient
         except ImportError:
-            raise StoreError("--url needs qdrant-client: pip install 'bm25x[qdrant]'") from None
+            raise StoreError(
+                "--url needs qdrant-client: pip install 'bm25x-sparse[qdrant]'"
+            ) from None
         # qdrant-client's own check warns from a background thread, as a multi-line
         # UserWarning that can land in the middle of the output; the CLI asks once instead
         # (version_note) and says it in one line.

@@ -25,7 +25,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Union, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 from pydantic import BaseModel
@@ -39,7 +39,9 @@ from bm25x.providers.bm25 import BM25_MODELS, bm25_flavor, client_flavor, shared
 try:
     from qdrant_client import AsyncQdrantClient, QdrantClient, models
 except ImportError as _e:  # pragma: no cover - exercised only without qdrant-client
-    raise ImportError("bm25x.qdrant needs qdrant-client: pip install 'bm25x[qdrant]'") from _e
+    raise ImportError(
+        "bm25x.qdrant needs qdrant-client: pip install 'bm25x-sparse[qdrant]'"
+    ) from _e
 
 if TYPE_CHECKING:
     from bm25x._qdrant_async import AsyncClient
@@ -59,7 +61,7 @@ __all__ = [
     "wrap",
 ]
 
-InferenceItem = Union[models.Document, models.Image, models.InferenceObject]
+InferenceItem = models.Document | models.Image | models.InferenceObject
 Resolver = Callable[[Sequence[InferenceItem], bool], Sequence[Any]]
 """``resolver(items, query) -> one result per item``: a :class:`bm25x.SparseVector`, a dense
 vector (numpy array or list of floats), a multivector (list of those), or ``None`` (or the
