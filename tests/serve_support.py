@@ -113,14 +113,20 @@ class ServeProcess:
     def wait(self, timeout: float) -> int:
         assert self.proc is not None
         code = self.proc.wait(timeout=timeout)
+        self._close()
+        return code
+
+    def _close(self) -> None:
         if self._reader is not None:
             self._reader.join(timeout=5)
-        return code
+        if self.proc is not None and self.proc.stderr is not None:
+            self.proc.stderr.close()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
+        self._close()
 
 
 @dataclass

@@ -99,6 +99,10 @@ class _Service:
         policy = fetch_policy(self.config)
         if policy is not None and _aembed_accepts("fetch_policy"):
             self.extra["fetch_policy"] = policy
+        # Warm up before saying ready: the first call imports the providers' modules and loads
+        # the registry's entry points, seconds that would otherwise land on a caller.
+        await asyncio.get_running_loop().run_in_executor(None, providers.list)
+        await bm25x.aembed("warm up", model="qdrant/bm25")
         self.ready = True
         try:
             yield

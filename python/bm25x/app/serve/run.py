@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import signal
 import sys
 from typing import Any
 
@@ -48,6 +49,20 @@ def run(config: ServeConfig, *, host: str | None = None, port: int | None = None
             port=config.port if port is None else port,
         )
     configure_logging()
+    # uvicorn re-raises the signal that stopped it once it has drained; a SIGTERM that led to
+    # a clean drain then ends the process with status 0 instead of killing it.
+    previous = signal.signal(signal.SIGTERM, _drained)
+    try:
+        _serve(uvicorn, config)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _drained(signum: int, frame: Any) -> None:
+    pass
+
+
+def _serve(uvicorn: Any, config: ServeConfig) -> None:
     uvicorn.run(
         create_app(config),
         host=config.host,
