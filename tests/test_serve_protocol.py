@@ -569,3 +569,48 @@ def test_local_fastembed_model_not_on_disk_is_not_downloaded(
     config = ServeConfig(fastembed=FastembedConfig(cache_dir=str(tmp_path)))
     r = one(config, qdrant_body([qdrant_input("x", "BAAI/bge-small-en-v1.5")]))
     assert r.status_code == 503 and "could not load" in r.json()["error"]
+
+
+# -- the image guard (bm25x.providers.FetchPolicy, from the [images] section) -----------------
+
+needs_guard = pytest.mark.skipif(
+    not hasattr(providers, "FetchPolicy"),
+    reason="this bm25x has no image-fetch guard (bm25x.providers.FetchPolicy) yet",
+)
+
+
+def _cohere_image(url: str) -> dict[str, Any]:
+    return qdrant_body([qdrant_input(url, "cohere/embed-v4.0", "image")])
+
+
+@needs_guard
+def test_image_urls_to_loopback_are_refused_by_default(fake: FakeProviders) -> None:
+    url = fake.url("images") + "/tiny.png"
+    r = one(ServeConfig(), _cohere_image(url), ALL_KEYS)
+    assert r.status_code == 400 and "was not fetched" in r.json()["error"]
+    assert "loopback" in r.json()["error"]
+    assert fake.calls("cohere") == []
+
+
+@needs_guard
+def test_redirects_to_loopback_are_refused(fake: FakeProviders) -> None:
+    other = FakeProviders("127.0.0.2")
+    try:
+        target = other.url("images") + "/tiny.png"
+        url = f"{fake.url('images')}/redirect?302&{target}"
+        one_host = ServeConfig(images=ImageConfig(allowed_hosts=frozenset({"127.0.0.1"})))
+        r = one(one_host, _cohere_image(url), ALL_KEYS)
+        assert r.status_code == 400 and "127.0.0.2 is a loopback" in r.json()["error"]
+        assert other.calls("images") == [] and fake.calls("cohere") == []
+        both = ImageConfig(allowed_hosts=frozenset({"127.0.0.1", "127.0.0.2"}))
+        assert one(ServeConfig(images=both), _cohere_image(url), ALL_KEYS).status_code == 200
+    finally:
+        other.close()
+
+
+@needs_guard
+def test_image_size_limit_from_config(fake: FakeProviders) -> None:
+    url = fake.url("images") + "/tiny.png"
+    small = ServeConfig(images=ImageConfig(allow_private=True, max_bytes=10))
+    r = one(small, _cohere_image(url), ALL_KEYS)
+    assert r.status_code == 400 and "was not fetched" in r.json()["error"]
