@@ -50,12 +50,13 @@ _KEY_SUFFIX = "-api-key"  # Qdrant forwards every client header whose name ends 
 def fetch_policy(config: ServeConfig) -> Any:
     """The config's ``[images]`` section as the library's ``FetchPolicy``, or None when this
     bm25x has no such type."""
-    try:
-        from bm25x.providers import FetchPolicy  # type: ignore[attr-defined]
-    except ImportError:
+    # Looked up, not imported: the service also runs on a bm25x without the guard (then image
+    # URLs are fetched as the library does by default).
+    policy_type: Any = getattr(providers, "FetchPolicy", None)
+    if policy_type is None:
         return None
     img = config.images
-    return FetchPolicy(
+    return policy_type(
         allow_private=img.allow_private,
         allowed_hosts=img.allowed_hosts,
         schemes=img.schemes,
