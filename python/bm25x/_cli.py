@@ -435,6 +435,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # --- parser ------------------------------------------------------------------------------------
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the inference service (the application layer, imported only here)."""
+    try:
+        from bm25x.app import serve
+    except ImportError as e:
+        raise CliError(
+            f'the service needs its extra: pip install "bm25x-sparse[serve]" ({e})'
+        ) from None
+    try:
+        config = serve.load_config(args.config)
+    except serve.ConfigError as e:
+        raise CliError(str(e)) from None
+    serve.run(config, host=args.host, port=args.port)
+    return 0
+
+
 def _ingest_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("ingest")
     g.add_argument(
@@ -534,6 +550,12 @@ def build_parser() -> argparse.ArgumentParser:
         text_field=None,
         id_field=None,
     )
+
+    p = command("serve", "the inference service for a self-hosted Qdrant (bm25x-sparse[serve])")
+    p.add_argument("--host", default=None, help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port to listen on (8000)")
+    p.add_argument("--config", default=None, help="TOML (or YAML) configuration file")
+    p.set_defaults(func=cmd_serve)
     return ap
 
 
