@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -23,6 +24,7 @@ from bm25x._corpus import DEFAULT_TEXT_FIELDS, CorpusError, Doc, read_docs
 from bm25x._encoder import Bm25
 from bm25x._native import __version__
 from bm25x._progress import Progress
+from bm25x._sparse import SparseBatch
 from bm25x._store import Dense, Store, StoreError
 
 __all__ = [
@@ -37,6 +39,7 @@ AvgLen = Union[float, str, None]
 """A number, ``"auto"`` (measure it on the corpus), or None (the flavour's default)."""
 SETTINGS_FORMAT = 1
 _T = TypeVar("_T")
+_V = TypeVar("_V")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,37 @@ def _batches(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
     it = iter(items)
     while batch := list(islice(it, size)):
         yield batch
+
+
+def _to_write(
+    store: Store, docs: Iterable[Doc], size: int, resuming: bool
+) -> Iterator[tuple[list[Doc], list[Doc]]]:
+    """``(batch, documents of it still to write)``; a resumed ingest skips those present."""
+    for batch in _batches(docs, size):
+        if resuming:
+            present = store.existing([d.id for d in batch])
+            yield batch, [d for d in batch if d.id not in present]
+        else:
+            yield batch, batch
+
+
+def _pipelined(
+    batches: Iterable[tuple[list[Doc], list[Doc]]],
+    vectors: Callable[[list[str]], _V],
+) -> Iterator[tuple[list[Doc], list[Doc], _V]]:
+    """Each ``(batch, todo)`` with the vectors of ``todo``, computed one batch ahead on a worker
+    thread: while the caller writes batch k, batch k+1 is being encoded (the encoder releases
+    the GIL), so ingest costs about max(encode, write) per batch instead of their sum. The
+    batches themselves are read, and the store touched, only in the caller's thread."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25x-ingest") as pool:
+        ahead: tuple[list[Doc], list[Doc], Future[_V]] | None = None
+        for batch, todo in batches:
+            following = (batch, todo, pool.submit(vectors, [d.text for d in todo]))
+            if ahead is not None:
+                yield ahead[0], ahead[1], ahead[2].result()
+            ahead = following
+        if ahead is not None:
+            yield ahead[0], ahead[1], ahead[2].result()
 
 
 def encoder_from_settings(settings: dict[str, Any], threads: int | None = None) -> Bm25:
@@ -207,19 +241,19 @@ def ingest(
         store.save_settings(settings)
     encoder = encoder_from_settings(settings, threads)
 
+    def vectors(texts: list[str]) -> tuple[SparseBatch, Dense | None]:
+        return encoder.encode(texts), (embed(texts, False) if embed and texts else None)
+
     written = skipped = 0
     with Progress(n_docs, "ingesting", quiet=quiet) as bar:
-        for batch in _batches(read_docs(path, **read), batch_size):
-            todo: list[Doc] = batch
-            if existing is not None:
-                present = store.existing([d.id for d in batch])
-                todo = [d for d in batch if d.id not in present]
-                skipped += len(batch) - len(todo)
+        for batch, todo, (sparse, dense) in _pipelined(
+            _to_write(store, read_docs(path, **read), batch_size, existing is not None), vectors
+        ):
+            skipped += len(batch) - len(todo)
             if todo:
                 texts = [d.text for d in todo]
                 payloads = [{"text": t} for t in texts] if store_text else [{}] * len(todo)
-                dense = embed(texts, False) if embed is not None else None
-                store.upsert([d.id for d in todo], payloads, encoder.encode(texts), dense)
+                store.upsert([d.id for d in todo], payloads, sparse, dense)
                 written += len(todo)
             bar.update(len(batch))
     settings = {**settings, "complete": True, "documents": store.count()}
