@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import copy
+import os
 import pickle
+import subprocess
+import sys
+import textwrap
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -156,3 +161,75 @@ def test_sparse_vector_helpers() -> None:
 
 def test_version_is_exported() -> None:
     assert bm25x.__version__.count(".") == 2
+
+
+def test_ctrl_c_interrupts_a_large_encode_between_chunks() -> None:
+    # The handler runs inside the native call (between chunks), not after it returned: the
+    # profiler marks when encode_many is running, so this counts handler calls made mid-call.
+    code = """
+        import os, signal, sys, threading
+        import bm25x
+
+        state = {"inside": False, "during": 0}
+
+        def profile(frame, event, arg):
+            if getattr(arg, "__name__", "") == "encode_many":
+                if event == "c_call":
+                    state["inside"] = True
+                elif event in ("c_return", "c_exception"):
+                    state["inside"] = False
+
+        def handler(signum, frame):
+            state["during"] += state["inside"]
+            raise KeyboardInterrupt
+
+        def send() -> None:
+            while not state["inside"]:
+                threading.Event().wait(0.001)
+            os.kill(os.getpid(), signal.SIGINT)
+
+        signal.signal(signal.SIGINT, handler)
+        texts = ["lorem ipsum dolor sit amet consectetur " * 25] * 150_000  # 150 MB of text
+        threading.Thread(target=send, daemon=True).start()
+        sys.setprofile(profile)
+        try:
+            bm25x.Bm25().encode(texts, threads=1)
+        except KeyboardInterrupt:
+            sys.setprofile(None)
+            print("interrupted", state["during"])
+        else:
+            sys.setprofile(None)
+            print("finished", state["during"])
+        enc = bm25x.Bm25()
+        assert enc.encode(["after the interrupt"]) == enc.encode(["after the interrupt"] * 1)
+        print(enc.encode("cookies").indices.tolist())
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "PanicException" not in done.stderr and "panicked" not in done.stderr
+    lines = done.stdout.split("\n")
+    assert lines[0] == "interrupted 1", done.stdout
+    assert lines[1] == "[112174620]"
+
+
+def test_thread_pools_do_not_accumulate() -> None:
+    def threads_now() -> int:
+        return len(os.listdir("/proc/self/task"))
+
+    enc = Bm25()
+    texts = ["some text to encode"] * 200
+    before = threads_now()
+    for n in range(2, 41):
+        enc.encode(texts, threads=n)
+    # bm25x keeps the 4 most recently used pools (37..40 threads); the others' threads exit.
+    kept = 37 + 38 + 39 + 40
+    deadline = time.monotonic() + 30
+    while threads_now() > before + kept and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert threads_now() <= before + kept

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
 import numpy as np
 import pytest
 
-from bm25x import Bm25, OptionError
+from bm25x import Bm25, InternalError, OptionError
+from bm25x._native import MAX_THREADS, _panic_for_tests
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +122,118 @@ def test_option_error_is_a_value_error() -> None:
 def test_bad_threads(threads: object) -> None:
     with pytest.raises(ValueError, match="threads"):
         Bm25(threads=threads)  # type: ignore[arg-type]
+
+
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter (a crash there fails the test instead of pytest)."""
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+
+
+def test_self_containing_or_deep_options_are_option_errors() -> None:
+    done = run_python(
+        """
+        import bm25x
+        loop = []
+        loop.append(loop)
+        deep = []
+        for _ in range(20_000):
+            deep = [deep]
+        for value in (loop, deep, {"a": loop}):
+            try:
+                bm25x.Bm25(stopwords={"custom": value})
+            except bm25x.OptionError as e:
+                assert '"stopwords"' in str(e) and "levels deep" in str(e), e
+            else:
+                raise AssertionError("accepted")
+        print("ok")
+        """
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5, True, "2", 2**62, MAX_THREADS + 1])
+def test_bad_threads_per_call(enc: Bm25, threads: object) -> None:
+    for call in (enc.encode, enc.encode_query, enc.encode_iter):
+        with pytest.raises(ValueError, match="threads"):
+            call(["a", "b"], threads=threads)  # type: ignore[operator]
+    with pytest.raises(ValueError, match="threads"):
+        Bm25(threads=threads)  # type: ignore[arg-type]
+
+
+def test_numpy_integers_are_counts_numpy_bools_are_not(enc: Bm25) -> None:
+    assert Bm25(threads=np.int64(2)).threads == 2
+    assert len(enc.encode(["a b", "c"], threads=np.int32(2))) == 2
+    assert [len(b) for b in enc.encode_iter(["a", "b", "c"], batch_size=np.int64(2))] == [2, 1]
+    with pytest.raises(ValueError, match="batch_size"):
+        enc.encode_iter(["a"], batch_size=np.bool_(True))
+    with pytest.raises(ValueError, match="batch_size"):
+        enc.encode_iter(["a"], batch_size=True)
+
+
+def test_thread_start_failure_is_a_typed_error() -> None:
+    # Cap the address space so that thread stacks cannot be mapped.
+    done = run_python(
+        """
+        import resource
+        import bm25x
+        enc = bm25x.Bm25()
+        enc.encode(["warm up"] * 4, threads=1)
+        rss = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+        resource.setrlimit(resource.RLIMIT_AS, (rss + (256 << 20), resource.RLIM_INFINITY))
+        try:
+            enc.encode(["text"] * 2000, threads=1000)
+        except bm25x.ThreadStartError as e:
+            assert "1000" in str(e) and "threads=" in str(e), e
+            print("typed")
+        else:
+            print("started")
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert "PanicException" not in done.stderr
+    assert done.stdout.strip() == "typed"
+
+
+def test_a_rust_panic_is_an_internal_error_not_a_panic_exception() -> None:
+    with pytest.raises(InternalError, match="bug"):
+        _panic_for_tests()
+    assert issubclass(InternalError, Exception)
+
+
+def test_mappings_are_not_batches_and_iter_checks_at_the_call(enc: Bm25) -> None:
+    with pytest.raises(TypeError, match="mapping"):
+        enc.encode({"k": "v"})  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="mapping"):
+        enc.encode_iter({"k": "v"})
+    with pytest.raises(TypeError, match="encode_iter takes an iterable of str, got int"):
+        enc.encode_iter(5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"encode_query_iter .* got NoneType"):
+        enc.encode_query_iter(None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("options", "needle"),
+    [
+        (
+            {"min_token_len": 5, "max_token_len": 3},
+            r"min_token_len \(5\) is greater than max_token_len \(3\)",
+        ),
+        ({"k": 1e308}, r"\[0, 1e38\].*float32"),
+        ({"k": 1e39, "flavor": "fastembed"}, "float32"),
+        ({"k": 0, "avg_len": 5e-324}, "avg_len"),
+    ],
+)
+def test_options_that_empty_or_break_every_vector(options: dict[str, Any], needle: str) -> None:
+    with pytest.raises(OptionError, match=needle):
+        Bm25(**options)
+
+
+def test_largest_k_gives_finite_weights() -> None:
+    v = Bm25(k=1e38, b=1, avg_len=1e300).encode("cookies " * 50 + "dough")
+    assert np.isfinite(v.values).all() and len(v) == 2

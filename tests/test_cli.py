@@ -405,3 +405,15 @@ def test_batch_size_must_be_positive(tmp_path: Path, capsys: Any) -> None:
 def test_bench_skip_is_checked_first(capsys: Any, skip: str, needle: str) -> None:
     status, _, err = run(capsys, "bench", "--skip", skip, "--limit", "5")
     assert status != 0 and needle in err
+
+
+def test_threads_given_as_an_option_is_the_threads_flag(tmp_path: Path, capsys: Any) -> None:
+    out = tmp_path / "v.npz"
+    status, _, err = run(capsys, "encode", str(sample_corpus()), "-o", str(out), "-O", "threads=2")
+    assert status == 0, err
+    docs = [d.text for d in read_docs(sample_corpus())]
+    got = bm25x.SparseBatch(*(np.load(out)[k] for k in ("indptr", "indices", "values")))
+    assert got == bm25x.Bm25().encode(docs)
+    args = ("encode", str(sample_corpus()), "-o", str(out), "-O", "threads=2", "--threads", "3")
+    status, _, err = run(capsys, *args)
+    assert status == 2 and "threads given twice" in err

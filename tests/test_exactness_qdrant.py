@@ -66,8 +66,19 @@ def bm25x_vectors(options: dict[str, Any], text: str) -> tuple[Any, Any]:
     return enc.encode(text), enc.encode_query(text)
 
 
+def contradictory(options: dict[str, Any]) -> bool:
+    """min_token_len > max_token_len: Qdrant accepts it (and empties every document), bm25x
+    refuses it with an OptionError naming both."""
+    low, high = options.get("min_token_len"), options.get("max_token_len")
+    return low is not None and high is not None and low > high
+
+
 def check(options: dict[str, Any], text: str) -> None:
     """Documents and queries of `text` agree with the oracle under `options`."""
+    if contradictory(options):
+        with pytest.raises(bm25x.OptionError, match="greater than max_token_len"):
+            bm25x.Bm25(**options)
+        return
     ref = oracle(options)
     doc, query = bm25x_vectors(options, text)
     context = (options, text)
@@ -131,7 +142,13 @@ def server_options(draw: st.DrawFn, tokenizers: list[str] = TOKENIZERS) -> dict[
     }
     # Leave some keys out entirely, and pass some as explicit None (Qdrant's JSON null).
     keep = draw(st.lists(st.booleans(), min_size=len(drawn), max_size=len(drawn)))
-    return {key: value for (key, value), kept in zip(drawn.items(), keep) if kept}
+    options = {key: value for (key, value), kept in zip(drawn.items(), keep) if kept}
+    if contradictory(options):  # refused by bm25x; test_token_length_limits covers that
+        options["min_token_len"], options["max_token_len"] = (
+            options["max_token_len"],
+            options["min_token_len"],
+        )
+    return options
 
 
 def language_of(options: dict[str, Any]) -> tuple[str, ...] | None:
@@ -342,7 +359,7 @@ PARAMS = [
     {"b": 1.0, "avg_len": 1},
     {"avg_len": 1e-300},
     {"avg_len": 5e-324},
-    {"avg_len": 5e-324, "k": 0},
+    {"avg_len": 1e-280, "k": 0},
     {"avg_len": 1e300},
     {"avg_len": 1.7976931348623157e308, "b": 1},
     {"k": 1e6, "b": 0.5, "avg_len": 3},
@@ -439,3 +456,22 @@ def test_id_collision_gives_one_of_the_oracle_values() -> None:
 def test_known_cases(options: dict[str, Any], text: str, expected: int) -> None:
     check(options, text)
     assert len(bm25x.Bm25(**options).encode(text).indices) == expected
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"tokenizer": "prefix"},
+        {"tokenizer": "prefix", "min_token_len": 3, "max_token_len": 150},
+        {"tokenizer": "prefix", "min_token_len": 70, "lowercase": False},
+        {"tokenizer": "prefix", "ascii_folding": True, "language": "none"},
+    ],
+    ids=repr,
+)
+def test_long_prefix_words(options: dict[str, Any]) -> None:
+    # Words past bm25x's memoised length are counted per document; repeats, shared prefixes,
+    # multi-byte characters and hash collisions between prefixes must all come out as Qdrant's.
+    long = "Ab" * 400
+    text = f"{long} {long}x {long[:100]} the {long} x{long} {'é' * 300} Éé{'ß' * 90}"
+    check(options, text)
+    check(options, " ".join(f"{long[:k]}Z" for k in range(60, 200, 7)))

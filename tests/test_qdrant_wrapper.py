@@ -219,3 +219,57 @@ def test_a_single_point_instead_of_a_list_is_a_clear_error() -> None:
         client.upsert("one", point)
     with pytest.raises(TypeError, match=r"wrap it"):
         client.update_vectors("one", models.PointVectors(id=1, vector={}))
+
+
+def points_with_a_bad_one(n: int, bad: int) -> Any:
+    for i in range(n):
+        options = {"k": -1} if i == bad else None
+        yield models.PointStruct(
+            id=i,
+            vector={"bm25": models.Document(text=f"t {i}", model="qdrant/bm25", options=options)},
+        )
+
+
+def test_upload_points_names_the_point_that_fails_and_what_was_written() -> None:
+    from bm25x.errors import PartialUploadError
+
+    client = bq.wrap(QdrantClient(":memory:"))
+    client.create_collection_for("docs", {"bm25": "qdrant/bm25"})
+    with pytest.raises(PartialUploadError) as info:
+        client.upload_points("docs", points_with_a_bad_one(1000, 700))
+    e = info.value
+    assert (e.index, e.point_id, e.exact) == (700, 700, True)
+    assert e.written == client.count("docs").count == 512  # whole chunks, none after
+    assert "point 700 (id 700)" in str(e) and 'option "k"' in str(e)
+    assert "the 512 points before it were written" in str(e)
+    assert isinstance(e.__cause__, ValueError)
+    # Resuming from the reported point writes the rest; the earlier points are untouched.
+    fixed = (p for p in points_with_a_bad_one(1000, -1) if p.id >= e.written)  # type: ignore[operator]
+    client.upload_points("docs", fixed)
+    assert client.count("docs").count == 1000
+
+
+def test_upload_points_in_parallel_reports_an_upper_bound() -> None:
+    from bm25x.errors import PartialUploadError
+
+    sent: list[int] = []
+
+    class Recorder:
+        cloud_inference = False
+
+        def upload_points(self, name: str, points: Any, *args: Any, **kw: Any) -> None:
+            sent.extend(p.id for p in points)
+
+    client = bq.wrap(Recorder())  # type: ignore[arg-type]
+    with pytest.raises(PartialUploadError) as info:
+        client.upload_points("docs", points_with_a_bad_one(1000, 300), parallel=2)
+    assert (info.value.index, info.value.written, info.value.exact) == (300, 256, False)
+    assert sent == list(range(256))  # nothing from the failing chunk left the process
+
+
+def test_threads_in_document_options_is_an_execution_setting() -> None:
+    plain = bq.resolve_bm25([doc("cookies and dough")], False)
+    threaded = bq.resolve_bm25([doc("cookies and dough", threads=2)], False)
+    assert threaded == plain
+    with pytest.raises(ValueError, match="threads"):
+        bq.resolve_bm25([doc("x", threads=0)], False)

@@ -83,3 +83,12 @@ def test_memory_stays_bounded(enc: Bm25) -> None:
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert count == 64_000
     assert grown_mb < 100, f"peak memory grew by {grown_mb:.0f} MB while streaming 205 MB"
+
+
+def test_chunked_pyarrow_arrays_are_batches(enc: Bm25) -> None:
+    pa = pytest.importorskip("pyarrow")
+    chunked = pa.chunked_array([TEXTS[:10], TEXTS[10:25]])
+    assert enc.encode(chunked) == enc.encode(TEXTS[:25])
+    assert SparseBatch.concat(list(enc.encode_iter(chunked, batch_size=7))) == enc.encode(
+        TEXTS[:25]
+    )

@@ -83,7 +83,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = encoder.explain(&text, Mode::Document);
     // Batches (serial and parallel) equal one-by-one encoding.
     let parts: Vec<&str> = text.split('\n').collect();
-    let batch = encoder.encode_batch(&parts, Mode::Document, 1 + usize::from(head[11] % 3));
+    let batch = encoder
+        .encode_batch(&parts, Mode::Document, 1 + usize::from(head[11] % 3))
+        .unwrap();
     assert_eq!(batch.len(), parts.len());
     for (i, part) in parts.iter().enumerate() {
         assert_eq!(batch.row(i), encoder.encode(part, Mode::Document));

@@ -47,6 +47,10 @@ def _parse_option(text: str) -> tuple[str, Any]:
         return key, json.loads(value)
     except ValueError:
         return key, value  # a bare word: tokenizer=word
+    except RecursionError:
+        raise argparse.ArgumentTypeError(
+            f"option {key!r}: the JSON value is nested too deeply to read; flatten it"
+        ) from None
 
 
 def _positive_int(text: str) -> int:
@@ -99,10 +103,19 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
             loaded = json.loads(args.options)
         except ValueError as e:
             raise CliError(f"--options is not valid JSON ({e})") from None
+        except RecursionError:
+            raise CliError("--options: the JSON is nested too deeply to read; flatten it") from None
         if not isinstance(loaded, dict):
             raise CliError("--options must be a JSON object, e.g. '{\"k\": 1.5}'")
         options.update(loaded)
     options.update(dict(args.option))
+    # threads is how an encoder runs, not part of the vectors (nor of a store's settings):
+    # `-O threads=N` means `--threads N`.
+    if "threads" in options:
+        threads = options.pop("threads")
+        if getattr(args, "threads", None) not in (None, threads):
+            raise CliError(f"threads given twice: --threads {args.threads} and threads={threads}")
+        args.threads = threads
     return options
 
 
@@ -202,7 +215,8 @@ def cmd_encode(args: argparse.Namespace) -> int:
             raise CliError(
                 f"{out}: writing Parquet needs pyarrow (pip install pyarrow); or write .npz"
             ) from None
-    enc = Bm25(threads=args.threads, flavor=args.flavor, **_options(args))
+    options = _options(args)  # first: it may set args.threads
+    enc = Bm25(threads=args.threads, flavor=args.flavor, **options)
     ids: list[str] = []
     texts: list[str] = []
     batches: list[SparseBatch] = []
@@ -260,10 +274,12 @@ def _ingest(args: argparse.Namespace, store: Store, corpus: Path) -> None:
     )
     avg = report.settings["options"].get("avg_len", "default")
     avg_shown = f"{avg:.2f}" if isinstance(avg, float) else str(avg)
+    changed = f" ({report.updated:,} with changed text)" if report.updated else ""
     _say(
         args,
-        f"ingested {corpus}: {report.written:,} documents written, {report.skipped:,} already "
-        f"there, {report.settings['documents']:,} in {store.describe()} "
+        f"ingested {corpus}: {report.written:,} documents written{changed}, "
+        f"{report.skipped:,} already there, {report.settings['documents']:,} in "
+        f"{store.describe()} "
         f"(avg_len {avg_shown}, {report.seconds:.2f} s)",
     )
 

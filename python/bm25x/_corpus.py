@@ -7,6 +7,7 @@ import csv
 import gzip
 import io
 import json
+import sys
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -100,37 +101,75 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         with _open_text(path) as f:
             lines = _checked_lines(f, path)
             if fmt == "jsonl":
-                for n, line in enumerate(lines, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        record = json.loads(line)
-                    except json.JSONDecodeError as e:
-                        raise CorpusError(
-                            f"{path} line {n}: not valid JSON ({e.msg} at column {e.colno})"
-                        ) from None
-                    if not isinstance(record, dict):
-                        raise CorpusError(
-                            f"{path} line {n}: expected a JSON object, got {type(record).__name__}"
-                        )
-                    yield n, record
+                yield from _jsonl_rows(lines, path)
             else:
                 delimiter = "\t" if path.name.lower().endswith((".tsv", ".tsv.gz")) else ","
-                if csv.field_size_limit() < _CSV_FIELD_LIMIT:
-                    csv.field_size_limit(_CSV_FIELD_LIMIT)  # long documents are fine
-                reader = csv.DictReader(lines, delimiter=delimiter)
-                try:
-                    if not reader.fieldnames:
-                        raise CorpusError(f"{path}: empty file, expected a header row")
-                    for row in reader:
-                        n = reader.line_num
-                        if None in row:
-                            raise CorpusError(f"{path} line {n}: more columns than the header")
-                        yield n, dict(row)
-                except csv.Error as e:
-                    raise CorpusError(f"{path} line {reader.line_num}: bad CSV ({e})") from None
+                yield from _csv_rows(lines, path, delimiter)
     except (OSError, EOFError, zlib.error) as e:
         raise CorpusError(f"{path}: cannot read ({e})") from None
+
+
+def _jsonl_rows(lines: Iterator[str], path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise CorpusError(
+                f"{path} line {n}: not valid JSON ({e.msg} at column {e.colno})"
+            ) from None
+        except RecursionError:
+            raise CorpusError(
+                f"{path} line {n}: JSON nested too deeply to read (Python's limit is about "
+                f"{sys.getrecursionlimit()} levels); flatten the record"
+            ) from None
+        if not isinstance(record, dict):
+            raise CorpusError(
+                f"{path} line {n}: expected a JSON object, got {type(record).__name__}"
+            )
+        yield n, record
+
+
+def _csv_rows(
+    lines: Iterator[str], path: Path, delimiter: str
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Rows of a CSV/TSV file, strictly: every row has exactly the header's columns, and a
+    quote that is never closed is an error instead of swallowing the rows after it. The line
+    reported is where the row starts (a quoted field may span lines)."""
+    if csv.field_size_limit() < _CSV_FIELD_LIMIT:
+        csv.field_size_limit(_CSV_FIELD_LIMIT)  # long documents are fine
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    start = 1
+    try:
+        header = next(reader, None)
+        if not header:
+            raise CorpusError(f"{path}: empty file, expected a header row")
+        start = reader.line_num + 1
+        for row in reader:
+            n, start = start, reader.line_num + 1
+            if not row:
+                continue  # a blank line
+            if len(row) != len(header):
+                more = len(row) > len(header)
+                raise CorpusError(
+                    f"{path} line {n}: {'more' if more else 'fewer'} columns than the header "
+                    f"({len(row)}, the header has {len(header)}); give every row one value per "
+                    "column (an empty value is two delimiters in a row), and quote values "
+                    f"that contain {'a tab' if delimiter == chr(9) else 'a comma'}"
+                )
+            yield n, dict(zip(header, row))
+    except csv.Error as e:
+        if "unexpected end of data" in str(e):
+            raise CorpusError(
+                f"{path} line {start}: a quoted value that starts on this line is never closed "
+                '(a " without its closing ", which would merge the rows after it into one '
+                'document); close the quote, or write a literal quote as ""'
+            ) from None
+        raise CorpusError(
+            f"{path} line {start}: bad CSV ({e}); a quoted value must be closed right before "
+            'the delimiter or the end of the line, and a literal quote inside it written as ""'
+        ) from None
 
 
 def _parquet_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -190,7 +229,13 @@ def read_docs(
             if value:
                 parts.append(value)
         wanted = ("text",) if default_fields else tuple(text_fields)
-        if not any(f in record for f in wanted):
+        if not any(isinstance(record.get(f), str) for f in wanted):
+            null = [f for f in wanted if f in record]
+            if null:
+                raise CorpusError(
+                    f"{path} {where} {n}: field {null[0]!r} is null; give the text as a string "
+                    '("" for an empty document) or leave the record out'
+                )
             present = ", ".join(map(repr, record)) or "none"
             raise CorpusError(
                 f"{path} {where} {n}: no text field {' or '.join(map(repr, wanted))} "

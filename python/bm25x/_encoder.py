@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import operator
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, overload
 
 from bm25x._explain import Explanation, ExplanationRow
+from bm25x._native import MAX_THREADS, _after_fork_in_child
 from bm25x._native import Encoder as _NativeEncoder
-from bm25x._native import _after_fork_in_child
 from bm25x._sparse import SparseBatch, SparseVector
 
 __all__ = ["Bm25"]
@@ -23,26 +24,66 @@ def _default_threads() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def _count(name: str, value: object, maximum: int | None = None) -> int:
+    """A positive integer setting (``threads``, ``batch_size``): a Python or numpy integer, not
+    a bool; raises ``ValueError`` naming it otherwise."""
+    if isinstance(value, bool) or (hasattr(value, "dtype") and value.dtype.kind == "b"):
+        n = None
+    else:
+        try:
+            n = operator.index(value)  # type: ignore[arg-type]
+        except TypeError:
+            n = None
+    if n is None or n < 1 or (maximum is not None and n > maximum):
+        most = f" and at most {maximum:,}" if maximum is not None else ""
+        raise ValueError(f"{name} must be a positive integer{most}, got {value!r}")
+    return n
+
+
+def _threads(value: object) -> int | None:
+    """``threads`` as the constructor and every call take it: None (all cores) or 1..MAX."""
+    return None if value is None else _count("threads", value, MAX_THREADS)
+
+
+def _not_texts(texts: object, what: str) -> TypeError | None:
+    """Why ``texts`` cannot be a batch of texts, if it cannot."""
+    if isinstance(texts, (bytes, bytearray, memoryview)):
+        return TypeError(
+            f"{what} takes an iterable of str, got bytes; decode it first, e.g. "
+            "data.decode('utf-8')"
+        )
+    if isinstance(texts, Mapping):
+        return TypeError(
+            f"{what} takes an iterable of str, got a mapping ({type(texts).__name__}), which is "
+            "not a batch of texts; pass list(m.values()) for its values or list(m) for its keys"
+        )
+    try:
+        iter(texts)  # type: ignore[call-overload]
+    except TypeError:
+        single = "str or " if what == "encode" else ""
+        return TypeError(f"{what} takes {single}an iterable of str, got {type(texts).__name__}")
+    return None
+
+
+def _as_list(items: object) -> list[str] | None:
+    """The items of a numpy, pandas or pyarrow array (plain or chunked) as a list, if it is one."""
+    for name in ("to_pylist", "tolist"):
+        method = getattr(items, name, None)
+        if callable(method):
+            out = method()
+            if isinstance(out, list):
+                return out
+    return None
+
+
 def _as_text_list(texts: Iterable[str]) -> list[str] | tuple[str, ...]:
     if isinstance(texts, (list, tuple)):
         return texts
-    if isinstance(texts, (bytes, bytearray, memoryview)):
-        raise TypeError(
-            "encode takes str or an iterable of str, got bytes; decode it first, "
-            "e.g. data.decode('utf-8')"
-        )
-    tolist = getattr(texts, "tolist", None)  # numpy / pyarrow string arrays
-    if callable(tolist) and not isinstance(texts, dict):
-        items = tolist()
-        if isinstance(items, list):
-            return items
-    try:
-        iterator = iter(texts)
-    except TypeError:
-        raise TypeError(
-            f"encode takes str or an iterable of str, got {type(texts).__name__}"
-        ) from None
-    return list(iterator)
+    error = _not_texts(texts, "encode")
+    if error is not None:
+        raise error
+    items = _as_list(texts)
+    return items if items is not None else list(texts)
 
 
 class Bm25:
@@ -59,7 +100,8 @@ class Bm25:
     instead: ``k``, ``b``, ``avg_len``, ``language``, ``token_max_length`` (40),
     ``disable_stemmer``, ``stopwords`` (a list of words).
 
-    ``threads`` is the number of threads used for batches (default: all cores).
+    ``threads`` is the number of threads used for batches (default: all cores; at most
+    ``MAX_THREADS``, 1,024); it is how the encoder runs, not part of the vectors.
 
     >>> enc = Bm25(language="en", k=1.5)
     >>> enc.encode(["one text", "another text"]).indptr.tolist()
@@ -69,13 +111,9 @@ class Bm25:
     __slots__ = ("_native", "_options", "_threads")
 
     def __init__(self, *, threads: int | None = None, **options: Any) -> None:
-        if threads is not None and (
-            isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
-        ):
-            raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
+        self._threads = _threads(threads)
         self._native = _NativeEncoder(options)
         self._options = dict(options)
-        self._threads = threads
 
     @property
     def options(self) -> dict[str, Any]:
@@ -153,8 +191,8 @@ class Bm25:
     ) -> SparseVector | SparseBatch:
         if isinstance(texts, str):
             return self._native.encode_one(texts, query)
+        n = _threads(threads) or self.threads
         items = _as_text_list(texts)
-        n = threads if threads is not None else self.threads
         indptr, indices, values = self._native.encode_many(items, query, n)
         b = SparseBatch.__new__(SparseBatch)
         b.indptr, b.indices, b.values = indptr, indices, values
@@ -182,15 +220,18 @@ class Bm25:
     def _encode_iter(
         self, texts: Iterable[str], query: bool, batch_size: int, threads: int | None
     ) -> Iterator[SparseBatch]:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        if isinstance(texts, (str, bytes, bytearray)):
+        size = _count("batch_size", batch_size)
+        n = _threads(threads) or self.threads
+        what = "encode_query_iter" if query else "encode_iter"
+        if isinstance(texts, str):
             raise TypeError(
-                f"encode_iter takes an iterable of str, got a single {type(texts).__name__}; "
-                "use encode() for one text"
+                f"{what} takes an iterable of str, got a single str; use encode() for one text"
             )
-        n = threads if threads is not None else self.threads
-        return self._batches(_chunks(texts, batch_size), query, n)
+        # Checked here, at the call, not when the first batch is pulled.
+        error = _not_texts(texts, what)
+        if error is not None:
+            raise error
+        return self._batches(_chunks(texts, size), query, n)
 
     def _batches(
         self, chunks: Iterator[list[str]], query: bool, threads: int
@@ -244,8 +285,8 @@ def _chunks(texts: Iterable[str], size: int) -> Iterator[list[str]]:
         seq: Any = texts
         for start in range(0, len(seq), size):
             part = seq[start : start + size]
-            tolist = getattr(part, "to_pylist", None) or getattr(part, "tolist", None)
-            yield tolist() if callable(tolist) else list(part)
+            items = _as_list(part)
+            yield items if items is not None else list(part)
         return
     it = iter(texts)
     while chunk := list(itertools.islice(it, size)):

@@ -9,17 +9,22 @@ import numpy.typing as npt
 from bm25x._sparse import SparseVector
 
 __all__ = [
+    "MAX_THREADS",
     "PYTHON_WORD_UNICODE_VERSION",
     "Encoder",
+    "InternalError",
     "OptionError",
+    "ThreadStartError",
     "__version__",
     "_after_fork_in_child",
+    "_panic_for_tests",
     "languages",
     "stopwords",
 ]
 
 __version__: str
 PYTHON_WORD_UNICODE_VERSION: str
+MAX_THREADS: int
 
 def stopwords(language: str) -> list[str]:
     """The stopword list of a language (name or ISO alias), in list order."""
@@ -30,8 +35,17 @@ def languages() -> tuple[list[str], list[str]]:
 def _after_fork_in_child() -> None:
     """Forget thread pools inherited through ``fork()``."""
 
+def _panic_for_tests() -> None:
+    """Panic inside the FFI guard (raises :class:`InternalError`); for the test suite."""
+
 class OptionError(ValueError):
     """An option has a value bm25x does not accept; the message names the option."""
+
+class ThreadStartError(RuntimeError):
+    """The operating system refused to start the encoder threads asked for."""
+
+class InternalError(RuntimeError):
+    """A bug in bm25x (an internal invariant failed)."""
 
 @final
 class Encoder:

@@ -13,7 +13,9 @@ __all__ = ["open_settings", "search"]
 
 def open_settings(store: Store) -> dict[str, Any]:
     """The settings of a finished collection; a clear error when there is none or when its
-    ingest did not finish."""
+    ingest did not finish. Holds the store for reading (until ``store.close()``): a running
+    ingest is reported as such instead of being read half-written."""
+    store.lock(shared=True)
     settings = store.settings()
     if settings is None:
         raise StoreError(f"no collection at {store.describe()}; run `bm25x ingest` first")

@@ -8,11 +8,50 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
+from bm25x.errors import SparseFormatError
+
 __all__ = ["SparseBatch", "SparseVector"]
 
 
+def _check_entries(
+    indices: npt.NDArray[np.uint32],
+    values: npt.NDArray[np.float32],
+    row_starts: npt.NDArray[np.int64] | None = None,
+) -> None:
+    """Raise :class:`SparseFormatError` at the first non-finite value or index that does not
+    strictly ascend within its vector (``row_starts``: where each vector of a batch begins)."""
+    bad_values = np.flatnonzero(~np.isfinite(values))
+    if bad_values.size:
+        k = int(bad_values[0])
+        raise SparseFormatError(
+            f"{_where(k, row_starts)}values must be finite, got values[{k}] = {values[k]}"
+        )
+    if indices.shape[0] < 2:
+        return
+    steps = np.diff(indices.astype(np.int64)) <= 0
+    if row_starts is not None:
+        inner = row_starts[(row_starts > 0) & (row_starts < indices.shape[0])]
+        steps[inner - 1] = False  # a new vector may start with any index
+    bad = np.flatnonzero(steps)
+    if bad.size:
+        k = int(bad[0]) + 1
+        what = "a duplicate" if indices[k] == indices[k - 1] else "out of order"
+        raise SparseFormatError(
+            f"{_where(k, row_starts)}indices must be strictly ascending, got indices[{k}] = "
+            f"{indices[k]} after indices[{k - 1}] = {indices[k - 1]} ({what}); sort them "
+            "(np.argsort) and merge duplicates first"
+        )
+
+
+def _where(k: int, row_starts: npt.NDArray[np.int64] | None) -> str:
+    if row_starts is None:
+        return ""
+    return f"vector {int(np.searchsorted(row_starts, k, side='right')) - 1}: "
+
+
 class SparseVector:
-    """One sparse vector: ``indices`` (uint32, strictly ascending) and aligned ``values`` (float32).
+    """One sparse vector: ``indices`` (uint32, strictly ascending) and aligned ``values`` (float32,
+    finite); the constructor checks both (:class:`bm25x.errors.SparseFormatError`).
 
     >>> v = SparseVector([3, 7], [1.5, 0.5])
     >>> v.to_dict()
@@ -28,10 +67,11 @@ class SparseVector:
         self.indices = np.asarray(indices, dtype=np.uint32)
         self.values = np.asarray(values, dtype=np.float32)
         if self.indices.shape != self.values.shape or self.indices.ndim != 1:
-            raise ValueError(
+            raise SparseFormatError(
                 f"indices and values must be 1-d arrays of the same length, "
                 f"got shapes {self.indices.shape} and {self.values.shape}"
             )
+        _check_entries(self.indices, self.values)
 
     def __len__(self) -> int:
         return int(self.indices.shape[0])
@@ -68,7 +108,8 @@ class SparseBatch:
     """Many sparse vectors in CSR form: vector ``i`` is
     ``indices[indptr[i]:indptr[i+1]]`` with the aligned ``values``.
 
-    Items are cheap views into the shared arrays.
+    Items are cheap views into the shared arrays. The constructor checks the CSR structure and
+    each vector's invariants as :class:`SparseVector` does.
 
     >>> b = SparseBatch([0, 2, 2], [1, 5], [0.5, 0.25])
     >>> len(b), b[0].to_dict(), len(b[1])
@@ -90,9 +131,21 @@ class SparseBatch:
             or self.indptr.shape[0] < 1
             or self.indptr[0] != 0
             or self.indptr[-1] != self.indices.shape[0]
+            or self.indices.ndim != 1
             or self.indices.shape != self.values.shape
         ):
-            raise ValueError("inconsistent CSR arrays: need indptr[0] == 0 and indptr[-1] == nnz")
+            raise SparseFormatError(
+                "inconsistent CSR arrays: need 1-d arrays, indptr[0] == 0, "
+                "indptr[-1] == len(indices) == len(values)"
+            )
+        falls = np.flatnonzero(np.diff(self.indptr) < 0)
+        if falls.size:
+            k = int(falls[0]) + 1
+            raise SparseFormatError(
+                f"indptr must never decrease, got indptr[{k}] = {self.indptr[k]} after "
+                f"indptr[{k - 1}] = {self.indptr[k - 1]}"
+            )
+        _check_entries(self.indices, self.values, self.indptr[:-1])
 
     def __len__(self) -> int:
         return int(self.indptr.shape[0] - 1)

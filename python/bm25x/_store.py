@@ -9,9 +9,11 @@ a document twice overwrites it instead of duplicating it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import tempfile
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -22,16 +24,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bm25x._lock import LockBusy, StoreLock
 from bm25x._sparse import SparseBatch, SparseVector
 
 __all__ = [
     "DENSE",
+    "FINGERPRINT",
     "SPARSE",
     "EdgeStore",
     "Hit",
     "QdrantStore",
     "Store",
     "StoreError",
+    "fingerprint",
     "point_id",
 ]
 
@@ -45,10 +50,18 @@ _NAMESPACE = uuid.UUID("5d0b3f0e-8a4c-5b8e-9a51-62d8f3c0b25a")
 _SETTINGS_FILE = "bm25x.json"
 _SHARD_DIR = "shard"
 _METADATA_KEY = "bm25x"
+FINGERPRINT = "bm25x_text"
+"""Payload key of a document's text fingerprint (:func:`fingerprint`): a resumed ingest skips
+a document only when its id and its text are both unchanged."""
 
 
 class StoreError(RuntimeError):
     """A store cannot be created, opened or written; the message says which and why."""
+
+
+def fingerprint(text: str) -> str:
+    """A short, stable digest of a document's text."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
 def point_id(doc_id: str) -> str:
@@ -83,8 +96,17 @@ class Store(ABC):
         """The recorded bm25x settings, or None when there is no collection yet. Opens it."""
 
     @abstractmethod
-    def create(self, settings: dict[str, Any], dense_size: int | None) -> None:
-        """Make a fresh, empty collection (replacing any existing one)."""
+    def create(
+        self, settings: dict[str, Any], dense_size: int | None, replace: bool = False
+    ) -> None:
+        """Make a fresh, empty collection recording ``settings``; an existing one is replaced
+        only with ``replace`` (else an error: another process created it meanwhile)."""
+
+    @abstractmethod
+    def lock(self, shared: bool) -> None:
+        """Hold the store against other processes until :meth:`close`: exclusively for
+        writing, shared for reading. A no-op where the backend has no local lock (a server
+        collection: Qdrant orders the writes; creation re-checks instead)."""
 
     @abstractmethod
     def save_settings(self, settings: dict[str, Any]) -> None:
@@ -95,8 +117,9 @@ class Store(ABC):
         """Delete the collection."""
 
     @abstractmethod
-    def existing(self, doc_ids: Sequence[str]) -> set[str]:
-        """Which of these documents the collection holds."""
+    def existing(self, doc_ids: Sequence[str]) -> dict[str, str | None]:
+        """Which of these documents the collection holds, with the text fingerprint each was
+        written with (None when unknown)."""
 
     @abstractmethod
     def upsert(
@@ -124,64 +147,210 @@ class Store(ABC):
         """Release the collection (flushes writes)."""
 
 
+def _write_json(file: Path, settings: dict[str, Any]) -> None:
+    """Write settings atomically (a reader sees the old file or the new one, never half)."""
+    tmp = file.with_name(file.name + ".tmp")
+    tmp.write_text(
+        json.dumps(settings, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8"
+    )
+    os.replace(tmp, file)
+
+
+def _fingerprints(records: Any) -> dict[str, str | None]:
+    """``{doc_id: text fingerprint}`` of retrieved points (None for points written before
+    fingerprints were recorded)."""
+    out: dict[str, str | None] = {}
+    for r in records:
+        payload = r.payload or {}
+        fp = payload.get(FINGERPRINT)
+        out[str(payload["doc_id"])] = fp if isinstance(fp, str) else None
+    return out
+
+
 def _hit(point: Any) -> Hit:
     payload = dict(point.payload or {})
+    payload.pop(FINGERPRINT, None)
     return Hit(str(payload.pop("doc_id", point.id)), float(point.score), payload)
+
+
+_BUILD_INFIX = ".bm25x-build-"
+"""A store is built in ``.NAME.bm25x-build-PID`` beside its directory and renamed into place,
+so an interrupt never leaves a half-made store under the store's own name."""
+_OLD_INFIX = ".bm25x-old-"
+"""A store being replaced or dropped is renamed to ``.NAME.bm25x-old-PID`` and deleted there."""
+
+
+def _first_line(e: BaseException, limit: int = 300) -> str:
+    text = (str(e).strip().splitlines() or [type(e).__name__])[0]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _is_store_library_error(e: BaseException) -> bool:
+    """qdrant-edge raises plain Exceptions, and a Rust panic inside it arrives as pyo3's
+    ``PanicException`` (a BaseException, so ``except Exception`` misses it)."""
+    return isinstance(e, Exception) or type(e).__name__ == "PanicException"
 
 
 class EdgeStore(Store):
     """A Qdrant Edge shard persisted in ``path`` (the shard in ``path/shard``, the settings in
-    ``path/bm25x.json``)."""
+    ``path/bm25x.json``). Writers hold an exclusive lock on ``.NAME.lock`` beside it, readers
+    a shared one (:mod:`bm25x._lock`); a reader that cannot open the shard in place (a
+    read-only location, or another reader has it open) searches a private copy."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._shard: Any = None
+        self._lock = StoreLock(self.path)
+        self._copy: Path | None = None
 
     def describe(self) -> str:
         return f"Qdrant Edge shard in {self.path}"
 
-    def _is_store(self) -> bool:
-        """Whether ``path`` holds a bm25x store; an error when it holds something else."""
+    def lock(self, shared: bool) -> None:
+        try:
+            self._lock.acquire(shared)
+        except LockBusy as e:
+            holder = f" (process {e.pid})" if e.pid is not None else ""
+            if shared:
+                raise StoreError(
+                    f"{self.path} is being written by another process{holder}, a `bm25x "
+                    "ingest`; search it when that finishes (the store is not damaged)"
+                ) from None
+            raise StoreError(
+                f"{self.path} is in use by another process{holder} that is writing or "
+                "searching it; wait for it to finish and run this again (the store is not "
+                "damaged)"
+            ) from None
+        except OSError as e:
+            raise StoreError(
+                f"cannot lock {self.path} for writing: cannot create {self._lock.path} ({e})"
+            ) from None
+        if not shared:
+            self._clean_leftovers()
+
+    def _clean_leftovers(self) -> None:
+        """Delete what an interrupted create or drop left beside the store (a build, or an old
+        store set aside); only ever called with the exclusive lock, so none is in use."""
+        where = self.path.absolute()
+        for infix in (_BUILD_INFIX, _OLD_INFIX):
+            for stale in where.parent.glob(f".{where.name}{infix}*"):
+                shutil.rmtree(stale, ignore_errors=True)
+
+    def _kind(self) -> str:
+        """``missing``, ``empty``, ``store``, or ``unfinished`` (only a shard: an older bm25x
+        was interrupted while creating it); an error for a file or a foreign directory."""
         if not self.path.exists():
-            return False
+            return "missing"
         if not self.path.is_dir():
             raise StoreError(f"{self.path} is a file, not a store directory")
-        if not (self.path / _SETTINGS_FILE).exists():
-            if any(self.path.iterdir()):
-                raise StoreError(
-                    f"{self.path} exists but is not a bm25x store (no {_SETTINGS_FILE}); "
-                    "choose another directory"
-                )
-            return False
-        return True
+        if (self.path / _SETTINGS_FILE).exists():
+            return "store"
+        entries = {p.name for p in self.path.iterdir()}
+        if not entries:
+            return "empty"
+        if entries == {_SHARD_DIR} and (self.path / _SHARD_DIR / "edge_config.json").exists():
+            return "unfinished"
+        raise StoreError(
+            f"{self.path} exists but is not a bm25x store (no {_SETTINGS_FILE}); "
+            "choose another directory"
+        )
+
+    def _guard(self, what: str, call: Any, *args: Any) -> Any:
+        """``call(*args)`` with the store library's errors (and panics) as one StoreError."""
+        try:
+            return call(*args)
+        except BaseException as e:
+            if not _is_store_library_error(e) or isinstance(e, StoreError):
+                raise
+            raise StoreError(
+                f"cannot {what} the shard in {self.path} ({_first_line(e)}); if its files were "
+                "damaged, rebuild it with `bm25x ingest --recreate`"
+            ) from None
 
     def settings(self) -> dict[str, Any] | None:
-        if not self._is_store():
+        if self._kind() != "store":
             return None
         file = self.path / _SETTINGS_FILE
         try:
             settings: Any = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, RecursionError) as e:
             raise StoreError(
-                f"{file}: unreadable settings ({e}); rebuild with `bm25x ingest --recreate`"
+                f"{file}: unreadable settings ({_first_line(e)}); rebuild with "
+                "`bm25x ingest --recreate`"
             ) from None
         if not isinstance(settings, dict):
             raise StoreError(
                 f"{file}: not a bm25x settings object; rebuild with `bm25x ingest --recreate`"
             )
         if self._shard is None:
-            from qdrant_edge import EdgeShard
-
-            try:
-                self._shard = EdgeShard.load(str(self.path / _SHARD_DIR))
-            except Exception as e:  # qdrant-edge raises plain Exceptions
-                raise StoreError(
-                    f"cannot open the shard in {self.path} ({e}); rebuild it with "
-                    "`bm25x ingest --recreate`"
-                ) from None
+            self._shard = self._load()
+            self._check(settings)
         return settings
 
-    def create(self, settings: dict[str, Any], dense_size: int | None) -> None:
+    def _load(self) -> Any:
+        from qdrant_edge import EdgeShard
+
+        where = self.path / _SHARD_DIR
+        try:
+            return EdgeShard.load(str(where))
+        except BaseException as e:
+            if not _is_store_library_error(e):
+                raise
+            full, message = str(e), _first_line(e)
+        busy = "WouldBlock" in full or "Resource temporarily unavailable" in full
+        readonly = "Read-only file system" in full or "ermission denied" in full
+        if self._lock.shared and (busy or readonly):
+            return self._load_copy(where)
+        if readonly:
+            raise StoreError(
+                f"cannot write to the shard in {self.path} ({message}); writing needs a "
+                "writable location (search works read-only)"
+            )
+        if busy:
+            raise StoreError(
+                f"the shard in {self.path} is open in another process (a search or a program "
+                "using it); wait for it to finish and run this again (the store is not "
+                "damaged)"
+            )
+        raise StoreError(
+            f"cannot open the shard in {self.path} ({message}); rebuild it with "
+            "`bm25x ingest --recreate`"
+        )
+
+    def _load_copy(self, shard: Path) -> Any:
+        """Open a private copy of the shard: qdrant-edge writes to a shard it opens (and locks
+        it), so a reader that cannot do that in place reads a copy it can."""
+        from qdrant_edge import EdgeShard
+
+        self._copy = Path(tempfile.mkdtemp(prefix="bm25x-search-"))
+        try:
+            shutil.copytree(shard, self._copy / _SHARD_DIR)
+        except OSError as e:
+            self._drop_copy()
+            raise StoreError(f"cannot read the shard in {self.path} ({e})") from None
+        return self._guard("open a copy of", EdgeShard.load, str(self._copy / _SHARD_DIR))
+
+    def _drop_copy(self) -> None:
+        if self._copy is not None:
+            shutil.rmtree(self._copy, ignore_errors=True)
+            self._copy = None
+
+    def _check(self, settings: dict[str, Any]) -> None:
+        """A finished store must hold the documents its settings record: damaged shard files
+        can make qdrant-edge open a fraction of them without any error."""
+        recorded = settings.get("documents")
+        if not settings.get("complete") or not isinstance(recorded, int):
+            return
+        held = self.count()
+        if held != recorded:
+            raise StoreError(
+                f"{self.path} is damaged: its settings record {recorded:,} documents but the "
+                f"shard holds {held:,}; rebuild it with `bm25x ingest --recreate`"
+            )
+
+    def create(
+        self, settings: dict[str, Any], dense_size: int | None, replace: bool = False
+    ) -> None:
         from qdrant_edge import (
             Distance,
             EdgeConfig,
@@ -191,9 +360,13 @@ class EdgeStore(Store):
             Modifier,
         )
 
-        self._is_store()  # refuses a directory that is not a bm25x store
-        self.drop()
-        self.path.mkdir(parents=True, exist_ok=True)
+        kind = self._kind()  # refuses a directory that is not a bm25x store
+        if kind == "store" and not replace:
+            raise StoreError(
+                f"{self.path} was created by another process meanwhile; run this again"
+            )
+        self._close_shard()
+        parent = self.path.absolute().parent
         vectors = (
             {DENSE: EdgeVectorParams(size=dense_size, distance=Distance.Cosine)}
             if dense_size
@@ -203,33 +376,62 @@ class EdgeStore(Store):
             vectors=vectors,
             sparse_vectors={SPARSE: EdgeSparseVectorParams(modifier=Modifier.Idf)},
         )
-        self._shard = EdgeShard.create(str(self.path / _SHARD_DIR), config)
-        self.save_settings(settings)
+        build = parent / f".{self.path.absolute().name}{_BUILD_INFIX}{os.getpid()}"
+        parent.mkdir(parents=True, exist_ok=True)
+        build.mkdir()
+        shard = self._guard("create", EdgeShard.create, str(build / _SHARD_DIR), config)
+        shard.flush()
+        shard.close()
+        _write_json(build / _SETTINGS_FILE, settings)
+        old = self._set_aside(kind)
+        os.rename(build, self.path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        self._shard = self._guard("open", EdgeShard.load, str(self.path / _SHARD_DIR))
 
     def save_settings(self, settings: dict[str, Any]) -> None:
-        self._open().flush()
-        file = self.path / _SETTINGS_FILE
-        tmp = file.with_name(file.name + ".tmp")
-        tmp.write_text(json.dumps(settings, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(tmp, file)
+        self._guard("flush", self._open().flush)
+        _write_json(self.path / _SETTINGS_FILE, settings)
 
     def drop(self) -> None:
+        self._close_shard()
+        old = self._set_aside(self._kind())
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def _set_aside(self, kind: str) -> Path | None:
+        """Move our store (or an empty directory) out of the way in one rename, so that an
+        interrupt while deleting it never leaves a half-deleted directory under its name;
+        returns where it went. A directory that is not ours is never touched."""
+        if kind == "empty":
+            self.path.rmdir()
+        if kind not in ("store", "unfinished"):
+            return None
+        where = self.path.absolute()
+        old = where.parent / f".{where.name}{_OLD_INFIX}{os.getpid()}"
+        os.rename(self.path, old)
+        return old
+
+    def _close_shard(self) -> None:
         if self._shard is not None:
-            self._shard.close()
-            self._shard = None
-        if (self.path / _SETTINGS_FILE).exists():
-            shutil.rmtree(self.path)
+            shard, self._shard = self._shard, None
+            self._guard("close", shard.close)
+        self._drop_copy()
 
     def _open(self) -> Any:
         if self._shard is None:
             raise StoreError(f"no collection in {self.path}; run `bm25x ingest` first")
         return self._shard
 
-    def existing(self, doc_ids: Sequence[str]) -> set[str]:
-        records = self._open().retrieve(
-            [point_id(d) for d in doc_ids], with_payload=["doc_id"], with_vector=False
+    def existing(self, doc_ids: Sequence[str]) -> dict[str, str | None]:
+        records = self._guard(
+            "read",
+            self._open().retrieve,
+            [point_id(d) for d in doc_ids],
+            ["doc_id", FINGERPRINT],
+            False,
         )
-        return {str((r.payload or {})["doc_id"]) for r in records}
+        return _fingerprints(records)
 
     def upsert(
         self,
@@ -247,7 +449,7 @@ class EdgeStore(Store):
             if dense is not None:
                 vector[DENSE] = dense[i].tolist()
             points.append(Point(point_id(doc_id), vector, {"doc_id": doc_id, **payload}))
-        self._open().update(UpdateOperation.upsert_points(points))
+        self._guard("write to", self._open().update, UpdateOperation.upsert_points(points))
 
     def query(
         self, sparse: Sequence[SparseVector], dense: Dense | None, limit: int
@@ -275,19 +477,31 @@ class EdgeStore(Store):
                 )
         if not requests:
             return []
-        results = self._open().query_batch(QueryBatchRequest(requests))
-        return [[_hit(p) for p in points] for points in results]
+        results = self._guard("search", self._open().query_batch, QueryBatchRequest(requests))
+        hits = [[_hit(p) for p in points] for points in results]
+        if dense is None and any(h.score < 0 for found in hits for h in found):
+            # BM25 with Qdrant's IDF is never negative: the shard's statistics are damaged
+            # (seen when an id-tracker file is lost and the write-ahead log is replayed).
+            raise StoreError(
+                f"{self.path} is damaged: its index gives negative BM25 scores; rebuild it "
+                "with `bm25x ingest --recreate`"
+            )
+        return hits
 
     def count(self) -> int:
         from qdrant_edge import CountRequest
 
-        return int(self._open().count(CountRequest(exact=True)))
+        return int(self._guard("count", self._open().count, CountRequest(exact=True)))
 
     def close(self) -> None:
-        if self._shard is not None:
-            self._shard.flush()
-            self._shard.close()
-            self._shard = None
+        try:
+            if self._shard is not None and self._copy is None:
+                self._guard("flush", self._shard.flush)
+        finally:
+            try:
+                self._close_shard()
+            finally:
+                self._lock.release()
 
 
 class QdrantStore(Store):
@@ -310,6 +524,9 @@ class QdrantStore(Store):
     def describe(self) -> str:
         return f"collection {self.collection!r}"
 
+    def lock(self, shared: bool) -> None:
+        pass  # no local lock for a server collection; create() re-checks instead
+
     def settings(self) -> dict[str, Any] | None:
         if not self.client.collection_exists(self.collection):
             return None
@@ -327,10 +544,17 @@ class QdrantStore(Store):
             )
         return settings
 
-    def create(self, settings: dict[str, Any], dense_size: int | None) -> None:
+    def create(
+        self, settings: dict[str, Any], dense_size: int | None, replace: bool = False
+    ) -> None:
         from qdrant_client import models
 
         if self.client.collection_exists(self.collection):
+            if not replace:
+                raise StoreError(
+                    f"collection {self.collection!r} was created by another process meanwhile; "
+                    "run this again"
+                )
             self.client.delete_collection(self.collection)
         vectors = (
             {DENSE: models.VectorParams(size=dense_size, distance=models.Distance.COSINE)}
@@ -351,14 +575,14 @@ class QdrantStore(Store):
         if self.client.collection_exists(self.collection):
             self.client.delete_collection(self.collection)
 
-    def existing(self, doc_ids: Sequence[str]) -> set[str]:
+    def existing(self, doc_ids: Sequence[str]) -> dict[str, str | None]:
         records = self.client.retrieve(
             self.collection,
             [point_id(d) for d in doc_ids],
-            with_payload=["doc_id"],
+            with_payload=["doc_id", FINGERPRINT],
             with_vectors=False,
         )
-        return {str((r.payload or {})["doc_id"]) for r in records}
+        return _fingerprints(records)
 
     def upsert(
         self,

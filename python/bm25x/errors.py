@@ -13,16 +13,23 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+# Raised by the native encoder, so defined there; re-exported here with every other error.
+from bm25x._native import InternalError, ThreadStartError
+
 __all__ = [
     "BadInputError",
     "DimensionMismatchError",
     "InferenceError",
+    "InternalError",
     "MissingApiKeyError",
     "ModelNotAvailableError",
     "PartialInferenceError",
+    "PartialUploadError",
     "ProviderHTTPError",
     "ProviderResponseError",
     "Secret",
+    "SparseFormatError",
+    "ThreadStartError",
     "UnknownModelError",
     "redact",
 ]
@@ -177,3 +184,26 @@ class PartialInferenceError(InferenceError):
         )
         self.errors: list[InferenceError] = list(errors)
         self.results: list[Any] = list(results)
+
+
+class PartialUploadError(Exception):
+    """A streamed upload (``bm25x.qdrant.Client.upload_points``) stopped at a point that cannot
+    be encoded. ``index`` and ``point_id`` name that point; ``written`` points before it were
+    sent to Qdrant (``exact``: they are written; else at most that many, as with
+    ``parallel > 1``); nothing from the failing point on was sent. The cause is chained."""
+
+    def __init__(
+        self, message: str, *, index: int, point_id: Any, written: int, exact: bool
+    ) -> None:
+        super().__init__(message)
+        self.index = index
+        self.point_id = point_id
+        self.written = written
+        self.exact = exact
+
+
+class SparseFormatError(ValueError):
+    """Arrays given to :class:`bm25x.SparseVector` / :class:`bm25x.SparseBatch` break their
+    invariants (the ones bm25x's own vectors satisfy): indices strictly ascending within a
+    vector (so no duplicates), values finite, ``indptr`` starting at 0, never decreasing and
+    ending at the number of entries. The message names the first offending position."""

@@ -31,6 +31,7 @@ from pydantic import BaseModel
 
 from bm25x._sparse import SparseVector
 from bm25x._store import point_id
+from bm25x.errors import PartialUploadError
 from bm25x.providers.bm25 import BM25_MODELS, bm25_flavor, shared_encoder
 
 try:
@@ -365,14 +366,71 @@ class Client:
         return self.client.update_vectors(collection_name, resolved, *args, **kw)
 
     def upload_points(
-        self, collection_name: str, points: Iterable[models.PointStruct], *args: Any, **kw: Any
+        self,
+        collection_name: str,
+        points: Iterable[models.PointStruct],
+        batch_size: int = 64,
+        parallel: int = 1,
+        *args: Any,
+        **kw: Any,
     ) -> None:
         """qdrant-client's ``upload_points``, with documents resolved in chunks as the points
-        stream by."""
-        resolved = (
-            p for chunk in self._chunks(points) for p in self._points(chunk, collection_name)
+        stream by. A chunk is encoded before any of it is sent, so a point that cannot be
+        encoded stops the upload with :class:`bm25x.errors.PartialUploadError`, which names
+        the point and how many points before it were written (with ``parallel=1``, each chunk
+        is uploaded before the next is encoded, so that count is exact)."""
+        size = batch_size * max(1, _UPLOAD_CHUNK // batch_size)
+        written = 0
+
+        def encoded(chunk: list[Any]) -> Any:
+            try:
+                return self._points(chunk, collection_name)
+            except Exception as e:
+                raise self._upload_error(chunk, collection_name, written, parallel == 1) from e
+
+        if parallel == 1:
+            for chunk in self._chunks(points, size):
+                self.client.upload_points(
+                    collection_name, encoded(chunk), batch_size, parallel, *args, **kw
+                )
+                written += len(chunk)
+            return
+
+        def stream() -> Iterator[Any]:
+            nonlocal written
+            for chunk in self._chunks(points, size):
+                yield from encoded(chunk)
+                written += len(chunk)
+
+        self.client.upload_points(collection_name, stream(), batch_size, parallel, *args, **kw)
+
+    def _upload_error(
+        self, chunk: list[Any], collection: str, written: int, exact: bool
+    ) -> PartialUploadError:
+        """Which point of ``chunk`` fails to encode (each is tried alone), as an error."""
+        offset, cause = 0, "the chunk could not be encoded"
+        for i, point in enumerate(chunk):
+            try:
+                self._points([point], collection)
+            except Exception as e:
+                offset, cause = i, f"{type(e).__name__}: {e}"
+                break
+        index = written + offset
+        pid = getattr(chunk[offset], "id", None)
+        sent = (
+            f"the {written} points before it were written"
+            if exact
+            else f"at most the {written} points before it were written (parallel upload)"
         )
-        self.client.upload_points(collection_name, resolved, *args, **kw)
+        return PartialUploadError(
+            f"upload_points stopped at point {index} (id {pid!r}): {cause.rstrip('.')}; "
+            f"{sent}; nothing from point {written} on was sent. Fix that point and upload "
+            f"again from point {written} (writing a point again overwrites it)",
+            index=index,
+            point_id=pid,
+            written=written,
+            exact=exact,
+        )
 
     def upload_collection(
         self,

@@ -43,12 +43,15 @@ def bm25_flavor(model: str) -> str | None:
 
 def shared_encoder(flavor: str, options: Any, *, threads: int | None = None) -> Bm25:
     """A process-wide cached encoder for a flavour and a Document's options (a mapping, or
-    qdrant-client's ``Bm25Config``); an explicit ``flavor`` option wins. Bad options raise
-    :class:`bm25x.OptionError` / ``TypeError`` as :class:`bm25x.Bm25` does."""
+    qdrant-client's ``Bm25Config``); an explicit ``flavor`` option wins, and so does a
+    ``threads`` option (an execution setting, as in :class:`bm25x.Bm25`) over ``threads``.
+    Bad options raise :class:`bm25x.OptionError` / ``TypeError`` as :class:`bm25x.Bm25`
+    does."""
     dump = getattr(options, "model_dump", None)
     if callable(dump):
         options = dump(exclude_none=True)
     opts = {"flavor": flavor, **dict(options or {})}
+    threads = opts.pop("threads", threads)
     key = json.dumps([opts, threads], sort_keys=True, default=repr)
     with _cache_lock:
         enc = _cache.get(key)
@@ -81,10 +84,8 @@ class Bm25Provider:
 
     def encoder(self, model: str, options: Mapping[str, Any]) -> Bm25:
         """The (cached) encoder for these options."""
-        opts = dict(options)
-        threads = opts.pop("threads", self._threads)  # bm25x's own option, as in Bm25
         try:
-            return shared_encoder(self.flavor, opts, threads=threads)
+            return shared_encoder(self.flavor, options, threads=self._threads)
         except (OptionError, TypeError, ValueError) as exc:
             raise BadInputError(
                 f"bad options for {model}: {exc}", provider=self.name, model=model

@@ -60,7 +60,8 @@ impl Csr {
         }
     }
 
-    fn append(&mut self, other: Csr) {
+    /// Add the rows of `other` after this batch's rows.
+    pub fn append(&mut self, other: Csr) {
         let base = *self.indptr.last().unwrap();
         self.indptr
             .extend(other.indptr[1..].iter().map(|end| end + base));
@@ -143,7 +144,7 @@ impl Encoder {
         &self,
         text: &str,
         mode: Mode,
-        rows: &mut Vec<(u32, u32, f32)>,
+        rows: &mut Vec<(u32, u64, f32)>,
         indices: &mut Vec<u32>,
         values: &mut Vec<f32>,
     ) {
@@ -161,7 +162,14 @@ impl Encoder {
     /// Feed every raw segment's memoised terms to `cache`; returns the number of terms.
     fn count_segments(&self, text: &str, mode: Mode, cache: &mut TermCache) -> usize {
         let mut total = 0;
+        let long_prefixes = self.config.flavor == Flavor::Qdrant
+            && self.config.tokenizer == TokenizerKind::Prefix
+            && mode == Mode::Document;
         let mut one = |raw: &str| {
+            if long_prefixes && cache.memoised(raw).is_none() {
+                total += self.count_prefix_word(raw, cache);
+                return;
+            }
             let range = cache.terms_of(raw, |push| match self.config.flavor {
                 Flavor::Fastembed => fastembed::expand(raw, &self.processor, |t| push(&t)),
                 Flavor::Qdrant => tokenize::expand_segment(
@@ -181,6 +189,32 @@ impl Encoder {
         total
     }
 
+    /// A prefix-tokenizer document word not memoised yet: processed once; an ordinary word's
+    /// prefixes are memoised, a long word's are counted without memoising (linear work and
+    /// memory, see [`TermCache::count_long_prefixes`]). Returns the number of terms.
+    fn count_prefix_word(&self, raw: &str, cache: &mut TermCache) -> usize {
+        let token = if raw.is_empty() {
+            None
+        } else {
+            self.processor.process(Cow::Borrowed(raw), false)
+        };
+        let min = self.processor.min_token_len.unwrap_or(1);
+        let max = self.processor.max_token_len.unwrap_or(usize::MAX);
+        match token {
+            Some(token) if token.chars().nth(cache::LONG_WORD_CHARS).is_some() => {
+                cache.count_long_prefixes(&token, min, max)
+            }
+            token => {
+                let range = cache.memoise(raw, |push| {
+                    if let Some(token) = token {
+                        tokenize::prefix::prefixes(token, min, max, |t| push(&t));
+                    }
+                });
+                cache.count(range)
+            }
+        }
+    }
+
     fn memo_key(&self, mode: Mode) -> u64 {
         self.uid * 2 + u64::from(mode == Mode::Query)
     }
@@ -188,7 +222,7 @@ impl Encoder {
     fn encode_document(
         &self,
         text: &str,
-        rows: &mut Vec<(u32, u32, f32)>,
+        rows: &mut Vec<(u32, u64, f32)>,
         indices: &mut Vec<u32>,
         values: &mut Vec<f32>,
     ) {
@@ -197,7 +231,7 @@ impl Encoder {
             Flavor::Qdrant => weight::qdrant,
             Flavor::Fastembed => weight::fastembed,
         };
-        // (id, order of first occurrence, weight) per distinct term
+        // (id, order of first occurrence, weight) per distinct term; orders only compare
         rows.clear();
         if self.memoisable() {
             cache::with_cache(self.memo_key(Mode::Document), |cache| {
@@ -208,10 +242,10 @@ impl Encoder {
             });
         } else {
             // term -> (count, order of first occurrence)
-            let mut counts: FxHashMap<Cow<'_, str>, (u32, u32)> = FxHashMap::default();
+            let mut counts: FxHashMap<Cow<'_, str>, (u32, u64)> = FxHashMap::default();
             let mut doc_len = 0usize;
             self.for_each_term(text, Mode::Document, |term| {
-                let next = counts.len() as u32;
+                let next = counts.len() as u64;
                 counts.entry(term).or_insert((0, next)).0 += 1;
                 doc_len += 1;
             });
@@ -224,7 +258,7 @@ impl Encoder {
         // Distinct terms that share an id (a hash collision, or h and -h folded by abs): the
         // term that occurs first later in the text wins, as in fastembed (Qdrant's choice is
         // arbitrary there).
-        rows.sort_unstable_by_key(|&(id, first, _)| (u64::from(id) << 32) | u64::from(first));
+        rows.sort_unstable_by_key(|&(id, first, _)| (id, first));
         let start = indices.len();
         for &(id, _, value) in rows.iter() {
             if indices.len() > start && indices.last() == Some(&id) {
@@ -261,39 +295,43 @@ impl Encoder {
 
     /// Encode many texts into one CSR batch, in input order. With `threads > 1` the texts are
     /// split into contiguous chunks encoded in parallel on a pool of that many threads; the
-    /// result is the same.
+    /// result is the same. Fails only if the operating system refuses to start the threads.
     pub fn encode_batch<S: AsRef<str> + Sync>(
         &self,
         texts: &[S],
         mode: Mode,
         threads: usize,
-    ) -> Csr {
+    ) -> std::result::Result<Csr, crate::pool::SpawnError> {
         if threads <= 1 || texts.len() < 2 {
-            let mut csr = Csr::default();
-            let mut rows = Vec::new();
-            for text in texts {
-                self.encode_into(
-                    text.as_ref(),
-                    mode,
-                    &mut rows,
-                    &mut csr.indices,
-                    &mut csr.values,
-                );
-                csr.indptr.push(csr.indices.len() as u64);
-            }
-            return csr;
+            return Ok(self.encode_serial(texts, mode));
         }
         use rayon::prelude::*;
-        let chunk = texts.len().div_ceil(threads * 4).max(1);
-        let parts: Vec<Csr> = crate::pool::get(threads).install(|| {
+        let chunk = texts.len().div_ceil(threads.saturating_mul(4)).max(1);
+        let parts: Vec<Csr> = crate::pool::get(threads)?.install(|| {
             texts
                 .par_chunks(chunk)
-                .map(|part| self.encode_batch(part, mode, 1))
+                .map(|part| self.encode_serial(part, mode))
                 .collect()
         });
         let mut csr = Csr::default();
         for part in parts {
             csr.append(part);
+        }
+        Ok(csr)
+    }
+
+    fn encode_serial<S: AsRef<str>>(&self, texts: &[S], mode: Mode) -> Csr {
+        let mut csr = Csr::default();
+        let mut rows = Vec::new();
+        for text in texts {
+            self.encode_into(
+                text.as_ref(),
+                mode,
+                &mut rows,
+                &mut csr.indices,
+                &mut csr.values,
+            );
+            csr.indptr.push(csr.indices.len() as u64);
         }
         csr
     }
@@ -404,11 +442,90 @@ mod tests {
             .map(|i| format!("document {i} about cookies and {} dogs", i % 7))
             .collect();
         let e = enc("{}");
-        let serial = e.encode_batch(&texts, Mode::Document, 1);
-        let parallel = e.encode_batch(&texts, Mode::Document, 4);
+        let serial = e.encode_batch(&texts, Mode::Document, 1).unwrap();
+        let parallel = e.encode_batch(&texts, Mode::Document, 4).unwrap();
         assert_eq!(serial, parallel);
         assert_eq!(serial.len(), 500);
         assert_eq!(serial.row(3), e.encode(&texts[3], Mode::Document));
+    }
+
+    /// The plain (unmemoised) count of `terms`, the reference for the memoised paths.
+    fn reference(e: &Encoder, text: &str) -> SparseVec {
+        let mut rows = Vec::new();
+        let mut counts: FxHashMap<String, (u32, u64)> = FxHashMap::default();
+        let terms = e.terms(text, Mode::Document);
+        for t in &terms {
+            let next = counts.len() as u64;
+            counts.entry(t.clone()).or_insert((0, next)).0 += 1;
+        }
+        for (t, &(n, first)) in &counts {
+            rows.push((
+                token_id(t),
+                first,
+                weight::qdrant(n, terms.len(), &e.config.params),
+            ));
+        }
+        rows.sort_unstable_by_key(|&(id, first, _)| (id, first));
+        let mut out = SparseVec::default();
+        for (id, _, value) in rows {
+            if out.indices.last() == Some(&id) {
+                *out.values.last_mut().unwrap() = value;
+            } else {
+                out.indices.push(id);
+                out.values.push(value);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn long_prefix_words_are_exact_and_not_memoised() {
+        let long = "Ab".repeat(150);
+        let texts = [
+            format!("{long} {long}x {} the {long}", &long[..100]),
+            format!("x{long} {}", "é".repeat(90)),
+            format!("{} short words {}", "a".repeat(65), "a".repeat(200)),
+        ];
+        for cfg in [
+            r#"{"tokenizer": "prefix"}"#,
+            r#"{"tokenizer": "prefix", "min_token_len": 3, "max_token_len": 100}"#,
+            r#"{"tokenizer": "prefix", "min_token_len": 70, "lowercase": false}"#,
+        ] {
+            let e = enc(cfg);
+            for text in &texts {
+                assert_eq!(
+                    e.encode(text, Mode::Document),
+                    reference(&e, text),
+                    "{cfg} {text}"
+                );
+            }
+        }
+        // 20,000 chars: 20,000 distinct prefixes counted, the memo keeps only short ones.
+        let e = enc(r#"{"tokenizer": "prefix"}"#);
+        let v = e.encode(&"x".repeat(20_000), Mode::Document);
+        assert_eq!(v.indices.len(), 20_000);
+        let bytes = cache::with_cache(e.memo_key(Mode::Document), |c| c.bytes());
+        assert!(bytes < 64 * 1024, "memo holds {bytes} bytes");
+    }
+
+    #[test]
+    fn memo_is_bounded_in_bytes() {
+        let e = enc("{}");
+        let word = |i: usize| format!("{i}{}", "q".repeat(4000));
+        let mut most = 0;
+        for i in 0..8000 {
+            e.encode(&word(i), Mode::Document);
+            most = most.max(cache::with_cache(e.memo_key(Mode::Document), |c| c.bytes()));
+        }
+        // One 4 kB word past the budget at most (the memo is trimmed between documents).
+        assert!(
+            most <= cache::MAX_MEMO_BYTES + 8192,
+            "memo reached {most} bytes"
+        );
+        assert!(
+            most > cache::MAX_MEMO_BYTES / 2,
+            "budget never approached: {most}"
+        );
     }
 
     #[test]

@@ -35,6 +35,44 @@ pub fn murmur3_x86_32(bytes: &[u8], seed: u32) -> u32 {
     h ^ (h >> 16)
 }
 
+/// MurmurHash3 x86_32 (seed 0) of every prefix of a byte string, one byte at a time: the block
+/// state is shared by all prefixes, so each prefix's hash costs O(1) instead of O(its length).
+#[derive(Clone, Copy, Default)]
+pub struct PrefixHasher {
+    h: u32,
+    pending: u32,
+    len: usize,
+}
+
+impl PrefixHasher {
+    #[inline]
+    pub fn push(&mut self, byte: u8) {
+        self.pending |= u32::from(byte) << (8 * (self.len % 4));
+        self.len += 1;
+        if self.len.is_multiple_of(4) {
+            self.h ^= mix(self.pending);
+            self.h = self.h.rotate_left(13);
+            self.h = self.h.wrapping_mul(5).wrapping_add(0xe654_6b64);
+            self.pending = 0;
+        }
+    }
+
+    /// The token id ([`token_id`]) of the bytes pushed so far.
+    #[inline]
+    pub fn token_id(&self) -> u32 {
+        let mut h = self.h;
+        if !self.len.is_multiple_of(4) {
+            h ^= mix(self.pending);
+        }
+        h ^= self.len as u32;
+        h ^= h >> 16;
+        h = h.wrapping_mul(0x85eb_ca6b);
+        h ^= h >> 13;
+        h = h.wrapping_mul(0xc2b2_ae35);
+        ((h ^ (h >> 16)) as i32).unsigned_abs()
+    }
+}
+
 /// The sparse-vector index of a token: `|murmur3(token) as i32|`, in `0..=2^31`.
 #[inline]
 pub fn token_id(token: &str) -> u32 {
@@ -57,6 +95,18 @@ mod tests {
         assert_eq!(token_id("hello"), 613153351);
         assert_eq!(token_id("ccphujgn"), 613153351);
         assert_eq!(token_id(""), 0);
+    }
+
+    #[test]
+    fn prefix_hasher_equals_hashing_each_prefix() {
+        let text = "héllo wörld, ünïcode 𝄞 text of some length";
+        let mut h = PrefixHasher::default();
+        assert_eq!(h.token_id(), token_id(""));
+        for (i, &b) in text.as_bytes().iter().enumerate() {
+            h.push(b);
+            let want = (murmur3_x86_32(&text.as_bytes()[..=i], 0) as i32).unsigned_abs();
+            assert_eq!(h.token_id(), want, "prefix of {} bytes", i + 1);
+        }
     }
 
     #[test]

@@ -237,14 +237,30 @@ fn string<'a>(name: &str, value: &'a OptionValue) -> Result<&'a str> {
     }
 }
 
+/// The largest `k` accepted: every weight is at most `k + 1`, which must fit float32.
+pub const MAX_K: f64 = 1e38;
+/// The smallest `avg_len` accepted with `k = 0` (and `b > 0`): keeps `doc_len / avg_len`
+/// finite for any document of fewer than 2^64 tokens.
+pub const MIN_AVG_LEN_WITH_K0: f64 = 1e-280;
+
 fn parse_params<'a>(get: &impl Fn(&str) -> Option<&'a OptionValue>) -> Result<Params> {
     let mut params = Params::default();
     if let Some(v) = get("k") {
         let k = number("k", v)?;
-        if k.is_nan() || !k.is_finite() || k < 0.0 {
+        // A weight never exceeds k + 1; above MAX_K it would not fit float32 (Qdrant accepts
+        // any finite k >= 0 and then stores inf or NaN weights).
+        if !(0.0..=MAX_K).contains(&k) {
             return Err(Error::value(
                 "k",
-                format!("must be finite and >= 0, got {k}"),
+                format!(
+                    "must be in [0, {MAX_K:e}] so that weights fit float32, got {} \
+                     (Qdrant accepts larger finite values but then stores infinite weights)",
+                    if k.abs() >= 1e16 {
+                        format!("{k:e}")
+                    } else {
+                        k.to_string()
+                    }
+                ),
             ));
         }
         params.k = k;
@@ -268,6 +284,19 @@ fn parse_params<'a>(get: &impl Fn(&str) -> Option<&'a OptionValue>) -> Result<Pa
             ));
         }
         params.avg_len = avg;
+    }
+    // With k = 0 every weight is n / (0 * norm + n); a length normalisation that overflows to
+    // infinity (b > 0 and a tiny avg_len) makes that 0 * inf = NaN, so refuse the combination
+    // (Qdrant accepts it and stores NaN). With k > 0 an infinite normalisation gives weight 0.
+    if params.k == 0.0 && params.b > 0.0 && params.avg_len < MIN_AVG_LEN_WITH_K0 {
+        return Err(Error::value(
+            "avg_len",
+            format!(
+                "with k = 0 and b > 0, avg_len must be >= {MIN_AVG_LEN_WITH_K0:e} so that \
+                 weights stay finite, got {}",
+                params.avg_len
+            ),
+        ));
     }
     Ok(params)
 }
@@ -332,6 +361,18 @@ fn server_config<'a>(
     let max_token_len = get("max_token_len")
         .map(|v| count("max_token_len", v))
         .transpose()?;
+    if let (Some(min), Some(max)) = (min_token_len, max_token_len) {
+        if min > max {
+            return Err(Error::value(
+                "min_token_len",
+                format!(
+                    "min_token_len ({min}) is greater than max_token_len ({max}): no token can \
+                     satisfy both, so every document vector would be empty (Qdrant accepts this \
+                     silently); lower min_token_len or raise max_token_len"
+                ),
+            ));
+        }
+    }
 
     Ok(Config {
         flavor: Flavor::Qdrant,
@@ -599,6 +640,12 @@ mod tests {
             (r#"{"min_token_len": -2}"#, "min_token_len"),
             (r#"{"avglen": 3}"#, "avglen"),
             (r#"{"token_max_length": 3}"#, "token_max_length"),
+            (r#"{"k": 1e308}"#, "float32"),
+            (r#"{"avg_len": 5e-324, "k": 0}"#, "avg_len"),
+            (
+                r#"{"min_token_len": 5, "max_token_len": 3}"#,
+                "max_token_len (3)",
+            ),
         ] {
             let err = opts(json).unwrap_err();
             assert!(err.to_string().contains(option), "{json}: {err}");

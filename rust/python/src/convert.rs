@@ -8,9 +8,25 @@ use bm25x_core::OptionValue;
 
 use crate::errors::OptionError;
 
+/// How deeply option values may nest. Real options nest two levels (`stopwords.custom`); the
+/// limit keeps a self-containing or absurdly deep value from exhausting the stack.
+pub const MAX_OPTION_DEPTH: usize = 32;
+
 /// Convert a JSON-shaped Python value (None, bool, int, float, str, list/tuple/set, dict) into
 /// an [`OptionValue`]. Enums with a string `.value` (e.g. qdrant-client's) are taken by value.
 pub fn option_value(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<OptionValue> {
+    nested_value(name, obj, 0)
+}
+
+fn nested_value(name: &str, obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<OptionValue> {
+    if depth > MAX_OPTION_DEPTH {
+        let top = name.split('.').next().unwrap_or(name);
+        return Err(OptionError::new_err(format!(
+            "option {top:?} nests more than {MAX_OPTION_DEPTH} levels deep (at {name:?}), or \
+             contains itself; options are plain JSON values such as \
+             {{\"custom\": [\"word\", ...]}}"
+        )));
+    }
     if obj.is_none() {
         return Ok(OptionValue::Null);
     }
@@ -42,7 +58,7 @@ pub fn option_value(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<OptionValue>
                     "option {name:?}: mapping keys must be strings, got {k:?}"
                 ))
             })?;
-            let value = option_value(&format!("{name}.{key}"), &v)?;
+            let value = nested_value(&format!("{name}.{key}"), &v, depth + 1)?;
             items.push((key, value));
         }
         return Ok(OptionValue::Map(items));
@@ -54,7 +70,7 @@ pub fn option_value(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<OptionValue>
     {
         let mut items = Vec::new();
         for item in obj.try_iter()? {
-            items.push(option_value(name, &item?)?);
+            items.push(nested_value(name, &item?, depth + 1)?);
         }
         // Sets have no order; sort their items so equal options give equal configurations.
         if obj.is_instance_of::<PySet>() || obj.is_instance_of::<PyFrozenSet>() {
@@ -66,20 +82,20 @@ pub fn option_value(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<OptionValue>
     if obj.hasattr("dtype")? {
         if let Ok(item) = obj.call_method0("item") {
             if !item.hasattr("dtype")? {
-                return option_value(name, &item);
+                return nested_value(name, &item, depth + 1);
             }
         }
     }
     // Enum members (qdrant-client's TokenizerType.WORD, ...) carry their JSON form in `.value`.
     if let Ok(value) = obj.getattr("value") {
         if value.is_instance_of::<PyString>() {
-            return option_value(name, &value);
+            return nested_value(name, &value, depth + 1);
         }
     }
     // Pydantic models (qdrant-client's StopwordsSet, SnowballParams, ...) dump to JSON shapes.
     if let Ok(dump) = obj.call_method1("model_dump", ()) {
         if dump.is_instance_of::<PyDict>() {
-            return option_value(name, &dump);
+            return nested_value(name, &dump, depth + 1);
         }
     }
     Err(PyTypeError::new_err(format!(

@@ -8,10 +8,18 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 
+use bm25x_core::encoder::Csr;
 use bm25x_core::{Config, Encoder, Mode};
 
 use crate::convert::{option_value, surrogate_position};
-use crate::errors::to_py;
+use crate::errors::{guard, spawn_to_py, to_py};
+
+/// The most threads one call may ask for (the Python package checks this first).
+pub const MAX_THREADS: usize = 1024;
+
+/// UTF-8 bytes encoded per thread between two checks for signals (Ctrl-C): a few milliseconds
+/// of work, so an interrupt is seen promptly, and enough to keep every thread busy.
+const CHUNK_BYTES_PER_THREAD: usize = 1 << 20;
 
 /// Texts shorter than this (in UTF-8 bytes) are encoded without releasing the GIL: for a short
 /// query, releasing and re-taking it costs more than the encoding.
@@ -105,15 +113,17 @@ fn sparse_vector<'py>(
 impl NativeEncoder {
     #[new]
     fn new(options: &Bound<'_, PyDict>) -> PyResult<Self> {
-        let mut items = Vec::with_capacity(options.len());
-        for (key, value) in options.iter() {
-            let key: String = key.extract()?;
-            let value = option_value(&key, &value)?;
-            items.push((key, value));
-        }
-        let config = Config::from_options(&items).map_err(to_py)?;
-        let inner = Encoder::new(config).map_err(to_py)?;
-        Ok(NativeEncoder { inner })
+        guard(|| {
+            let mut items = Vec::with_capacity(options.len());
+            for (key, value) in options.iter() {
+                let key: String = key.extract()?;
+                let value = option_value(&key, &value)?;
+                items.push((key, value));
+            }
+            let config = Config::from_options(&items).map_err(to_py)?;
+            let inner = Encoder::new(config).map_err(to_py)?;
+            Ok(NativeEncoder { inner })
+        })
     }
 
     /// Encode one str into a `bm25x.SparseVector`.
@@ -123,19 +133,25 @@ impl NativeEncoder {
         item: &Bound<'py, PyAny>,
         query: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let s = item_str(item, None)?;
-        let text = utf8_of(&s, None)?;
-        // Releasing the GIL costs more than encoding a short text; only long ones release it.
-        let v = if text.len() < RELEASE_GIL_ABOVE {
-            self.inner.encode(text, mode(query))
-        } else {
-            py.detach(|| self.inner.encode(text, mode(query)))
-        };
-        sparse_vector(py, v.indices, v.values)
+        guard(|| {
+            let s = item_str(item, None)?;
+            let text = utf8_of(&s, None)?;
+            // Releasing the GIL costs more than encoding a short text; only long ones release it.
+            let v = if text.len() < RELEASE_GIL_ABOVE {
+                self.inner.encode(text, mode(query))
+            } else {
+                py.detach(|| self.inner.encode(text, mode(query)))
+            };
+            sparse_vector(py, v.indices, v.values)
+        })
     }
 
     /// Encode a list or tuple of str: CSR (indptr int64, indices uint32, values float32).
     /// `offset` is added to item positions in error messages (for streamed batches).
+    ///
+    /// The items are encoded chunk by chunk with the GIL released; between chunks the GIL is
+    /// taken back to run signal handlers, so Ctrl-C raises `KeyboardInterrupt` promptly (the
+    /// encoder holds no per-call state, so nothing is left half-done).
     #[pyo3(signature = (items, query, threads, offset = 0))]
     fn encode_many<'py>(
         &self,
@@ -145,43 +161,69 @@ impl NativeEncoder {
         threads: usize,
         offset: usize,
     ) -> PyResult<Batch<'py>> {
-        // Strong references to the strs keep their UTF-8 alive (and unchanged: strs are
-        // immutable) while the GIL is released, whatever happens to the list meanwhile.
-        let owned: Vec<Bound<'py, PyString>> = if let Ok(list) = items.cast::<PyList>() {
-            list.iter()
-                .enumerate()
-                .map(|(i, item)| item_str(&item, Some(offset + i)))
-                .collect::<PyResult<_>>()?
-        } else if let Ok(tuple) = items.cast::<PyTuple>() {
-            tuple
+        guard(|| {
+            if threads == 0 || threads > MAX_THREADS {
+                return Err(PyValueError::new_err(format!(
+                    "threads must be an integer in 1..={MAX_THREADS}, got {threads}"
+                )));
+            }
+            // A snapshot of the items, so a list changed by another thread while the GIL is
+            // released cannot shift positions under us.
+            let all: Vec<Bound<'py, PyAny>> = if let Ok(list) = items.cast::<PyList>() {
+                list.iter().collect()
+            } else if let Ok(tuple) = items.cast::<PyTuple>() {
+                tuple.iter().collect()
+            } else {
+                return Err(PyTypeError::new_err(
+                    "encode_many takes a list or tuple of str",
+                ));
+            };
+            let strs: Vec<Bound<'py, PyString>> = all
                 .iter()
                 .enumerate()
-                .map(|(i, item)| item_str(&item, Some(offset + i)))
-                .collect::<PyResult<_>>()?
-        } else {
-            return Err(PyTypeError::new_err(
-                "encode_many takes a list or tuple of str",
-            ));
-        };
-        let texts: Vec<&str> = owned
-            .iter()
-            .enumerate()
-            .map(|(i, s)| utf8_of(s, Some(offset + i)))
-            .collect::<PyResult<_>>()?;
-        let csr = py.detach(|| self.inner.encode_batch(&texts, mode(query), threads));
-        // Same size: collected in place, without a second buffer.
-        let indptr: Vec<i64> = csr.indptr.into_iter().map(|x| x as i64).collect();
-        Ok((
-            indptr.into_pyarray(py),
-            csr.indices.into_pyarray(py),
-            csr.values.into_pyarray(py),
-        ))
+                .map(|(i, item)| item_str(item, Some(offset + i)))
+                .collect::<PyResult<_>>()?;
+            let budget = CHUNK_BYTES_PER_THREAD.saturating_mul(threads);
+            let mut csr = Csr::default();
+            let mut start = 0;
+            while start < all.len() {
+                // The strs' own UTF-8, not copies: `strs` holds them (immutable) while the GIL
+                // is released, whatever happens to the list meanwhile.
+                let mut texts: Vec<&str> = Vec::new();
+                let mut bytes = 0usize;
+                while start + texts.len() < all.len() && (texts.is_empty() || bytes < budget) {
+                    let i = start + texts.len();
+                    let text = utf8_of(&strs[i], Some(offset + i))?;
+                    bytes += text.len() + 16;
+                    texts.push(text);
+                }
+                let part = py
+                    .detach(|| self.inner.encode_batch(&texts, mode(query), threads))
+                    .map_err(spawn_to_py)?;
+                if csr.is_empty() {
+                    csr = part; // one chunk (the usual case): no copy
+                } else {
+                    csr.append(part);
+                }
+                start += texts.len();
+                py.check_signals()?;
+            }
+            // Same size: collected in place, without a second buffer.
+            let indptr: Vec<i64> = csr.indptr.into_iter().map(|x| x as i64).collect();
+            Ok((
+                indptr.into_pyarray(py),
+                csr.indices.into_pyarray(py),
+                csr.values.into_pyarray(py),
+            ))
+        })
     }
 
     /// The final terms of one text, in order (duplicates included).
     fn terms(&self, item: &Bound<'_, PyAny>, query: bool) -> PyResult<Vec<String>> {
-        let text = item_text(item, None)?;
-        Ok(self.inner.terms(&text, mode(query)))
+        guard(|| {
+            let text = item_text(item, None)?;
+            Ok(self.inner.terms(&text, mode(query)))
+        })
     }
 
     /// Rows (raw, normalized, dropped reason or None, [(term, id)]) for `explain`.
@@ -191,38 +233,42 @@ impl NativeEncoder {
         item: &Bound<'_, PyAny>,
         query: bool,
     ) -> PyResult<Vec<(String, String, Option<&'static str>, Vec<(String, u32)>)>> {
-        let text = item_text(item, None)?;
-        Ok(self
-            .inner
-            .explain(&text, mode(query))
-            .into_iter()
-            .map(|r| (r.raw, r.normalized, r.dropped, r.terms))
-            .collect())
+        guard(|| {
+            let text = item_text(item, None)?;
+            Ok(self
+                .inner
+                .explain(&text, mode(query))
+                .into_iter()
+                .map(|r| (r.raw, r.normalized, r.dropped, r.terms))
+                .collect())
+        })
     }
 
     /// The resolved configuration, for `repr` and introspection.
     fn resolved<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let c = self.inner.config();
-        let d = PyDict::new(py);
-        d.set_item(
-            "flavor",
-            match c.flavor {
-                bm25x_core::Flavor::Qdrant => "qdrant",
-                bm25x_core::Flavor::Fastembed => "fastembed",
-            },
-        )?;
-        d.set_item("k", c.params.k)?;
-        d.set_item("b", c.params.b)?;
-        d.set_item("avg_len", c.params.avg_len)?;
-        d.set_item("tokenizer", c.tokenizer.name())?;
-        d.set_item("lowercase", c.lowercase)?;
-        d.set_item("ascii_folding", c.ascii_folding)?;
-        let langs: Vec<&str> = c.stopword_languages.iter().map(|l| l.name()).collect();
-        d.set_item("stopword_languages", langs)?;
-        d.set_item("custom_stopwords", c.custom_stopwords.clone())?;
-        d.set_item("stemmer", c.stemmer.map(|s| s.name()))?;
-        d.set_item("min_token_len", c.min_token_len)?;
-        d.set_item("max_token_len", c.max_token_len)?;
-        Ok(d)
+        guard(|| {
+            let c = self.inner.config();
+            let d = PyDict::new(py);
+            d.set_item(
+                "flavor",
+                match c.flavor {
+                    bm25x_core::Flavor::Qdrant => "qdrant",
+                    bm25x_core::Flavor::Fastembed => "fastembed",
+                },
+            )?;
+            d.set_item("k", c.params.k)?;
+            d.set_item("b", c.params.b)?;
+            d.set_item("avg_len", c.params.avg_len)?;
+            d.set_item("tokenizer", c.tokenizer.name())?;
+            d.set_item("lowercase", c.lowercase)?;
+            d.set_item("ascii_folding", c.ascii_folding)?;
+            let langs: Vec<&str> = c.stopword_languages.iter().map(|l| l.name()).collect();
+            d.set_item("stopword_languages", langs)?;
+            d.set_item("custom_stopwords", c.custom_stopwords.clone())?;
+            d.set_item("stemmer", c.stemmer.map(|s| s.name()))?;
+            d.set_item("min_token_len", c.min_token_len)?;
+            d.set_item("max_token_len", c.max_token_len)?;
+            Ok(d)
+        })
     }
 }

@@ -1,8 +1,12 @@
-//! Core errors become Python exceptions here, and only here.
+//! Core errors become Python exceptions here, and only here. [`guard`] is the one panic
+//! boundary: no Rust panic reaches Python as PyO3's `PanicException` (which `except Exception`
+//! does not catch).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use pyo3::create_exception;
-use pyo3::exceptions::{PyTypeError, PyValueError};
-use pyo3::PyErr;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::{PyErr, PyResult};
 
 create_exception!(
     bm25x,
@@ -11,10 +15,43 @@ create_exception!(
     "An option has a value bm25x does not accept; the message names the option and what is accepted."
 );
 
+create_exception!(
+    bm25x,
+    ThreadStartError,
+    PyRuntimeError,
+    "The operating system refused to start the encoder threads asked for; pass a smaller threads=."
+);
+
+create_exception!(
+    bm25x,
+    InternalError,
+    PyRuntimeError,
+    "A bug in bm25x (an internal invariant failed); please report it with the message."
+);
+
 pub fn to_py(err: bm25x_core::Error) -> PyErr {
     if err.is_type_error() {
         PyTypeError::new_err(err.to_string())
     } else {
         OptionError::new_err(err.to_string())
     }
+}
+
+pub fn spawn_to_py(err: bm25x_core::pool::SpawnError) -> PyErr {
+    ThreadStartError::new_err(err.to_string())
+}
+
+/// Run `f`, turning a panic into [`InternalError`]. Encoders are immutable and per-thread memos
+/// are rebuilt on demand, so nothing observable is left half-updated by an unwound call.
+pub fn guard<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        Err(InternalError::new_err(format!(
+            "internal error in bm25x (this is a bug, please report it): {what}"
+        )))
+    })
 }

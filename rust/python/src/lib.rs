@@ -39,13 +39,42 @@ fn _after_fork_in_child() {
     bm25x_core::pool::forget_after_fork();
 }
 
+/// Load numpy's C API now, at import: loaded lazily, a Ctrl-C pending during a process's first
+/// encode would make the load fail inside the conversion, where rust-numpy can only panic.
+fn load_numpy_api(py: Python<'_>) -> PyResult<()> {
+    errors::guard(|| {
+        numpy::PyArray1::<u32>::zeros(py, 0, false);
+        Ok(())
+    })
+    .map_err(|e| {
+        pyo3::exceptions::PyImportError::new_err(format!(
+            "bm25x could not load numpy's C API (is numpy installed and importable?): {e}"
+        ))
+    })
+}
+
+/// Panic inside the FFI guard, so tests can check that a Rust panic reaches Python as
+/// `bm25x.InternalError` and never as PyO3's `PanicException`.
+#[pyfunction]
+fn _panic_for_tests() -> PyResult<()> {
+    errors::guard(|| panic!("deliberate panic for the test suite"))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    load_numpy_api(m.py())?;
     m.add_class::<encoder::NativeEncoder>()?;
     m.add_function(wrap_pyfunction!(stopwords, m)?)?;
     m.add_function(wrap_pyfunction!(languages, m)?)?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add("OptionError", m.py().get_type::<errors::OptionError>())?;
+    m.add(
+        "ThreadStartError",
+        m.py().get_type::<errors::ThreadStartError>(),
+    )?;
+    m.add("InternalError", m.py().get_type::<errors::InternalError>())?;
+    m.add("MAX_THREADS", encoder::MAX_THREADS)?;
     m.add(
         "PYTHON_WORD_UNICODE_VERSION",
         bm25x_core::tokenize::fastembed::UNICODE_VERSION,

@@ -42,18 +42,7 @@ pub fn expand<'a, F: FnMut(Cow<'a, str>)>(
             };
             let min = processor.min_token_len.unwrap_or(1);
             let max = processor.max_token_len.unwrap_or(usize::MAX);
-            for n in min..=max {
-                match end_of_chars(&token, n) {
-                    Some(end) => emit(match &token {
-                        Cow::Borrowed(s) => Cow::Borrowed(&s[..end]),
-                        Cow::Owned(s) => Cow::Owned(s[..end].to_string()),
-                    }),
-                    None => {
-                        emit(token);
-                        break;
-                    }
-                }
-            }
+            prefixes(token, min, max, emit);
         }
         Mode::Query => {
             let max = processor.max_token_len.unwrap_or(usize::MAX);
@@ -67,6 +56,28 @@ pub fn expand<'a, F: FnMut(Cow<'a, str>)>(
             match end_of_chars(&token, max) {
                 Some(end) => emit(cut(token, end)),
                 None => emit(token),
+            }
+        }
+    }
+}
+
+/// The document terms of one processed word: its prefixes of `min..=max` chars, the whole word
+/// once they reach its length.
+pub fn prefixes<'a, F: FnMut(Cow<'a, str>)>(
+    token: Cow<'a, str>,
+    min: usize,
+    max: usize,
+    mut emit: F,
+) {
+    for n in min..=max {
+        match end_of_chars(&token, n) {
+            Some(end) => emit(match &token {
+                Cow::Borrowed(s) => Cow::Borrowed(&s[..end]),
+                Cow::Owned(s) => Cow::Owned(s[..end].to_string()),
+            }),
+            None => {
+                emit(token);
+                break;
             }
         }
     }
