@@ -72,7 +72,7 @@ impl<'a, P: Fn(char) -> bool> Runs<'a, P> {
     }
 
     /// The masks of the window that holds `pos` (`pos < text.len()`).
-    #[inline]
+    #[inline(always)]
     fn window_at(&mut self, pos: usize) -> Window {
         if pos >= self.window.end {
             self.window = self.fill(pos);
@@ -109,7 +109,7 @@ impl<'a, P: Fn(char) -> bool> Runs<'a, P> {
 
     /// Advance `pos` to the first byte at or after it whose bit is set in `interesting(window)`
     /// (within the window's bytes), or to the end of the text; returns whether one was found.
-    #[inline]
+    #[inline(always)]
     fn seek(&mut self, interesting: impl Fn(&Window) -> u64) -> bool {
         let len = self.text.len();
         while self.pos < len {
@@ -126,7 +126,7 @@ impl<'a, P: Fn(char) -> bool> Runs<'a, P> {
         false
     }
 
-    #[inline]
+    #[inline(always)]
     fn is_high(&self, pos: usize) -> bool {
         self.text.as_bytes()[pos] >= 0x80
     }
@@ -192,7 +192,8 @@ fn masks16(chunk: &[u8; 16], underscore: bool) -> (u16, u16) {
 impl<'a, P: Fn(char) -> bool> Iterator for Runs<'a, P> {
     type Item = &'a str;
 
-    #[inline]
+    // Inlined into the caller's loop, so the splitter's state stays in registers.
+    #[inline(always)]
     fn next(&mut self) -> Option<&'a str> {
         // Skip to the first word char: an ASCII word byte, or a non-ASCII char that is one.
         loop {
