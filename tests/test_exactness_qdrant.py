@@ -469,6 +469,8 @@ def test_known_cases(options: dict[str, Any], text: str, expected: int) -> None:
         {"tokenizer": "prefix", "min_token_len": 3, "max_token_len": 150},
         {"tokenizer": "prefix", "min_token_len": 70, "lowercase": False},
         {"tokenizer": "prefix", "ascii_folding": True, "language": "none"},
+        {"tokenizer": "prefix", "min_token_len": 0},
+        {"tokenizer": "prefix", "min_token_len": 0, "max_token_len": 0},
     ],
     ids=repr,
 )

@@ -41,5 +41,5 @@ def test_missing_framework_names_the_extra(
 
     monkeypatch.setattr(_framework.importlib, "import_module", fake)
     monkeypatch.delitem(sys.modules, f"bm25x.integrations.{adapter}", raising=False)
-    with pytest.raises(ImportError, match=rf"pip install 'bm25x\[{extra}\]'"):
+    with pytest.raises(ImportError, match=rf"pip install 'bm25x-sparse\[{extra}\]'"):
         real(f"bm25x.integrations.{adapter}")
