@@ -518,21 +518,21 @@ def test_fetch_policy_allow_lists_and_validation() -> None:
 
 
 def test_key_registry_is_bounded_and_keeps_the_newest() -> None:
-    from bm25x import errors
+    from bm25x import _secrets
 
     newest = "sk-newest-key-0123456789"
-    for i in range(errors.MAX_SECRETS + 500):
-        errors.remember_secret(f"sk-flood-{i:08d}-abcdefgh")
-    errors.remember_secret(newest)
-    assert len(errors._REGISTRY.keys) == errors.MAX_SECRETS
-    assert errors.redact(f"echo {newest} and {newest[:12]}") == "echo *** and ***"
+    for i in range(_secrets.MAX_SECRETS + 500):
+        _secrets.remember_secret(f"sk-flood-{i:08d}-abcdefgh")
+    _secrets.remember_secret(newest)
+    assert len(_secrets._REGISTRY.keys) == _secrets.MAX_SECRETS
+    assert _secrets.redact(f"echo {newest} and {newest[:12]}") == "echo *** and ***"
     # the oldest were forgotten, their pieces too
-    assert "sk-flood-00000000-abcdefgh" not in errors._REGISTRY.keys
-    assert "sk-flood-00000000" not in errors._REGISTRY.heads
+    assert "sk-flood-00000000-abcdefgh" not in _secrets._REGISTRY.keys
+    assert "sk-flood-00000000" not in _secrets._REGISTRY.heads
 
 
 def test_redaction_masks_before_cutting() -> None:
-    from bm25x.errors import redact, remember_secret
+    from bm25x._secrets import redact, remember_secret
 
     secret = remember_secret("sk-cut-in-the-middle-0123456789")
     text = "a" * 90 + " " + secret + " tail"

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from bm25x.errors import CorpusError
+
 __all__ = [
     "DEFAULT_TEXT_FIELDS",
     "Beir",
@@ -27,10 +29,6 @@ DEFAULT_TEXT_FIELDS = ("title", "text")
 """Joined with a space; with the default, ``title`` may be absent, ``text`` may not."""
 ID_FIELDS = ("_id", "id")
 """Tried in order when no id field is named; without any, the 1-based row number is the id."""
-
-
-class CorpusError(ValueError):
-    """A corpus file cannot be read; the message names the file, the line and the problem."""
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal, Union
 import numpy as np
 
 from bm25x import providers as _providers
+from bm25x._secrets import remember_secret
 from bm25x._sparse import SparseVector
 from bm25x.errors import (
     BadInputError,
@@ -52,7 +53,6 @@ from bm25x.errors import (
     ProviderResponseError,
     Secret,
     UnknownModelError,
-    remember_secret,
 )
 from bm25x.providers._base import Call, Item, Kind, Provider, Vector, vector_problem
 from bm25x.providers._fetch import FetchPolicy

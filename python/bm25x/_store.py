@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import tempfile
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,8 +23,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bm25x._ids import point_id
 from bm25x._lock import LockBusy, StoreLock
 from bm25x._sparse import SparseBatch, SparseVector
+from bm25x.errors import StoreError
 
 __all__ = [
     "DENSE",
@@ -46,7 +47,6 @@ DENSE = "dense"
 """Name of the dense vector, when a dense model is configured."""
 RRF_K = 2
 """Reciprocal rank fusion constant (Qdrant's default), set explicitly so both backends agree."""
-_NAMESPACE = uuid.UUID("5d0b3f0e-8a4c-5b8e-9a51-62d8f3c0b25a")
 _SETTINGS_FILE = "bm25x.json"
 _SHARD_DIR = "shard"
 _METADATA_KEY = "bm25x"
@@ -55,18 +55,9 @@ FINGERPRINT = "bm25x_text"
 a document only when its id and its text are both unchanged."""
 
 
-class StoreError(RuntimeError):
-    """A store cannot be created, opened or written; the message says which and why."""
-
-
 def fingerprint(text: str) -> str:
     """A short, stable digest of a document's text."""
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
-
-
-def point_id(doc_id: str) -> str:
-    """The point id of a document id: a UUID, the same on every run and every machine."""
-    return str(uuid.uuid5(_NAMESPACE, doc_id))
 
 
 @dataclass(frozen=True)

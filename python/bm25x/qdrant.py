@@ -31,9 +31,9 @@ import numpy as np
 from pydantic import BaseModel
 
 from bm25x._idf import IdfCheck
+from bm25x._ids import point_id
 from bm25x._sparse import SparseVector
-from bm25x._store import point_id
-from bm25x.errors import PartialUploadError
+from bm25x.errors import PartialUploadError, VectorSizeError
 from bm25x.providers.bm25 import BM25_MODELS, bm25_flavor, client_flavor, shared_encoder
 
 try:
@@ -71,10 +71,6 @@ _SKIP_FIELDS = frozenset(
 )
 """Model fields that never hold vectors (user payloads are not searched for documents)."""
 _UPLOAD_CHUNK = 256
-
-
-class VectorSizeError(ValueError):
-    """A dense vector computed from a model does not fit the collection's vector size."""
 
 
 def _options_key(options: Any) -> str:

@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bm25x._secrets import remember_secret
 from bm25x.errors import (
     MissingApiKeyError,
     ProviderResponseError,
     Secret,
-    remember_secret,
 )
 from bm25x.providers._base import Call, Item, Kind, Vector, texts_only, vector_problem
 from bm25x.providers._http import RetryPolicy
