@@ -8,7 +8,7 @@ import asyncio
 import shutil
 import sys
 import textwrap
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from qdrant_client import models
 
 import bm25x
 from bm25x import providers
-from bm25x.providers import Call, Item, Kind, Vector
+from bm25x.providers import Call, EmbedRequest, Item, Kind, Vector
 from bm25x.providers.fastembed import FastembedProvider
 
 DOCS = [
@@ -151,16 +151,10 @@ class Reverser:
     def batch_limit(self, kind: Kind) -> int:
         return self.max_batch
 
-    async def embed_batch(
-        self,
-        model: str,
-        items: Sequence[Item],
-        options: Mapping[str, Any],
-        call: Call,
-        api_key_options: Mapping[str, str],
-    ) -> list[Vector]:
+    async def embed_batch(self, request: EmbedRequest) -> list[Vector]:
+        items = request.items
         self.batches.append([i.value for i in items])
-        scale = float(options.get("scale", 1.0))
+        scale = float(request.options.get("scale", 1.0))
         return [
             np.asarray([ord(c) * scale for c in reversed(i.value)], dtype=np.float32) for i in items
         ]
@@ -217,8 +211,8 @@ def test_entry_points(registry: Any, tmp_path: Path, monkeypatch: pytest.MonkeyP
                 def batch_limit(self, kind):
                     return 8
 
-                async def embed_batch(self, model, items, options, call, api_key_options):
-                    return [np.full(3, len(i.value), dtype=np.float32) for i in items]
+                async def embed_batch(self, request):
+                    return [np.full(3, len(i.value), dtype=np.float32) for i in request.items]
 
             def broken():
                 raise ImportError("nope")
@@ -574,3 +568,31 @@ def test_unusable_vectors_from_any_provider_name_their_item(
     assert isinstance(inner, bm25x.ProviderResponseError) and inner.items == [1]
     assert "vector for item 1 " in str(inner) and problem in str(inner) and inner.model == "m"
     assert info.value.results[0] is not None and info.value.results[1] is None
+
+
+def test_embed_request_is_a_frozen_value_that_hides_keys() -> None:
+    from dataclasses import FrozenInstanceError
+
+    from bm25x._secrets import remember_secret
+
+    key = remember_secret("sk-request-repr-0123456789")
+    request = EmbedRequest("m", [Item("text", "a")], {"x": 1}, Call(), {"openai-api-key": key})
+    assert "sk-request" not in repr(request) and "m" in repr(request)
+    with pytest.raises(FrozenInstanceError):
+        request.model = "other"  # type: ignore[misc]
+    assert EmbedRequest("m", []).options == {} and EmbedRequest("m", []).call.query is False
+
+
+def test_readme_plugin_example_runs(registry: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    from strategies import REPO
+
+    readme = REPO.joinpath("README.md").read_text(encoding="utf-8")
+    (block,) = [
+        b for b in re.findall(r"```python\n(.*?)```", readme, re.DOTALL) if "EmbedRequest" in b
+    ]
+    exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+    assert (
+        "[array([1., 1., 1., 1.], dtype=float32), array([3., 3., 3., 3.]" in capsys.readouterr().out
+    )

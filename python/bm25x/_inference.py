@@ -54,7 +54,7 @@ from bm25x.errors import (
     Secret,
     UnknownModelError,
 )
-from bm25x.providers._base import Call, Item, Kind, Provider, Vector, vector_problem
+from bm25x.providers._base import Call, EmbedRequest, Item, Kind, Provider, Vector, vector_problem
 from bm25x.providers._fetch import FetchPolicy
 
 if TYPE_CHECKING:
@@ -561,7 +561,7 @@ async def _run(
             with anyio.fail_after(None if end is None else max(0.0, end - time.monotonic())):
                 async with sem:
                     vectors = await group.provider.embed_batch(
-                        group.model, batch, group.options, call, group.keys
+                        EmbedRequest(group.model, batch, group.options, call, group.keys)
                     )
             if not isinstance(vectors, list) or len(vectors) != len(batch):
                 got = len(vectors) if isinstance(vectors, list) else type(vectors).__name__
