@@ -381,7 +381,7 @@ def test_fastembed_adapter_output_kinds(
         bm25x.embed(models.Image(image=str(png), model="x/late"))
 
 
-@pytest.mark.parametrize("module", ["bm25x._inference", "bm25x.providers"])
+@pytest.mark.parametrize("module", ["bm25x._embed", "bm25x.providers"])
 def test_docstring_examples(module: str) -> None:
     import doctest
     import importlib
