@@ -273,3 +273,15 @@ def test_threads_in_document_options_is_an_execution_setting() -> None:
     assert threaded == plain
     with pytest.raises(ValueError, match="threads"):
         bq.resolve_bm25([doc("x", threads=0)], False)
+
+
+def test_without_qdrant_client_the_error_names_the_extra() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['qdrant_client'] = None\n"
+        "try:\n    import bm25x.qdrant\nexcept ImportError as e:\n    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip install 'bm25x[qdrant]'" in out.stdout
