@@ -4,6 +4,10 @@ Hypothesis profiles: "ci" (the default) has no deadline, because timings on shar
 are noisy, and a moderate default of 100 examples; test files set their own counts through
 ``strategies.examples(n)``, which ``BM25X_EXAMPLES_SCALE=20`` multiplies for a deep local run.
 "thorough" (``HYPOTHESIS_PROFILE=thorough``) raises the default for tests without their own.
+
+The ``slow`` marker is given here, by one rule, rather than test by test: every hypothesis
+property test of a module that compares against an oracle (``support.qdrant_oracle``,
+``support.fastembed_oracle``), and the Unicode sweep. ``make test-quick`` deselects them.
 """
 
 from __future__ import annotations
@@ -26,6 +30,24 @@ settings.register_profile(
     max_examples=3000,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+ORACLES = ("support.qdrant_oracle", "support.fastembed_oracle")
+
+
+def _uses_an_oracle(module: object) -> bool:
+    return any(getattr(value, "__module__", None) in ORACLES for value in vars(module).values())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not isinstance(item, pytest.Function):
+            continue
+        is_property = getattr(item.obj, "is_hypothesis_test", False)
+        if (is_property and _uses_an_oracle(item.module)) or item.module.__name__.endswith(
+            "test_unicode_sweep"
+        ):
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_configure(config: pytest.Config) -> None:
