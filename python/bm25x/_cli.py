@@ -18,7 +18,16 @@ from typing import Any
 
 from bm25x._corpus import DEFAULT_TEXT_FIELDS, CorpusError, read_docs
 from bm25x._native import OptionError, __version__
-from bm25x._store import EdgeStore, Hit, QdrantStore, Store, StoreError
+from bm25x._store import (
+    EdgeStore,
+    Hit,
+    MissingCollection,
+    QdrantStore,
+    Store,
+    StoreError,
+    f32,
+    public_url,
+)
 from bm25x.errors import InferenceError
 
 __all__ = ["main"]
@@ -26,9 +35,9 @@ __all__ = ["main"]
 DEFAULT_STORE = "bm25x-index"
 DEMO_STORE = "bm25x-demo"
 DEMO_QUERIES = (
-    "how do volcanoes erupt",
-    "baking bread with sourdough starter",
-    "why do cats purr",
+    "freedom of speech and of the press",
+    "right to a trial by jury",
+    "taxes without consent",
 )
 
 
@@ -162,8 +171,19 @@ def _store_args(p: argparse.ArgumentParser, default: str = DEFAULT_STORE) -> Non
 
 def _store(args: argparse.Namespace) -> Store:
     if args.url:
-        return QdrantStore.connect(args.url, args.collection, args.api_key)
+        store = QdrantStore.connect(args.url, args.collection, args.api_key)
+        note = store.version_note()
+        if note:
+            print(f"bm25x {args.command}: warning: {note}", file=sys.stderr)
+        return store
     return EdgeStore(args.store)
+
+
+def _where(args: argparse.Namespace) -> str:
+    """The options that name the collection ``args`` points at, for hints (never the key)."""
+    if args.url:
+        return f"--url {public_url(args.url)} --collection {args.collection}"
+    return f"--store {args.store}"
 
 
 # --- encode ------------------------------------------------------------------------------------
@@ -294,31 +314,41 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def score_text(score: float) -> str:
+    """A score as the table and JSON print it: float32's shortest round-tripping text, the
+    same whichever store it came from (``12.038683``)."""
+    return repr(f32(score))
+
+
 def _print_hits(queries: Sequence[str], results: list[list[Hit]], as_json: bool) -> None:
     if as_json:
+        # Always a list, one entry per query, so a script reads one shape however many
+        # queries it passed.
         rows = [
             {
                 "query": q,
                 "hits": [
-                    {"rank": r, "id": h.id, "score": h.score, **h.payload}
+                    {"rank": r, "id": h.id, "score": f32(h.score), **h.payload}
                     for r, h in enumerate(hits, 1)
                 ],
             }
             for q, hits in zip(queries, results)
         ]
-        print(json.dumps(rows if len(rows) > 1 else rows[0], ensure_ascii=False, indent=2))
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for q, hits in zip(queries, results):
         print(f"query: {q}")
         if not hits:
             print("  (no matches)")
         width = max([len(h.id) for h in hits] + [2])
-        print(f"  {'#':>2}  {'score':>7}  {'id':<{width}}  text")
-        for r, h in enumerate(hits, 1):
+        scores = [score_text(h.score) for h in hits]
+        score_width = max([len(s) for s in scores] + [5])
+        print(f"  {'#':>2}  {'score':>{score_width}}  {'id':<{width}}  text")
+        for r, (h, score) in enumerate(zip(hits, scores), 1):
             text = str(h.payload.get("text", "")).replace("\n", " ")
             if len(text) > 70:
                 text = text[:69] + "…"
-            print(f"  {r:>2}  {h.score:>7.3f}  {h.id:<{width}}  {text}")
+            print(f"  {r:>2}  {score:>{score_width}}  {h.id:<{width}}  {text}")
         print()
 
 
@@ -329,6 +359,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     store = _store(args)
     try:
         results = search(store, args.query, limit=args.limit, threads=args.threads)
+    except MissingCollection as e:
+        raise CliError(
+            f"no {e.where}; create it with `bm25x ingest CORPUS {_where(args)}`"
+        ) from None
     finally:
         store.close()
     _print_hits(args.query, results, args.json)
@@ -394,14 +428,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
     finally:
         store.close()
     _print_hits(queries, results, args.json)
-    where = (
-        f"--url {args.url} --collection {args.collection}" if args.url else f"--store {args.store}"
-    )
-    _say(args, f'try: bm25x search {where} "your question"')
+    _say(args, f'try: bm25x search {_where(args)} "your question"')
     return 0
 
 
 # --- parser ------------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the inference service (the application layer, imported only here)."""
+    try:
+        from bm25x.app import serve
+    except ImportError as e:
+        raise CliError(
+            f'the service needs its extra: pip install "bm25x-sparse[serve]" ({e})'
+        ) from None
+    try:
+        config = serve.load_config(args.config)
+    except serve.ConfigError as e:
+        raise CliError(str(e)) from None
+    serve.run(config, host=args.host, port=args.port)
+    return 0
 
 
 def _ingest_args(p: argparse.ArgumentParser) -> None:
@@ -503,6 +550,12 @@ def build_parser() -> argparse.ArgumentParser:
         text_field=None,
         id_field=None,
     )
+
+    p = command("serve", "the inference service for a self-hosted Qdrant (bm25x-sparse[serve])")
+    p.add_argument("--host", default=None, help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port to listen on (8000)")
+    p.add_argument("--config", default=None, help="TOML (or YAML) configuration file")
+    p.set_defaults(func=cmd_serve)
     return ap
 
 
@@ -523,7 +576,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not type(e).__module__.startswith("qdrant_client"):
             raise
         # qdrant-client's errors (server unreachable, unexpected answer): one line, no trace.
-        where = f" at {args.url}" if getattr(args, "url", None) else ""
+        where = f" at {public_url(args.url)}" if getattr(args, "url", None) else ""
         print(f"bm25x {args.command}: error: Qdrant{where}: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

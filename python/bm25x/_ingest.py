@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -36,7 +36,7 @@ __all__ = [
     "ingest",
 ]
 
-AvgLen = Union[float, str, None]
+AvgLen = float | str | None
 """A number, ``"auto"`` (measure it on the corpus), or None (the flavour's default)."""
 SETTINGS_FORMAT = 1
 _T = TypeVar("_T")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
@@ -27,7 +27,7 @@ __all__ = [
     "text_of",
 ]
 
-InferenceItem = Union[models.Document, models.Image, models.InferenceObject]
+InferenceItem = models.Document | models.Image | models.InferenceObject
 INFERENCE_TYPES = (models.Document, models.Image, models.InferenceObject)
 SKIP_FIELDS = frozenset(
     {"payload", "payloads", "filter", "params", "with_payload", "with_vector", "lookup_from"}

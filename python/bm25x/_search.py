@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bm25x._ingest import dense_embedder, encoder_from_settings
-from bm25x._store import Hit, Store, StoreError
+from bm25x._store import Hit, MissingCollection, Store, StoreError
 
 __all__ = ["open_settings", "search"]
 
@@ -18,7 +18,7 @@ def open_settings(store: Store) -> dict[str, Any]:
     store.lock(shared=True)
     settings = store.settings()
     if settings is None:
-        raise StoreError(f"no collection at {store.describe()}; run `bm25x ingest` first")
+        raise MissingCollection(store.describe())
     if not settings.get("complete"):
         raise StoreError(
             f"the ingest into {store.describe()} did not finish; run the same `bm25x ingest` "

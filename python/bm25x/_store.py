@@ -34,11 +34,15 @@ __all__ = [
     "SPARSE",
     "EdgeStore",
     "Hit",
+    "MissingCollection",
     "QdrantStore",
     "Store",
     "StoreError",
+    "f32",
     "fingerprint",
     "point_id",
+    "public_url",
+    "version_gap",
 ]
 
 SPARSE = "bm25"
@@ -53,6 +57,59 @@ _METADATA_KEY = "bm25x"
 FINGERPRINT = "bm25x_text"
 """Payload key of a document's text fingerprint (:func:`fingerprint`): a resumed ingest skips
 a document only when its id and its text are both unchanged."""
+
+
+class MissingCollection(StoreError):
+    """There is no collection to search; ``where`` is :meth:`Store.describe` of the store."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"no {where}; create it with `bm25x ingest` first")
+        self.where = where
+
+
+def f32(score: float) -> float:
+    """``score`` as float32, as the Python float whose ``repr`` is float32's shortest
+    round-tripping text (``12.038683``, not ``12.03868293762207``).
+
+    Qdrant scores are float32 whichever way they arrive: qdrant-edge widens them to float64
+    (printing every binary digit), a server sends them as JSON text already shortened. Passing
+    both through here makes the same score the same number, so both stores print alike.
+    """
+    return float(str(np.float32(score)))
+
+
+def public_url(url: str) -> str:
+    """``url`` without user, password, query or fragment: what a message may show of it."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "<the given URL>"
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    netloc = f"{host}:{port}" if port is not None else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _major_minor(version: str) -> tuple[int, int] | None:
+    head = version.strip().lstrip("v").split(".")
+    try:
+        return int(head[0]), int(head[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def version_gap(client: str, server: str) -> bool:
+    """Whether qdrant-client ``client`` and a Qdrant server ``server`` are further apart than
+    qdrant-client supports: another major version, or minor versions more than one apart
+    (qdrant-client's own rule). Versions that cannot be read are not reported."""
+    a, b = _major_minor(client), _major_minor(server)
+    if a is None or b is None:
+        return False
+    return a[0] != b[0] or abs(a[1] - b[1]) > 1
 
 
 def fingerprint(text: str) -> str:
@@ -161,7 +218,7 @@ def _fingerprints(records: Any) -> dict[str, str | None]:
 def _hit(point: Any) -> Hit:
     payload = dict(point.payload or {})
     payload.pop(FINGERPRINT, None)
-    return Hit(str(payload.pop("doc_id", point.id)), float(point.score), payload)
+    return Hit(str(payload.pop("doc_id", point.id)), f32(point.score), payload)
 
 
 _BUILD_INFIX = ".bm25x-build-"
@@ -499,9 +556,11 @@ class QdrantStore(Store):
     """A collection in any Qdrant that qdrant-client reaches: a server or cluster by URL and
     API key, or qdrant-client's local mode. Settings live in the collection's metadata."""
 
-    def __init__(self, client: Any, collection: str) -> None:
+    def __init__(self, client: Any, collection: str, url: str | None = None) -> None:
         self.client = client
         self.collection = collection
+        self.url = url
+        """The server's URL (None for local mode); messages show only :func:`public_url`."""
 
     @classmethod
     def connect(cls, url: str, collection: str, api_key: str | None = None) -> QdrantStore:
@@ -509,11 +568,49 @@ class QdrantStore(Store):
         try:
             from qdrant_client import QdrantClient
         except ImportError:
-            raise StoreError("--url needs qdrant-client: pip install 'bm25x[qdrant]'") from None
-        return cls(QdrantClient(url=url, api_key=api_key), collection)
+            raise StoreError(
+                "--url needs qdrant-client: pip install 'bm25x-sparse[qdrant]'"
+            ) from None
+        # qdrant-client's own check warns from a background thread, as a multi-line
+        # UserWarning that can land in the middle of the output; the CLI asks once instead
+        # (version_note) and says it in one line.
+        client = QdrantClient(url=url, api_key=api_key, check_compatibility=False)
+        return cls(client, collection, url)
+
+    def _at(self) -> str:
+        return f" at {public_url(self.url)}" if self.url else ""
 
     def describe(self) -> str:
-        return f"collection {self.collection!r}"
+        return f"collection {self.collection!r}{self._at()}"
+
+    def version_note(self) -> str | None:
+        """One line when qdrant-client and the server are further apart than qdrant-client
+        supports (:func:`version_gap`), else None. Asks the server once; a server that does not
+        say its version (a proxy in front of it) is not reported, and one that cannot be
+        reached raises qdrant-client's error, as the first real request would."""
+        from importlib.metadata import PackageNotFoundError, version
+
+        from qdrant_client.http.exceptions import UnexpectedResponse
+
+        try:
+            client_version = version("qdrant-client")
+        except PackageNotFoundError:
+            return None
+        try:
+            server_version = str(self.client.info().version)
+        except UnexpectedResponse:
+            return None
+        if not version_gap(client_version, server_version):
+            return None
+        parsed = _major_minor(server_version)
+        assert parsed is not None  # version_gap read it
+        series = f"{parsed[0]}.{parsed[1]}"
+        return (
+            f"qdrant-client {client_version} is more than one minor version from the Qdrant "
+            f"server{self._at()} "
+            f"({server_version}); if a request fails, install a matching client: "
+            f"pip install 'qdrant-client~={series}.0'"
+        )
 
     def lock(self, shared: bool) -> None:
         pass  # no local lock for a server collection; create() re-checks instead

@@ -2,7 +2,7 @@
 
 It has the same API as :class:`bm25x.Bm25` for the ``word`` tokenizer and its options ``k``,
 ``b``, ``avg_len``, ``language`` and ``lowercase``, and is built on ``mmh3`` and
-``snowballstemmer`` (``pip install bm25x[baseline]``). It is meant to be easy to follow, not
+``snowballstemmer`` (``pip install bm25x-sparse[baseline]``). It is meant to be easy to follow, not
 fast, and it is not bit-exact everywhere; where it differs from Qdrant and why:
 
 * Word characters: Python's ``\\w`` without ``_`` (Unicode letters and numbers), while Qdrant
@@ -38,7 +38,7 @@ try:
     import snowballstemmer
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
-        "bm25x.baseline needs mmh3 and snowballstemmer: pip install 'bm25x[baseline]'"
+        "bm25x.baseline needs mmh3 and snowballstemmer: pip install 'bm25x-sparse[baseline]'"
     ) from exc
 
 # Letters and numbers: `\w` minus the underscore.

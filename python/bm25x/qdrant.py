@@ -32,7 +32,9 @@ import numpy as np
 try:
     from qdrant_client import AsyncQdrantClient, QdrantClient, models
 except ImportError as _e:  # pragma: no cover - exercised only without qdrant-client
-    raise ImportError("bm25x.qdrant needs qdrant-client: pip install 'bm25x[qdrant]'") from _e
+    raise ImportError(
+        "bm25x.qdrant needs qdrant-client: pip install 'bm25x-sparse[qdrant]'"
+    ) from _e
 
 from bm25x._idf import IdfCheck
 from bm25x._ids import point_id

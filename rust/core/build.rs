@@ -1,11 +1,20 @@
 //! With the `japanese` feature, find vaporetto's `bccwj-suw_c1.0` model (the one Qdrant splits
 //! Japanese text with) and hand its path to the compiler as `BM25X_VAPORETTO_MODEL_FILE`.
 //!
-//! The model is taken from `BM25X_VAPORETTO_MODEL` if set, else from a registry package that
-//! ships it: the crates.io crate qdrant-edge 0.9.0 (Apache-2.0). Building from source downloads
-//! every dependency from crates.io anyway; this one crate is fetched the same way, with
-//! `cargo info` (which downloads its archive, checked by cargo, into cargo's cache without
-//! building it), and the model is unpacked into OUT_DIR. Nothing is committed to the repository.
+//! Where the model comes from, first found wins:
+//! 1. the file named by `BM25X_VAPORETTO_MODEL`;
+//! 2. `data/vaporetto/bccwj-suw_c1.0.model` beside this file: the source distribution carries it
+//!    there (`make sdist` puts it in, with its licence and provenance in that folder's README),
+//!    so a build from the sdist needs no network for it, and none at all once the crates are
+//!    vendored (`cargo vendor`);
+//! 3. in a git checkout, a registry package that ships it: the crates.io crate qdrant-edge 0.9.0
+//!    (Apache-2.0). Building from a checkout downloads every dependency from crates.io anyway;
+//!    this one crate is fetched the same way, with `cargo info` (which downloads its archive,
+//!    checked by cargo, into cargo's cache without building it), and the model is unpacked into
+//!    OUT_DIR.
+//!
+//! The model (800 KB of binary weights) is not committed to git: the registry already holds the
+//! exact bytes Qdrant ships, and the sdist is the one artefact that must build without a registry.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -21,8 +30,24 @@ fn main() {
     if env::var_os("CARGO_FEATURE_JAPANESE").is_none() {
         return;
     }
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let bundled_dir = manifest_dir.join("data").join("vaporetto");
+    // The folder, not the file: watching a file that does not exist reruns this script always.
+    println!("cargo:rerun-if-changed={}", bundled_dir.display());
+    let bundled = bundled_dir.join("bccwj-suw_c1.0.model");
     let model = match env::var("BM25X_VAPORETTO_MODEL") {
         Ok(path) if !path.is_empty() => PathBuf::from(path),
+        _ if bundled.is_file() => {
+            let len = std::fs::metadata(&bundled).map_or(0, |m| m.len());
+            if len != MODEL_SIZE as u64 {
+                panic!(
+                    "{} has {len} bytes, not the model's {MODEL_SIZE}: remove it (a git checkout \
+                     then takes the model from crates.io) or put the right file there",
+                    bundled.display()
+                );
+            }
+            bundled
+        }
         _ => unpack_from_registry(),
     };
     println!("cargo:rerun-if-changed={}", model.display());

@@ -10,7 +10,13 @@ from pathlib import Path
 import bm25x
 
 PACKAGE = Path(bm25x.__file__).parent
-APPLICATION = ("bm25x.app", "bm25x.integrations")
+APPLICATION = (
+    "bm25x.app",
+    "bm25x.integrations",
+    # Until they move into bm25x.app:
+    *(f"bm25x.{m}" for m in ("_cli", "_ingest", "_search", "_eval", "_bench", "_store")),
+    *(f"bm25x.{m}" for m in ("_lock", "_corpus", "_progress")),
+)
 # The application's entry point (`python -m bm25x`): above the library, like the command.
 ENTRY_POINTS = {"bm25x.__main__"}
 

@@ -216,7 +216,7 @@ def test_an_interrupt_while_deleting_the_old_store_leaves_no_half_deleted_store(
 
 def test_searching_a_missing_store_leaves_nothing_behind(tmp_path: Path) -> None:
     found = run_cmd("search", "--store", str(tmp_path / "typo"), "cats")
-    assert found.returncode == 2 and "run `bm25x ingest` first" in found.stderr
+    assert found.returncode == 2 and "create it with `bm25x ingest CORPUS --store" in found.stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -322,10 +322,10 @@ def test_reingesting_a_changed_document_overwrites_it(tmp_path: Path, capsys: An
     err = capsys.readouterr().err
     assert "1 documents written (1 with changed text), 2 already there, 3 in" in err
     assert main(["search", "--store", store, "--json", "volcanoes"]) == 0
-    hits = json.loads(capsys.readouterr().out)["hits"]
+    hits = json.loads(capsys.readouterr().out)[0]["hits"]
     assert [(h["id"], h["text"]) for h in hits] == [("1", "volcanoes erupt")]
     assert main(["search", "--store", store, "--json", "cats"]) == 0
-    assert {h["id"] for h in json.loads(capsys.readouterr().out)["hits"]} == {"0", "2"}
+    assert {h["id"] for h in json.loads(capsys.readouterr().out)[0]["hits"]} == {"0", "2"}
 
 
 def test_a_changed_document_is_rewritten_on_a_qdrant_collection_too(tmp_path: Path) -> None:

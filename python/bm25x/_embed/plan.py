@@ -7,7 +7,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from bm25x import providers as _providers
 from bm25x._embed.finish import check_mrl
@@ -19,7 +19,7 @@ from bm25x.providers._fetch import FetchPolicy
 
 __all__ = ["Cloud", "Group", "Plan", "check_call", "make_plan"]
 
-Cloud = Union[bool, Literal["fallback"]]
+Cloud = bool | Literal["fallback"]
 
 
 @dataclass

@@ -4,6 +4,7 @@ encoder with :class:`bm25x.Bm25`'s options."""
 from __future__ import annotations
 
 import importlib
+import itertools
 from types import ModuleType
 from typing import Any
 
@@ -20,7 +21,7 @@ def require(module: str, extra: str, framework: str) -> ModuleType:
     except ImportError as exc:
         raise ImportError(
             f"bm25x.integrations.{extra.replace('-', '_')} needs {framework}: "
-            f"pip install 'bm25x[{extra}]'"
+            f"pip install 'bm25x-sparse[{extra}]'"
         ) from exc
 
 
@@ -32,7 +33,7 @@ def encode_pairs(
     bounds = batch.indptr.tolist()
     ids = batch.indices.tolist()
     vals = batch.values.tolist()
-    pairs = [(ids[a:b], vals[a:b]) for a, b in zip(bounds, bounds[1:])]
+    pairs = [(ids[a:b], vals[a:b]) for a, b in itertools.pairwise(bounds)]
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 

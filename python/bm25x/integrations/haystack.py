@@ -1,4 +1,4 @@
-"""bm25x components for Haystack's Qdrant integration (``pip install 'bm25x[haystack]'``).
+"""bm25x components for Haystack's Qdrant integration (``pip install 'bm25x-sparse[haystack]'``).
 
     from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
     from bm25x.integrations.haystack import Bm25SparseDocumentEmbedder, Bm25SparseTextEmbedder
@@ -17,7 +17,7 @@ the store lacks it.
 """
 
 import dataclasses
-from typing import Any, Optional
+from typing import Any
 
 from bm25x._encoder import Bm25
 from bm25x._idf import IdfCheck
@@ -40,14 +40,14 @@ class _Base:
 
     def __init__(
         self,
-        threads: Optional[int],
-        document_store: Optional[QdrantDocumentStore],
+        threads: int | None,
+        document_store: QdrantDocumentStore | None,
         options: dict[str, Any],
     ) -> None:
         self.options = dict(options)
         self.threads = threads
         self.document_store = document_store
-        self._encoder: Optional[Bm25] = None
+        self._encoder: Bm25 | None = None
         make_encoder(self.options, threads)  # bad options fail here, not at run time
 
     def warm_up(self) -> None:
@@ -96,10 +96,10 @@ class Bm25SparseDocumentEmbedder(_Base):
     def __init__(
         self,
         *,
-        meta_fields_to_embed: Optional[list[str]] = None,
+        meta_fields_to_embed: list[str] | None = None,
         embedding_separator: str = "\n",
-        threads: Optional[int] = None,
-        document_store: Optional[QdrantDocumentStore] = None,
+        threads: int | None = None,
+        document_store: QdrantDocumentStore | None = None,
         **options: Any,
     ) -> None:
         _Base.__init__(self, threads, document_store, options)  # @component rebuilds the class
@@ -152,8 +152,8 @@ class Bm25SparseTextEmbedder(_Base):
     def __init__(
         self,
         *,
-        threads: Optional[int] = None,
-        document_store: Optional[QdrantDocumentStore] = None,
+        threads: int | None = None,
+        document_store: QdrantDocumentStore | None = None,
         **options: Any,
     ) -> None:
         _Base.__init__(self, threads, document_store, options)  # @component rebuilds the class

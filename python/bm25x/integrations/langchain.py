@@ -1,4 +1,4 @@
-"""bm25x for LangChain's Qdrant integration (``pip install 'bm25x[langchain]'``).
+"""bm25x for LangChain's Qdrant integration (``pip install 'bm25x-sparse[langchain]'``).
 
     from langchain_qdrant import RetrievalMode
     from qdrant_client import QdrantClient

@@ -1,4 +1,4 @@
-"""bm25x for LlamaIndex's Qdrant vector store (``pip install 'bm25x[llama-index]'``).
+"""bm25x for LlamaIndex's Qdrant vector store (``pip install 'bm25x-sparse[llama-index]'``).
 
     from qdrant_client import QdrantClient
     from bm25x.integrations.llama_index import vector_store

@@ -27,7 +27,7 @@ from __future__ import annotations
 import builtins
 import threading
 from collections.abc import Callable
-from typing import Any, Union
+from typing import Any
 
 from bm25x.errors import UnknownModelError
 from bm25x.providers._base import Call, EmbedRequest, Item, Kind, Provider, Vector
@@ -51,7 +51,7 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "bm25x.providers"
 
-ProviderOrFactory = Union[Provider, Callable[[], Provider]]
+ProviderOrFactory = Provider | Callable[[], Provider]
 
 _lock = threading.RLock()
 _entries: dict[str, ProviderOrFactory] = {}
@@ -131,7 +131,7 @@ def resolve(model: str) -> tuple[Provider, str]:
     hint = ""
     if "/" in model:
         hint = (
-            "; if it is a local fastembed model, install bm25x[fastembed]; "
+            "; if it is a local fastembed model, install bm25x-sparse[fastembed]; "
             "for Qdrant Cloud inference pass cloud=True (or cloud='fallback')"
         )
     raise UnknownModelError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, Union, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +22,7 @@ DEFAULT_FETCH_POLICY = FetchPolicy()
 Kind = Literal["text", "image", "object"]
 
 #: One embedding: sparse, dense (float32), or late interaction (one float32 array per token).
-Vector = Union[SparseVector, npt.NDArray[np.float32], list[npt.NDArray[np.float32]]]
+Vector = SparseVector | npt.NDArray[np.float32] | list[npt.NDArray[np.float32]]
 
 
 @dataclass(frozen=True)

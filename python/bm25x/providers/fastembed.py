@@ -1,5 +1,5 @@
 """Local fastembed models (dense, sparse, late interaction, image), through the optional extra
-``pip install bm25x[fastembed]``, imported only when such a model is used.
+``pip install bm25x-sparse[fastembed]``, imported only when such a model is used.
 
 Any model fastembed lists is served under its own name (``"BAAI/bge-small-en-v1.5"``) and
 under ``fastembed/<name>``. Options go to fastembed's model constructor; the useful ones for
@@ -49,7 +49,7 @@ def _import_fastembed() -> Any:
     except ImportError as exc:
         raise ModelNotAvailableError(
             f"local fastembed models need the fastembed package: "
-            f"pip install 'bm25x[fastembed]' ({exc})",
+            f"pip install 'bm25x-sparse[fastembed]' ({exc})",
             provider="fastembed",
         ) from None
     return fastembed

@@ -276,6 +276,16 @@ fn string<'a>(name: &str, value: &'a OptionValue) -> Result<&'a str> {
     }
 }
 
+/// A number as a person reads it in an error: scientific notation when it is very large or
+/// very small, so `1e-300` is not printed as three hundred zeros.
+fn readable(x: f64) -> String {
+    if x != 0.0 && (x.abs() >= 1e16 || x.abs() < 1e-6) {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
+}
+
 /// The largest `k` accepted: every weight is at most `k + 1`, which must fit float32.
 pub const MAX_K: f64 = 1e38;
 /// The smallest `avg_len` accepted with `k = 0` (and `b > 0`): keeps `doc_len / avg_len`
@@ -294,11 +304,7 @@ fn parse_params<'a>(get: &impl Fn(&str) -> Option<&'a OptionValue>) -> Result<Pa
                 format!(
                     "must be in [0, {MAX_K:e}] so that weights fit float32, got {} \
                      (Qdrant accepts larger finite values but then stores infinite weights)",
-                    if k.abs() >= 1e16 {
-                        format!("{k:e}")
-                    } else {
-                        k.to_string()
-                    }
+                    readable(k)
                 ),
             ));
         }
@@ -333,7 +339,7 @@ fn parse_params<'a>(get: &impl Fn(&str) -> Option<&'a OptionValue>) -> Result<Pa
             format!(
                 "with k = 0 and b > 0, avg_len must be >= {MIN_AVG_LEN_WITH_K0:e} so that \
                  weights stay finite, got {}",
-                params.avg_len
+                readable(params.avg_len)
             ),
         ));
     }

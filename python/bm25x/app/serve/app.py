@@ -1,0 +1,293 @@
+"""The ASGI application: ``create_app(config)``.
+
+Handlers are thin: read and check the request, call the same :func:`bm25x.aembed` a script
+calls (grouping, deduplication, concurrency, retries, ``mrl``, typed errors), answer in input
+order. Failures become answers in one place (:func:`bm25x.app.serve.errors.answer_for`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import inspect
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+import bm25x
+from bm25x import providers
+from bm25x.app.serve.config import ServeConfig
+from bm25x.app.serve.errors import (
+    Overloaded,
+    RequestTimeout,
+    TooLarge,
+    Unauthorized,
+    answer_for,
+)
+from bm25x.app.serve.metrics import CONTENT_TYPE_LATEST, Metrics
+from bm25x.app.serve.models import ModelPolicy
+from bm25x.app.serve.protocol import decode, encode_answer, parse_request, token_of
+from bm25x.errors import UnknownModelError
+
+__all__ = ["LOGGER_NAME", "create_app", "fetch_policy"]
+
+LOGGER_NAME = "bm25x.serve"
+log = logging.getLogger(LOGGER_NAME)
+
+_KEY_SUFFIX = "-api-key"  # Qdrant forwards every client header whose name ends so
+
+
+def fetch_policy(config: ServeConfig) -> Any:
+    """The config's ``[images]`` section as the library's ``FetchPolicy``, or None when this
+    bm25x has no such type."""
+    # Looked up, not imported: the service also runs on a bm25x without the guard (then image
+    # URLs are fetched as the library does by default).
+    policy_type: Any = getattr(providers, "FetchPolicy", None)
+    if policy_type is None:
+        return None
+    img = config.images
+    return policy_type(
+        allow_private=img.allow_private,
+        allowed_hosts=img.allowed_hosts,
+        schemes=img.schemes,
+        max_bytes=img.max_bytes,
+        timeout=img.timeout,
+        max_redirects=img.max_redirects,
+    )
+
+
+def _aembed_accepts(name: str) -> bool:
+    return name in inspect.signature(bm25x.aembed).parameters
+
+
+class _Service:
+    """The state one app holds: config, policy, metrics, the shared HTTP client."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        self.config = config
+        self.policy = ModelPolicy(config)
+        self.metrics = Metrics()
+        self.in_flight = 0
+        self.ready = False
+        self.client: httpx.AsyncClient | None = None
+        self.extra: dict[str, Any] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        limit = self.config.limits
+        # One pooled client for every request's provider calls (when the library takes one):
+        # connections to the providers are reused instead of opened per request.
+        self.client = httpx.AsyncClient(
+            limits=httpx.Limits(
+                max_connections=max(100, limit.max_concurrent_requests * 2),
+                max_keepalive_connections=max(20, limit.max_concurrent_requests),
+            ),
+            timeout=httpx.Timeout(limit.request_timeout),
+        )
+        self.extra = {}
+        if _aembed_accepts("http_client"):
+            self.extra["http_client"] = self.client
+        policy = fetch_policy(self.config)
+        if policy is not None and _aembed_accepts("fetch_policy"):
+            self.extra["fetch_policy"] = policy
+        # Warm up before saying ready: the first call imports the providers' modules and loads
+        # the registry's entry points, seconds that would otherwise land on a caller.
+        await asyncio.get_running_loop().run_in_executor(None, providers.list)
+        await bm25x.aembed("warm up", model="qdrant/bm25")
+        self.ready = True
+        try:
+            yield
+        finally:
+            self.ready = False
+            await self.client.aclose()
+
+    # -- endpoints --------------------------------------------------------------------------
+
+    async def infer(self, request: Request) -> Response:
+        started = time.perf_counter()
+        record: dict[str, Any] = {"event": "inference", "path": request.url.path}
+        limits = self.config.limits
+        if self.in_flight >= limits.max_concurrent_requests:
+            return self._fail(
+                Overloaded(
+                    f"the service is answering {self.in_flight} requests, its limit "
+                    f"(limits.max_concurrent_requests); retry after {limits.retry_after} s"
+                ),
+                record,
+                started,
+                [],
+            )
+        self.in_flight += 1
+        self.metrics.in_flight.inc()
+        models: list[tuple[str, str]] = []
+        try:
+            body = decode(await self._body(request))
+            self._authenticate(token_of(body))
+            parsed = parse_request(body)
+            record["inference"] = "search" if parsed.query else "update"
+            record["inputs"] = len(parsed.inputs)
+            if len(parsed.inputs) > limits.max_inputs:
+                raise TooLarge(
+                    f"{len(parsed.inputs)} inputs, over this service's limit of "
+                    f"{limits.max_inputs} per request (limits.max_inputs); split the request"
+                )
+            items = [self.policy.item(inp, i) for i, inp in enumerate(parsed.inputs)]
+            models = self._labels([str(it["model"]) for it in items])
+            record["models"] = dict(Counter(m for m, _ in models))
+            try:
+                vectors = await asyncio.wait_for(
+                    bm25x.aembed(
+                        items,
+                        query=parsed.query,
+                        headers=self._headers(request),
+                        max_concurrency=limits.provider_concurrency,
+                        **self.extra,
+                    ),
+                    timeout=limits.request_timeout,
+                )
+            except asyncio.TimeoutError:
+                raise RequestTimeout(
+                    f"the request did not finish within {limits.request_timeout:g} s "
+                    "(limits.request_timeout)"
+                ) from None
+            payload = encode_answer(vectors)
+        except Exception as exc:
+            return self._fail(exc, record, started, models)
+        finally:
+            self.in_flight -= 1
+            self.metrics.in_flight.dec()
+        elapsed = time.perf_counter() - started
+        for model, provider in models:
+            self.metrics.inputs.labels(model, provider).inc()
+        for model, provider in set(models):
+            self.metrics.model_latency.labels(model, provider).observe(elapsed)
+        self._done(200, record, elapsed)
+        return Response(payload, media_type="application/json")
+
+    async def health(self, request: Request) -> Response:
+        """Liveness: the process answers."""
+        return JSONResponse({"status": "ok"})
+
+    async def ready_check(self, request: Request) -> Response:
+        """Readiness: started and not shutting down."""
+        if not self.ready:
+            return JSONResponse({"status": "not ready"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    async def metrics_page(self, request: Request) -> Response:
+        """Prometheus' text format."""
+        return Response(self.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    async def _body(self, request: Request) -> bytes:
+        limit = self.config.limits.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise TooLarge(self._too_large(int(declared), limit))
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(self._too_large(size, limit))
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    @staticmethod
+    def _too_large(size: int, limit: int) -> str:
+        return (
+            f"request body of {size}+ bytes is over this service's limit of {limit} bytes "
+            "(limits.max_body_bytes); send fewer inputs per request"
+        )
+
+    def _authenticate(self, token: str | None) -> None:
+        expected = self.config.token
+        if expected is None:
+            return
+        if token is None:
+            raise Unauthorized(
+                "this service needs a token: set Qdrant's inference.token "
+                "(QDRANT__INFERENCE__TOKEN) to the service's token"
+            )
+        # Constant time, so that the answer's timing does not tell how much of it matched.
+        if not hmac.compare_digest(token.encode("utf-8"), str(expected).encode("utf-8")):
+            raise Unauthorized("the inference token does not match this service's token")
+
+    def _headers(self, request: Request) -> dict[str, str]:
+        """Provider keys: the operator's, then the forwarded ``*-api-key`` headers over them."""
+        headers: dict[str, str] = dict(self.config.keys)
+        for name, value in request.headers.items():
+            if name.lower().endswith(_KEY_SUFFIX) and value:
+                headers[name.lower()] = value
+        return headers
+
+    def _labels(self, models: list[str]) -> list[tuple[str, str]]:
+        """(model label, provider label) per item, label budget applied."""
+        seen: dict[str, tuple[str, str]] = {}
+        out = []
+        for model in models:
+            if model not in seen:
+                try:
+                    provider = str(getattr(providers.resolve(model)[0], "name", "unknown"))
+                except UnknownModelError:
+                    provider = "unknown"
+                seen[model] = (self.metrics.model_label(model), provider)
+            out.append(seen[model])
+        return out
+
+    def _fail(
+        self,
+        exc: BaseException,
+        record: dict[str, Any],
+        started: float,
+        models: list[tuple[str, str]],
+    ) -> Response:
+        answer = answer_for(exc, retry_after=self.config.limits.retry_after)
+        record["error"] = answer.kind
+        for model, provider in set(models) or {("none", "none")}:
+            self.metrics.errors.labels(answer.kind, model, provider).inc()
+        if answer.status == 500:
+            # The traceback goes to the operator's log, never to the caller; the type only in
+            # the request line.
+            log.error("internal error answering a request", exc_info=exc)
+        self._done(answer.status, record, time.perf_counter() - started)
+        return JSONResponse(
+            {"error": answer.message}, status_code=answer.status, headers=answer.headers
+        )
+
+    def _done(self, status: int, record: dict[str, Any], elapsed: float) -> None:
+        record["status"] = status
+        record["latency_ms"] = round(elapsed * 1000.0, 3)
+        self.metrics.requests.labels(str(status)).inc()
+        self.metrics.latency.labels(record.get("inference", "unknown")).observe(elapsed)
+        log.info(json.dumps(record, sort_keys=True))
+
+
+def create_app(config: ServeConfig | None = None) -> Starlette:
+    """The ASGI app of ``bm25x serve`` for ``config`` (defaults: :class:`ServeConfig`()).
+
+    Routes: ``POST {config.path}`` (and ``POST /``) the inference endpoint, ``GET /healthz``
+    liveness, ``GET /readyz`` readiness, ``GET /metrics`` Prometheus metrics.
+    """
+    service = _Service(config or ServeConfig())
+    paths = dict.fromkeys([service.config.path, "/"])
+    routes = [Route(p, service.infer, methods=["POST"]) for p in paths]
+    routes += [
+        Route("/healthz", service.health, methods=["GET"]),
+        Route("/readyz", service.ready_check, methods=["GET"]),
+        Route("/metrics", service.metrics_page, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, lifespan=service.lifespan)
+    app.state.service = service
+    return app

@@ -1,0 +1,358 @@
+"""The service's configuration: one typed object, read from a TOML (or YAML) file and the
+environment (the environment wins), with defaults that are safe on a shared machine.
+
+A file looks like this (every key optional)::
+
+    host = "0.0.0.0"                 # `bm25x serve --host/--port` win over these
+    port = 8000
+    path = "/inference"              # where Qdrant's `inference.address` points
+    token = "change-me"              # or BM25X_SERVE_TOKEN; absent: no token is required
+    allowed_models = ["openai/text-embedding-3-*", "sentence-transformers/*", "bm25"]
+
+    [limits]
+    max_body_bytes = 16777216        # 413 above
+    max_inputs = 4096                # 413 above
+    max_concurrent_requests = 64     # 429 (with Retry-After) above
+    retry_after = 1                  # seconds, in that 429
+    provider_concurrency = 8         # batches in flight per provider and request
+    request_timeout = 120.0          # seconds for one request, retries included (504 after)
+
+    [aliases.small]                  # model "small" means this model with these options
+    model = "openai/text-embedding-3-small"
+    options = { dimensions = 512 }
+
+    [defaults."openai/*"]            # default options for matching models (the request's win)
+    dimensions = 1536
+
+    [keys]                           # the operator's provider keys (forwarded headers win);
+    openai-api-key = "sk-..."        # OPENAI_API_KEY, CO_API_KEY, JINA_API_KEY, ... work too
+
+    [fastembed]
+    cache_dir = "/models/fastembed"  # or FASTEMBED_CACHE_PATH
+    allow_downloads = false          # offline: only models already on disk
+    [fastembed.model_dirs]
+    "sentence-transformers/all-MiniLM-L6-v2" = "/models/minilm"
+
+    [images]                         # fetching image URLs (the SSRF guard)
+    allow_private = false
+    allowed_hosts = []
+    schemes = ["http", "https"]
+    max_bytes = 5242880
+    timeout = 30.0
+    max_redirects = 5
+
+Environment: ``BM25X_SERVE_TOKEN``, ``BM25X_SERVE_ALLOWED_MODELS`` (comma-separated),
+``BM25X_SERVE_REQUEST_TIMEOUT``, ``BM25X_SERVE_MAX_CONCURRENT_REQUESTS``,
+``BM25X_SERVE_MAX_INPUTS``, ``BM25X_SERVE_MAX_BODY_BYTES``,
+``BM25X_SERVE_ALLOW_DOWNLOADS`` (``1``/``0``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from bm25x._secrets import Secret, remember_secret
+
+__all__ = [
+    "Alias",
+    "ConfigError",
+    "FastembedConfig",
+    "ImageConfig",
+    "Limits",
+    "ServeConfig",
+    "load_config",
+]
+
+
+class ConfigError(ValueError):
+    """The configuration file or environment holds a value the service cannot use; the message
+    names the key and says what is accepted."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request, and the service as a whole, may use."""
+
+    max_body_bytes: int = 16 * 1024 * 1024
+    max_inputs: int = 4096
+    max_concurrent_requests: int = 64
+    retry_after: int = 1
+    provider_concurrency: int = 8
+    # Qdrant waits 10 minutes by default (less when a client passes ?timeout=); finish well
+    # inside that, so a caller sees this service's 504 rather than a dropped connection.
+    request_timeout: float = 120.0
+
+
+@dataclass(frozen=True)
+class Alias:
+    """A model name the service accepts, standing for another model with default options."""
+
+    model: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FastembedConfig:
+    """Where local fastembed models come from. With ``allow_downloads`` off (the default),
+    fastembed never contacts the hub: a model must be in ``model_dirs`` or the cache."""
+
+    cache_dir: str | None = None
+    allow_downloads: bool = False
+    model_dirs: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImageConfig:
+    """The limits on fetching image URLs; mapped onto :class:`bm25x.providers.FetchPolicy`."""
+
+    allow_private: bool = False
+    allowed_hosts: frozenset[str] = frozenset()
+    schemes: frozenset[str] = frozenset({"http", "https"})
+    max_bytes: int = 5 * 1024 * 1024
+    timeout: float = 30.0
+    max_redirects: int = 5
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """Everything ``bm25x serve`` is told. ``token`` and ``keys`` are secrets: their reprs are
+    masked and bm25x redacts them from every error text."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    path: str = "/inference"
+    token: Secret | None = field(default=None, repr=False)
+    allowed_models: tuple[str, ...] = ("*",)
+    aliases: Mapping[str, Alias] = field(default_factory=dict)
+    defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    keys: Mapping[str, Secret] = field(default_factory=dict, repr=False)
+    limits: Limits = field(default_factory=Limits)
+    fastembed: FastembedConfig = field(default_factory=FastembedConfig)
+    images: ImageConfig = field(default_factory=ImageConfig)
+
+    def __post_init__(self) -> None:
+        if not self.path.startswith("/"):
+            raise ConfigError(f"path must start with '/', got {self.path!r}")
+        for name in ("max_body_bytes", "max_inputs", "max_concurrent_requests"):
+            _positive(f"limits.{name}", getattr(self.limits, name))
+        _positive("limits.provider_concurrency", self.limits.provider_concurrency)
+        _positive("limits.request_timeout", self.limits.request_timeout)
+        _positive("images.max_bytes", self.images.max_bytes)
+        _positive("images.timeout", self.images.timeout)
+        for name, key in self.keys.items():
+            if not name.endswith("-api-key"):
+                raise ConfigError(
+                    f"keys.{name}: key names are the provider's header name, ending in "
+                    "'-api-key' (openai-api-key, cohere-api-key, jina-api-key, "
+                    "openrouter-api-key)"
+                )
+            if not isinstance(key, str) or not key:
+                raise ConfigError(f"keys.{name} must be a non-empty string")
+
+
+def _positive(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigError(f"{name} must be a positive number, got {value!r}")
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {str(path)!r}: {exc.strerror}") from None
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ImportError:
+            raise ConfigError(
+                f"{str(path)!r} is YAML, which needs PyYAML (pip install pyyaml); "
+                "or write the same keys as TOML"
+            ) from None
+        try:
+            data = yaml.safe_load(raw) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{str(path)!r} is not valid YAML: {exc}") from None
+    else:
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - exercised on Python < 3.11 only
+            import tomli as tomllib
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{str(path)!r} is not valid TOML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{str(path)!r} must hold a table of settings at the top level")
+    return data
+
+
+def _table(data: Mapping[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{name} must be a table, got {type(value).__name__}")
+    return dict(value)
+
+
+def _dataclass_from(cls: Any, data: Mapping[str, Any], section: str) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) in [{section}]: {', '.join(unknown)}; "
+            f"accepted: {', '.join(sorted(known))}"
+        )
+    out: dict[str, Any] = {}
+    for name, value in data.items():
+        default = getattr(cls(), name)
+        if isinstance(default, frozenset):
+            if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{section}.{name} must be a list of strings")
+            value = frozenset(v.lower() for v in value)
+        elif isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{section}.{name} must be true or false, got {value!r}")
+        elif isinstance(default, (int, float)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigError(f"{section}.{name} must be a number, got {value!r}")
+            if isinstance(default, int) and not isinstance(default, bool):
+                if value != int(value):
+                    raise ConfigError(f"{section}.{name} must be a whole number, got {value!r}")
+                value = int(value)
+        out[name] = value
+    return cls(**out)
+
+
+_TOP = {
+    "host",
+    "port",
+    "path",
+    "token",
+    "allowed_models",
+    "aliases",
+    "defaults",
+    "keys",
+    "limits",
+    "fastembed",
+    "images",
+}
+
+
+def config_from_mapping(data: Mapping[str, Any]) -> ServeConfig:
+    """A :class:`ServeConfig` from the file's decoded tables (without the environment)."""
+    unknown = sorted(set(data) - _TOP)
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s): {', '.join(unknown)}; accepted: {', '.join(sorted(_TOP))}"
+        )
+    kwargs: dict[str, Any] = {}
+    for name in ("host", "path"):
+        if name in data:
+            if not isinstance(data[name], str):
+                raise ConfigError(f"{name} must be a string")
+            kwargs[name] = data[name]
+    if "port" in data:
+        port = data["port"]
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < 65536:
+            raise ConfigError(f"port must be an integer in 0..65535, got {port!r}")
+        kwargs["port"] = port
+    if data.get("token") is not None:
+        if not isinstance(data["token"], str) or not data["token"]:
+            raise ConfigError("token must be a non-empty string")
+        kwargs["token"] = remember_secret(data["token"])
+    if "allowed_models" in data:
+        kwargs["allowed_models"] = _patterns(data["allowed_models"], "allowed_models")
+    aliases: dict[str, Alias] = {}
+    for name, spec in _table(data, "aliases").items():
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("model"), str):
+            raise ConfigError(f"aliases.{name} needs a 'model' (string) and optional 'options'")
+        extra = set(spec) - {"model", "options"}
+        if extra:
+            raise ConfigError(f"aliases.{name}: unknown key(s) {', '.join(sorted(extra))}")
+        options = spec.get("options", {})
+        if not isinstance(options, Mapping):
+            raise ConfigError(f"aliases.{name}.options must be a table")
+        aliases[name.lower()] = Alias(spec["model"], dict(options))
+    kwargs["aliases"] = aliases
+    defaults: dict[str, dict[str, Any]] = {}
+    for pattern, options in _table(data, "defaults").items():
+        if not isinstance(options, Mapping):
+            raise ConfigError(f"defaults.{pattern!r} must be a table of options")
+        defaults[pattern.lower()] = dict(options)
+    kwargs["defaults"] = defaults
+    keys: dict[str, Secret] = {}
+    for name, key in _table(data, "keys").items():
+        if not isinstance(key, str) or not key:
+            raise ConfigError(f"keys.{name} must be a non-empty string")
+        keys[name.lower()] = remember_secret(key)
+    kwargs["keys"] = keys
+    kwargs["limits"] = _dataclass_from(Limits, _table(data, "limits"), "limits")
+    fe = _table(data, "fastembed")
+    dirs = fe.pop("model_dirs", {})
+    if not isinstance(dirs, Mapping) or not all(isinstance(v, str) for v in dirs.values()):
+        raise ConfigError("fastembed.model_dirs must map model names to directories")
+    fast = _dataclass_from(FastembedConfig, fe, "fastembed")
+    kwargs["fastembed"] = replace(fast, model_dirs={k.lower(): v for k, v in dirs.items()})
+    kwargs["images"] = _dataclass_from(ImageConfig, _table(data, "images"), "images")
+    return ServeConfig(**kwargs)
+
+
+def _patterns(value: Any, name: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{name} must be a list of model names or glob patterns")
+    return tuple(v.lower() for v in value)
+
+
+def _env_number(env: Mapping[str, str], name: str, kind: type) -> Any:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a {kind.__name__}, got {raw!r}") from None
+
+
+def apply_environment(config: ServeConfig, env: Mapping[str, str]) -> ServeConfig:
+    """``config`` with the ``BM25X_SERVE_*`` variables of ``env`` applied over it."""
+    changes: dict[str, Any] = {}
+    token = env.get("BM25X_SERVE_TOKEN")
+    if token:
+        changes["token"] = remember_secret(token)
+    models = env.get("BM25X_SERVE_ALLOWED_MODELS")
+    if models:
+        changes["allowed_models"] = _patterns(models, "BM25X_SERVE_ALLOWED_MODELS")
+    limits: dict[str, Any] = {}
+    for var, name, kind in (
+        ("BM25X_SERVE_REQUEST_TIMEOUT", "request_timeout", float),
+        ("BM25X_SERVE_MAX_CONCURRENT_REQUESTS", "max_concurrent_requests", int),
+        ("BM25X_SERVE_MAX_INPUTS", "max_inputs", int),
+        ("BM25X_SERVE_MAX_BODY_BYTES", "max_body_bytes", int),
+    ):
+        value = _env_number(env, var, kind)
+        if value is not None:
+            limits[name] = value
+    if limits:
+        changes["limits"] = replace(config.limits, **limits)
+    downloads = env.get("BM25X_SERVE_ALLOW_DOWNLOADS")
+    if downloads:
+        if downloads not in ("0", "1", "true", "false"):
+            raise ConfigError(f"BM25X_SERVE_ALLOW_DOWNLOADS must be 1 or 0, got {downloads!r}")
+        changes["fastembed"] = replace(config.fastembed, allow_downloads=downloads in ("1", "true"))
+    return replace(config, **changes) if changes else config
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> ServeConfig:
+    """The configuration from the file at ``path`` (TOML, or YAML by its suffix; none: the
+    defaults) with the environment (``os.environ`` unless given) applied over it."""
+    data = _read_file(Path(path)) if path is not None else {}
+    config = config_from_mapping(data)
+    return apply_environment(config, os.environ if env is None else env)

@@ -1,0 +1,154 @@
+"""Every failure of a request and the HTTP answer it gets, in one place.
+
+The service's own refusals are :class:`RequestError` subclasses, each with its status; the
+library's typed errors (:mod:`bm25x.errors`) are mapped by :func:`answer_for`. The statuses are
+chosen for what Qdrant (``src/common/inference/service.rs``) makes of them:
+
+=====================================  ======  ==============================================
+what happened                          status  what Qdrant's client sees
+=====================================  ======  ==============================================
+malformed request, unknown or          400     400 "Inference request validation failed: ..."
+disallowed model, bad input/options,
+``mrl`` too large
+missing or wrong service token,        401     500 "Authentication failed for inference
+missing provider key, provider                 service ..."
+refused the key (its 401)
+provider forbade it (its 403)          403     the same
+body or input count over the limit     413     400 "Inference can't process request (413)"
+too many concurrent requests,          429     429, with the Retry-After delay
+provider rate limit outlived retries
+provider answered garbage              502     500 "Inference service error (502) ..."
+provider unreachable or failing,       503     500 "Inference service error (503) ..."
+local model not available
+the request's time budget ran out      504     500 "Inference service error (504) ..."
+a bug                                  500     500 "Inference service error (500) ..."
+=====================================  ======  ==============================================
+
+Every body is ``{"error": "<text>"}``; texts pass through :func:`bm25x.errors.redact`, so no
+key the process has seen appears in them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from bm25x.errors import (
+    BadInputError,
+    DimensionMismatchError,
+    InferenceError,
+    MissingApiKeyError,
+    ModelNotAvailableError,
+    PartialInferenceError,
+    ProviderHTTPError,
+    ProviderResponseError,
+    UnknownModelError,
+    redact,
+)
+
+__all__ = [
+    "Answer",
+    "BadRequest",
+    "Overloaded",
+    "RequestError",
+    "RequestTimeout",
+    "TooLarge",
+    "Unauthorized",
+    "answer_for",
+]
+
+
+class RequestError(Exception):
+    """A request the service refuses before (or instead of) embedding it."""
+
+    status = 400
+
+
+class BadRequest(RequestError):
+    """The body is not a Qdrant inference request, or asks for something not allowed."""
+
+    status = 400
+
+
+class Unauthorized(RequestError):
+    """The service token is missing or wrong."""
+
+    status = 401
+
+
+class TooLarge(RequestError):
+    """The body or the number of inputs is over the configured limit."""
+
+    status = 413
+
+
+class Overloaded(RequestError):
+    """Too many requests are in flight."""
+
+    status = 429
+
+
+class RequestTimeout(RequestError):
+    """The request's time budget ran out."""
+
+    status = 504
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The HTTP answer to a failure: status, ``{"error": message}``, extra headers, and the
+    error's class name for logs and metrics (never its text: it may quote the input)."""
+
+    status: int
+    message: str
+    kind: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _status(exc: BaseException) -> int:
+    if isinstance(exc, RequestError):
+        return exc.status
+    if isinstance(exc, PartialInferenceError):
+        return _worst([_status(e) for e in exc.errors] or [500])
+    if isinstance(exc, MissingApiKeyError):
+        return 401
+    if isinstance(exc, ProviderResponseError):
+        return 502
+    if isinstance(exc, ProviderHTTPError):
+        upstream = exc.status
+        if upstream is None or upstream >= 500 or upstream == 408:
+            return 503
+        if upstream in (401, 403, 429):
+            return upstream
+        return 400  # the provider refused this input (bad dimensions, too long, ...)
+    if isinstance(exc, (UnknownModelError, BadInputError, DimensionMismatchError)):
+        return 400
+    if isinstance(exc, ModelNotAvailableError):
+        return 503
+    return 500
+
+
+def _worst(statuses: list[int]) -> int:
+    """One status for several failures: a rate limit first (the caller should just retry),
+    then the server-side ones, then the caller's own mistakes."""
+    if 429 in statuses:
+        return 429
+    server = [s for s in statuses if s >= 500]
+    return max(server) if server else statuses[0]
+
+
+def answer_for(exc: BaseException, *, retry_after: int) -> Answer:
+    """The answer to ``exc``. ``retry_after`` (seconds) goes into every 429."""
+    status = _status(exc)
+    if isinstance(exc, (RequestError, InferenceError)):
+        message = redact(str(exc))
+    else:  # an unexpected exception: its text could hold anything, so it stays in the logs
+        message = f"internal error ({type(exc).__name__})"
+    headers: dict[str, str] = {}
+    if status == 429:
+        # A provider's own delay, when the library kept it, beats the configured one.
+        upstream = getattr(exc, "retry_after", None)
+        if isinstance(upstream, (int, float)) and upstream > 0:
+            retry_after = max(retry_after, math.ceil(upstream))
+        headers["Retry-After"] = str(retry_after)
+    return Answer(status, message, type(exc).__name__, headers)

@@ -1,0 +1,75 @@
+"""Prometheus metrics of the service (prometheus-client), in a registry of the app's own so
+that several apps in one process (tests) do not collide.
+
+Model labels are bounded: after ``MAX_MODEL_LABELS`` distinct names, further ones are counted
+under ``"other"``, so that a caller sending random model names cannot grow the metrics
+without limit.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+__all__ = ["CONTENT_TYPE_LATEST", "MAX_MODEL_LABELS", "Metrics"]
+
+MAX_MODEL_LABELS = 100
+_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+
+
+class Metrics:
+    """The counters, gauges and histograms of one app."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "bm25x_serve_requests", "Inference requests answered, by status", ["status"], registry=r
+        )
+        self.latency = Histogram(
+            "bm25x_serve_request_seconds",
+            "Time to answer an inference request",
+            ["inference"],
+            buckets=_BUCKETS,
+            registry=r,
+        )
+        self.model_latency = Histogram(
+            "bm25x_serve_model_request_seconds",
+            "Time to answer inference requests that included this model",
+            ["model", "provider"],
+            buckets=_BUCKETS,
+            registry=r,
+        )
+        self.inputs = Counter(
+            "bm25x_serve_inputs",
+            "Inputs embedded, by model and provider",
+            ["model", "provider"],
+            registry=r,
+        )
+        self.errors = Counter(
+            "bm25x_serve_errors",
+            "Failed requests, by error, model and provider",
+            ["error", "model", "provider"],
+            registry=r,
+        )
+        self.in_flight = Gauge(
+            "bm25x_serve_in_flight_requests", "Inference requests being answered", registry=r
+        )
+        self._models: set[str] = set()
+        self._lock = threading.Lock()
+
+    def model_label(self, model: str) -> str:
+        """``model``, or ``"other"`` once the label budget is spent."""
+        with self._lock:
+            if model in self._models:
+                return model
+            if len(self._models) < MAX_MODEL_LABELS:
+                self._models.add(model)
+                return model
+        return "other"
+
+    def render(self) -> bytes:
+        """The text exposition format."""
+        return generate_latest(self.registry)

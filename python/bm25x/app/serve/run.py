@@ -1,0 +1,75 @@
+"""Running the service under uvicorn, with JSON log lines and a graceful shutdown."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import signal
+import sys
+from typing import Any
+
+from bm25x.app.serve.app import LOGGER_NAME, create_app
+from bm25x.app.serve.config import ServeConfig, load_config
+
+__all__ = ["app_from_environment", "configure_logging", "run"]
+
+# Seconds uvicorn waits, after SIGTERM, for the requests in flight, beyond their own budget.
+_DRAIN_MARGIN = 5.0
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """One JSON line per request on stderr (the line is built by the app; no other text)."""
+    logger = logging.getLogger(LOGGER_NAME)
+    if not any(getattr(h, "_bm25x_serve", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler._bm25x_serve = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def app_from_environment() -> Any:
+    """The app for ``BM25X_SERVE_CONFIG`` (a file; optional) and the environment: a factory
+    for ASGI servers (``uvicorn --factory bm25x.app.serve:app_from_environment``)."""
+    configure_logging()
+    return create_app(load_config(os.environ.get("BM25X_SERVE_CONFIG") or None))
+
+
+def run(config: ServeConfig, *, host: str | None = None, port: int | None = None) -> None:
+    """Serve ``config`` with uvicorn until SIGINT/SIGTERM; on either, stop accepting
+    connections, let the requests in flight finish (up to their time budget), then exit."""
+    import uvicorn
+
+    if host is not None or port is not None:
+        config = dataclasses.replace(
+            config,
+            host=config.host if host is None else host,
+            port=config.port if port is None else port,
+        )
+    configure_logging()
+    # uvicorn re-raises the signal that stopped it once it has drained; a SIGTERM that led to
+    # a clean drain then ends the process with status 0 instead of killing it.
+    previous = signal.signal(signal.SIGTERM, _drained)
+    try:
+        _serve(uvicorn, config)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _drained(signum: int, frame: Any) -> None:
+    pass
+
+
+def _serve(uvicorn: Any, config: ServeConfig) -> None:
+    uvicorn.run(
+        create_app(config),
+        host=config.host,
+        port=config.port,
+        # uvicorn's access log would repeat what the request line says, less carefully.
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=int(config.limits.request_timeout + _DRAIN_MARGIN),
+        lifespan="on",
+    )
