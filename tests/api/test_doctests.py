@@ -22,7 +22,7 @@ WITH_EXAMPLES = {
     "bm25x",
     "bm25x._embed",
     "bm25x._encoder",
-    "bm25x._eval",
+    "bm25x.app.eval",
     "bm25x._sparse",
     "bm25x.baseline",
     "bm25x.providers",

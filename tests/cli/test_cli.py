@@ -15,11 +15,12 @@ import numpy as np
 import pytest
 
 import bm25x
-from bm25x._cli import main, sample_corpus
-from bm25x._corpus import CorpusError, read_docs
-from bm25x._ingest import ingest
-from bm25x._search import search
-from bm25x._store import EdgeStore, Hit, QdrantStore
+from bm25x.app.cli import main
+from bm25x.app.cli.commands import sample_corpus
+from bm25x.app.corpus import CorpusError, read_docs
+from bm25x.app.ingest import ingest
+from bm25x.app.search import search
+from bm25x.app.store import EdgeStore, Hit, QdrantStore
 
 QUERIES = ["freedom of speech", "trial by jury", "taxes on incomes"]
 SAMPLE_SIZE = sum(1 for _ in read_docs(sample_corpus()))
@@ -99,7 +100,7 @@ def test_interrupted_ingest_is_refused_then_resumed(tmp_path: Path, monkeypatch:
     store.close()
     monkeypatch.setattr(EdgeStore, "upsert", real)
     reopened = EdgeStore(tmp_path / "shard")
-    with pytest.raises(bm25x._store.StoreError, match="did not finish"):
+    with pytest.raises(bm25x.app.store.StoreError, match="did not finish"):
         search(reopened, ["jury"])
     report = ingest(reopened, sample_corpus(), batch_size=40, quiet=True)
     assert (report.written, report.skipped) == (SAMPLE_SIZE - 40, 40)
@@ -272,11 +273,11 @@ def fake_dense(model: str) -> Any:
 def test_hybrid_with_a_dense_model_on_both_backends(tmp_path: Path, monkeypatch: Any) -> None:
     from qdrant_client import QdrantClient
 
-    import bm25x._ingest
-    import bm25x._search
+    import bm25x.app.ingest
+    import bm25x.app.search
 
-    monkeypatch.setattr(bm25x._ingest, "dense_embedder", fake_dense)
-    monkeypatch.setattr(bm25x._search, "dense_embedder", fake_dense)
+    monkeypatch.setattr(bm25x.app.ingest, "dense_embedder", fake_dense)
+    monkeypatch.setattr(bm25x.app.search, "dense_embedder", fake_dense)
     edge = EdgeStore(tmp_path / "edge")
     local = QdrantStore(QdrantClient(":memory:"), "hybrid")
     for store in (edge, local):
@@ -393,7 +394,7 @@ def test_eval_without_judged_queries(tmp_path: Path, capsys: Any) -> None:
 
 
 def test_bench_reports_a_dead_worker_instead_of_hanging() -> None:
-    from bm25x._bench import measure
+    from bm25x.app.bench import measure
 
     with pytest.raises(ChildProcessError, match="no-such-encoder exited with code 1"):
         measure("no-such-encoder", 1, "documents", ["x"], 1)
@@ -540,7 +541,7 @@ def test_missing_server_collection_names_it_and_how_to_create_it(capsys: Any) ->
     ],
 )
 def test_public_url_drops_credentials(url: str, shown: str) -> None:
-    from bm25x._store import public_url
+    from bm25x.app.store import public_url
 
     assert public_url(url) == shown
 
@@ -551,8 +552,8 @@ def test_public_url_drops_credentials(url: str, shown: str) -> None:
 def test_a_score_prints_alike_however_it_arrived() -> None:
     from types import SimpleNamespace
 
-    from bm25x._cli import score_text
-    from bm25x._store import _hit
+    from bm25x.app.cli.output import score_text
+    from bm25x.app.store import _hit
 
     exact = float(np.float32(12.038683))  # what qdrant-edge hands over: 12.03868293762207
     rest = 12.038683  # what a server's JSON says for the same float32

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bm25x._cli import main
-from bm25x._corpus import CorpusError, read_docs
+from bm25x.app.cli import main
+from bm25x.app.corpus import CorpusError, read_docs
 
 
 def write(path: Path, text: str) -> Path:
@@ -101,7 +101,7 @@ def test_deeply_nested_option_values_are_one_line_errors(tmp_path: Path, capsys:
 
 
 def test_argparse_is_what_reports_bad_option_syntax() -> None:
-    from bm25x._cli import _parse_option
+    from bm25x.app.cli.parser import parse_option
 
     with pytest.raises(argparse.ArgumentTypeError, match="expected KEY=VALUE"):
-        _parse_option("novalue")
+        parse_option("novalue")

@@ -8,8 +8,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bm25x._cli import DEMO_QUERIES, main, sample_corpus
-from bm25x._corpus import read_docs
+from bm25x.app.cli import main
+from bm25x.app.cli.commands import DEMO_QUERIES, sample_corpus
+from bm25x.app.corpus import read_docs
 
 
 def test_the_sample_has_no_duplicate_texts_or_ids() -> None:

@@ -17,12 +17,14 @@ import numpy as np
 import pytest
 
 import bm25x
-from bm25x._cli import main, sample_corpus
-from bm25x._ingest import ingest
-from bm25x._search import search
-from bm25x._store import EdgeStore, StoreError
+from bm25x.app.cli import main
+from bm25x.app.cli.commands import sample_corpus
+from bm25x.app.corpus import read_docs
+from bm25x.app.ingest import ingest
+from bm25x.app.search import search
+from bm25x.app.store import EdgeStore, StoreError
 
-DOCS = 300  # documents in the sample corpus
+DOCS = sum(1 for _ in read_docs(sample_corpus()))  # documents in the sample corpus
 TIMEOUT = 120
 
 
@@ -126,7 +128,7 @@ def create_then_die(*args, **kwargs):
     real(*args, **kwargs)
     os.kill(os.getpid(), signal.SIGKILL)
 qdrant_edge.EdgeShard.create = staticmethod(create_then_die)
-from bm25x._cli import main
+from bm25x.app.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -169,7 +171,7 @@ def test_a_foreign_directory_is_never_deleted(tmp_path: Path, rerun: list[str]) 
 
 
 def test_an_interrupt_inside_create_is_resumed_in_process(tmp_path: Path, monkeypatch: Any) -> None:
-    import bm25x._store as st
+    import bm25x.app.store as st
 
     def interrupted(*args: Any) -> None:
         raise KeyboardInterrupt
@@ -188,7 +190,7 @@ def test_an_interrupt_inside_create_is_resumed_in_process(tmp_path: Path, monkey
 def test_an_interrupt_while_deleting_the_old_store_leaves_no_half_deleted_store(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
-    import bm25x._store as st
+    import bm25x.app.store as st
 
     store = EdgeStore(tmp_path / "s")
     ingest(store, sample_corpus(), quiet=True)
@@ -331,7 +333,7 @@ def test_reingesting_a_changed_document_overwrites_it(tmp_path: Path, capsys: An
 def test_a_changed_document_is_rewritten_on_a_qdrant_collection_too(tmp_path: Path) -> None:
     from qdrant_client import QdrantClient
 
-    from bm25x._store import QdrantStore
+    from bm25x.app.store import QdrantStore
 
     store = QdrantStore(QdrantClient(":memory:"), "docs")
     corpus = write_corpus(tmp_path / "c.jsonl", 3, "cats purr {i}")

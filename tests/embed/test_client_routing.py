@@ -29,8 +29,8 @@ from support.fastembed_oracle import as_dict, build_model_dir, oracle
 
 import bm25x
 import bm25x.qdrant as bq
-from bm25x._cli import sample_corpus
-from bm25x._corpus import read_docs
+from bm25x.app.cli.commands import sample_corpus
+from bm25x.app.corpus import read_docs
 
 SPELLINGS = ["qdrant/bm25", "Qdrant/bm25", "QDRANT/BM25"]
 TEXTS = [

@@ -15,13 +15,13 @@ require("qdrant_client")
 from qdrant_client import QdrantClient, models
 
 import bm25x
-import bm25x._eval
+import bm25x.app.eval
 import bm25x.qdrant as bq
-from bm25x._cli import sample_corpus
-from bm25x._corpus import read_docs
-from bm25x._ingest import ingest
-from bm25x._search import search
-from bm25x._store import EdgeStore
+from bm25x.app.cli.commands import sample_corpus
+from bm25x.app.corpus import read_docs
+from bm25x.app.ingest import ingest
+from bm25x.app.search import search
+from bm25x.app.store import EdgeStore
 
 SCIFACT = REPO.parent / "shared" / "corpora" / "scifact"
 DOCS = list(read_docs(sample_corpus()))
@@ -198,7 +198,7 @@ def test_bad_options_raise_before_sending(client: bq.Client) -> None:
 @require_dir(SCIFACT, "SciFact in ../shared/corpora")
 def test_scifact_ndcg_matches_qdrant() -> None:
     """Qdrant's own BM25 with the IDF modifier scores nDCG@10 = 0.683 on SciFact."""
-    report = bm25x._eval.evaluate(SCIFACT, quiet=True)
+    report = bm25x.app.eval.evaluate(SCIFACT, quiet=True)
     assert report.queries == 300 and report.documents == 5183
     assert round(report.ndcg_at_10, 3) == 0.683
     assert report.recall_at_100 > 0.9

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from support import require
 
-from bm25x import _cli
+from bm25x.app import cli as _cli
 from bm25x.app.serve import ConfigError, ServeConfig, load_config
 from bm25x.app.serve.config import Alias, Limits
 
@@ -148,7 +148,7 @@ def test_cli_without_the_extra_says_how_to_install() -> None:
     # A fresh process, where starlette cannot be imported (as without bm25x-sparse[serve]).
     code = (
         "import sys; sys.modules['starlette'] = None\n"
-        "from bm25x._cli import main\n"
+        "from bm25x.app.cli import main\n"
         "sys.exit(main(['serve', '--port', '0']))\n"
     )
     done = _python(code)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bm25x._ingest import dense_embedder, encoder_from_settings
-from bm25x._store import Hit, MissingCollection, Store, StoreError
+from bm25x.app.ingest import dense_embedder, encoder_from_settings
+from bm25x.app.store import Hit, MissingCollection, Store, StoreError
 
 __all__ = ["open_settings", "search"]
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bm25x._corpus import load_beir
-from bm25x._ingest import AvgLen, ingest
-from bm25x._search import search
-from bm25x._store import EdgeStore, Store
+from bm25x.app.corpus import load_beir
+from bm25x.app.ingest import AvgLen, ingest
+from bm25x.app.search import search
+from bm25x.app.store import EdgeStore, Store
 
 __all__ = ["EvalReport", "evaluate", "ndcg_at", "recall_at"]
 

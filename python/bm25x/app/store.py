@@ -24,8 +24,8 @@ import numpy as np
 import numpy.typing as npt
 
 from bm25x._ids import point_id
-from bm25x._lock import LockBusy, StoreLock
 from bm25x._sparse import SparseBatch, SparseVector
+from bm25x.app.lock import LockBusy, StoreLock
 from bm25x.errors import StoreError
 
 __all__ = [
@@ -242,7 +242,7 @@ def _is_store_library_error(e: BaseException) -> bool:
 class EdgeStore(Store):
     """A Qdrant Edge shard persisted in ``path`` (the shard in ``path/shard``, the settings in
     ``path/bm25x.json``). Writers hold an exclusive lock on ``.NAME.lock`` beside it, readers
-    a shared one (:mod:`bm25x._lock`); a reader that cannot open the shard in place (a
+    a shared one (:mod:`bm25x.app.lock`); a reader that cannot open the shard in place (a
     read-only location, or another reader has it open) searches a private copy."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:

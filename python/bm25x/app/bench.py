@@ -31,7 +31,7 @@ __all__ = ["load_corpus", "main", "measure"]
 
 def load_corpus(path: Path | None, limit: int | None) -> tuple[list[str], str]:
     if path is not None and path.exists():
-        from bm25x._corpus import read_docs
+        from bm25x.app.corpus import read_docs
 
         docs = [doc.text for doc in read_docs(path, text_fields=("text",))]
         name = path.name

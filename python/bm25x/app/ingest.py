@@ -22,11 +22,11 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from bm25x._corpus import DEFAULT_TEXT_FIELDS, CorpusError, Doc, read_docs
 from bm25x._encoder import Bm25
 from bm25x._native import __version__
-from bm25x._progress import Progress
-from bm25x._store import FINGERPRINT, Dense, Store, StoreError, fingerprint
+from bm25x.app.corpus import DEFAULT_TEXT_FIELDS, CorpusError, Doc, read_docs
+from bm25x.app.progress import Progress
+from bm25x.app.store import FINGERPRINT, Dense, Store, StoreError, fingerprint
 
 __all__ = [
     "AvgLen",
