@@ -171,6 +171,8 @@ class Bm25:
     ) -> SparseVector | SparseBatch:
         """Encode documents: one ``str`` gives a :class:`SparseVector`, any iterable of ``str``
         a :class:`SparseBatch` (in input order)."""
+        if isinstance(texts, str):  # the one-text path stays one call deep: its cost is fixed
+            return self._native.encode_one(texts, False)
         return self._encode(texts, False, threads)
 
     @overload
@@ -184,16 +186,15 @@ class Bm25:
     ) -> SparseVector | SparseBatch:
         """Encode queries: each distinct term id with weight 1.0. Same ``str``/iterable rule
         as :meth:`encode`."""
+        if isinstance(texts, str):  # search-time path: one call, its cost is fixed
+            return self._native.encode_one(texts, True)
         return self._encode(texts, True, threads)
 
     def _encode(
         self, texts: str | Iterable[str], query: bool, threads: int | None
     ) -> SparseVector | SparseBatch:
         if isinstance(texts, str):
-            indices, values = self._native.encode_one(texts, query)
-            v = SparseVector.__new__(SparseVector)
-            v.indices, v.values = indices, values
-            return v
+            return self._native.encode_one(texts, query)
         n = _threads(threads) or self.threads
         items = _as_text_list(texts)
         indptr, indices, values = self._native.encode_many(items, query, n)
@@ -265,8 +266,8 @@ class Bm25:
         """
         if not isinstance(text, str):
             raise TypeError(f"explain takes one text, which must be str, got {type(text).__name__}")
-        indices, values = self._native.encode_one(text, query)
-        weight = dict(zip(indices.tolist(), values.tolist()))
+        vector = self._native.encode_one(text, query)
+        weight = dict(zip(vector.indices.tolist(), vector.values.tolist()))
         rows = [
             ExplanationRow(
                 raw=raw,

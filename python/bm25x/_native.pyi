@@ -6,6 +6,8 @@ from typing import Any, final
 import numpy as np
 import numpy.typing as npt
 
+from bm25x._sparse import SparseVector
+
 __all__ = [
     "MAX_THREADS",
     "PYTHON_WORD_UNICODE_VERSION",
@@ -50,9 +52,7 @@ class Encoder:
     """The native encoder behind :class:`bm25x.Bm25`."""
 
     def __new__(cls, options: Mapping[str, Any]) -> Encoder: ...
-    def encode_one(
-        self, item: str, query: bool
-    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float32]]: ...
+    def encode_one(self, item: str, query: bool) -> SparseVector: ...
     def encode_many(
         self, items: Sequence[str], query: bool, threads: int, offset: int = 0
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32], npt.NDArray[np.float32]]: ...

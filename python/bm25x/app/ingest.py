@@ -15,6 +15,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -24,6 +25,7 @@ import numpy as np
 
 from bm25x._encoder import Bm25
 from bm25x._native import __version__
+from bm25x._sparse import SparseBatch
 from bm25x.app.corpus import DEFAULT_TEXT_FIELDS, CorpusError, Doc, read_docs
 from bm25x.app.progress import Progress
 from bm25x.app.store import FINGERPRINT, Dense, Store, StoreError, fingerprint
@@ -40,6 +42,7 @@ AvgLen = float | str | None
 """A number, ``"auto"`` (measure it on the corpus), or None (the flavour's default)."""
 SETTINGS_FORMAT = 1
 _T = TypeVar("_T")
+_V = TypeVar("_V")
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,50 @@ def _batches(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
     it = iter(items)
     while batch := list(islice(it, size)):
         yield batch
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """One batch of the corpus and what ingest must do with it."""
+
+    docs: list[Doc]
+    todo: list[Doc]
+    """The documents to write: all, or on a resumed ingest those absent or changed."""
+    prints: dict[str, str]
+    """Text fingerprint per document id."""
+    updated: int
+    """Documents of ``todo`` the store holds with another text."""
+
+
+def _to_write(store: Store, docs: Iterable[Doc], size: int, resuming: bool) -> Iterator[_Batch]:
+    """The corpus in batches; a resumed ingest skips a document only when the store holds it
+    with the same text (a changed text is written again: same point id, so overwritten)."""
+    for batch in _batches(docs, size):
+        prints = {d.id: fingerprint(d.text) for d in batch}
+        if not resuming:
+            yield _Batch(batch, batch, prints, 0)
+            continue
+        present = store.existing([d.id for d in batch])
+        todo = [d for d in batch if present.get(d.id, "") != prints[d.id]]
+        yield _Batch(batch, todo, prints, sum(1 for d in todo if d.id in present))
+
+
+def _pipelined(
+    batches: Iterable[_Batch], vectors: Callable[[list[str]], _V]
+) -> Iterator[tuple[_Batch, _V]]:
+    """Each batch with the vectors of its ``todo``, computed one batch ahead on a worker
+    thread: while the caller writes batch k, batch k+1 is being encoded (the encoder releases
+    the GIL), so ingest costs about max(encode, write) per batch instead of their sum. The
+    batches themselves are read, and the store touched, only in the caller's thread."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25x-ingest") as pool:
+        ahead: tuple[_Batch, Future[_V]] | None = None
+        for batch in batches:
+            following = (batch, pool.submit(vectors, [d.text for d in batch.todo]))
+            if ahead is not None:
+                yield ahead[0], ahead[1].result()
+            ahead = following
+        if ahead is not None:
+            yield ahead[0], ahead[1].result()
 
 
 _MAX_OPTION_DEPTH = 32
@@ -271,28 +318,25 @@ def ingest(
         store.save_settings(settings)
     encoder = encoder_from_settings(settings, threads)
 
+    def vectors(texts: list[str]) -> tuple[SparseBatch, Dense | None]:
+        return encoder.encode(texts), (embed(texts, False) if embed and texts else None)
+
     written = skipped = updated = 0
     with Progress(n_docs, "ingesting", quiet=quiet) as bar:
-        for batch in _batches(read_docs(path, **read), batch_size):
-            todo: list[Doc] = batch
-            prints = {d.id: fingerprint(d.text) for d in batch}
-            if existing is not None:
-                # Skip a document only when the store holds it with the same text; a changed
-                # text is written again (its point id is the same, so it is overwritten).
-                present = store.existing([d.id for d in batch])
-                todo = [d for d in batch if present.get(d.id, "") != prints[d.id]]
-                skipped += len(batch) - len(todo)
-                updated += sum(1 for d in todo if d.id in present)
+        for batch, (sparse, dense) in _pipelined(
+            _to_write(store, read_docs(path, **read), batch_size, existing is not None), vectors
+        ):
+            todo = batch.todo
+            skipped += len(batch.docs) - len(todo)
+            updated += batch.updated
             if todo:
-                texts = [d.text for d in todo]
                 payloads: list[dict[str, Any]] = [
-                    {FINGERPRINT: prints[d.id], **({"text": d.text} if store_text else {})}
+                    {FINGERPRINT: batch.prints[d.id], **({"text": d.text} if store_text else {})}
                     for d in todo
                 ]
-                dense = embed(texts, False) if embed is not None else None
-                store.upsert([d.id for d in todo], payloads, encoder.encode(texts), dense)
+                store.upsert([d.id for d in todo], payloads, sparse, dense)
                 written += len(todo)
-            bar.update(len(batch))
+            bar.update(len(batch.docs))
     settings = {**settings, "complete": True, "documents": store.count()}
     store.save_settings(settings)
     return IngestReport(n_docs, written, skipped, time.perf_counter() - started, settings, updated)

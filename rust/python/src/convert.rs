@@ -2,9 +2,7 @@
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{
-    PyBool, PyBytes, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySet, PyString, PyTuple,
-};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySet, PyString, PyTuple};
 
 use bm25x_core::OptionValue;
 
@@ -109,16 +107,6 @@ fn nested_value(name: &str, obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Op
 /// A Python `str` as Rust text. Fails on lone surrogates (not representable in UTF-8).
 pub fn text(s: &Bound<'_, PyString>) -> PyResult<String> {
     Ok(s.to_cow()?.into_owned())
-}
-
-/// A Python `str` encoded to UTF-8 by CPython (strict: fails on lone surrogates).
-pub fn utf8<'py>(s: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyBytes>> {
-    // SAFETY: `s` is a valid str; PyUnicode_AsUTF8String returns a new reference or NULL with
-    // an exception set, which `from_owned_ptr_or_err` turns into an error.
-    let obj = unsafe {
-        Bound::from_owned_ptr_or_err(s.py(), pyo3::ffi::PyUnicode_AsUTF8String(s.as_ptr()))?
-    };
-    Ok(obj.cast_into::<PyBytes>()?)
 }
 
 /// The index (in code points) of the first lone surrogate of a str that failed to convert.

@@ -3,13 +3,15 @@
 
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 
 use bm25x_core::encoder::Csr;
 use bm25x_core::{Config, Encoder, Mode};
 
-use crate::convert::{option_value, surrogate_position, utf8};
+use crate::convert::{option_value, surrogate_position};
 use crate::errors::{guard, spawn_to_py, to_py};
 
 /// The most threads one call may ask for (the Python package checks this first).
@@ -19,7 +21,9 @@ pub const MAX_THREADS: usize = 1024;
 /// of work, so an interrupt is seen promptly, and enough to keep every thread busy.
 const CHUNK_BYTES_PER_THREAD: usize = 1 << 20;
 
-type Vector<'py> = (Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<f32>>);
+/// Texts shorter than this (in UTF-8 bytes) are encoded without releasing the GIL: for a short
+/// query, releasing and re-taking it costs more than the encoding.
+const RELEASE_GIL_ABOVE: usize = 4096;
 type Batch<'py> = (
     Bound<'py, PyArray1<i64>>,
     Bound<'py, PyArray1<u32>>,
@@ -46,20 +50,26 @@ fn position_name(position: Option<usize>) -> String {
     }
 }
 
-/// The UTF-8 encoding of one text item, as a `bytes` object CPython makes (one copy); errors
-/// name the item's position. The bytes are borrowed as `&str` while the GIL is released.
-fn item_utf8<'py>(
+/// One text item as a `str`; errors name the item's position.
+fn item_str<'py>(
     item: &Bound<'py, PyAny>,
     position: Option<usize>,
-) -> PyResult<Bound<'py, PyBytes>> {
-    let Ok(s) = item.cast::<PyString>() else {
-        return Err(PyTypeError::new_err(format!(
+) -> PyResult<Bound<'py, PyString>> {
+    match item.cast::<PyString>() {
+        Ok(s) => Ok(s.clone()),
+        Err(_) => Err(PyTypeError::new_err(format!(
             "{} must be str, got {}",
             position_name(position),
             item.get_type().name()?
-        )));
-    };
-    utf8(s).map_err(|_| {
+        ))),
+    }
+}
+
+/// The UTF-8 text of a str without copying it: CPython keeps it (ASCII strings are their own
+/// UTF-8; others get it cached on first use), and it lives as long as the str, which the
+/// caller holds. Lone surrogates (not representable in UTF-8) are a ValueError naming the item.
+fn utf8_of<'a>(s: &'a Bound<'_, PyString>, position: Option<usize>) -> PyResult<&'a str> {
+    s.to_str().map_err(|_| {
         let pos = surrogate_position(s)
             .map(|p| format!(" at index {p}"))
             .unwrap_or_default();
@@ -72,16 +82,31 @@ fn item_utf8<'py>(
     })
 }
 
-/// Borrow the text of bytes made by [`utf8`].
-fn as_text<'a>(bytes: &'a Bound<'_, PyBytes>) -> &'a str {
-    // SAFETY: the bytes come from CPython's strict UTF-8 encoder (`utf8`), so they are valid
-    // UTF-8, and `bytes` objects are immutable.
-    unsafe { std::str::from_utf8_unchecked(bytes.as_bytes()) }
-}
-
 /// Extract one text item as an owned String.
 fn item_text(item: &Bound<'_, PyAny>, position: Option<usize>) -> PyResult<String> {
-    Ok(as_text(&item_utf8(item, position)?).to_string())
+    Ok(utf8_of(&item_str(item, position)?, position)?.to_string())
+}
+
+/// `bm25x.SparseVector`, looked up once.
+static SPARSE_VECTOR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// A `bm25x.SparseVector` holding `indices` and `values`, made without running Python code
+/// (no `__new__`/`__init__` frames): allocated as `object.__new__` would, slots set directly.
+fn sparse_vector<'py>(
+    py: Python<'py>,
+    indices: Vec<u32>,
+    values: Vec<f32>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let cls = SPARSE_VECTOR.import(py, "bm25x._sparse", "SparseVector")?;
+    // SAFETY: `cls` is a heap type whose instances `object.__new__` makes with `tp_alloc`,
+    // which for such classes is PyType_GenericAlloc; it returns a new reference or NULL with
+    // an exception set.
+    let obj = unsafe {
+        Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyType_GenericAlloc(cls.as_type_ptr(), 0))?
+    };
+    obj.setattr(intern!(py, "indices"), PyArray1::from_vec(py, indices))?;
+    obj.setattr(intern!(py, "values"), PyArray1::from_vec(py, values))?;
+    Ok(obj)
 }
 
 #[pymethods]
@@ -101,18 +126,23 @@ impl NativeEncoder {
         })
     }
 
-    /// Encode one str: (indices uint32, values float32).
+    /// Encode one str into a `bm25x.SparseVector`.
     fn encode_one<'py>(
         &self,
         py: Python<'py>,
         item: &Bound<'py, PyAny>,
         query: bool,
-    ) -> PyResult<Vector<'py>> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let bytes = item_utf8(item, None)?;
-            let text = as_text(&bytes);
-            let v = py.detach(|| self.inner.encode(text, mode(query)));
-            Ok((v.indices.into_pyarray(py), v.values.into_pyarray(py)))
+            let s = item_str(item, None)?;
+            let text = utf8_of(&s, None)?;
+            // Releasing the GIL costs more than encoding a short text; only long ones release it.
+            let v = if text.len() < RELEASE_GIL_ABOVE {
+                self.inner.encode(text, mode(query))
+            } else {
+                py.detach(|| self.inner.encode(text, mode(query)))
+            };
+            sparse_vector(py, v.indices, v.values)
         })
     }
 
@@ -148,27 +178,38 @@ impl NativeEncoder {
                     "encode_many takes a list or tuple of str",
                 ));
             };
+            let strs: Vec<Bound<'py, PyString>> = all
+                .iter()
+                .enumerate()
+                .map(|(i, item)| item_str(item, Some(offset + i)))
+                .collect::<PyResult<_>>()?;
             let budget = CHUNK_BYTES_PER_THREAD.saturating_mul(threads);
             let mut csr = Csr::default();
             let mut start = 0;
             while start < all.len() {
-                let mut owned: Vec<Bound<'py, PyBytes>> = Vec::new();
+                // The strs' own UTF-8, not copies: `strs` holds them (immutable) while the GIL
+                // is released, whatever happens to the list meanwhile.
+                let mut texts: Vec<&str> = Vec::new();
                 let mut bytes = 0usize;
-                while start + owned.len() < all.len() && (owned.is_empty() || bytes < budget) {
-                    let i = start + owned.len();
-                    let b = item_utf8(&all[i], Some(offset + i))?;
-                    bytes += b.as_bytes().len() + 16;
-                    owned.push(b);
+                while start + texts.len() < all.len() && (texts.is_empty() || bytes < budget) {
+                    let i = start + texts.len();
+                    let text = utf8_of(&strs[i], Some(offset + i))?;
+                    bytes += text.len() + 16;
+                    texts.push(text);
                 }
-                let texts: Vec<&str> = owned.iter().map(as_text).collect();
                 let part = py
                     .detach(|| self.inner.encode_batch(&texts, mode(query), threads))
                     .map_err(spawn_to_py)?;
-                csr.append(part);
-                start += owned.len();
+                if csr.is_empty() {
+                    csr = part; // one chunk (the usual case): no copy
+                } else {
+                    csr.append(part);
+                }
+                start += texts.len();
                 py.check_signals()?;
             }
-            let indptr: Vec<i64> = csr.indptr.iter().map(|&x| x as i64).collect();
+            // Same size: collected in place, without a second buffer.
+            let indptr: Vec<i64> = csr.indptr.into_iter().map(|x| x as i64).collect();
             Ok((
                 indptr.into_pyarray(py),
                 csr.indices.into_pyarray(py),
