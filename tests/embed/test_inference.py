@@ -280,9 +280,11 @@ def test_fastembed_not_installed(registry: Any, monkeypatch: pytest.MonkeyPatch)
     provider = FastembedProvider()
     registry._catch_all[:] = [provider]
     registry.register("fastembed/", provider)
-    with pytest.raises(bm25x.UnknownModelError, match=r"bm25x\[fastembed\]"):
+    with pytest.raises(bm25x.UnknownModelError, match=r"bm25x-sparse\[fastembed\]"):
         bm25x.embed("x", model="BAAI/bge-small-en-v1.5")
-    with pytest.raises(bm25x.ModelNotAvailableError, match=r"pip install 'bm25x-sparse\[fastembed\]'"):
+    with pytest.raises(
+        bm25x.ModelNotAvailableError, match=r"pip install 'bm25x-sparse\[fastembed\]'"
+    ):
         bm25x.embed("x", model="fastembed/BAAI/bge-small-en-v1.5")
 
 

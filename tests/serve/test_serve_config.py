@@ -3,6 +3,7 @@ the layering rule (the library never imports the application layer)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -157,10 +158,11 @@ def test_cli_without_the_extra_says_how_to_install() -> None:
 
 
 def _python(code: str) -> subprocess.CompletedProcess[str]:
-    env_path = str(Path(__file__).resolve().parents[2] / "python")
+    # The same bm25x the tests import (the installed wheel, or a tree on PYTHONPATH), in an
+    # environment without the caller's keys or settings.
     return subprocess.run(
         [sys.executable, "-c", code],
-        env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": os.pathsep.join(p for p in sys.path if p), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         timeout=120,

@@ -72,7 +72,9 @@ class ServeProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> ServeProcess:
-        env = {**os.environ, **self.env, "PYTHONPATH": str(ROOT / "python")}
+        # The same bm25x the tests import (the installed wheel, or a tree on PYTHONPATH).
+        path = os.pathsep.join(p for p in sys.path if p)
+        env = {**os.environ, **self.env, "PYTHONPATH": path}
         self.proc = subprocess.Popen(
             [*_SERVE, "--port", str(self.port), "--config", str(self.config)],
             env=env,
