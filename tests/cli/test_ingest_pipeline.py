@@ -62,7 +62,7 @@ def test_a_failing_write_stops_the_ingest_and_reports_it(
     monkeypatch.setattr(EdgeStore, "upsert", upsert)
     store = EdgeStore(tmp_path / "shard")
     with pytest.raises(OSError, match="disk full"):
-        ingest(store, sample_corpus(), batch_size=100, quiet=True)
-    assert calls == [100, 100]
-    assert store.count() == 100
+        ingest(store, sample_corpus(), batch_size=30, quiet=True)
+    assert calls == [30, 30]
+    assert store.count() == 30
     store.close()
