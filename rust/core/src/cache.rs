@@ -169,14 +169,20 @@ impl TermCache {
         let chars = token.chars().count();
         let hi = max.min(chars);
         let lo = min.max(1);
+        let mut counted = 0usize;
+        // `min_token_len` 0: the empty prefix comes first, as `prefixes` emits it.
+        if min == 0 {
+            let t = self.intern("");
+            self.count_term(t);
+            counted += 1;
+        }
         if lo > hi {
-            return 0;
+            return counted;
         }
         let bytes = token.as_bytes();
         let mut hasher = PrefixHasher::default();
         let mut node = 0u32;
         let mut n = 0usize;
-        let mut counted = 0usize;
         for (i, &b) in bytes.iter().enumerate() {
             hasher.push(b);
             node = self.long.child(node, b);

@@ -508,6 +508,8 @@ mod tests {
             r#"{"tokenizer": "prefix"}"#,
             r#"{"tokenizer": "prefix", "min_token_len": 3, "max_token_len": 100}"#,
             r#"{"tokenizer": "prefix", "min_token_len": 70, "lowercase": false}"#,
+            r#"{"tokenizer": "prefix", "min_token_len": 0}"#,
+            r#"{"tokenizer": "prefix", "min_token_len": 0, "max_token_len": 0}"#,
         ] {
             let e = enc(cfg);
             for text in &texts {
