@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rustc_hash::FxHashMap;
 
-use crate::cache::{self, TermCache};
+use crate::cache::{self, SegmentKey, TermCache};
 use crate::error::Result;
 use crate::filter::Dropped;
 use crate::hash::token_id;
@@ -83,6 +83,23 @@ pub struct Explained {
     pub terms: Vec<(String, u32)>,
 }
 
+/// Weights of counts up to this are remembered per document (see [`Scratch::weights`]).
+const MEMO_WEIGHTS: usize = 64;
+
+/// Per-document scratch space, reused across the documents of a batch.
+#[derive(Default)]
+struct Scratch {
+    /// `(id << 32) | k` per distinct term, `k` its rank in order of first occurrence.
+    keys: Vec<u64>,
+    /// Occurrences of each distinct term, by rank.
+    counts: Vec<u32>,
+    /// (id, order of first occurrence, weight): the general path's rows.
+    rows: Vec<(u32, u64, f32)>,
+    /// The weights of n = 1.. occurrences in the current document, filled on first use
+    /// (most terms occur once or a few times; each weight costs a division).
+    weights: Vec<f32>,
+}
+
 #[derive(Debug)]
 pub struct Encoder {
     config: Config,
@@ -128,29 +145,83 @@ impl Encoder {
 
     pub fn encode(&self, text: &str, mode: Mode) -> SparseVec {
         let mut out = SparseVec::default();
-        self.encode_into(
-            text,
+        self.encode_each(
+            std::slice::from_ref(&text),
             mode,
-            &mut Vec::new(),
             &mut out.indices,
             &mut out.values,
+            |_| {},
         );
         out
     }
 
-    /// Append the vector of `text` to `indices`/`values`; `rows` is scratch space reused
-    /// across calls.
-    fn encode_into(
+    /// Append the vector of each text to `indices`/`values`, calling `end_row` with the
+    /// length of `indices` after each one. The per-thread memo is taken once for all of them.
+    fn encode_each<S: AsRef<str>>(
         &self,
-        text: &str,
+        texts: &[S],
         mode: Mode,
-        rows: &mut Vec<(u32, u64, f32)>,
         indices: &mut Vec<u32>,
         values: &mut Vec<f32>,
+        mut end_row: impl FnMut(usize),
     ) {
-        match mode {
-            Mode::Document => self.encode_document(text, rows, indices, values),
-            Mode::Query => self.encode_query(text, indices, values),
+        let mut scratch = Scratch::default();
+        if self.memoisable() {
+            cache::with_cache(self.memo_key(mode), |cache| {
+                for text in texts {
+                    cache.trim();
+                    let text = text.as_ref();
+                    match mode {
+                        Mode::Document => {
+                            let doc_len = self.count_segments(text, mode, cache);
+                            let Scratch { keys, counts, .. } = &mut scratch;
+                            keys.clear();
+                            counts.clear();
+                            if cache.drain_keys(keys, counts) {
+                                self.emit_keyed(doc_len, &mut scratch, indices, values);
+                            } else {
+                                let rows = &mut scratch.rows;
+                                rows.clear();
+                                let weigh = self.weigh();
+                                let params = &self.config.params;
+                                cache.drain_document(|id, first, n| {
+                                    rows.push((id, first, weigh(n, doc_len, params)))
+                                });
+                                Self::emit_rows(rows, indices, values);
+                            }
+                        }
+                        Mode::Query => {
+                            let start = indices.len();
+                            self.count_segments(text, mode, cache);
+                            cache.drain_ids(indices);
+                            Self::finish_query(start, indices, values);
+                        }
+                    }
+                    end_row(indices.len());
+                }
+            });
+        } else {
+            for text in texts {
+                let text = text.as_ref();
+                match mode {
+                    Mode::Document => {
+                        self.encode_document_plain(text, &mut scratch.rows, indices, values)
+                    }
+                    Mode::Query => {
+                        let start = indices.len();
+                        self.for_each_term(text, Mode::Query, |term| indices.push(token_id(&term)));
+                        Self::finish_query(start, indices, values);
+                    }
+                }
+                end_row(indices.len());
+            }
+        }
+    }
+
+    fn weigh(&self) -> fn(u32, usize, &crate::options::Params) -> f32 {
+        match self.config.flavor {
+            Flavor::Qdrant => weight::qdrant,
+            Flavor::Fastembed => weight::fastembed,
         }
     }
 
@@ -166,11 +237,16 @@ impl Encoder {
             && self.config.tokenizer == TokenizerKind::Prefix
             && mode == Mode::Document;
         let mut one = |raw: &str| {
-            if long_prefixes && cache.memoised(raw).is_none() {
-                total += self.count_prefix_word(raw, cache);
+            let key = SegmentKey::new(raw);
+            if let Some(range) = cache.memoised(&key, raw) {
+                total += cache.count(range);
                 return;
             }
-            let range = cache.terms_of(raw, |push| match self.config.flavor {
+            if long_prefixes {
+                total += self.count_prefix_word(raw, &key, cache);
+                return;
+            }
+            let range = cache.memoise(&key, raw, |push| match self.config.flavor {
                 Flavor::Fastembed => fastembed::expand(raw, &self.processor, |t| push(&t)),
                 Flavor::Qdrant => tokenize::expand_segment(
                     self.config.tokenizer,
@@ -192,7 +268,7 @@ impl Encoder {
     /// A prefix-tokenizer document word not memoised yet: processed once; an ordinary word's
     /// prefixes are memoised, a long word's are counted without memoising (linear work and
     /// memory, see [`TermCache::count_long_prefixes`]). Returns the number of terms.
-    fn count_prefix_word(&self, raw: &str, cache: &mut TermCache) -> usize {
+    fn count_prefix_word(&self, raw: &str, key: &SegmentKey, cache: &mut TermCache) -> usize {
         let token = if raw.is_empty() {
             None
         } else {
@@ -205,7 +281,7 @@ impl Encoder {
                 cache.count_long_prefixes(&token, min, max)
             }
             token => {
-                let range = cache.memoise(raw, |push| {
+                let range = cache.memoise(key, raw, |push| {
                     if let Some(token) = token {
                         tokenize::prefix::prefixes(token, min, max, |t| push(&t));
                     }
@@ -219,45 +295,60 @@ impl Encoder {
         self.uid * 2 + u64::from(mode == Mode::Query)
     }
 
-    fn encode_document(
+    /// A document's rows from [`TermCache::drain_keys`]: sorted as packed keys (id, then
+    /// first occurrence), each weight computed once per distinct count.
+    fn emit_keyed(
         &self,
-        text: &str,
-        rows: &mut Vec<(u32, u64, f32)>,
+        doc_len: usize,
+        scratch: &mut Scratch,
         indices: &mut Vec<u32>,
         values: &mut Vec<f32>,
     ) {
+        let Scratch {
+            keys,
+            counts,
+            weights,
+            ..
+        } = scratch;
+        keys.sort_unstable();
+        weights.clear();
+        let weigh = self.weigh();
         let params = &self.config.params;
-        let weigh = match self.config.flavor {
-            Flavor::Qdrant => weight::qdrant,
-            Flavor::Fastembed => weight::fastembed,
-        };
-        // (id, order of first occurrence, weight) per distinct term; orders only compare
-        rows.clear();
-        if self.memoisable() {
-            cache::with_cache(self.memo_key(Mode::Document), |cache| {
-                let doc_len = self.count_segments(text, Mode::Document, cache);
-                cache.drain_document(|id, first, n| {
-                    rows.push((id, first, weigh(n, doc_len, params)))
-                });
-            });
-        } else {
-            // term -> (count, order of first occurrence)
-            let mut counts: FxHashMap<Cow<'_, str>, (u32, u64)> = FxHashMap::default();
-            let mut doc_len = 0usize;
-            self.for_each_term(text, Mode::Document, |term| {
-                let next = counts.len() as u64;
-                counts.entry(term).or_insert((0, next)).0 += 1;
-                doc_len += 1;
-            });
-            rows.extend(
-                counts
-                    .iter()
-                    .map(|(term, &(n, first))| (token_id(term), first, weigh(n, doc_len, params))),
-            );
+        indices.reserve(keys.len());
+        values.reserve(keys.len());
+        let start = indices.len();
+        for &key in keys.iter() {
+            let id = (key >> 32) as u32;
+            let n = counts[key as u32 as usize];
+            let slot = n as usize - 1;
+            let value = match weights.get(slot) {
+                Some(&w) if !w.is_nan() => w,
+                _ => {
+                    let w = weigh(n, doc_len, params);
+                    if slot < MEMO_WEIGHTS {
+                        if weights.len() <= slot {
+                            weights.resize(slot + 1, f32::NAN);
+                        }
+                        weights[slot] = w;
+                    }
+                    w
+                }
+            };
+            // Distinct terms that share an id (a hash collision, or h and -h folded by abs):
+            // the term that occurs first later in the text wins, as in fastembed (Qdrant's
+            // choice is arbitrary there). Keys of one id are in first-occurrence order.
+            if indices.len() > start && indices.last() == Some(&id) {
+                *values.last_mut().unwrap() = value;
+            } else {
+                indices.push(id);
+                values.push(value);
+            }
         }
-        // Distinct terms that share an id (a hash collision, or h and -h folded by abs): the
-        // term that occurs first later in the text wins, as in fastembed (Qdrant's choice is
-        // arbitrary there).
+    }
+
+    /// Sort (id, first occurrence, weight) rows and append them, the last-occurring term of a
+    /// shared id winning (see [`Encoder::emit_keyed`]).
+    fn emit_rows(rows: &mut [(u32, u64, f32)], indices: &mut Vec<u32>, values: &mut Vec<f32>) {
         rows.sort_unstable_by_key(|&(id, first, _)| (id, first));
         let start = indices.len();
         for &(id, _, value) in rows.iter() {
@@ -270,16 +361,35 @@ impl Encoder {
         }
     }
 
-    fn encode_query(&self, text: &str, indices: &mut Vec<u32>, values: &mut Vec<f32>) {
-        let start = indices.len();
-        if self.memoisable() {
-            cache::with_cache(self.memo_key(Mode::Query), |cache| {
-                self.count_segments(text, Mode::Query, cache);
-                cache.drain_ids(indices);
-            });
-        } else {
-            self.for_each_term(text, Mode::Query, |term| indices.push(token_id(&term)));
-        }
+    /// A document of a tokenizer that is not memoised per segment.
+    fn encode_document_plain(
+        &self,
+        text: &str,
+        rows: &mut Vec<(u32, u64, f32)>,
+        indices: &mut Vec<u32>,
+        values: &mut Vec<f32>,
+    ) {
+        let params = &self.config.params;
+        let weigh = self.weigh();
+        rows.clear();
+        // term -> (count, order of first occurrence)
+        let mut counts: FxHashMap<Cow<'_, str>, (u32, u64)> = FxHashMap::default();
+        let mut doc_len = 0usize;
+        self.for_each_term(text, Mode::Document, |term| {
+            let next = counts.len() as u64;
+            counts.entry(term).or_insert((0, next)).0 += 1;
+            doc_len += 1;
+        });
+        rows.extend(
+            counts
+                .iter()
+                .map(|(term, &(n, first))| (token_id(term), first, weigh(n, doc_len, params))),
+        );
+        Self::emit_rows(rows, indices, values);
+    }
+
+    /// Sort and deduplicate the query ids appended after `start`; each gets weight 1.
+    fn finish_query(start: usize, indices: &mut Vec<u32>, values: &mut Vec<f32>) {
         let mine = &mut indices[start..];
         mine.sort_unstable();
         let mut kept = start;
@@ -322,17 +432,13 @@ impl Encoder {
 
     fn encode_serial<S: AsRef<str>>(&self, texts: &[S], mode: Mode) -> Csr {
         let mut csr = Csr::default();
-        let mut rows = Vec::new();
-        for text in texts {
-            self.encode_into(
-                text.as_ref(),
-                mode,
-                &mut rows,
-                &mut csr.indices,
-                &mut csr.values,
-            );
-            csr.indptr.push(csr.indices.len() as u64);
-        }
+        csr.indptr.reserve(texts.len());
+        let Csr {
+            indptr,
+            indices,
+            values,
+        } = &mut csr;
+        self.encode_each(texts, mode, indices, values, |end| indptr.push(end as u64));
         csr
     }
 
