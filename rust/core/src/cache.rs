@@ -364,7 +364,7 @@ impl TermCache {
     }
 
     /// Count one occurrence of every term of `range` in the current document; returns how many.
-    #[inline]
+    #[inline(always)]
     pub fn count(&mut self, range: (u32, u32)) -> usize {
         let (start, len) = (range.0 as usize, range.1 as usize);
         if len == 1 {
@@ -377,7 +377,7 @@ impl TermCache {
         len
     }
 
-    #[inline]
+    #[inline(always)]
     fn count_term(&mut self, t: u32) {
         let c = &mut self.counts[t as usize];
         if *c == 0 {

@@ -70,6 +70,16 @@ impl Csr {
     }
 }
 
+/// Document vectors laid out as fastembed's `Qdrant/bm25` builds them in Python: each row's
+/// distinct ids in the order their terms first occur (two terms sharing an id: the first one's
+/// position, the later one's weight) and float64 weights (see [`weight::fastembed_f64`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FirstOccurrenceCsr {
+    pub indptr: Vec<u64>,
+    pub indices: Vec<u32>,
+    pub values: Vec<f64>,
+}
+
 /// One row of `explain`: a raw piece of the text and what became of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Explained {
@@ -403,6 +413,55 @@ impl Encoder {
         values.resize(indices.len(), 1.0);
     }
 
+    /// Documents as fastembed lays them out (see [`FirstOccurrenceCsr`]), encoded one after
+    /// another on this thread. For the fastembed flavour only (other flavours have no such
+    /// layout); `None` otherwise.
+    pub fn encode_first_occurrence<S: AsRef<str>>(
+        &self,
+        texts: &[S],
+    ) -> Option<FirstOccurrenceCsr> {
+        if self.config.flavor != Flavor::Fastembed {
+            return None;
+        }
+        let params = &self.config.params;
+        let mut out = FirstOccurrenceCsr {
+            indptr: Vec::with_capacity(texts.len() + 1),
+            indices: Vec::new(),
+            values: Vec::new(),
+        };
+        out.indptr.push(0);
+        // id -> its position in the current row
+        let mut position: FxHashMap<u32, usize> = FxHashMap::default();
+        let mut rows: Vec<(u32, u64, u32)> = Vec::new();
+        cache::with_cache(self.memo_key(Mode::Document), |cache| {
+            for text in texts {
+                cache.trim();
+                let doc_len = self.count_segments(text.as_ref(), Mode::Document, cache);
+                rows.clear();
+                cache.drain_document(|id, first, n| rows.push((id, first, n)));
+                rows.sort_by_key(|&(_, first, _)| first);
+                position.clear();
+                let start = out.indices.len();
+                for &(id, _, n) in &rows {
+                    let value = weight::fastembed_f64(n, doc_len, params);
+                    match position.entry(id) {
+                        std::collections::hash_map::Entry::Occupied(e) => {
+                            out.values[*e.get()] = value;
+                        }
+                        std::collections::hash_map::Entry::Vacant(e) => {
+                            e.insert(out.indices.len());
+                            out.indices.push(id);
+                            out.values.push(value);
+                        }
+                    }
+                }
+                debug_assert!(out.indices.len() - start <= rows.len());
+                out.indptr.push(out.indices.len() as u64);
+            }
+        });
+        Some(out)
+    }
+
     /// Encode many texts into one CSR batch, in input order. With `threads > 1` the texts are
     /// split into contiguous chunks encoded in parallel on a pool of that many threads; the
     /// result is the same. Fails only if the operating system refuses to start the threads.
@@ -521,6 +580,7 @@ impl Encoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::Params;
 
     fn enc(json: &str) -> Encoder {
         Encoder::new(Config::from_json(json).unwrap()).unwrap()
@@ -652,6 +712,36 @@ mod tests {
             most > cache::MAX_MEMO_BYTES / 2,
             "budget never approached: {most}"
         );
+    }
+
+    #[test]
+    fn first_occurrence_layout_matches_fastembed() {
+        let e = enc(r#"{"flavor": "fastembed"}"#);
+        let p = Params::default();
+        // "hello" and "ccphujgn" share an id: the first one's place, the later one's weight.
+        let texts = ["zebra hello apple zebra ccphujgn hello hello", "", "the"];
+        let out = e.encode_first_occurrence(&texts).unwrap();
+        assert_eq!(out.indptr, vec![0, 3, 3, 3]);
+        let ids: Vec<u32> = ["zebra", "hello", "appl"]
+            .iter()
+            .map(|t| token_id(t))
+            .collect();
+        assert_eq!(out.indices, ids);
+        assert_eq!(
+            out.values,
+            vec![
+                weight::fastembed_f64(2, 7, &p),
+                weight::fastembed_f64(1, 7, &p),
+                weight::fastembed_f64(1, 7, &p),
+            ]
+        );
+        // The same weights as the sorted encoding, before rounding to f32.
+        let sorted = e.encode(texts[0], Mode::Document);
+        for (id, v) in out.indices.iter().zip(&out.values) {
+            let i = sorted.indices.iter().position(|x| x == id).unwrap();
+            assert_eq!(sorted.values[i], *v as f32);
+        }
+        assert!(enc("{}").encode_first_occurrence(&texts).is_none());
     }
 
     #[test]
