@@ -475,14 +475,36 @@ impl Encoder {
             return Ok(self.encode_serial(texts, mode));
         }
         use rayon::prelude::*;
-        let chunk = texts.len().div_ceil(threads.saturating_mul(4)).max(1);
+        // About four pieces per thread, cut by bytes rather than counts (the work follows the
+        // bytes; a count split leaves threads idle behind a piece of long texts). The 16 bytes
+        // per text stand for its fixed cost.
+        let cost = |t: &S| t.as_ref().len() + 16;
+        let total: usize = texts.iter().map(cost).sum();
+        let target = total.div_ceil(threads.saturating_mul(4)).max(1);
+        let mut bounds = vec![0];
+        let mut acc = 0;
+        for (i, t) in texts.iter().enumerate() {
+            acc += cost(t);
+            if acc >= target {
+                bounds.push(i + 1);
+                acc = 0;
+            }
+        }
+        if bounds.last() != Some(&texts.len()) {
+            bounds.push(texts.len());
+        }
         let parts: Vec<Csr> = crate::pool::get(threads)?.install(|| {
-            texts
-                .par_chunks(chunk)
-                .map(|part| self.encode_serial(part, mode))
+            bounds
+                .par_windows(2)
+                .map(|w| self.encode_serial(&texts[w[0]..w[1]], mode))
                 .collect()
         });
+        // One allocation per output array, then each piece copied once.
         let mut csr = Csr::default();
+        csr.indptr.reserve(texts.len());
+        csr.indices
+            .reserve(parts.iter().map(|p| p.indices.len()).sum());
+        csr.values.reserve(csr.indices.capacity());
         for part in parts {
             csr.append(part);
         }
@@ -629,6 +651,16 @@ mod tests {
         let serial = e.encode_batch(&texts, Mode::Document, 1).unwrap();
         let parallel = e.encode_batch(&texts, Mode::Document, 4).unwrap();
         assert_eq!(serial, parallel);
+        // Uneven lengths: pieces cut by bytes still cover every text once, in order.
+        let uneven: Vec<String> = (0..300)
+            .map(|i| format!("w{i} ").repeat(if i % 50 == 0 { 400 } else { 1 + i % 3 }))
+            .collect();
+        for threads in [2, 3, 7] {
+            assert_eq!(
+                e.encode_batch(&uneven, Mode::Document, threads).unwrap(),
+                e.encode_batch(&uneven, Mode::Document, 1).unwrap()
+            );
+        }
         assert_eq!(serial.len(), 500);
         assert_eq!(serial.row(3), e.encode(&texts[3], Mode::Document));
     }
