@@ -7,6 +7,6 @@ here="$(cd "$(dirname "$0")" && pwd)"
 kind="${1:-pydocs}" threads="${2:-1}" passes="${3:-1}"
 py="$(python -c 'import sys; print(sys.executable)')"
 out="$(mktemp -d)/callgrind.out"
-valgrind --tool=callgrind --toggle-collect='*encode_batch*' --callgrind-out-file="$out" \
+valgrind --tool=callgrind --toggle-collect='*encode_many*' --callgrind-out-file="$out" \
   "$py" "$here/profile_encode.py" "$kind" "$threads" "$passes" 2>&1 | grep -E 'Collected'
 callgrind_annotate "$out" 2>/dev/null | sed -n '/file:function/,$p' | head -30

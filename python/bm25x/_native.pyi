@@ -56,6 +56,9 @@ class Encoder:
     def encode_many(
         self, items: Sequence[str], query: bool, threads: int, offset: int = 0
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32], npt.NDArray[np.float32]]: ...
+    def encode_first_occurrence(
+        self, items: Sequence[str]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
     def terms(self, item: str, query: bool) -> list[str]: ...
     def explain(
         self, item: str, query: bool

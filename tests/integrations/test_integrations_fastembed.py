@@ -83,6 +83,33 @@ def test_fastembed_model_equals_fastembed(
     assert got_model.token_count(docs) == want_model.token_count(docs)
 
 
+def test_terms_sharing_an_id_keep_fastembeds_place_and_weight(model_dir: Path) -> None:
+    # "hello" and "ccphujgn" hash to h and -h, one id after abs: the first term's place, the
+    # later term's weight, as fastembed's dict assignments leave them.
+    docs = [
+        "zebra hello apple ccphujgn hello hello zebra",
+        "ccphujgn hello ccphujgn",
+        "",
+        "the and",
+        "hello " * 300 + "ccphujgn",
+    ]
+    got = list(drop_in.SparseTextEmbedding("Qdrant/bm25").embed(docs, batch_size=3))
+    want = list(oracle(model_dir, {}).embed(docs))
+    assert len(got) == len(want) == len(docs)
+    for doc, g, w in zip(docs, got, want):
+        assert_same(g, w, doc[:40])
+
+
+def test_first_occurrence_layout_is_for_the_fastembed_flavour_only() -> None:
+    with pytest.raises(ValueError, match="fastembed flavour only"):
+        bm25x.Bm25()._native.encode_first_occurrence(["a"])
+    native = bm25x.Bm25(flavor="fastembed")._native
+    with pytest.raises(TypeError, match="item 1 must be str, got int"):
+        native.encode_first_occurrence(["a", 3])
+    with pytest.raises(TypeError, match="list or tuple of str"):
+        native.encode_first_occurrence("abc")
+
+
 @settings(max_examples=examples(30))
 @given(text=texts(languages=("english", "german", "greek", "arabic")))
 def test_single_string_and_sparse_text_embedding_wrapper(model_dir: Path, text: str) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -235,10 +236,12 @@ class SparseTextEmbedding:
         return sum(len(native.explain(_text(t), False)) for t in items)
 
     def _encode(self, texts: list[str], query: bool) -> list[SparseEmbedding]:
+        items = [_text(t) for t in texts]
         if self._fastembed:
-            make = self._fastembed_query if query else self._fastembed_document
-            return [make(_text(t)) for t in texts]
-        batch = (self.model.encode_query if query else self.model.encode)([_text(t) for t in texts])
+            if query:
+                return [self._fastembed_query(t) for t in items]
+            return self._fastembed_documents(items)
+        batch = (self.model.encode_query if query else self.model.encode)(items)
         return [
             SparseEmbedding(values=v.values.astype(np.float64), indices=v.indices.astype(np.int64))
             for v in batch
@@ -248,24 +251,16 @@ class SparseTextEmbedding:
         """Every kept term of ``text`` with its id, in text order."""
         return [pair for row in self.model._native.explain(text, False) for pair in row[3]]
 
-    def _fastembed_document(self, text: str) -> SparseEmbedding:
+    def _fastembed_documents(self, texts: list[str]) -> list[SparseEmbedding]:
         # fastembed computes each weight in Python floats from the term counts, keyed by term
         # id in the order terms first occur; two terms with one id share the first one's
-        # position and keep the later term's weight. The same arithmetic, in the same order,
-        # gives the same float64 values (bm25x's own float32 values are these, rounded).
-        counts: dict[str, int] = {}
-        ids: dict[str, int] = {}
-        for term, term_id in self._terms(text):
-            counts[term] = counts.get(term, 0) + 1
-            ids[term] = term_id
-        doc_len = sum(counts.values())
-        k, b, avg_len = self.k, self.b, self.avg_len
-        weights: dict[int, float] = {}
-        for term, n in counts.items():
-            weight = n * (k + 1)
-            weight /= n + k * (1 - b + b * doc_len / avg_len)
-            weights[ids[term]] = weight
-        return SparseEmbedding.from_dict(weights)
+        # position and keep the later term's weight. The native call does the same in f64,
+        # operations in fastembed's order, so the values are equal, not just close.
+        indptr, indices, values = self.model._native.encode_first_occurrence(texts)
+        bounds = indptr.tolist()
+        return [
+            SparseEmbedding(values=values[a:b], indices=indices[a:b]) for a, b in pairwise(bounds)
+        ]
 
     def _fastembed_query(self, text: str) -> SparseEmbedding:
         # fastembed lists a query's ids in the iteration order of a Python set built in text

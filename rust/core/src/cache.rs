@@ -11,9 +11,7 @@
 //! heap use), it is freed and started over between documents. Very long prefix-tokenizer words
 //! are not memoised at all (see [`TermCache::count_long_prefixes`]).
 
-use std::borrow::Borrow;
 use std::cell::RefCell;
-use std::hash::{Hash, Hasher};
 use std::mem::size_of;
 
 use rustc_hash::FxHashMap;
@@ -34,60 +32,216 @@ const fn entry<T>() -> usize {
     (size_of::<T>() + 1) * 8 / 7
 }
 
-/// A memo key: short segments (most words) are stored inside the table entry, so a lookup
-/// compares bytes in place instead of following a pointer.
-#[derive(Clone)]
-enum SegmentKey {
-    Inline { len: u8, bytes: [u8; INLINE] },
-    Heap(Box<str>),
+/// The memo's key of a raw segment: its length and, for segments of up to 16 bytes (most
+/// words), its bytes packed into two words. Made once per segment with at most two pairs of
+/// loads (no loop), it gives both the hash and an exact equality test by integer compares, so a
+/// lookup neither hashes the bytes again nor calls `memcmp`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct SegmentKey {
+    len: u32,
+    /// Short: the first 8 bytes (or 4, or 3 sampled); long: the hash of all the bytes.
+    a: u64,
+    /// Short: the last 8 bytes (or 4); long: 0.
+    b: u64,
 }
 
-const INLINE: usize = 22;
+/// Segments up to this many bytes are keyed by their bytes; longer ones by a hash plus a byte
+/// comparison against the memo's copy.
+const SHORT: usize = 16;
+
+#[inline(always)]
+fn load_u64(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
+}
+
+#[inline(always)]
+fn load_u32(bytes: &[u8], at: usize) -> u64 {
+    u64::from(u32::from_le_bytes(
+        bytes[at..at + 4].try_into().expect("4 bytes"),
+    ))
+}
+
+/// A 64x64 -> 128-bit multiply folded to 64 bits: the mixing step of wyhash/foldhash.
+#[inline(always)]
+fn fold_mul(x: u64, y: u64) -> u64 {
+    let p = u128::from(x) * u128::from(y);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+const SEED0: u64 = 0x243f_6a88_85a3_08d3;
+const SEED1: u64 = 0x1319_8a2e_0370_7344;
+const SEED2: u64 = 0xa409_3822_299f_31d0;
 
 impl SegmentKey {
-    fn new(raw: &str) -> Self {
-        if raw.len() <= INLINE {
-            let mut bytes = [0u8; INLINE];
-            bytes[..raw.len()].copy_from_slice(raw.as_bytes());
-            SegmentKey::Inline {
-                len: raw.len() as u8,
-                bytes,
+    #[inline(always)]
+    pub fn new(raw: &str) -> Self {
+        let bytes = raw.as_bytes();
+        let len = bytes.len();
+        // Given the length, (a, b) determine the bytes: the two loads overlap and cover them all.
+        let (a, b) = if len >= 8 {
+            if len <= SHORT {
+                (load_u64(bytes, 0), load_u64(bytes, len - 8))
+            } else {
+                (long_hash(bytes), 0)
             }
+        } else if len >= 4 {
+            (load_u32(bytes, 0), load_u32(bytes, len - 4))
+        } else if len > 0 {
+            let a = u64::from(bytes[0])
+                | (u64::from(bytes[len / 2]) << 8)
+                | (u64::from(bytes[len - 1]) << 16);
+            (a, 0)
         } else {
-            SegmentKey::Heap(raw.into())
+            (0, 0)
+        };
+        SegmentKey {
+            len: len as u32,
+            a,
+            b,
         }
     }
+
+    #[inline(always)]
+    fn is_short(&self) -> bool {
+        self.len as usize <= SHORT
+    }
+
+    /// The table hash. Fixed seeds: the same corpus always builds the same table.
+    #[inline(always)]
+    fn hash(&self) -> u64 {
+        fold_mul(self.a ^ SEED0, self.b ^ SEED1 ^ u64::from(self.len))
+    }
 }
 
-impl Borrow<str> for SegmentKey {
-    #[inline]
-    fn borrow(&self) -> &str {
-        match self {
-            // SAFETY: the bytes were copied from a `&str` of exactly `len` bytes.
-            SegmentKey::Inline { len, bytes } => unsafe {
-                std::str::from_utf8_unchecked(&bytes[..usize::from(*len)])
-            },
-            SegmentKey::Heap(s) => s,
+/// The hash of a long segment's bytes (more than [`SHORT`]), 16 bytes at a time.
+#[inline(never)]
+fn long_hash(bytes: &[u8]) -> u64 {
+    let mut h = SEED2 ^ bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(16);
+    for c in &mut chunks {
+        h = fold_mul(load_u64(c, 0) ^ SEED0 ^ h, load_u64(c, 8) ^ SEED1);
+    }
+    // The last 16 bytes (overlapping the chunks) cover the tail.
+    let n = bytes.len();
+    fold_mul(
+        load_u64(bytes, n - 16) ^ SEED0 ^ h,
+        load_u64(bytes, n - 8) ^ SEED2,
+    )
+}
+
+/// One slot of [`Segments`]: 32 bytes, two to a cache line.
+#[derive(Clone, Copy)]
+struct Slot {
+    a: u64,
+    b: u64,
+    /// the segment's length; `EMPTY` for a free slot
+    len: u32,
+    /// long segments: where their bytes start in `Segments::long_bytes`
+    at: u32,
+    /// the memoised (range start, length), see [`TermCache::terms_of`]
+    start: u32,
+    n: u32,
+}
+
+const EMPTY: u32 = u32::MAX;
+const FREE: Slot = Slot {
+    a: 0,
+    b: 0,
+    len: EMPTY,
+    at: 0,
+    start: 0,
+    n: 0,
+};
+
+/// Raw segment -> memoised range: an open-addressing table (linear probing, at most half
+/// full) over [`SegmentKey`]s, which carry their own hash and compare as integers. Long
+/// segments' bytes live in one buffer, so memoising one allocates nothing per segment.
+#[derive(Default)]
+struct Segments {
+    slots: Vec<Slot>,
+    used: usize,
+    long_bytes: Vec<u8>,
+}
+
+impl Segments {
+    #[inline(always)]
+    fn find(&self, key: &SegmentKey, raw: &str) -> Result<(u32, u32), usize> {
+        if self.slots.is_empty() {
+            return Err(usize::MAX);
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = key.hash() as usize & mask;
+        loop {
+            let s = &self.slots[i];
+            if s.len == EMPTY {
+                return Err(i);
+            }
+            if s.len == key.len
+                && s.a == key.a
+                && s.b == key.b
+                && (key.is_short()
+                    || self.long_bytes[s.at as usize..s.at as usize + raw.len()] == *raw.as_bytes())
+            {
+                return Ok((s.start, s.n));
+            }
+            i = (i + 1) & mask;
         }
     }
-}
 
-// Hash and equality are those of the text, as `Borrow<str>` requires.
-impl Hash for SegmentKey {
-    #[inline]
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        Borrow::<str>::borrow(self).hash(state);
+    /// Insert `raw` (not present) with its range.
+    fn insert(&mut self, key: &SegmentKey, raw: &str, range: (u32, u32)) {
+        if (self.used + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let Err(i) = self.find(key, raw) else {
+            unreachable!("inserted twice")
+        };
+        let at = if key.is_short() {
+            0
+        } else {
+            let at = self.long_bytes.len() as u32;
+            self.long_bytes.extend_from_slice(raw.as_bytes());
+            at
+        };
+        self.slots[i] = Slot {
+            a: key.a,
+            b: key.b,
+            len: key.len,
+            at,
+            start: range.0,
+            n: range.1,
+        };
+        self.used += 1;
+    }
+
+    fn grow(&mut self) {
+        let cap = (self.slots.len() * 2).max(256);
+        let old = std::mem::replace(&mut self.slots, vec![FREE; cap]);
+        let mask = cap - 1;
+        for s in old.into_iter().filter(|s| s.len != EMPTY) {
+            let key = SegmentKey {
+                len: s.len,
+                a: s.a,
+                b: s.b,
+            };
+            let mut i = key.hash() as usize & mask;
+            while self.slots[i].len != EMPTY {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = s;
+        }
+    }
+
+    /// Heap bytes held.
+    fn bytes(&self) -> usize {
+        self.slots.capacity() * size_of::<Slot>() + self.long_bytes.capacity()
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.used
     }
 }
-
-impl PartialEq for SegmentKey {
-    #[inline]
-    fn eq(&self, other: &Self) -> bool {
-        Borrow::<str>::borrow(self) == Borrow::<str>::borrow(other)
-    }
-}
-
-impl Eq for SegmentKey {}
 
 #[derive(Default)]
 pub struct TermCache {
@@ -96,7 +250,7 @@ pub struct TermCache {
     /// the current document's prefixes of long words (not memoised)
     long: LongPrefixes,
     /// raw segment -> (range start in `expansions`, length); for one term, (term index, 1)
-    segments: FxHashMap<SegmentKey, (u32, u32)>,
+    segments: Segments,
     /// term indices, in emission order, for every remembered segment
     expansions: Vec<u32>,
     /// term -> term index
@@ -122,23 +276,30 @@ impl TermCache {
         t
     }
 
-    /// The memoised term indices of `raw`, if it was seen before.
-    #[inline]
-    pub fn memoised(&self, raw: &str) -> Option<(u32, u32)> {
-        self.segments.get(raw).copied()
+    /// The memoised term indices of `raw` (keyed `key`), if it was seen before.
+    #[inline(always)]
+    pub fn memoised(&self, key: &SegmentKey, raw: &str) -> Option<(u32, u32)> {
+        self.segments.find(key, raw).ok()
     }
 
     /// The term indices of `raw`, computing them with `expand` on first sight.
-    #[inline]
+    #[inline(always)]
     pub fn terms_of(&mut self, raw: &str, expand: impl FnOnce(&mut dyn FnMut(&str))) -> (u32, u32) {
-        if let Some(&range) = self.segments.get(raw) {
+        let key = SegmentKey::new(raw);
+        if let Ok(range) = self.segments.find(&key, raw) {
             return range;
         }
-        self.memoise(raw, expand)
+        self.memoise(&key, raw, expand)
     }
 
-    /// Compute and remember the term indices of `raw` (not yet memoised).
-    pub fn memoise(&mut self, raw: &str, expand: impl FnOnce(&mut dyn FnMut(&str))) -> (u32, u32) {
+    /// Compute and remember the term indices of `raw` (keyed `key`, not yet memoised).
+    #[inline(never)]
+    pub fn memoise(
+        &mut self,
+        key: &SegmentKey,
+        raw: &str,
+        expand: impl FnOnce(&mut dyn FnMut(&str)),
+    ) -> (u32, u32) {
         let mut found: Vec<u32> = Vec::new();
         expand(&mut |term: &str| found.push(self.intern(term)));
         // One term (the usual case) is stored in place of a range start.
@@ -150,12 +311,7 @@ impl TermCache {
             self.bytes += found.len() * size_of::<u32>();
             (start, found.len() as u32)
         };
-        let key = SegmentKey::new(raw);
-        if let SegmentKey::Heap(s) = &key {
-            self.bytes += s.len();
-        }
-        self.bytes += entry::<(SegmentKey, (u32, u32))>();
-        self.segments.insert(key, range);
+        self.segments.insert(key, raw, range);
         range
     }
 
@@ -168,14 +324,14 @@ impl TermCache {
     pub fn count_long_prefixes(&mut self, token: &str, min: usize, max: usize) -> usize {
         let chars = token.chars().count();
         let hi = max.min(chars);
-        // `min_token_len: 0` makes Qdrant emit the empty prefix too (hash 0), once per word.
+        let lo = min.max(1);
         let mut counted = 0usize;
+        // `min_token_len` 0: the empty prefix comes first, as `prefixes` emits it.
         if min == 0 {
             let t = self.intern("");
             self.count_term(t);
             counted += 1;
         }
-        let lo = min.max(1);
         if lo > hi {
             return counted;
         }
@@ -208,7 +364,7 @@ impl TermCache {
     }
 
     /// Count one occurrence of every term of `range` in the current document; returns how many.
-    #[inline]
+    #[inline(always)]
     pub fn count(&mut self, range: (u32, u32)) -> usize {
         let (start, len) = (range.0 as usize, range.1 as usize);
         if len == 1 {
@@ -221,7 +377,7 @@ impl TermCache {
         len
     }
 
-    #[inline]
+    #[inline(always)]
     fn count_term(&mut self, t: u32) {
         let c = &mut self.counts[t as usize];
         if *c == 0 {
@@ -244,6 +400,26 @@ impl TermCache {
         self.long.clear();
     }
 
+    /// The current document's distinct terms as sort keys `(id << 32) | k` and `counts[k]`,
+    /// `k` numbering them in order of first occurrence; resets the counts. Returns false (and
+    /// does nothing) when the document has long prefix-tokenizer words, whose rows need
+    /// [`TermCache::drain_document`].
+    #[inline]
+    pub fn drain_keys(&mut self, keys: &mut Vec<u64>, counts: &mut Vec<u32>) -> bool {
+        if !self.long.rows.is_empty() {
+            return false;
+        }
+        keys.reserve(self.touched.len());
+        counts.reserve(self.touched.len());
+        for (k, &t) in self.touched.iter().enumerate() {
+            let c = std::mem::take(&mut self.counts[t as usize]);
+            keys.push((u64::from(self.ids[t as usize]) << 32) | k as u64);
+            counts.push(c);
+        }
+        self.touched.clear();
+        true
+    }
+
     /// The current document's ids (for queries); resets the counts.
     pub fn drain_ids(&mut self, out: &mut Vec<u32>) {
         for &t in &self.touched {
@@ -257,12 +433,12 @@ impl TermCache {
 
     /// Estimated heap bytes held by the memo.
     pub fn bytes(&self) -> usize {
-        self.bytes
+        self.bytes + self.segments.bytes()
     }
 
-    /// Free the memo once it is over its budget (called between documents).
-    fn trim(&mut self) {
-        if self.bytes > MAX_MEMO_BYTES {
+    /// Free the memo once it is over its budget (call between documents).
+    pub fn trim(&mut self) {
+        if self.bytes() > MAX_MEMO_BYTES {
             *self = TermCache::default();
         }
     }
@@ -361,11 +537,42 @@ mod tests {
     #[test]
     fn keys_short_and_long_round_trip() {
         let mut cache = TermCache::default();
-        let long = "x".repeat(INLINE + 5);
-        for raw in ["a", "exactly-twenty-two-byt", long.as_str(), "é"] {
-            let r = cache.terms_of(raw, |push| push(raw));
-            assert_eq!(cache.terms_of(raw, |_| panic!("memoised")), r);
+        let long = "x".repeat(SHORT + 5);
+        let raws = [
+            "a",
+            "ab",
+            "abc",
+            "abd",
+            "acc",
+            "abcd",
+            "abce",
+            "abcdefg",
+            "abcdefh",
+            "bbcdefg",
+            "exactly-sixteen!",
+            "exactly-sixteen?",
+            "seventeen-bytes!!",
+            "seventeen-bytes!?",
+            long.as_str(),
+            "é",
+            "éé",
+            "",
+        ];
+        // Enough segments to grow the table several times; every one keeps its own range.
+        let many: Vec<String> = (0..5000).map(|i| format!("w{i}")).collect();
+        let all: Vec<&str> = raws
+            .iter()
+            .copied()
+            .chain(many.iter().map(String::as_str))
+            .collect();
+        let ranges: Vec<(u32, u32)> = all
+            .iter()
+            .map(|raw| cache.terms_of(raw, |push| push(raw)))
+            .collect();
+        for (raw, r) in all.iter().zip(&ranges) {
+            assert_eq!(cache.terms_of(raw, |_| panic!("memoised {raw:?}")), *r);
+            assert_eq!(cache.terms[*raw], r.0, "{raw:?}");
         }
-        assert_eq!(cache.segments.len(), 4);
+        assert_eq!(cache.segments.len(), all.len());
     }
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rustc_hash::FxHashMap;
 
-use crate::cache::{self, TermCache};
+use crate::cache::{self, SegmentKey, TermCache};
 use crate::error::Result;
 use crate::filter::Dropped;
 use crate::hash::token_id;
@@ -70,6 +70,16 @@ impl Csr {
     }
 }
 
+/// Document vectors laid out as fastembed's `Qdrant/bm25` builds them in Python: each row's
+/// distinct ids in the order their terms first occur (two terms sharing an id: the first one's
+/// position, the later one's weight) and float64 weights (see [`weight::fastembed_f64`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FirstOccurrenceCsr {
+    pub indptr: Vec<u64>,
+    pub indices: Vec<u32>,
+    pub values: Vec<f64>,
+}
+
 /// One row of `explain`: a raw piece of the text and what became of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Explained {
@@ -81,6 +91,23 @@ pub struct Explained {
     pub dropped: Option<&'static str>,
     /// The terms it contributes (the stem; several for the prefix tokenizer), each with its id.
     pub terms: Vec<(String, u32)>,
+}
+
+/// Weights of counts up to this are remembered per document (see [`Scratch::weights`]).
+const MEMO_WEIGHTS: usize = 64;
+
+/// Per-document scratch space, reused across the documents of a batch.
+#[derive(Default)]
+struct Scratch {
+    /// `(id << 32) | k` per distinct term, `k` its rank in order of first occurrence.
+    keys: Vec<u64>,
+    /// Occurrences of each distinct term, by rank.
+    counts: Vec<u32>,
+    /// (id, order of first occurrence, weight): the general path's rows.
+    rows: Vec<(u32, u64, f32)>,
+    /// The weights of n = 1.. occurrences in the current document, filled on first use
+    /// (most terms occur once or a few times; each weight costs a division).
+    weights: Vec<f32>,
 }
 
 #[derive(Debug)]
@@ -128,29 +155,83 @@ impl Encoder {
 
     pub fn encode(&self, text: &str, mode: Mode) -> SparseVec {
         let mut out = SparseVec::default();
-        self.encode_into(
-            text,
+        self.encode_each(
+            std::slice::from_ref(&text),
             mode,
-            &mut Vec::new(),
             &mut out.indices,
             &mut out.values,
+            |_| {},
         );
         out
     }
 
-    /// Append the vector of `text` to `indices`/`values`; `rows` is scratch space reused
-    /// across calls.
-    fn encode_into(
+    /// Append the vector of each text to `indices`/`values`, calling `end_row` with the
+    /// length of `indices` after each one. The per-thread memo is taken once for all of them.
+    fn encode_each<S: AsRef<str>>(
         &self,
-        text: &str,
+        texts: &[S],
         mode: Mode,
-        rows: &mut Vec<(u32, u64, f32)>,
         indices: &mut Vec<u32>,
         values: &mut Vec<f32>,
+        mut end_row: impl FnMut(usize),
     ) {
-        match mode {
-            Mode::Document => self.encode_document(text, rows, indices, values),
-            Mode::Query => self.encode_query(text, indices, values),
+        let mut scratch = Scratch::default();
+        if self.memoisable() {
+            cache::with_cache(self.memo_key(mode), |cache| {
+                for text in texts {
+                    cache.trim();
+                    let text = text.as_ref();
+                    match mode {
+                        Mode::Document => {
+                            let doc_len = self.count_segments(text, mode, cache);
+                            let Scratch { keys, counts, .. } = &mut scratch;
+                            keys.clear();
+                            counts.clear();
+                            if cache.drain_keys(keys, counts) {
+                                self.emit_keyed(doc_len, &mut scratch, indices, values);
+                            } else {
+                                let rows = &mut scratch.rows;
+                                rows.clear();
+                                let weigh = self.weigh();
+                                let params = &self.config.params;
+                                cache.drain_document(|id, first, n| {
+                                    rows.push((id, first, weigh(n, doc_len, params)))
+                                });
+                                Self::emit_rows(rows, indices, values);
+                            }
+                        }
+                        Mode::Query => {
+                            let start = indices.len();
+                            self.count_segments(text, mode, cache);
+                            cache.drain_ids(indices);
+                            Self::finish_query(start, indices, values);
+                        }
+                    }
+                    end_row(indices.len());
+                }
+            });
+        } else {
+            for text in texts {
+                let text = text.as_ref();
+                match mode {
+                    Mode::Document => {
+                        self.encode_document_plain(text, &mut scratch.rows, indices, values)
+                    }
+                    Mode::Query => {
+                        let start = indices.len();
+                        self.for_each_term(text, Mode::Query, |term| indices.push(token_id(&term)));
+                        Self::finish_query(start, indices, values);
+                    }
+                }
+                end_row(indices.len());
+            }
+        }
+    }
+
+    fn weigh(&self) -> fn(u32, usize, &crate::options::Params) -> f32 {
+        match self.config.flavor {
+            Flavor::Qdrant => weight::qdrant,
+            Flavor::Fastembed => weight::fastembed,
         }
     }
 
@@ -166,11 +247,16 @@ impl Encoder {
             && self.config.tokenizer == TokenizerKind::Prefix
             && mode == Mode::Document;
         let mut one = |raw: &str| {
-            if long_prefixes && cache.memoised(raw).is_none() {
-                total += self.count_prefix_word(raw, cache);
+            let key = SegmentKey::new(raw);
+            if let Some(range) = cache.memoised(&key, raw) {
+                total += cache.count(range);
                 return;
             }
-            let range = cache.terms_of(raw, |push| match self.config.flavor {
+            if long_prefixes {
+                total += self.count_prefix_word(raw, &key, cache);
+                return;
+            }
+            let range = cache.memoise(&key, raw, |push| match self.config.flavor {
                 Flavor::Fastembed => fastembed::expand(raw, &self.processor, |t| push(&t)),
                 Flavor::Qdrant => tokenize::expand_segment(
                     self.config.tokenizer,
@@ -192,7 +278,7 @@ impl Encoder {
     /// A prefix-tokenizer document word not memoised yet: processed once; an ordinary word's
     /// prefixes are memoised, a long word's are counted without memoising (linear work and
     /// memory, see [`TermCache::count_long_prefixes`]). Returns the number of terms.
-    fn count_prefix_word(&self, raw: &str, cache: &mut TermCache) -> usize {
+    fn count_prefix_word(&self, raw: &str, key: &SegmentKey, cache: &mut TermCache) -> usize {
         let token = if raw.is_empty() {
             None
         } else {
@@ -205,7 +291,7 @@ impl Encoder {
                 cache.count_long_prefixes(&token, min, max)
             }
             token => {
-                let range = cache.memoise(raw, |push| {
+                let range = cache.memoise(key, raw, |push| {
                     if let Some(token) = token {
                         tokenize::prefix::prefixes(token, min, max, |t| push(&t));
                     }
@@ -219,45 +305,60 @@ impl Encoder {
         self.uid * 2 + u64::from(mode == Mode::Query)
     }
 
-    fn encode_document(
+    /// A document's rows from [`TermCache::drain_keys`]: sorted as packed keys (id, then
+    /// first occurrence), each weight computed once per distinct count.
+    fn emit_keyed(
         &self,
-        text: &str,
-        rows: &mut Vec<(u32, u64, f32)>,
+        doc_len: usize,
+        scratch: &mut Scratch,
         indices: &mut Vec<u32>,
         values: &mut Vec<f32>,
     ) {
+        let Scratch {
+            keys,
+            counts,
+            weights,
+            ..
+        } = scratch;
+        keys.sort_unstable();
+        weights.clear();
+        let weigh = self.weigh();
         let params = &self.config.params;
-        let weigh = match self.config.flavor {
-            Flavor::Qdrant => weight::qdrant,
-            Flavor::Fastembed => weight::fastembed,
-        };
-        // (id, order of first occurrence, weight) per distinct term; orders only compare
-        rows.clear();
-        if self.memoisable() {
-            cache::with_cache(self.memo_key(Mode::Document), |cache| {
-                let doc_len = self.count_segments(text, Mode::Document, cache);
-                cache.drain_document(|id, first, n| {
-                    rows.push((id, first, weigh(n, doc_len, params)))
-                });
-            });
-        } else {
-            // term -> (count, order of first occurrence)
-            let mut counts: FxHashMap<Cow<'_, str>, (u32, u64)> = FxHashMap::default();
-            let mut doc_len = 0usize;
-            self.for_each_term(text, Mode::Document, |term| {
-                let next = counts.len() as u64;
-                counts.entry(term).or_insert((0, next)).0 += 1;
-                doc_len += 1;
-            });
-            rows.extend(
-                counts
-                    .iter()
-                    .map(|(term, &(n, first))| (token_id(term), first, weigh(n, doc_len, params))),
-            );
+        indices.reserve(keys.len());
+        values.reserve(keys.len());
+        let start = indices.len();
+        for &key in keys.iter() {
+            let id = (key >> 32) as u32;
+            let n = counts[key as u32 as usize];
+            let slot = n as usize - 1;
+            let value = match weights.get(slot) {
+                Some(&w) if !w.is_nan() => w,
+                _ => {
+                    let w = weigh(n, doc_len, params);
+                    if slot < MEMO_WEIGHTS {
+                        if weights.len() <= slot {
+                            weights.resize(slot + 1, f32::NAN);
+                        }
+                        weights[slot] = w;
+                    }
+                    w
+                }
+            };
+            // Distinct terms that share an id (a hash collision, or h and -h folded by abs):
+            // the term that occurs first later in the text wins, as in fastembed (Qdrant's
+            // choice is arbitrary there). Keys of one id are in first-occurrence order.
+            if indices.len() > start && indices.last() == Some(&id) {
+                *values.last_mut().unwrap() = value;
+            } else {
+                indices.push(id);
+                values.push(value);
+            }
         }
-        // Distinct terms that share an id (a hash collision, or h and -h folded by abs): the
-        // term that occurs first later in the text wins, as in fastembed (Qdrant's choice is
-        // arbitrary there).
+    }
+
+    /// Sort (id, first occurrence, weight) rows and append them, the last-occurring term of a
+    /// shared id winning (see [`Encoder::emit_keyed`]).
+    fn emit_rows(rows: &mut [(u32, u64, f32)], indices: &mut Vec<u32>, values: &mut Vec<f32>) {
         rows.sort_unstable_by_key(|&(id, first, _)| (id, first));
         let start = indices.len();
         for &(id, _, value) in rows.iter() {
@@ -270,16 +371,35 @@ impl Encoder {
         }
     }
 
-    fn encode_query(&self, text: &str, indices: &mut Vec<u32>, values: &mut Vec<f32>) {
-        let start = indices.len();
-        if self.memoisable() {
-            cache::with_cache(self.memo_key(Mode::Query), |cache| {
-                self.count_segments(text, Mode::Query, cache);
-                cache.drain_ids(indices);
-            });
-        } else {
-            self.for_each_term(text, Mode::Query, |term| indices.push(token_id(&term)));
-        }
+    /// A document of a tokenizer that is not memoised per segment.
+    fn encode_document_plain(
+        &self,
+        text: &str,
+        rows: &mut Vec<(u32, u64, f32)>,
+        indices: &mut Vec<u32>,
+        values: &mut Vec<f32>,
+    ) {
+        let params = &self.config.params;
+        let weigh = self.weigh();
+        rows.clear();
+        // term -> (count, order of first occurrence)
+        let mut counts: FxHashMap<Cow<'_, str>, (u32, u64)> = FxHashMap::default();
+        let mut doc_len = 0usize;
+        self.for_each_term(text, Mode::Document, |term| {
+            let next = counts.len() as u64;
+            counts.entry(term).or_insert((0, next)).0 += 1;
+            doc_len += 1;
+        });
+        rows.extend(
+            counts
+                .iter()
+                .map(|(term, &(n, first))| (token_id(term), first, weigh(n, doc_len, params))),
+        );
+        Self::emit_rows(rows, indices, values);
+    }
+
+    /// Sort and deduplicate the query ids appended after `start`; each gets weight 1.
+    fn finish_query(start: usize, indices: &mut Vec<u32>, values: &mut Vec<f32>) {
         let mine = &mut indices[start..];
         mine.sort_unstable();
         let mut kept = start;
@@ -291,6 +411,55 @@ impl Encoder {
         }
         indices.truncate(kept);
         values.resize(indices.len(), 1.0);
+    }
+
+    /// Documents as fastembed lays them out (see [`FirstOccurrenceCsr`]), encoded one after
+    /// another on this thread. For the fastembed flavour only (other flavours have no such
+    /// layout); `None` otherwise.
+    pub fn encode_first_occurrence<S: AsRef<str>>(
+        &self,
+        texts: &[S],
+    ) -> Option<FirstOccurrenceCsr> {
+        if self.config.flavor != Flavor::Fastembed {
+            return None;
+        }
+        let params = &self.config.params;
+        let mut out = FirstOccurrenceCsr {
+            indptr: Vec::with_capacity(texts.len() + 1),
+            indices: Vec::new(),
+            values: Vec::new(),
+        };
+        out.indptr.push(0);
+        // id -> its position in the current row
+        let mut position: FxHashMap<u32, usize> = FxHashMap::default();
+        let mut rows: Vec<(u32, u64, u32)> = Vec::new();
+        cache::with_cache(self.memo_key(Mode::Document), |cache| {
+            for text in texts {
+                cache.trim();
+                let doc_len = self.count_segments(text.as_ref(), Mode::Document, cache);
+                rows.clear();
+                cache.drain_document(|id, first, n| rows.push((id, first, n)));
+                rows.sort_by_key(|&(_, first, _)| first);
+                position.clear();
+                let start = out.indices.len();
+                for &(id, _, n) in &rows {
+                    let value = weight::fastembed_f64(n, doc_len, params);
+                    match position.entry(id) {
+                        std::collections::hash_map::Entry::Occupied(e) => {
+                            out.values[*e.get()] = value;
+                        }
+                        std::collections::hash_map::Entry::Vacant(e) => {
+                            e.insert(out.indices.len());
+                            out.indices.push(id);
+                            out.values.push(value);
+                        }
+                    }
+                }
+                debug_assert!(out.indices.len() - start <= rows.len());
+                out.indptr.push(out.indices.len() as u64);
+            }
+        });
+        Some(out)
     }
 
     /// Encode many texts into one CSR batch, in input order. With `threads > 1` the texts are
@@ -306,14 +475,36 @@ impl Encoder {
             return Ok(self.encode_serial(texts, mode));
         }
         use rayon::prelude::*;
-        let chunk = texts.len().div_ceil(threads.saturating_mul(4)).max(1);
+        // About four pieces per thread, cut by bytes rather than counts (the work follows the
+        // bytes; a count split leaves threads idle behind a piece of long texts). The 16 bytes
+        // per text stand for its fixed cost.
+        let cost = |t: &S| t.as_ref().len() + 16;
+        let total: usize = texts.iter().map(cost).sum();
+        let target = total.div_ceil(threads.saturating_mul(4)).max(1);
+        let mut bounds = vec![0];
+        let mut acc = 0;
+        for (i, t) in texts.iter().enumerate() {
+            acc += cost(t);
+            if acc >= target {
+                bounds.push(i + 1);
+                acc = 0;
+            }
+        }
+        if bounds.last() != Some(&texts.len()) {
+            bounds.push(texts.len());
+        }
         let parts: Vec<Csr> = crate::pool::get(threads)?.install(|| {
-            texts
-                .par_chunks(chunk)
-                .map(|part| self.encode_serial(part, mode))
+            bounds
+                .par_windows(2)
+                .map(|w| self.encode_serial(&texts[w[0]..w[1]], mode))
                 .collect()
         });
+        // One allocation per output array, then each piece copied once.
         let mut csr = Csr::default();
+        csr.indptr.reserve(texts.len());
+        csr.indices
+            .reserve(parts.iter().map(|p| p.indices.len()).sum());
+        csr.values.reserve(csr.indices.capacity());
         for part in parts {
             csr.append(part);
         }
@@ -322,17 +513,13 @@ impl Encoder {
 
     fn encode_serial<S: AsRef<str>>(&self, texts: &[S], mode: Mode) -> Csr {
         let mut csr = Csr::default();
-        let mut rows = Vec::new();
-        for text in texts {
-            self.encode_into(
-                text.as_ref(),
-                mode,
-                &mut rows,
-                &mut csr.indices,
-                &mut csr.values,
-            );
-            csr.indptr.push(csr.indices.len() as u64);
-        }
+        csr.indptr.reserve(texts.len());
+        let Csr {
+            indptr,
+            indices,
+            values,
+        } = &mut csr;
+        self.encode_each(texts, mode, indices, values, |end| indptr.push(end as u64));
         csr
     }
 
@@ -415,6 +602,7 @@ impl Encoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::Params;
 
     fn enc(json: &str) -> Encoder {
         Encoder::new(Config::from_json(json).unwrap()).unwrap()
@@ -463,6 +651,16 @@ mod tests {
         let serial = e.encode_batch(&texts, Mode::Document, 1).unwrap();
         let parallel = e.encode_batch(&texts, Mode::Document, 4).unwrap();
         assert_eq!(serial, parallel);
+        // Uneven lengths: pieces cut by bytes still cover every text once, in order.
+        let uneven: Vec<String> = (0..300)
+            .map(|i| format!("w{i} ").repeat(if i % 50 == 0 { 400 } else { 1 + i % 3 }))
+            .collect();
+        for threads in [2, 3, 7] {
+            assert_eq!(
+                e.encode_batch(&uneven, Mode::Document, threads).unwrap(),
+                e.encode_batch(&uneven, Mode::Document, 1).unwrap()
+            );
+        }
         assert_eq!(serial.len(), 500);
         assert_eq!(serial.row(3), e.encode(&texts[3], Mode::Document));
     }
@@ -547,6 +745,36 @@ mod tests {
             most > cache::MAX_MEMO_BYTES / 2,
             "budget never approached: {most}"
         );
+    }
+
+    #[test]
+    fn first_occurrence_layout_matches_fastembed() {
+        let e = enc(r#"{"flavor": "fastembed"}"#);
+        let p = Params::default();
+        // "hello" and "ccphujgn" share an id: the first one's place, the later one's weight.
+        let texts = ["zebra hello apple zebra ccphujgn hello hello", "", "the"];
+        let out = e.encode_first_occurrence(&texts).unwrap();
+        assert_eq!(out.indptr, vec![0, 3, 3, 3]);
+        let ids: Vec<u32> = ["zebra", "hello", "appl"]
+            .iter()
+            .map(|t| token_id(t))
+            .collect();
+        assert_eq!(out.indices, ids);
+        assert_eq!(
+            out.values,
+            vec![
+                weight::fastembed_f64(2, 7, &p),
+                weight::fastembed_f64(1, 7, &p),
+                weight::fastembed_f64(1, 7, &p),
+            ]
+        );
+        // The same weights as the sorted encoding, before rounding to f32.
+        let sorted = e.encode(texts[0], Mode::Document);
+        for (id, v) in out.indices.iter().zip(&out.values) {
+            let i = sorted.indices.iter().position(|x| x == id).unwrap();
+            assert_eq!(sorted.values[i], *v as f32);
+        }
+        assert!(enc("{}").encode_first_occurrence(&texts).is_none());
     }
 
     #[test]

@@ -16,11 +16,18 @@ pub fn qdrant(n: u32, doc_len: usize, p: &Params) -> f32 {
 /// fastembed: Python floats, separate multiply and add (no FMA); rounded to f32 on output.
 #[inline]
 pub fn fastembed(n: u32, doc_len: usize, p: &Params) -> f32 {
+    fastembed_f64(n, doc_len, p) as f32
+}
+
+/// fastembed's weight as its Python code leaves it (a float64), operations in its order:
+/// `n * (k + 1) / (n + k * (1 - b + b * doc_len / avg_len))`.
+#[inline]
+pub fn fastembed_f64(n: u32, doc_len: usize, p: &Params) -> f64 {
     let n = f64::from(n);
     let num = n * (p.k + 1.0);
     let x = (1.0 - p.b) + ((p.b * doc_len as f64) / p.avg_len);
     let denom = n + p.k * x;
-    (num / denom) as f32
+    num / denom
 }
 
 #[cfg(test)]

@@ -30,6 +30,12 @@ type Batch<'py> = (
     Bound<'py, PyArray1<f32>>,
 );
 
+type FirstOccurrenceBatch<'py> = (
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<f64>>,
+);
+
 #[pyclass(frozen, module = "bm25x._native", name = "Encoder")]
 pub struct NativeEncoder {
     inner: Encoder,
@@ -214,6 +220,53 @@ impl NativeEncoder {
                 indptr.into_pyarray(py),
                 csr.indices.into_pyarray(py),
                 csr.values.into_pyarray(py),
+            ))
+        })
+    }
+
+    /// Documents laid out as fastembed's `Qdrant/bm25` builds them: CSR (indptr int64,
+    /// indices int64, values float64), each row's distinct ids in first-occurrence order with
+    /// fastembed's float64 weights. Fastembed-flavour encoders only; a list or tuple of str.
+    fn encode_first_occurrence<'py>(
+        &self,
+        py: Python<'py>,
+        items: &Bound<'py, PyAny>,
+    ) -> PyResult<FirstOccurrenceBatch<'py>> {
+        guard(|| {
+            if self.inner.config().flavor != bm25x_core::Flavor::Fastembed {
+                return Err(PyValueError::new_err(
+                    "encode_first_occurrence is for the fastembed flavour only \
+                     (Bm25(flavor='fastembed'))",
+                ));
+            }
+            let all: Vec<Bound<'py, PyAny>> = if let Ok(list) = items.cast::<PyList>() {
+                list.iter().collect()
+            } else if let Ok(tuple) = items.cast::<PyTuple>() {
+                tuple.iter().collect()
+            } else {
+                return Err(PyTypeError::new_err(
+                    "encode_first_occurrence takes a list or tuple of str",
+                ));
+            };
+            let strs: Vec<Bound<'py, PyString>> = all
+                .iter()
+                .enumerate()
+                .map(|(i, item)| item_str(item, Some(i)))
+                .collect::<PyResult<_>>()?;
+            let texts: Vec<&str> = strs
+                .iter()
+                .enumerate()
+                .map(|(i, s)| utf8_of(s, Some(i)))
+                .collect::<PyResult<_>>()?;
+            let out = py
+                .detach(|| self.inner.encode_first_occurrence(&texts))
+                .expect("fastembed flavour checked above");
+            let indptr: Vec<i64> = out.indptr.into_iter().map(|x| x as i64).collect();
+            let indices: Vec<i64> = out.indices.into_iter().map(i64::from).collect();
+            Ok((
+                indptr.into_pyarray(py),
+                indices.into_pyarray(py),
+                out.values.into_pyarray(py),
             ))
         })
     }
