@@ -202,7 +202,7 @@ def test_object_inputs_reach_the_provider_and_text_models_refuse_them(
         ALL_KEYS,
     )
     assert r.status_code == 400
-    assert "embeds text only, got a object" in r.json()["error"]
+    assert "embeds text only, got an object" in r.json()["error"]
 
 
 class _MultiVector:
