@@ -319,6 +319,16 @@ def test_mrl_cuts_dense_vectors(fake: FakeProviders) -> None:
             "set by the service's operator",
         ),
         (
+            qdrant_body([qdrant_input("x", "bm25", options={"threads": 1024})]),
+            400,
+            "option(s) threads are set by the service's operator",
+        ),
+        (
+            qdrant_body([qdrant_input("x", "BAAI/bge-small-en-v1.5", options={"threads": 64})]),
+            400,
+            "option(s) threads are set by the service's operator",
+        ),
+        (
             qdrant_body([qdrant_input("x", "openai/text-embedding-3-small", options={"mrl": 999})]),
             400,
             "larger than the model's 64 dimensions",
@@ -335,6 +345,12 @@ def test_error_statuses_and_bodies(
     assert r.headers["content-type"] == "application/json"
     error = r.json()
     assert set(error) == {"error"} and message in error["error"], error
+
+
+def test_the_operator_sets_threads(fake: FakeProviders) -> None:
+    config = ServeConfig(defaults={"qdrant/bm25": {"threads": 1}})
+    r = one(config, qdrant_body([qdrant_input("Cookies baking", "qdrant/bm25")]))
+    assert r.json()["embeddings"] == [bm25x.Bm25(threads=1).encode("Cookies baking").as_qdrant()]
 
 
 def test_disallowed_model(fake: FakeProviders) -> None:

@@ -15,9 +15,12 @@ from bm25x.errors import UnknownModelError
 __all__ = ["OPERATOR_OPTIONS", "ModelPolicy"]
 
 #: Options that reach the service's disk or hardware: only the operator sets them (in
-#: ``[fastembed]``), so that a caller cannot make the service load files of its choosing.
+#: ``[fastembed]``, ``[defaults]`` or an alias), so that a caller can neither make the service
+#: load files of its choosing nor start threads (``threads``: bm25 and fastembed models start
+#: that many OS threads per distinct value).
 OPERATOR_OPTIONS = frozenset(
     {
+        "threads",
         "specific_model_path",
         "model_path",
         "cache_dir",
@@ -61,7 +64,7 @@ class ModelPolicy:
         if refused:
             raise BadRequest(
                 f"inputs[{i}]: option(s) {', '.join(refused)} are set by the service's operator "
-                "(its [fastembed] configuration), not by requests"
+                "(its [defaults], [aliases] or [fastembed] configuration), not by requests"
             )
         model = inp.model
         options: dict[str, Any] = {}
