@@ -252,6 +252,19 @@ def test_token_present_absent_and_wrong(fake: FakeProviders) -> None:
     assert one(ServeConfig(), wrong).status_code == 200
 
 
+def test_a_token_that_is_not_valid_unicode_is_a_401(
+    fake: FakeProviders, caplog: pytest.LogCaptureFixture
+) -> None:
+    # JSON's "\ud800" decodes to a lone surrogate, which UTF-8 cannot encode.
+    body = json.dumps(qdrant_body([qdrant_input("cookies", "bm25")], token="\ud800")).encode()
+    assert b"\\ud800" in body  # the escape, as Qdrant (serde_json) would send it
+    with caplog.at_level(logging.INFO, logger="bm25x.serve"):
+        r = one(ServeConfig(token=TOKEN), body)
+    assert r.status_code == 401 and "does not match" in r.json()["error"]
+    assert "Traceback" not in caplog.text and "internal error" not in caplog.text
+    assert one(ServeConfig(), body).status_code == 200
+
+
 def test_operator_keys_and_forwarded_headers(
     fake: FakeProviders, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -221,7 +221,10 @@ class _Service:
                 "(QDRANT__INFERENCE__TOKEN) to the service's token"
             )
         # Constant time, so that the answer's timing does not tell how much of it matched.
-        if not hmac.compare_digest(token.encode("utf-8"), str(expected).encode("utf-8")):
+        # JSON can carry lone surrogates ("\ud800"), which strict UTF-8 cannot encode: such a
+        # token is kept as its surrogate bytes, which no configured token equals.
+        given = token.encode("utf-8", "surrogatepass")
+        if not hmac.compare_digest(given, str(expected).encode("utf-8")):
             raise Unauthorized("the inference token does not match this service's token")
 
     def _headers(self, request: Request) -> dict[str, str]:
