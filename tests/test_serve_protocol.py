@@ -441,6 +441,18 @@ def test_rate_limit_outliving_retries_is_a_429_with_retry_after(fake: FakeProvid
     assert len(fake.calls("openai")) == 6  # the library retried 5 times, then gave up
 
 
+def test_a_providers_retry_after_reaches_the_caller(fake: FakeProviders) -> None:
+    # More than the library waits (retry_after_max, 60 s): it gives up at once, and the
+    # service's 429 carries the provider's delay, not its own configured one.
+    limited = Canned(status=429, body=b'{"error": {"message": "slow down"}}')
+    limited.headers = {"Retry-After": "120"}
+    fake.script("openai", limited)
+    body = qdrant_body([qdrant_input("x", "openai/text-embedding-3-small")])
+    r = one(ServeConfig(limits=Limits(retry_after=2)), body, ALL_KEYS)
+    assert r.status_code == 429 and r.headers["retry-after"] == "120"
+    assert len(fake.calls("openai")) == 1
+
+
 def test_malformed_provider_json_is_a_502(fake: FakeProviders) -> None:
     fake.script("openai", Canned(status=200, body=b"{this is not json"))
     body = qdrant_body([qdrant_input("x", "openai/text-embedding-3-small")])

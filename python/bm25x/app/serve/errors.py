@@ -137,6 +137,16 @@ def _worst(statuses: list[int]) -> int:
     return max(server) if server else statuses[0]
 
 
+def _provider_delay(exc: BaseException) -> float | None:
+    """The longest delay the rate-limited providers behind ``exc`` asked for, if any."""
+    if isinstance(exc, PartialInferenceError):
+        delays = [d for d in map(_provider_delay, exc.errors) if d is not None]
+        return max(delays) if delays else None
+    if isinstance(exc, ProviderHTTPError) and exc.status == 429:
+        return exc.retry_after
+    return None
+
+
 def answer_for(exc: BaseException, *, retry_after: int) -> Answer:
     """The answer to ``exc``. ``retry_after`` (seconds) goes into every 429."""
     status = _status(exc)
@@ -146,9 +156,10 @@ def answer_for(exc: BaseException, *, retry_after: int) -> Answer:
         message = f"internal error ({type(exc).__name__})"
     headers: dict[str, str] = {}
     if status == 429:
-        # A provider's own delay, when the library kept it, beats the configured one.
-        upstream = getattr(exc, "retry_after", None)
-        if isinstance(upstream, (int, float)) and upstream > 0:
-            retry_after = max(retry_after, math.ceil(upstream))
+        # A provider's own delay, when it named one, beats the configured one (which is for
+        # this service's own concurrency limit).
+        upstream = _provider_delay(exc)
+        if upstream is not None and upstream > 0:
+            retry_after = math.ceil(upstream)
         headers["Retry-After"] = str(retry_after)
     return Answer(status, message, type(exc).__name__, headers)
