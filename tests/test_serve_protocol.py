@@ -499,30 +499,56 @@ def test_connection_reset_is_a_503(
 # -- logs and metrics ------------------------------------------------------------------------
 
 
+class _Leaky(_MultiVector):
+    """A provider with a bug whose exception quotes the request: its key and its text."""
+
+    name = "leaky"
+
+    async def embed_batch(
+        self,
+        model: str,
+        items: Sequence[Item],
+        options: Mapping[str, Any],
+        call: Call,
+        api_key_options: Mapping[str, str],
+    ) -> list[Vector]:
+        raise RuntimeError(f"bug with {call.headers.get('leaky-api-key')} on {items[0].value}")
+
+
 def test_one_json_log_line_per_request_without_secrets(
     fake: FakeProviders, caplog: pytest.LogCaptureFixture
 ) -> None:
+    providers.register("leaky/", _Leaky())
     config = ServeConfig(token=TOKEN)
     wrong_key = "sk-wrong-but-secret-4417"
+    leaky_key = "lk-leaky-secret-key-9931"
     bodies = [
         qdrant_body([qdrant_input(SECRET_TEXT, "openai/text-embedding-3-small")], token=TOKEN),
         qdrant_body([qdrant_input(SECRET_TEXT, "cohere/embed-v4.0")], token=TOKEN),
         qdrant_body([qdrant_input(SECRET_TEXT, "bm25")], token="not-" + TOKEN),
         qdrant_body([qdrant_input(SECRET_TEXT, "bm25", "image")], token=TOKEN),
+        qdrant_body([qdrant_input(SECRET_TEXT, "leaky/model")], token=TOKEN),  # a 500
     ]
-    headers = {"openai-api-key": KEYS["openai"], "cohere-api-key": wrong_key}
+    headers = {
+        "openai-api-key": KEYS["openai"],
+        "cohere-api-key": wrong_key,
+        "leaky-api-key": leaky_key,
+    }
     with caplog.at_level(logging.INFO, logger="bm25x.serve"):
         responses = post(config, bodies, headers)
-    assert [r.status_code for r in responses] == [200, 401, 401, 400]
-    lines = [r for r in caplog.records if r.name == "bm25x.serve"]
-    assert len(lines) == 4
-    records = [json.loads(r.getMessage()) for r in lines]
-    assert [rec["status"] for rec in records] == [200, 401, 401, 400]
-    assert records[0]["models"] == {"openai/text-embedding-3-small": 1}
-    assert records[0]["inputs"] == 1 and records[0]["inference"] == "update"
-    assert records[1]["error"] == "ProviderHTTPError"
+    assert [r.status_code for r in responses] == [200, 401, 401, 400, 500]
+    assert "internal error (InferenceError)" in responses[4].json()["error"]
+    records = [json.loads(r.getMessage()) for r in caplog.records if r.name == "bm25x.serve"]
+    requests = [rec for rec in records if rec["event"] == "inference"]
+    assert [rec["status"] for rec in requests] == [200, 401, 401, 400, 500]
+    assert requests[0]["models"] == {"openai/text-embedding-3-small": 1}
+    assert requests[0]["inputs"] == 1 and requests[0]["inference"] == "update"
+    assert requests[1]["error"] == "ProviderHTTPError"
+    # the 500 leaves where it happened in the log, for the operator
+    (bug,) = [rec for rec in records if rec["event"] == "internal error"]
+    assert bug["traceback"][0] == "InferenceError"
     everything = caplog.text + "".join(r.text for r in responses)
-    for secret in (TOKEN, KEYS["openai"], wrong_key, SECRET_TEXT):
+    for secret in (TOKEN, KEYS["openai"], wrong_key, leaky_key, SECRET_TEXT):
         assert secret not in everything
 
 

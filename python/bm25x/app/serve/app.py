@@ -14,6 +14,7 @@ import inspect
 import json
 import logging
 import time
+import traceback
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
@@ -64,6 +65,23 @@ def fetch_policy(config: ServeConfig) -> Any:
         timeout=img.timeout,
         max_redirects=img.max_redirects,
     )
+
+
+def traceback_frames(exc: BaseException) -> list[str]:
+    """The frames of ``exc`` and of the exceptions it was raised from or during, as text, with
+    each exception's type but never its message."""
+    out: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        out.append(type(current).__name__)
+        out += [
+            f"{frame.filename}:{frame.lineno} in {frame.name}"
+            for frame in traceback.extract_tb(current.__traceback__)
+        ]
+        current = current.__cause__ or current.__context__
+    return out
 
 
 def _aembed_accepts(name: str) -> bool:
@@ -261,9 +279,9 @@ class _Service:
         for model, provider in set(models) or {("none", "none")}:
             self.metrics.errors.labels(answer.kind, model, provider).inc()
         if answer.status == 500:
-            # The traceback goes to the operator's log, never to the caller; the type only in
-            # the request line.
-            log.error("internal error answering a request", exc_info=exc)
+            # Where it happened goes to the operator's log, never to the caller; not what the
+            # exceptions say, which may quote the request (its texts, a key).
+            log.error(json.dumps({"event": "internal error", "traceback": traceback_frames(exc)}))
         self._done(answer.status, record, time.perf_counter() - started)
         return JSONResponse(
             {"error": answer.message}, status_code=answer.status, headers=answer.headers

@@ -150,10 +150,12 @@ def _provider_delay(exc: BaseException) -> float | None:
 def answer_for(exc: BaseException, *, retry_after: int) -> Answer:
     """The answer to ``exc``. ``retry_after`` (seconds) goes into every 429."""
     status = _status(exc)
-    if isinstance(exc, (RequestError, InferenceError)):
+    if status != 500 and isinstance(exc, (RequestError, InferenceError)):
         message = redact(str(exc))
-    else:  # an unexpected exception: its text could hold anything, so it stays in the logs
-        message = f"internal error ({type(exc).__name__})"
+    else:
+        # A bug (here or in a provider): its text could hold anything, the request's texts
+        # included, so neither the answer nor the log shows it.
+        message = f"internal error ({type(exc).__name__}); the service's log has its traceback"
     headers: dict[str, str] = {}
     if status == 429:
         # A provider's own delay, when it named one, beats the configured one (which is for
