@@ -12,6 +12,7 @@ import pytest
 from bm25x import _cli
 from bm25x.app.serve import ConfigError, ServeConfig, load_config
 from bm25x.app.serve.config import Alias, Limits
+from bm25x.providers import FetchPolicy
 
 FULL = """
 host = "0.0.0.0"
@@ -65,6 +66,11 @@ def test_full_toml_file(tmp_path: Path) -> None:
     assert config.fastembed.allow_downloads is False
     assert config.images.allow_private and config.images.allowed_hosts == {"images.example"}
     assert config.images.max_bytes == 1024 and config.images.max_redirects == 5
+    # the [images] section is the library's FetchPolicy itself: its defaults, its checks
+    assert config.images == FetchPolicy(
+        allow_private=True, allowed_hosts=frozenset({"images.example"}), max_bytes=1024
+    )
+    assert load_config(None, env={}).images == FetchPolicy()
     # secrets stay out of the repr
     assert "file-token-123" not in repr(config) and "sk-file-key-456" not in repr(config)
 
@@ -116,6 +122,11 @@ def test_defaults_without_a_file() -> None:
         ("[aliases.x]\noptions = {}", "aliases.x needs a 'model'"),
         ("[keys]\nopenai = 'k'", "ending in '-api-key'"),
         ("[images]\nschemes = 'http'", "images.schemes must be a list of strings"),
+        ("[images]\nmax_redirects = -1", "images.max_redirects must be an integer >= 0"),
+        ("[images]\nmax_bytes = 0", "images.max_bytes must be an integer >= 1"),
+        ("[images]\ntimeout = 0", "images.timeout must be a positive number"),
+        ("[images]\ntimeout = inf", "images.timeout must be a positive number"),
+        ("[images]\nallowed_hosts = ['']", "images.allowed_hosts: '' is not a host"),
         ("[fastembed]\nallow_downloads = 'yes'", "fastembed.allow_downloads must be true or false"),
         ("this is = = not toml", "is not valid TOML"),
     ],

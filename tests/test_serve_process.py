@@ -6,7 +6,6 @@ Throughput and latency are measured by ``benches/bench_serve.py``, not here."""
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -153,10 +152,6 @@ def _load_request(i: int) -> tuple[dict, dict[str, str], Callable[[Any], str | N
 def test_load_every_embedding_in_order_with_flat_memory(
     fake: FakeProviders, serve: Callable[..., ServeProcess]
 ) -> None:
-    if "http_client" not in inspect.signature(bm25x.aembed).parameters:
-        # Without a shared client every aembed call builds an httpx client (tens of ms of
-        # CPU for its TLS context), which makes 20,000 requests a CI-hostile run.
-        pytest.skip("needs bm25x.aembed(http_client=...) (the pooled provider client)")
     proc = serve(max_concurrent_requests=128)
     url = proc.url + "/inference"
     warm = asyncio.run(run_load(url, 2_000, 64, _load_request))

@@ -24,8 +24,8 @@ from test_inference import minilm_dir  # noqa: F401  (the real offline model's f
 import bm25x
 from bm25x import providers
 from bm25x.app.serve import ServeConfig, create_app
-from bm25x.app.serve.config import Alias, FastembedConfig, ImageConfig, Limits
-from bm25x.providers import Call, Item, Kind, Vector
+from bm25x.app.serve.config import Alias, FastembedConfig, Limits
+from bm25x.providers import Call, FetchPolicy, Item, Kind, Vector
 from bm25x.providers.cohere import CohereProvider
 from bm25x.providers.jina import JinaProvider
 from bm25x.providers.openai import OpenAIProvider
@@ -178,7 +178,7 @@ def test_images_as_url_and_base64(fake: FakeProviders) -> None:
         qdrant_input(f"data:image/png;base64,{b64}", "cohere/embed-v4.0", "image"),
     ]
     # The stand-in serves images on loopback, which the image guard refuses unless allowed.
-    config = ServeConfig(images=ImageConfig(allow_private=True))
+    config = ServeConfig(images=FetchPolicy(allow_private=True))
     r = one(config, qdrant_body(inputs), ALL_KEYS)
     assert r.status_code == 200, r.text
     emb = r.json()["embeddings"]
@@ -640,17 +640,11 @@ def test_local_fastembed_model_not_on_disk_is_not_downloaded(
 
 # -- the image guard (bm25x.providers.FetchPolicy, from the [images] section) -----------------
 
-needs_guard = pytest.mark.skipif(
-    not hasattr(providers, "FetchPolicy"),
-    reason="this bm25x has no image-fetch guard (bm25x.providers.FetchPolicy) yet",
-)
-
 
 def _cohere_image(url: str) -> dict[str, Any]:
     return qdrant_body([qdrant_input(url, "cohere/embed-v4.0", "image")])
 
 
-@needs_guard
 def test_image_urls_to_loopback_are_refused_by_default(fake: FakeProviders) -> None:
     url = fake.url("images") + "/tiny.png"
     r = one(ServeConfig(), _cohere_image(url), ALL_KEYS)
@@ -659,25 +653,23 @@ def test_image_urls_to_loopback_are_refused_by_default(fake: FakeProviders) -> N
     assert fake.calls("cohere") == []
 
 
-@needs_guard
 def test_redirects_to_loopback_are_refused(fake: FakeProviders) -> None:
     other = FakeProviders("127.0.0.2")
     try:
         target = other.url("images") + "/tiny.png"
         url = f"{fake.url('images')}/redirect?302&{target}"
-        one_host = ServeConfig(images=ImageConfig(allowed_hosts=frozenset({"127.0.0.1"})))
+        one_host = ServeConfig(images=FetchPolicy(allowed_hosts=frozenset({"127.0.0.1"})))
         r = one(one_host, _cohere_image(url), ALL_KEYS)
         assert r.status_code == 400 and "127.0.0.2 is a loopback" in r.json()["error"]
         assert other.calls("images") == [] and fake.calls("cohere") == []
-        both = ImageConfig(allowed_hosts=frozenset({"127.0.0.1", "127.0.0.2"}))
+        both = FetchPolicy(allowed_hosts=frozenset({"127.0.0.1", "127.0.0.2"}))
         assert one(ServeConfig(images=both), _cohere_image(url), ALL_KEYS).status_code == 200
     finally:
         other.close()
 
 
-@needs_guard
 def test_image_size_limit_from_config(fake: FakeProviders) -> None:
     url = fake.url("images") + "/tiny.png"
-    small = ServeConfig(images=ImageConfig(allow_private=True, max_bytes=10))
+    small = ServeConfig(images=FetchPolicy(allow_private=True, max_bytes=10))
     r = one(small, _cohere_image(url), ALL_KEYS)
     assert r.status_code == 400 and "was not fetched" in r.json()["error"]

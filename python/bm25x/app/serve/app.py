@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import inspect
 import json
 import logging
 import time
@@ -40,31 +39,12 @@ from bm25x.app.serve.models import ModelPolicy
 from bm25x.app.serve.protocol import decode, encode_answer, parse_request, token_of
 from bm25x.errors import UnknownModelError
 
-__all__ = ["LOGGER_NAME", "create_app", "fetch_policy"]
+__all__ = ["LOGGER_NAME", "create_app"]
 
 LOGGER_NAME = "bm25x.serve"
 log = logging.getLogger(LOGGER_NAME)
 
 _KEY_SUFFIX = "-api-key"  # Qdrant forwards every client header whose name ends so
-
-
-def fetch_policy(config: ServeConfig) -> Any:
-    """The config's ``[images]`` section as the library's ``FetchPolicy``, or None when this
-    bm25x has no such type."""
-    # Looked up, not imported: the service also runs on a bm25x without the guard (then image
-    # URLs are fetched as the library does by default).
-    policy_type: Any = getattr(providers, "FetchPolicy", None)
-    if policy_type is None:
-        return None
-    img = config.images
-    return policy_type(
-        allow_private=img.allow_private,
-        allowed_hosts=img.allowed_hosts,
-        schemes=img.schemes,
-        max_bytes=img.max_bytes,
-        timeout=img.timeout,
-        max_redirects=img.max_redirects,
-    )
 
 
 def traceback_frames(exc: BaseException) -> list[str]:
@@ -84,10 +64,6 @@ def traceback_frames(exc: BaseException) -> list[str]:
     return out
 
 
-def _aembed_accepts(name: str) -> bool:
-    return name in inspect.signature(bm25x.aembed).parameters
-
-
 class _Service:
     """The state one app holds: config, policy, metrics, the shared HTTP client."""
 
@@ -98,12 +74,11 @@ class _Service:
         self.in_flight = 0
         self.ready = False
         self.client: httpx.AsyncClient | None = None
-        self.extra: dict[str, Any] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         limit = self.config.limits
-        # One pooled client for every request's provider calls (when the library takes one):
+        # One pooled client for every request's provider calls:
         # connections to the providers are reused instead of opened per request.
         self.client = httpx.AsyncClient(
             limits=httpx.Limits(
@@ -112,12 +87,6 @@ class _Service:
             ),
             timeout=httpx.Timeout(limit.request_timeout),
         )
-        self.extra = {}
-        if _aembed_accepts("http_client"):
-            self.extra["http_client"] = self.client
-        policy = fetch_policy(self.config)
-        if policy is not None and _aembed_accepts("fetch_policy"):
-            self.extra["fetch_policy"] = policy
         # Warm up before saying ready: the first call imports the providers' modules and loads
         # the registry's entry points, seconds that would otherwise land on a caller.
         await asyncio.get_running_loop().run_in_executor(None, providers.list)
@@ -169,7 +138,8 @@ class _Service:
                         query=parsed.query,
                         headers=self._headers(request),
                         max_concurrency=limits.provider_concurrency,
-                        **self.extra,
+                        fetch_policy=self.config.images,
+                        http_client=self.client,
                     ),
                     timeout=limits.request_timeout,
                 )

@@ -33,7 +33,8 @@ A file looks like this (every key optional)::
     [fastembed.model_dirs]
     "sentence-transformers/all-MiniLM-L6-v2" = "/models/minilm"
 
-    [images]                         # fetching image URLs (the SSRF guard)
+    [images]                         # fetching image URLs (the SSRF guard): the fields and
+                                     # defaults of bm25x.providers.FetchPolicy
     allow_private = false
     allowed_hosts = []
     schemes = ["http", "https"]
@@ -57,12 +58,12 @@ from pathlib import Path
 from typing import Any
 
 from bm25x.errors import Secret, remember_secret
+from bm25x.providers import FetchPolicy
 
 __all__ = [
     "Alias",
     "ConfigError",
     "FastembedConfig",
-    "ImageConfig",
     "Limits",
     "ServeConfig",
     "load_config",
@@ -107,18 +108,6 @@ class FastembedConfig:
 
 
 @dataclass(frozen=True)
-class ImageConfig:
-    """The limits on fetching image URLs; mapped onto :class:`bm25x.providers.FetchPolicy`."""
-
-    allow_private: bool = False
-    allowed_hosts: frozenset[str] = frozenset()
-    schemes: frozenset[str] = frozenset({"http", "https"})
-    max_bytes: int = 5 * 1024 * 1024
-    timeout: float = 30.0
-    max_redirects: int = 5
-
-
-@dataclass(frozen=True)
 class ServeConfig:
     """Everything ``bm25x serve`` is told. ``token`` and ``keys`` are secrets: their reprs are
     masked and bm25x redacts them from every error text."""
@@ -133,7 +122,8 @@ class ServeConfig:
     keys: Mapping[str, Secret] = field(default_factory=dict, repr=False)
     limits: Limits = field(default_factory=Limits)
     fastembed: FastembedConfig = field(default_factory=FastembedConfig)
-    images: ImageConfig = field(default_factory=ImageConfig)
+    # The [images] section is the library's own policy type: one set of fields and defaults.
+    images: FetchPolicy = field(default_factory=FetchPolicy)
 
     def __post_init__(self) -> None:
         if not self.path.startswith("/"):
@@ -142,8 +132,6 @@ class ServeConfig:
             _positive(f"limits.{name}", getattr(self.limits, name))
         _positive("limits.provider_concurrency", self.limits.provider_concurrency)
         _positive("limits.request_timeout", self.limits.request_timeout)
-        _positive("images.max_bytes", self.images.max_bytes)
-        _positive("images.timeout", self.images.timeout)
         for name, key in self.keys.items():
             if not name.endswith("-api-key"):
                 raise ConfigError(
@@ -199,7 +187,7 @@ def _table(data: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 
 def _dataclass_from(cls: Any, data: Mapping[str, Any], section: str) -> Any:
-    known = {f.name: f for f in fields(cls)}
+    known = {f.name: f for f in fields(cls) if f.init}
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise ConfigError(
@@ -224,7 +212,21 @@ def _dataclass_from(cls: Any, data: Mapping[str, Any], section: str) -> Any:
                     raise ConfigError(f"{section}.{name} must be a whole number, got {value!r}")
                 value = int(value)
         out[name] = value
-    return cls(**out)
+    try:
+        return cls(**out)
+    except (TypeError, ValueError) as exc:  # the type's own check (FetchPolicy has one)
+        raise ConfigError(_refusal(cls, out, section, exc)) from None
+
+
+def _refusal(cls: Any, values: Mapping[str, Any], section: str, exc: Exception) -> str:
+    """The type's refusal of ``values``, naming the key: each key is tried alone."""
+    for name, value in values.items():
+        try:
+            cls(**{name: value})
+        except (TypeError, ValueError) as alone:
+            text = str(alone).replace(f"{cls.__name__}.{name}", f"{section}.{name}")
+            return text if f"{section}.{name}" in text else f"{section}.{name}: {text}"
+    return f"[{section}]: {exc}"
 
 
 _TOP = {
@@ -297,7 +299,7 @@ def config_from_mapping(data: Mapping[str, Any]) -> ServeConfig:
         raise ConfigError("fastembed.model_dirs must map model names to directories")
     fast = _dataclass_from(FastembedConfig, fe, "fastembed")
     kwargs["fastembed"] = replace(fast, model_dirs={k.lower(): v for k, v in dirs.items()})
-    kwargs["images"] = _dataclass_from(ImageConfig, _table(data, "images"), "images")
+    kwargs["images"] = _dataclass_from(FetchPolicy, _table(data, "images"), "images")
     return ServeConfig(**kwargs)
 
 
