@@ -58,7 +58,7 @@ def test_full_toml_file(tmp_path: Path) -> None:
     assert (config.host, config.port, config.path) == ("0.0.0.0", 9000, "/v1/infer")
     assert config.token == "file-token-123"
     assert config.allowed_models == ("openai/*", "baai/*")
-    assert config.limits == Limits(1000, 10, 4, 2, 3, 30.0)
+    assert config.limits == Limits(1000, 10, 4, 2, 3, 30.0, 30.0)
     assert config.aliases == {"small": Alias("openai/text-embedding-3-small", {"dimensions": 512})}
     assert config.defaults == {"openai/*": {"user": "svc"}}
     assert config.keys == {"openai-api-key": "sk-file-key-456"}

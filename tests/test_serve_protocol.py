@@ -402,6 +402,30 @@ def test_concurrency_limit_answers_429_with_retry_after(fake: FakeProviders) -> 
     assert "limits.max_concurrent_requests" in second.json()["error"]
 
 
+def test_a_dripping_body_is_a_408_and_frees_its_slot(fake: FakeProviders) -> None:
+    config = ServeConfig(limits=Limits(max_concurrent_requests=1, body_timeout=0.3))
+    sent: list[bytes] = []
+
+    async def drip() -> Any:
+        for piece in (b'{"inputs": [', b"{", b'"data"', b": ", b'"x"', b"}]}") * 20:
+            sent.append(piece)
+            yield piece
+            await asyncio.sleep(0.1)
+
+    async def main() -> list[Any]:
+        async with asgi_client(create_app(config)) as client:
+            slow = await client.post("/inference", content=drip())
+            after = await client.post(
+                "/inference", json=qdrant_body([qdrant_input("cookies", "bm25")])
+            )
+            return [slow, after]
+
+    slow, after = asyncio.run(main())
+    assert slow.status_code == 408 and "limits.body_timeout" in slow.json()["error"]
+    assert len(sent) < 20  # answered long before the body's end
+    assert after.status_code == 200  # the one slot was given back
+
+
 def test_provider_errors_are_mapped(fake: FakeProviders) -> None:
     body = qdrant_body([qdrant_input("x", "openai/text-embedding-3-small")])
 

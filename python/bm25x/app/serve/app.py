@@ -28,6 +28,7 @@ import bm25x
 from bm25x import providers
 from bm25x.app.serve.config import ServeConfig
 from bm25x.app.serve.errors import (
+    BodyTimeout,
     Overloaded,
     RequestTimeout,
     TooLarge,
@@ -118,7 +119,14 @@ class _Service:
         self.metrics.in_flight.inc()
         models: list[tuple[str, str]] = []
         try:
-            body = decode(await self._body(request))
+            try:
+                raw = await asyncio.wait_for(self._body(request), timeout=limits.body_timeout)
+            except asyncio.TimeoutError:
+                raise BodyTimeout(
+                    f"the request body did not arrive within {limits.body_timeout:g} s "
+                    "(limits.body_timeout)"
+                ) from None
+            body = decode(raw)
             self._authenticate(token_of(body))
             parsed = parse_request(body)
             record["inference"] = "search" if parsed.query else "update"

@@ -16,6 +16,7 @@ A file looks like this (every key optional)::
     retry_after = 1                  # seconds, in that 429
     provider_concurrency = 8         # batches in flight per provider and request
     request_timeout = 120.0          # seconds for one request, retries included (504 after)
+    body_timeout = 30.0              # seconds for the request body to arrive (408 after)
 
     [aliases.small]                  # model "small" means this model with these options
     model = "openai/text-embedding-3-small"
@@ -43,8 +44,8 @@ A file looks like this (every key optional)::
     max_redirects = 5
 
 Environment: ``BM25X_SERVE_TOKEN``, ``BM25X_SERVE_ALLOWED_MODELS`` (comma-separated),
-``BM25X_SERVE_REQUEST_TIMEOUT``, ``BM25X_SERVE_MAX_CONCURRENT_REQUESTS``,
-``BM25X_SERVE_MAX_INPUTS``, ``BM25X_SERVE_MAX_BODY_BYTES``,
+``BM25X_SERVE_REQUEST_TIMEOUT``, ``BM25X_SERVE_BODY_TIMEOUT``,
+``BM25X_SERVE_MAX_CONCURRENT_REQUESTS``, ``BM25X_SERVE_MAX_INPUTS``, ``BM25X_SERVE_MAX_BODY_BYTES``,
 ``BM25X_SERVE_ALLOW_DOWNLOADS`` (``1``/``0``).
 """
 
@@ -87,6 +88,9 @@ class Limits:
     # Qdrant waits 10 minutes by default (less when a client passes ?timeout=); finish well
     # inside that, so a caller sees this service's 504 rather than a dropped connection.
     request_timeout: float = 120.0
+    # A body that arrives slower than this holds a slot for nothing (408 after); uvicorn
+    # itself puts no limit on it.
+    body_timeout: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,7 @@ class ServeConfig:
             _positive(f"limits.{name}", getattr(self.limits, name))
         _positive("limits.provider_concurrency", self.limits.provider_concurrency)
         _positive("limits.request_timeout", self.limits.request_timeout)
+        _positive("limits.body_timeout", self.limits.body_timeout)
         for name, key in self.keys.items():
             if not name.endswith("-api-key"):
                 raise ConfigError(
@@ -333,6 +338,7 @@ def apply_environment(config: ServeConfig, env: Mapping[str, str]) -> ServeConfi
     limits: dict[str, Any] = {}
     for var, name, kind in (
         ("BM25X_SERVE_REQUEST_TIMEOUT", "request_timeout", float),
+        ("BM25X_SERVE_BODY_TIMEOUT", "body_timeout", float),
         ("BM25X_SERVE_MAX_CONCURRENT_REQUESTS", "max_concurrent_requests", int),
         ("BM25X_SERVE_MAX_INPUTS", "max_inputs", int),
         ("BM25X_SERVE_MAX_BODY_BYTES", "max_body_bytes", int),

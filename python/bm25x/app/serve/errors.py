@@ -14,6 +14,7 @@ missing or wrong service token,        401     500 "Authentication failed for in
 missing provider key, provider                 service ..."
 refused the key (its 401)
 provider forbade it (its 403)          403     the same
+the body arrived too slowly            408     500 "Inference service error (408) ..."
 body or input count over the limit     413     400 "Inference can't process request (413)"
 too many concurrent requests,          429     429, with the Retry-After delay
 provider rate limit outlived retries
@@ -49,6 +50,7 @@ from bm25x.errors import (
 __all__ = [
     "Answer",
     "BadRequest",
+    "BodyTimeout",
     "Overloaded",
     "RequestError",
     "RequestTimeout",
@@ -80,6 +82,12 @@ class TooLarge(RequestError):
     """The body or the number of inputs is over the configured limit."""
 
     status = 413
+
+
+class BodyTimeout(RequestError):
+    """The request body did not arrive in time."""
+
+    status = 408
 
 
 class Overloaded(RequestError):
