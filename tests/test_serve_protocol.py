@@ -27,6 +27,7 @@ from bm25x.app.serve import ServeConfig, create_app
 from bm25x.app.serve.config import Alias, FastembedConfig, Limits
 from bm25x.providers import Call, FetchPolicy, Item, Kind, Vector
 from bm25x.providers.cohere import CohereProvider
+from bm25x.providers.fastembed import FastembedProvider
 from bm25x.providers.jina import JinaProvider
 from bm25x.providers.openai import OpenAIProvider
 from bm25x.providers.openrouter import OpenRouterProvider
@@ -660,6 +661,32 @@ def test_local_fastembed_model_not_on_disk_is_not_downloaded(
     config = ServeConfig(fastembed=FastembedConfig(cache_dir=str(tmp_path)))
     r = one(config, qdrant_body([qdrant_input("x", "BAAI/bge-small-en-v1.5")]))
     assert r.status_code == 503 and "could not load" in r.json()["error"]
+
+
+def test_image_strings_never_open_the_services_files(
+    fake: FakeProviders, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    fastembed = pytest.importorskip("fastembed")
+    from PIL import Image as PILImage
+    from test_inference import _StandIn
+
+    monkeypatch.setattr(fastembed, "ImageEmbedding", type("ImageEmbedding", (_StandIn,), {}))
+    provider = FastembedProvider()
+    provider._names = {"x/image": ("image", "X/Image")}
+    providers.register("x/image", provider)
+    secret = tmp_path / "secret.png"
+    PILImage.new("RGB", (5, 2)).save(secret)
+    bodies = [
+        qdrant_body([qdrant_input(str(secret), "x/image", "image")]),
+        qdrant_body([qdrant_input(str(tmp_path / "absent.png"), "x/image", "image")]),
+        qdrant_body([qdrant_input(base64.b64encode(PNG).decode(), "x/image", "image")]),
+    ]
+    there, absent, inline = post(ServeConfig(), bodies)
+    assert there.status_code == absent.status_code == 400
+    assert "never opened as files" in there.json()["error"]
+    assert there.json() == absent.json()  # nothing tells whether the file exists
+    assert str(secret) not in there.text
+    assert inline.status_code == 200
 
 
 # -- the image guard (bm25x.providers.FetchPolicy, from the [images] section) -----------------
