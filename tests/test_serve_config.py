@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import bm25x
 from bm25x import _cli
 from bm25x.app.serve import ConfigError, ServeConfig, load_config
 from bm25x.app.serve.config import Alias, Limits
@@ -104,7 +105,7 @@ def test_environment_wins(tmp_path: Path) -> None:
 def test_defaults_without_a_file() -> None:
     config = load_config(None, env={})
     assert config == ServeConfig()
-    assert config.token is None and config.allowed_models == ("*",)
+    assert config.token is None and config.allowed_models is None  # not set: every model
     assert 0 < config.limits.request_timeout < 600  # well inside Qdrant's default wait
 
 
@@ -137,6 +138,30 @@ def test_bad_files_are_named(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path, env={})
     assert message in str(info.value)
+
+
+def test_operator_keys_need_an_explicit_allow_list(tmp_path: Path) -> None:
+    from bm25x.app.serve import create_app
+
+    path = tmp_path / "serve.toml"
+    path.write_text('[keys]\nopenai-api-key = "sk-operator-key-771"\n')
+    with pytest.raises(ConfigError, match="allowed_models is not set") as info:
+        load_config(path, env={})
+    assert "keys.openai-api-key" in str(info.value) and "sk-operator-key-771" not in str(info.value)
+    # a provider key in the environment the service would use counts too
+    with pytest.raises(ConfigError, match=r"allowed_models is not set.*\(CO_API_KEY\)"):
+        load_config(None, env={"CO_API_KEY": "co-operator-key-5521"})
+    # an explicit list, even ["*"], is the operator's decision
+    path.write_text('allowed_models = ["*"]\n[keys]\nopenai-api-key = "sk-operator-key-771"\n')
+    assert load_config(path, env={}).allowed_models == ("*",)
+    assert load_config(None, env={"BM25X_SERVE_ALLOWED_MODELS": "bm25", "CO_API_KEY": "k1234"})
+    # no operator keys (callers bring theirs in headers): nothing to protect, all models allowed
+    assert load_config(None, env={"CO_API_KEY": " "}).allowed_models is None
+    # the ASGI app refuses the same
+    keys = {"openai-api-key": bm25x.errors.Secret("sk-operator-key-771")}
+    with pytest.raises(ConfigError, match="allowed_models is not set"):
+        create_app(ServeConfig(keys=keys))
+    create_app(ServeConfig(keys=keys, allowed_models=("bm25",)))
 
 
 def test_bad_environment_is_named() -> None:

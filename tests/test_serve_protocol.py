@@ -270,17 +270,22 @@ def test_operator_keys_and_forwarded_headers(
     fake: FakeProviders, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     body = qdrant_body([qdrant_input("hello", "openai/text-embedding-3-small")])
-    operator = ServeConfig(keys={"openai-api-key": bm25x.errors.Secret(KEYS["openai"])})
+    every = ("*",)  # with operator keys, the allow-list must be explicit
+    operator = ServeConfig(
+        keys={"openai-api-key": bm25x.errors.Secret(KEYS["openai"])}, allowed_models=every
+    )
     assert one(operator, body).status_code == 200
     # a forwarded header wins over the operator's key: a wrong header fails...
     r = one(operator, body, {"openai-api-key": "sk-wrong-forwarded-123"})
     assert r.status_code == 401 and "sk-wrong-forwarded-123" not in r.text
     # ...and a right header works over a wrong operator key
-    wrong_operator = ServeConfig(keys={"openai-api-key": bm25x.errors.Secret("sk-op-wrong-9")})
+    wrong_operator = ServeConfig(
+        keys={"openai-api-key": bm25x.errors.Secret("sk-op-wrong-9")}, allowed_models=every
+    )
     assert one(wrong_operator, body, {"openai-api-key": KEYS["openai"]}).status_code == 200
     # the provider's usual environment variable works too
     monkeypatch.setenv("OPENAI_API_KEY", KEYS["openai"])
-    assert one(ServeConfig(), body).status_code == 200
+    assert one(ServeConfig(allowed_models=every), body).status_code == 200
     # Qdrant's own api-key header (no leading dash) is never forwarded as a provider key
     monkeypatch.delenv("OPENAI_API_KEY")
     assert one(ServeConfig(), body, {"api-key": KEYS["openai"]}).status_code == 401

@@ -12,6 +12,7 @@ import contextlib
 import hmac
 import json
 import logging
+import os
 import time
 import traceback
 from collections import Counter
@@ -26,7 +27,7 @@ from starlette.routing import Route
 
 import bm25x
 from bm25x import providers
-from bm25x.app.serve.config import ServeConfig
+from bm25x.app.serve.config import ServeConfig, require_allow_list
 from bm25x.app.serve.errors import (
     BodyTimeout,
     Overloaded,
@@ -278,8 +279,13 @@ def create_app(config: ServeConfig | None = None) -> Starlette:
 
     Routes: ``POST {config.path}`` (and ``POST /``) the inference endpoint, ``GET /healthz``
     liveness, ``GET /readyz`` readiness, ``GET /metrics`` Prometheus metrics.
+
+    Raises :class:`~bm25x.app.serve.ConfigError` when the service holds provider keys of its
+    own (``config.keys``, ``OPENAI_API_KEY``, ...) and ``allowed_models`` is not set.
     """
-    service = _Service(config or ServeConfig())
+    config = config or ServeConfig()
+    require_allow_list(config, os.environ)
+    service = _Service(config)
     paths = dict.fromkeys([service.config.path, "/"])
     routes = [Route(p, service.infer, methods=["POST"]) for p in paths]
     routes += [

@@ -8,6 +8,8 @@ A file looks like this (every key optional)::
     path = "/inference"              # where Qdrant's `inference.address` points
     token = "change-me"              # or BM25X_SERVE_TOKEN; absent: no token is required
     allowed_models = ["openai/text-embedding-3-*", "sentence-transformers/*", "bm25"]
+                                     # unset: every model, but then the service refuses to
+                                     # start if it holds provider keys ([keys], OPENAI_API_KEY..)
 
     [limits]
     max_body_bytes = 16777216        # 413 above
@@ -68,6 +70,8 @@ __all__ = [
     "Limits",
     "ServeConfig",
     "load_config",
+    "operator_keys",
+    "require_allow_list",
 ]
 
 
@@ -120,7 +124,9 @@ class ServeConfig:
     port: int = 8000
     path: str = "/inference"
     token: Secret | None = field(default=None, repr=False)
-    allowed_models: tuple[str, ...] = ("*",)
+    # None: not set, which allows every model, unless the service holds operator keys (then
+    # it refuses to start: see require_allow_list).
+    allowed_models: tuple[str, ...] | None = None
     aliases: Mapping[str, Alias] = field(default_factory=dict)
     defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     keys: Mapping[str, Secret] = field(default_factory=dict, repr=False)
@@ -146,6 +152,39 @@ class ServeConfig:
                 )
             if not isinstance(key, str) or not key:
                 raise ConfigError(f"keys.{name} must be a non-empty string")
+
+
+def operator_keys(config: ServeConfig, env: Mapping[str, str]) -> list[str]:
+    """Where the service holds provider keys of its own: ``keys.<name>`` entries of the config
+    and the set environment variables the registered providers read (``OPENAI_API_KEY``, ...).
+    Names only, never the keys."""
+    from bm25x import providers
+
+    found = [f"keys.{name}" for name in config.keys]
+    for entry in providers.list():
+        try:
+            variable = getattr(providers.get(entry), "key_env", "")
+        except Exception:  # a broken plugin is reported when it is used, not here
+            continue
+        if isinstance(variable, str) and variable and env.get(variable, "").strip():
+            if variable not in found:
+                found.append(variable)
+    return found
+
+
+def require_allow_list(config: ServeConfig, env: Mapping[str, str]) -> None:
+    """Refuse a service that would let any caller spend the operator's provider keys on any
+    model: with operator keys, ``allowed_models`` must be set (``["*"]`` says so knowingly)."""
+    if config.allowed_models is not None:
+        return
+    keys = operator_keys(config, env)
+    if keys:
+        raise ConfigError(
+            f"allowed_models is not set, but the service holds provider keys of its own "
+            f"({', '.join(keys)}): any caller could spend them on any model. Set "
+            "allowed_models (or BM25X_SERVE_ALLOWED_MODELS) to the models callers may use, "
+            'e.g. ["bm25", "openai/text-embedding-3-small"], or ["*"] to allow every model'
+        )
 
 
 def _positive(name: str, value: Any) -> None:
@@ -362,5 +401,7 @@ def load_config(
     """The configuration from the file at ``path`` (TOML, or YAML by its suffix; none: the
     defaults) with the environment (``os.environ`` unless given) applied over it."""
     data = _read_file(Path(path)) if path is not None else {}
-    config = config_from_mapping(data)
-    return apply_environment(config, os.environ if env is None else env)
+    env = os.environ if env is None else env
+    config = apply_environment(config_from_mapping(data), env)
+    require_allow_list(config, env)
+    return config

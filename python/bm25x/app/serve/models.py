@@ -38,6 +38,8 @@ class ModelPolicy:
 
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
+        # Not set: every model (the service refused to start if that would expose its keys).
+        self.patterns = ("*",) if config.allowed_models is None else config.allowed_models
 
     def allowed(self, model: str) -> bool:
         """Whether a model name (as the client sent it) may be used: an alias, or a name
@@ -45,7 +47,7 @@ class ModelPolicy:
         name = model.lower()
         if name in self.config.aliases:
             return True
-        return any(fnmatch.fnmatchcase(name, p) for p in self.config.allowed_models)
+        return any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
 
     def item(self, inp: Input, i: int) -> dict[str, Any]:
         """The ``bm25x.aembed`` item for input ``i``: the alias resolved, the allow-list
@@ -53,7 +55,7 @@ class ModelPolicy:
         if not self.allowed(inp.model):
             raise BadRequest(
                 f"inputs[{i}]: model {inp.model!r} is not allowed on this service "
-                f"(allowed: {', '.join(self.config.allowed_models) or 'none'}"
+                f"(allowed: {', '.join(self.patterns) or 'none'}"
                 + (
                     f"; aliases: {', '.join(sorted(self.config.aliases))})"
                     if self.config.aliases
