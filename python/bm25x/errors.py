@@ -150,7 +150,32 @@ class ModelNotAvailableError(InferenceError):
 
 class ProviderHTTPError(InferenceError):
     """The provider answered with an error status (after retries, for 429 and 5xx), or could
-    not be reached in time."""
+    not be reached in time.
+
+    ``retry_after``: the delay in seconds the provider's last answer asked for
+    (``Retry-After`` or ``retry-after-ms``) when bm25x gave up on it, else ``None``; a service
+    passes it on to its own callers."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        model: str | None = None,
+        status: int | None = None,
+        provider_message: str | None = None,
+        items: _Sequence[int] = (),
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            provider=provider,
+            model=model,
+            status=status,
+            provider_message=provider_message,
+            items=items,
+        )
+        self.retry_after = retry_after
 
 
 class ProviderConfigError(InferenceError, ValueError):

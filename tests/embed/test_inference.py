@@ -300,12 +300,23 @@ class _StandIn:
 
     kind = ""
 
-    def __init__(self, model_name: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        model_name: str,
+        cache_dir: str | None = None,
+        threads: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.model_name = model_name
-        self.kwargs = kwargs
+        self.kwargs = {"cache_dir": cache_dir, "threads": threads, **kwargs}
 
     def embed(self, inputs: Any) -> Iterator[Any]:
         for x in inputs:
+            if isinstance(x, Path):  # fastembed opens image paths itself
+                from PIL import Image as PILImage
+
+                with PILImage.open(x) as opened:
+                    x = opened.copy()
             if self.kind == "sparse":
                 yield _FakeSparse([9, 2, 5], [0.5, 0.25, 1.0])
             elif self.kind == "late":
@@ -351,16 +362,121 @@ def test_fastembed_adapter_output_kinds(
     b64 = base64.b64encode(data).decode()
     out = bm25x.embed(
         [
-            models.Image(image=str(png), model="x/image"),
+            {"image": png, "model": "x/image"},
             models.Image(image=f"data:image/png;base64,{b64}", model="x/image"),
             {"image": data, "model": "x/image"},
         ]
     )
     assert [v.tolist() for v in out[1:]] == [[7.0, 1.0], [7.0, 1.0]]
-    with pytest.raises(bm25x.BadInputError, match="not a URL"):
-        bm25x.embed(models.Image(image="https://example.invalid/a.png", model="x/image"))
     with pytest.raises(bm25x.BadInputError, match="text only"):
-        bm25x.embed(models.Image(image=str(png), model="x/late"))
+        bm25x.embed(models.Image(image=b64, model="x/late"))
+
+
+def _image_provider(registry: Any, monkeypatch: pytest.MonkeyPatch) -> FastembedProvider:
+    fastembed = pytest.importorskip("fastembed")
+    monkeypatch.setattr(fastembed, "ImageEmbedding", type("ImageEmbedding", (_StandIn,), {}))
+    provider = FastembedProvider()
+    provider._names = {"x/image": ("image", "X/Image")}
+    registry._catch_all[:] = [provider]
+    return provider
+
+
+def test_fastembed_image_strings_are_never_file_names(
+    registry: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _image_provider(registry, monkeypatch)
+    from PIL import Image as PILImage
+
+    secret = tmp_path / "secret.png"
+    PILImage.new("RGB", (5, 2)).save(secret)
+    # A string naming a file of the machine is refused, whether or not the file exists, and
+    # the error says the same either way (it must not tell which files exist).
+    errors = []
+    for name in (str(secret), str(tmp_path / "absent.png")):
+        with pytest.raises(bm25x.BadInputError, match="never opened as files") as info:
+            bm25x.embed({"image": name, "model": "x/image"})
+        errors.append(str(info.value))
+    assert errors[0] == errors[1]
+    # the same file as a path object, from a Python caller, is opened
+    assert bm25x.embed({"image": secret, "model": "x/image"}).tolist() == [5.0, 1.0]
+
+
+def test_fastembed_short_base64_images(registry: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import base64
+    import io
+
+    from PIL import Image as PILImage
+
+    _image_provider(registry, monkeypatch)
+    buf = io.BytesIO()
+    PILImage.new("RGB", (3, 1)).save(buf, format="PNG")
+    b64 = base64.b64encode(buf.getvalue()).decode()
+    assert len(b64) < 200  # a whole PNG in fewer characters than a long file name
+    assert bm25x.embed(models.Image(image=b64, model="x/image")).tolist() == [3.0, 1.0]
+    with pytest.raises(bm25x.BadInputError, match="not an image format"):
+        bm25x.embed({"image": base64.b64encode(b"not an image").decode(), "model": "x/image"})
+
+
+def test_fastembed_image_urls_are_fetched_under_the_fetch_policy(
+    registry: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from provider_server import PNG, FakeProviders
+
+    _image_provider(registry, monkeypatch)
+    server = FakeProviders()
+    try:
+        url = server.url("images") + "/tiny.png"
+        # loopback: refused by the default policy, before any request
+        with pytest.raises(bm25x.BadInputError, match=r"was not fetched.*loopback"):
+            bm25x.embed(models.Image(image=url, model="x/image"))
+        assert server.calls("images") == []
+        policy = providers.FetchPolicy(allow_private=True)
+        got = bm25x.embed(models.Image(image=url, model="x/image"), fetch_policy=policy)
+        import io
+
+        from PIL import Image as PILImage
+
+        width = PILImage.open(io.BytesIO(PNG)).size[0]
+        assert got.tolist() == [float(width), 1.0] and len(server.calls("images")) == 1
+        with pytest.raises(bm25x.BadInputError, match="was not fetched"):
+            bm25x.embed(
+                models.Image(image=url, model="x/image"),
+                fetch_policy=providers.FetchPolicy(allow_private=True, max_bytes=10),
+            )
+    finally:
+        server.close()
+
+
+def test_fastembed_keeps_a_bounded_number_of_loaded_models(
+    registry: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fastembed = pytest.importorskip("fastembed")
+    monkeypatch.setattr(fastembed, "TextEmbedding", type("TextEmbedding", (_StandIn,), {}))
+    provider = FastembedProvider()
+    provider.max_loaded = 2
+    provider._names = {"x/dense": ("dense", "X/Dense")}
+    registry._catch_all[:] = [provider]
+    for threads in (1, 2, 3, 2):
+        bm25x.embed("t", model="x/dense", options={"threads": threads})
+    # one loaded model per distinct options, the least recently used one dropped
+    loaded = [m.kwargs["threads"] for _, m in provider._models.values()]
+    assert loaded == [3, 2]
+
+
+def test_fastembed_refuses_options_it_would_ignore(
+    registry: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fastembed = pytest.importorskip("fastembed")
+    # fastembed's classes take **kwargs and drop what they do not know: bm25x names it instead
+    with pytest.raises(bm25x.BadInputError, match=r"unknown option.*: thread; accepted: .*threads"):
+        bm25x.embed("x", model="BAAI/bge-small-en-v1.5", options={"thread": 2})
+    monkeypatch.setattr(fastembed, "TextEmbedding", type("TextEmbedding", (_StandIn,), {}))
+    provider = FastembedProvider()
+    provider._names = {"x/dense": ("dense", "X/Dense")}
+    registry._catch_all[:] = [provider]
+    with pytest.raises(bm25x.BadInputError, match=r"unknown option.*: bogus") as info:
+        bm25x.embed("t", model="x/dense", options={"bogus": 1, "cache_dir": "/tmp"})
+    assert info.value.items == [0] and provider._models == {}
 
 
 # -- bad calls: typed errors naming the problem, no stray exception context -------------------

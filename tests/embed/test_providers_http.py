@@ -801,7 +801,22 @@ def test_a_long_retry_after_fails_fast_and_says_it(fake: FakeProviders) -> None:
     with pytest.raises(bm25x.ProviderHTTPError, match="retry after 999999 s") as info:
         bm25x.embed("x", model="openai/m", options=key("openai"))
     assert info.value.status == 429 and info.value.provider_message == "slow down"
+    assert info.value.retry_after == 999999.0  # the provider's delay, for the caller to honour
     assert len(fake.calls("openai")) == 1
+
+
+def test_giving_up_on_a_429_keeps_the_providers_delay(fake: FakeProviders) -> None:
+    limited = _json_error(429, {"error": {"message": "slow down"}}, **{"retry-after-ms": "20"})
+    fake.script("openai", *[limited] * 6)
+    with pytest.raises(bm25x.ProviderHTTPError) as info:
+        bm25x.embed("x", model="openai/m", options=key("openai"))
+    assert info.value.status == 429 and info.value.retry_after == pytest.approx(0.02)
+    assert pickle.loads(pickle.dumps(info.value)).retry_after == pytest.approx(0.02)
+    # an answer that names no delay leaves it unset
+    fake.script("openai", _json_error(400, {"error": {"message": "bad input"}}))
+    with pytest.raises(bm25x.ProviderHTTPError) as bad:
+        bm25x.embed("x", model="openai/m", options=key("openai"))
+    assert bad.value.status == 400 and bad.value.retry_after is None
 
 
 @pytest.mark.parametrize("declared", [True, False])

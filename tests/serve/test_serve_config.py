@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from support import require
 
+import bm25x
 from bm25x.app import cli as _cli
 from bm25x.app.serve import ConfigError, ServeConfig, load_config
 from bm25x.app.serve.config import Alias, Limits
+from bm25x.providers import FetchPolicy
 
 FULL = """
 host = "0.0.0.0"
@@ -59,7 +61,7 @@ def test_full_toml_file(tmp_path: Path) -> None:
     assert (config.host, config.port, config.path) == ("0.0.0.0", 9000, "/v1/infer")
     assert config.token == "file-token-123"
     assert config.allowed_models == ("openai/*", "baai/*")
-    assert config.limits == Limits(1000, 10, 4, 2, 3, 30.0)
+    assert config.limits == Limits(1000, 10, 4, 2, 3, 30.0, 30.0)
     assert config.aliases == {"small": Alias("openai/text-embedding-3-small", {"dimensions": 512})}
     assert config.defaults == {"openai/*": {"user": "svc"}}
     assert config.keys == {"openai-api-key": "sk-file-key-456"}
@@ -67,6 +69,11 @@ def test_full_toml_file(tmp_path: Path) -> None:
     assert config.fastembed.allow_downloads is False
     assert config.images.allow_private and config.images.allowed_hosts == {"images.example"}
     assert config.images.max_bytes == 1024 and config.images.max_redirects == 5
+    # the [images] section is the library's FetchPolicy itself: its defaults, its checks
+    assert config.images == FetchPolicy(
+        allow_private=True, allowed_hosts=frozenset({"images.example"}), max_bytes=1024
+    )
+    assert load_config(None, env={}).images == FetchPolicy()
     # secrets stay out of the repr
     assert "file-token-123" not in repr(config) and "sk-file-key-456" not in repr(config)
 
@@ -100,7 +107,7 @@ def test_environment_wins(tmp_path: Path) -> None:
 def test_defaults_without_a_file() -> None:
     config = load_config(None, env={})
     assert config == ServeConfig()
-    assert config.token is None and config.allowed_models == ("*",)
+    assert config.token is None and config.allowed_models is None  # not set: every model
     assert 0 < config.limits.request_timeout < 600  # well inside Qdrant's default wait
 
 
@@ -118,6 +125,11 @@ def test_defaults_without_a_file() -> None:
         ("[aliases.x]\noptions = {}", "aliases.x needs a 'model'"),
         ("[keys]\nopenai = 'k'", "ending in '-api-key'"),
         ("[images]\nschemes = 'http'", "images.schemes must be a list of strings"),
+        ("[images]\nmax_redirects = -1", "images.max_redirects must be an integer >= 0"),
+        ("[images]\nmax_bytes = 0", "images.max_bytes must be an integer >= 1"),
+        ("[images]\ntimeout = 0", "images.timeout must be a positive number"),
+        ("[images]\ntimeout = inf", "images.timeout must be a positive number"),
+        ("[images]\nallowed_hosts = ['']", "images.allowed_hosts: '' is not a host"),
         ("[fastembed]\nallow_downloads = 'yes'", "fastembed.allow_downloads must be true or false"),
         ("this is = = not toml", "is not valid TOML"),
     ],
@@ -128,6 +140,30 @@ def test_bad_files_are_named(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path, env={})
     assert message in str(info.value)
+
+
+def test_operator_keys_need_an_explicit_allow_list(tmp_path: Path) -> None:
+    from bm25x.app.serve import create_app
+
+    path = tmp_path / "serve.toml"
+    path.write_text('[keys]\nopenai-api-key = "sk-operator-key-771"\n')
+    with pytest.raises(ConfigError, match="allowed_models is not set") as info:
+        load_config(path, env={})
+    assert "keys.openai-api-key" in str(info.value) and "sk-operator-key-771" not in str(info.value)
+    # a provider key in the environment the service would use counts too
+    with pytest.raises(ConfigError, match=r"allowed_models is not set.*\(CO_API_KEY\)"):
+        load_config(None, env={"CO_API_KEY": "co-operator-key-5521"})
+    # an explicit list, even ["*"], is the operator's decision
+    path.write_text('allowed_models = ["*"]\n[keys]\nopenai-api-key = "sk-operator-key-771"\n')
+    assert load_config(path, env={}).allowed_models == ("*",)
+    assert load_config(None, env={"BM25X_SERVE_ALLOWED_MODELS": "bm25", "CO_API_KEY": "k1234"})
+    # no operator keys (callers bring theirs in headers): nothing to protect, all models allowed
+    assert load_config(None, env={"CO_API_KEY": " "}).allowed_models is None
+    # the ASGI app refuses the same
+    keys = {"openai-api-key": bm25x.errors.Secret("sk-operator-key-771")}
+    with pytest.raises(ConfigError, match="allowed_models is not set"):
+        create_app(ServeConfig(keys=keys))
+    create_app(ServeConfig(keys=keys, allowed_models=("bm25",)))
 
 
 def test_bad_environment_is_named() -> None:

@@ -24,9 +24,10 @@ from support.serve import asgi_client, qdrant_body, qdrant_input
 import bm25x
 from bm25x import providers
 from bm25x.app.serve import ServeConfig, create_app
-from bm25x.app.serve.config import Alias, FastembedConfig, ImageConfig, Limits
-from bm25x.providers import EmbedRequest, Kind, Vector
+from bm25x.app.serve.config import Alias, FastembedConfig, Limits
+from bm25x.providers import Call, EmbedRequest, FetchPolicy, Item, Kind, Vector
 from bm25x.providers.cohere import CohereProvider
+from bm25x.providers.fastembed import FastembedProvider
 from bm25x.providers.jina import JinaProvider
 from bm25x.providers.openai import OpenAIProvider
 from bm25x.providers.openrouter import OpenRouterProvider
@@ -178,7 +179,7 @@ def test_images_as_url_and_base64(fake: FakeProviders) -> None:
         qdrant_input(f"data:image/png;base64,{b64}", "cohere/embed-v4.0", "image"),
     ]
     # The stand-in serves images on loopback, which the image guard refuses unless allowed.
-    config = ServeConfig(images=ImageConfig(allow_private=True))
+    config = ServeConfig(images=FetchPolicy(allow_private=True))
     r = one(config, qdrant_body(inputs), ALL_KEYS)
     assert r.status_code == 200, r.text
     emb = r.json()["embeddings"]
@@ -202,7 +203,7 @@ def test_object_inputs_reach_the_provider_and_text_models_refuse_them(
         ALL_KEYS,
     )
     assert r.status_code == 400
-    assert "embeds text only, got a object" in r.json()["error"]
+    assert "embeds text only, got an object" in r.json()["error"]
 
 
 class _MultiVector:
@@ -245,21 +246,39 @@ def test_token_present_absent_and_wrong(fake: FakeProviders) -> None:
     assert one(ServeConfig(), wrong).status_code == 200
 
 
+def test_a_token_that_is_not_valid_unicode_is_a_401(
+    fake: FakeProviders, caplog: pytest.LogCaptureFixture
+) -> None:
+    # JSON's "\ud800" decodes to a lone surrogate, which UTF-8 cannot encode.
+    body = json.dumps(qdrant_body([qdrant_input("cookies", "bm25")], token="\ud800")).encode()
+    assert b"\\ud800" in body  # the escape, as Qdrant (serde_json) would send it
+    with caplog.at_level(logging.INFO, logger="bm25x.serve"):
+        r = one(ServeConfig(token=TOKEN), body)
+    assert r.status_code == 401 and "does not match" in r.json()["error"]
+    assert "Traceback" not in caplog.text and "internal error" not in caplog.text
+    assert one(ServeConfig(), body).status_code == 200
+
+
 def test_operator_keys_and_forwarded_headers(
     fake: FakeProviders, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     body = qdrant_body([qdrant_input("hello", "openai/text-embedding-3-small")])
-    operator = ServeConfig(keys={"openai-api-key": bm25x.errors.Secret(KEYS["openai"])})
+    every = ("*",)  # with operator keys, the allow-list must be explicit
+    operator = ServeConfig(
+        keys={"openai-api-key": bm25x.errors.Secret(KEYS["openai"])}, allowed_models=every
+    )
     assert one(operator, body).status_code == 200
     # a forwarded header wins over the operator's key: a wrong header fails...
     r = one(operator, body, {"openai-api-key": "sk-wrong-forwarded-123"})
     assert r.status_code == 401 and "sk-wrong-forwarded-123" not in r.text
     # ...and a right header works over a wrong operator key
-    wrong_operator = ServeConfig(keys={"openai-api-key": bm25x.errors.Secret("sk-op-wrong-9")})
+    wrong_operator = ServeConfig(
+        keys={"openai-api-key": bm25x.errors.Secret("sk-op-wrong-9")}, allowed_models=every
+    )
     assert one(wrong_operator, body, {"openai-api-key": KEYS["openai"]}).status_code == 200
     # the provider's usual environment variable works too
     monkeypatch.setenv("OPENAI_API_KEY", KEYS["openai"])
-    assert one(ServeConfig(), body).status_code == 200
+    assert one(ServeConfig(allowed_models=every), body).status_code == 200
     # Qdrant's own api-key header (no leading dash) is never forwarded as a provider key
     monkeypatch.delenv("OPENAI_API_KEY")
     assert one(ServeConfig(), body, {"api-key": KEYS["openai"]}).status_code == 401
@@ -312,6 +331,16 @@ def test_mrl_cuts_dense_vectors(fake: FakeProviders) -> None:
             "set by the service's operator",
         ),
         (
+            qdrant_body([qdrant_input("x", "bm25", options={"threads": 1024})]),
+            400,
+            "option(s) threads are set by the service's operator",
+        ),
+        (
+            qdrant_body([qdrant_input("x", "BAAI/bge-small-en-v1.5", options={"threads": 64})]),
+            400,
+            "option(s) threads are set by the service's operator",
+        ),
+        (
             qdrant_body([qdrant_input("x", "openai/text-embedding-3-small", options={"mrl": 999})]),
             400,
             "larger than the model's 64 dimensions",
@@ -328,6 +357,12 @@ def test_error_statuses_and_bodies(
     assert r.headers["content-type"] == "application/json"
     error = r.json()
     assert set(error) == {"error"} and message in error["error"], error
+
+
+def test_the_operator_sets_threads(fake: FakeProviders) -> None:
+    config = ServeConfig(defaults={"qdrant/bm25": {"threads": 1}})
+    r = one(config, qdrant_body([qdrant_input("Cookies baking", "qdrant/bm25")]))
+    assert r.json()["embeddings"] == [bm25x.Bm25(threads=1).encode("Cookies baking").as_qdrant()]
 
 
 def test_disallowed_model(fake: FakeProviders) -> None:
@@ -364,6 +399,30 @@ def test_concurrency_limit_answers_429_with_retry_after(fake: FakeProviders) -> 
     assert first.status_code == 200
     assert second.status_code == 429 and second.headers["retry-after"] == "3"
     assert "limits.max_concurrent_requests" in second.json()["error"]
+
+
+def test_a_dripping_body_is_a_408_and_frees_its_slot(fake: FakeProviders) -> None:
+    config = ServeConfig(limits=Limits(max_concurrent_requests=1, body_timeout=0.3))
+    sent: list[bytes] = []
+
+    async def drip() -> Any:
+        for piece in (b'{"inputs": [', b"{", b'"data"', b": ", b'"x"', b"}]}") * 20:
+            sent.append(piece)
+            yield piece
+            await asyncio.sleep(0.1)
+
+    async def main() -> list[Any]:
+        async with asgi_client(create_app(config)) as client:
+            slow = await client.post("/inference", content=drip())
+            after = await client.post(
+                "/inference", json=qdrant_body([qdrant_input("cookies", "bm25")])
+            )
+            return [slow, after]
+
+    slow, after = asyncio.run(main())
+    assert slow.status_code == 408 and "limits.body_timeout" in slow.json()["error"]
+    assert len(sent) < 20  # answered long before the body's end
+    assert after.status_code == 200  # the one slot was given back
 
 
 def test_provider_errors_are_mapped(fake: FakeProviders) -> None:
@@ -403,6 +462,18 @@ def test_rate_limit_outliving_retries_is_a_429_with_retry_after(fake: FakeProvid
     assert r.status_code == 429 and r.headers["retry-after"] == "2"
     assert "slow down" in r.json()["error"]
     assert len(fake.calls("openai")) == 6  # the library retried 5 times, then gave up
+
+
+def test_a_providers_retry_after_reaches_the_caller(fake: FakeProviders) -> None:
+    # More than the library waits (retry_after_max, 60 s): it gives up at once, and the
+    # service's 429 carries the provider's delay, not its own configured one.
+    limited = Canned(status=429, body=b'{"error": {"message": "slow down"}}')
+    limited.headers = {"Retry-After": "120"}
+    fake.script("openai", limited)
+    body = qdrant_body([qdrant_input("x", "openai/text-embedding-3-small")])
+    r = one(ServeConfig(limits=Limits(retry_after=2)), body, ALL_KEYS)
+    assert r.status_code == 429 and r.headers["retry-after"] == "120"
+    assert len(fake.calls("openai")) == 1
 
 
 def test_malformed_provider_json_is_a_502(fake: FakeProviders) -> None:
@@ -451,30 +522,56 @@ def test_connection_reset_is_a_503(
 # -- logs and metrics ------------------------------------------------------------------------
 
 
+class _Leaky(_MultiVector):
+    """A provider with a bug whose exception quotes the request: its key and its text."""
+
+    name = "leaky"
+
+    async def embed_batch(
+        self,
+        model: str,
+        items: Sequence[Item],
+        options: Mapping[str, Any],
+        call: Call,
+        api_key_options: Mapping[str, str],
+    ) -> list[Vector]:
+        raise RuntimeError(f"bug with {call.headers.get('leaky-api-key')} on {items[0].value}")
+
+
 def test_one_json_log_line_per_request_without_secrets(
     fake: FakeProviders, caplog: pytest.LogCaptureFixture
 ) -> None:
+    providers.register("leaky/", _Leaky())
     config = ServeConfig(token=TOKEN)
     wrong_key = "sk-wrong-but-secret-4417"
+    leaky_key = "lk-leaky-secret-key-9931"
     bodies = [
         qdrant_body([qdrant_input(SECRET_TEXT, "openai/text-embedding-3-small")], token=TOKEN),
         qdrant_body([qdrant_input(SECRET_TEXT, "cohere/embed-v4.0")], token=TOKEN),
         qdrant_body([qdrant_input(SECRET_TEXT, "bm25")], token="not-" + TOKEN),
         qdrant_body([qdrant_input(SECRET_TEXT, "bm25", "image")], token=TOKEN),
+        qdrant_body([qdrant_input(SECRET_TEXT, "leaky/model")], token=TOKEN),  # a 500
     ]
-    headers = {"openai-api-key": KEYS["openai"], "cohere-api-key": wrong_key}
+    headers = {
+        "openai-api-key": KEYS["openai"],
+        "cohere-api-key": wrong_key,
+        "leaky-api-key": leaky_key,
+    }
     with caplog.at_level(logging.INFO, logger="bm25x.serve"):
         responses = post(config, bodies, headers)
-    assert [r.status_code for r in responses] == [200, 401, 401, 400]
-    lines = [r for r in caplog.records if r.name == "bm25x.serve"]
-    assert len(lines) == 4
-    records = [json.loads(r.getMessage()) for r in lines]
-    assert [rec["status"] for rec in records] == [200, 401, 401, 400]
-    assert records[0]["models"] == {"openai/text-embedding-3-small": 1}
-    assert records[0]["inputs"] == 1 and records[0]["inference"] == "update"
-    assert records[1]["error"] == "ProviderHTTPError"
+    assert [r.status_code for r in responses] == [200, 401, 401, 400, 500]
+    assert "internal error (InferenceError)" in responses[4].json()["error"]
+    records = [json.loads(r.getMessage()) for r in caplog.records if r.name == "bm25x.serve"]
+    requests = [rec for rec in records if rec["event"] == "inference"]
+    assert [rec["status"] for rec in requests] == [200, 401, 401, 400, 500]
+    assert requests[0]["models"] == {"openai/text-embedding-3-small": 1}
+    assert requests[0]["inputs"] == 1 and requests[0]["inference"] == "update"
+    assert requests[1]["error"] == "ProviderHTTPError"
+    # the 500 leaves where it happened in the log, for the operator
+    (bug,) = [rec for rec in records if rec["event"] == "internal error"]
+    assert bug["traceback"][0] == "InferenceError"
     everything = caplog.text + "".join(r.text for r in responses)
-    for secret in (TOKEN, KEYS["openai"], wrong_key, SECRET_TEXT):
+    for secret in (TOKEN, KEYS["openai"], wrong_key, leaky_key, SECRET_TEXT):
         assert secret not in everything
 
 
@@ -564,19 +661,39 @@ def test_local_fastembed_model_not_on_disk_is_not_downloaded(
     assert r.status_code == 503 and "could not load" in r.json()["error"]
 
 
-# -- the image guard (bm25x.providers.FetchPolicy, from the [images] section) -----------------
+def test_image_strings_never_open_the_services_files(
+    fake: FakeProviders, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    fastembed = pytest.importorskip("fastembed")
+    from PIL import Image as PILImage
+    from test_inference import _StandIn
 
-needs_guard = pytest.mark.skipif(
-    not hasattr(providers, "FetchPolicy"),
-    reason="this bm25x has no image-fetch guard (bm25x.providers.FetchPolicy) yet",
-)
+    monkeypatch.setattr(fastembed, "ImageEmbedding", type("ImageEmbedding", (_StandIn,), {}))
+    provider = FastembedProvider()
+    provider._names = {"x/image": ("image", "X/Image")}
+    providers.register("x/image", provider)
+    secret = tmp_path / "secret.png"
+    PILImage.new("RGB", (5, 2)).save(secret)
+    bodies = [
+        qdrant_body([qdrant_input(str(secret), "x/image", "image")]),
+        qdrant_body([qdrant_input(str(tmp_path / "absent.png"), "x/image", "image")]),
+        qdrant_body([qdrant_input(base64.b64encode(PNG).decode(), "x/image", "image")]),
+    ]
+    there, absent, inline = post(ServeConfig(), bodies)
+    assert there.status_code == absent.status_code == 400
+    assert "never opened as files" in there.json()["error"]
+    assert there.json() == absent.json()  # nothing tells whether the file exists
+    assert str(secret) not in there.text
+    assert inline.status_code == 200
+
+
+# -- the image guard (bm25x.providers.FetchPolicy, from the [images] section) -----------------
 
 
 def _cohere_image(url: str) -> dict[str, Any]:
     return qdrant_body([qdrant_input(url, "cohere/embed-v4.0", "image")])
 
 
-@needs_guard
 def test_image_urls_to_loopback_are_refused_by_default(fake: FakeProviders) -> None:
     url = fake.url("images") + "/tiny.png"
     r = one(ServeConfig(), _cohere_image(url), ALL_KEYS)
@@ -585,25 +702,23 @@ def test_image_urls_to_loopback_are_refused_by_default(fake: FakeProviders) -> N
     assert fake.calls("cohere") == []
 
 
-@needs_guard
 def test_redirects_to_loopback_are_refused(fake: FakeProviders) -> None:
     other = FakeProviders("127.0.0.2")
     try:
         target = other.url("images") + "/tiny.png"
         url = f"{fake.url('images')}/redirect?302&{target}"
-        one_host = ServeConfig(images=ImageConfig(allowed_hosts=frozenset({"127.0.0.1"})))
+        one_host = ServeConfig(images=FetchPolicy(allowed_hosts=frozenset({"127.0.0.1"})))
         r = one(one_host, _cohere_image(url), ALL_KEYS)
         assert r.status_code == 400 and "127.0.0.2 is a loopback" in r.json()["error"]
         assert other.calls("images") == [] and fake.calls("cohere") == []
-        both = ImageConfig(allowed_hosts=frozenset({"127.0.0.1", "127.0.0.2"}))
+        both = FetchPolicy(allowed_hosts=frozenset({"127.0.0.1", "127.0.0.2"}))
         assert one(ServeConfig(images=both), _cohere_image(url), ALL_KEYS).status_code == 200
     finally:
         other.close()
 
 
-@needs_guard
 def test_image_size_limit_from_config(fake: FakeProviders) -> None:
     url = fake.url("images") + "/tiny.png"
-    small = ServeConfig(images=ImageConfig(allow_private=True, max_bytes=10))
+    small = ServeConfig(images=FetchPolicy(allow_private=True, max_bytes=10))
     r = one(small, _cohere_image(url), ALL_KEYS)
     assert r.status_code == 400 and "was not fetched" in r.json()["error"]

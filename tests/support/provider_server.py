@@ -193,6 +193,12 @@ class FakeProviders:
 
             def do_GET(self) -> None:
                 path, _, query = self.path.partition("?")
+                if path == "/_state":  # for a test that runs this server in its own process
+                    with fake._lock:
+                        state = {"requests": fake.requests, "violations": fake.violations}
+                        body = json.dumps(state).encode()
+                    self._send(200, body)
+                    return
                 with fake._lock:
                     fake.requests.append(
                         {"provider": "images", "path": self.path, "headers": {}, "body": None}
@@ -494,3 +500,18 @@ class FakeProviders:
                 }
 
         return Handler
+
+
+def main() -> None:
+    """Serve on 127.0.0.1 in this process (``python provider_server.py``): print the port,
+    then run until stdin closes. ``GET /_state`` gives the requests and violations seen."""
+    import sys
+
+    fake = FakeProviders()
+    print(fake.port, flush=True)
+    sys.stdin.read()
+    fake.close()
+
+
+if __name__ == "__main__":
+    main()

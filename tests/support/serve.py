@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -55,34 +54,90 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class FakeProvidersProcess:
+    """The provider stand-ins (``provider_server.FakeProviders``) in a process of their own,
+    so that their work does not compete with the test's load generator for one GIL: the
+    same ``url()``, ``calls()`` and ``violations``, read over HTTP."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("provider_server.py"))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self.proc.stdout is not None
+        self.port = int(self.proc.stdout.readline())
+
+    def url(self, provider: str) -> str:
+        base = f"http://127.0.0.1:{self.port}"
+        return {
+            "openai": f"{base}/openai/v1",
+            "openrouter": f"{base}/openrouter/api/v1",
+            "jina": f"{base}/jina/v1",
+            "cohere": f"{base}/cohere",
+            "images": f"{base}/images",
+        }[provider]
+
+    def _state(self) -> dict[str, Any]:
+        state: dict[str, Any] = httpx.get(self.url("images")[:-7] + "/_state", timeout=60).json()
+        return state
+
+    def calls(self, provider: str | None = None) -> list[dict[str, Any]]:
+        """The requests ``provider`` got (every provider's: None), in arrival order."""
+        return [r for r in self._state()["requests"] if provider in (None, r["provider"])]
+
+    @property
+    def violations(self) -> list[str]:
+        found: list[str] = self._state()["violations"]
+        return found
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
 @dataclass
 class ServeProcess:
     """``python -m bm25x serve`` in a subprocess on 127.0.0.1; its stderr (the JSON request
-    log) is collected in ``log``."""
+    log) goes to a file (not a pipe a thread of the test must drain), read by ``log``."""
 
     config: Path
     env: dict[str, str]
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
-    log: list[str] = field(default_factory=list)
-    _reader: threading.Thread | None = None
+    _stderr: Any = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def log(self) -> list[str]:
+        """The lines the process wrote to stderr so far."""
+        if self._stderr is None:
+            return []
+        with open(self._stderr.name, encoding="utf-8", errors="replace") as f:
+            return f.read().splitlines()
+
     def start(self, timeout: float = 30.0) -> ServeProcess:
         # The same bm25x the tests import (the installed wheel, or a tree on PYTHONPATH).
         path = os.pathsep.join(p for p in sys.path if p)
         env = {**os.environ, **self.env, "PYTHONPATH": path}
+        # Next to the config file (a test's temporary directory); closed in _close.
+        self._stderr = open(self.config.with_name(f"serve-{self.port}.log"), "wb")
         self.proc = subprocess.Popen(
             [*_SERVE, "--port", str(self.port), "--config", str(self.config)],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr,
         )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -95,11 +150,6 @@ class ServeProcess:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError("bm25x serve did not become ready: " + "\n".join(self.log))
-
-    def _read(self) -> None:
-        assert self.proc is not None and self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.log.append(line.decode("utf-8", "replace").rstrip("\n"))
 
     def rss(self) -> int:
         """Resident memory of the server process, in bytes."""
@@ -119,10 +169,8 @@ class ServeProcess:
         return code
 
     def _close(self) -> None:
-        if self._reader is not None:
-            self._reader.join(timeout=5)
-        if self.proc is not None and self.proc.stderr is not None:
-            self.proc.stderr.close()
+        if self._stderr is not None and not self._stderr.closed:
+            self._stderr.close()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -156,10 +204,17 @@ async def run_load(
     latencies: list[float] = []
     failures: list[str] = []
     counter = iter(range(n_requests))
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(limits=limits, timeout=60.0) as client:
+    # One client of one connection per worker: a shared pool of N connections scans all N on
+    # every request (httpcore), CPU that would be the generator's, not the service's.
+    one = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    tls = httpx.create_ssl_context()  # built once: each costs tens of ms of CPU
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(httpx.AsyncClient(limits=one, timeout=60.0, verify=tls))
+            for _ in range(connections)
+        ]
 
-        async def worker() -> None:
+        async def worker(client: httpx.AsyncClient) -> None:
             for i in counter:
                 body, headers, check = make_request(i)
                 t0 = time.perf_counter()
@@ -177,5 +232,5 @@ async def run_load(
                     failures.append(f"request {i}: {problem}")
 
         start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(connections)))
+        await asyncio.gather(*(worker(c) for c in clients))
         return LoadResult(latencies, failures, time.perf_counter() - start)

@@ -15,7 +15,16 @@ from bm25x.providers._fetch import FetchPolicy
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Call", "EmbedRequest", "Item", "Kind", "Provider", "Vector", "vector_problem"]
+__all__ = [
+    "Call",
+    "EmbedRequest",
+    "Item",
+    "Kind",
+    "Provider",
+    "Vector",
+    "kind_of",
+    "vector_problem",
+]
 
 DEFAULT_FETCH_POLICY = FetchPolicy()
 
@@ -55,6 +64,15 @@ def vector_problem(vector: Any) -> str | None:
     return None
 
 
+def kind_of(item: Item) -> str:
+    """An item's kind with its article, for error texts.
+
+    >>> kind_of(Item("object", {})), kind_of(Item("image", b"")), kind_of(Item("text", ""))
+    ('an object', 'an image', 'a text')
+    """
+    return f"{'an' if item.kind[:1] in ('a', 'e', 'i', 'o', 'u') else 'a'} {item.kind}"
+
+
 def texts_only(provider: str, model: str, items: Sequence[Item]) -> list[str]:
     """The texts of ``items``, for a text-only model; :class:`BadInputError` for anything else."""
     from bm25x.errors import BadInputError
@@ -62,7 +80,10 @@ def texts_only(provider: str, model: str, items: Sequence[Item]) -> list[str]:
     for item in items:
         if item.kind != "text" or not isinstance(item.value, str):
             raise BadInputError(
-                f"{model} embeds text only, got a {item.kind}", provider=provider, model=model
+                f"{model} embeds text only, got {kind_of(item)}"
+                + ("" if item.kind != "text" else f" of type {type(item.value).__name__}"),
+                provider=provider,
+                model=model,
             )
     return [item.value for item in items]
 

@@ -307,6 +307,7 @@ async def post_json(
                     model=model,
                     status=status,
                     provider_message=provider_message(answer.content),
+                    retry_after=_retry_after(answer.headers),
                 )
             retry_after = _retry_after(answer.headers)
             if retry_after is not None and retry_after > policy.retry_after_max:
@@ -318,6 +319,7 @@ async def post_json(
                     model=model,
                     status=status,
                     provider_message=provider_message(answer.content),
+                    retry_after=retry_after,
                 )
         pause = policy.delay(attempt, retry_after)
         if deadline is not None and time.monotonic() + pause >= deadline:

@@ -6,7 +6,12 @@ under ``fastembed/<name>``. Options go to fastembed's model constructor; the use
 working offline are ``specific_model_path`` (a directory holding the model's ONNX file and
 tokenizer files, e.g. from a package that ships them), ``cache_dir`` (a cache filled by an
 earlier download; ``FASTEMBED_CACHE_PATH`` works too) and ``local_files_only`` (never
-contact the hub; also implied by ``HF_HUB_OFFLINE=1``).
+contact the hub; also implied by ``HF_HUB_OFFLINE=1``). Options fastembed would silently
+ignore are refused, naming them.
+
+Images: a data URL, an ``http(s)`` URL (fetched by bm25x under the call's ``fetch_policy``)
+or base64 as a string; a local file only as a path object (``pathlib.Path``) or as bytes. A
+string is never opened as a file name: strings are what remote callers send.
 """
 
 from __future__ import annotations
@@ -14,9 +19,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import inspect
 import io
 import json
+import os
+import re
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,7 +33,8 @@ import numpy as np
 
 from bm25x._sparse import SparseVector
 from bm25x.errors import BadInputError, ModelNotAvailableError
-from bm25x.providers._base import Call, EmbedRequest, Item, Kind, Vector, texts_only
+from bm25x.providers._base import Call, EmbedRequest, Item, Kind, Vector, kind_of, texts_only
+from bm25x.providers._fetch import fetch_image
 
 __all__ = ["FastembedProvider"]
 
@@ -34,6 +44,9 @@ _KINDS = (
     ("late", "LateInteractionTextEmbedding"),
     ("image", "ImageEmbedding"),
 )
+
+# Any "scheme://" start; only http(s) is fetched (the fetch policy refuses other schemes).
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 _HOW = (
     "To use it offline, pass options={'specific_model_path': DIR} with DIR holding the "
@@ -56,15 +69,21 @@ def _import_fastembed() -> Any:
 
 
 class FastembedProvider:
-    """Runs fastembed models in worker threads, one loaded instance per (model, options)."""
+    """Runs fastembed models in worker threads, one loaded instance per (model, options), at
+    most :attr:`max_loaded` of them; options fastembed does not take are refused."""
 
     name = "fastembed"
     max_batch = 256
     max_concurrency = 1
     local = True  # runs in-process: bm25x.embed builds no HTTP client for it
 
+    #: Loaded models kept at once (least recently used dropped first): each distinct set of
+    #: options loads its own ONNX session, hundreds of MB for larger models.
+    max_loaded = 16
+
     def __init__(self) -> None:
-        self._models: dict[str, tuple[str, Any]] = {}
+        self._models: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+        self._accepted: dict[str, frozenset[str]] = {}
         self._names: dict[str, tuple[str, str]] | None = None
         self._lock = threading.Lock()
 
@@ -100,12 +119,28 @@ class FastembedProvider:
         """Whether fastembed is installed and lists ``model`` (any case)."""
         return model.lower() in self.catalogue()
 
+    def accepted_options(self, cls: Any) -> frozenset[str]:
+        """The options a fastembed model class takes: the keyword parameters of the class and
+        of the implementations it dispatches to (fastembed passes any other keyword on
+        without a word), ``local_files_only`` (read by its download step) and bm25x's
+        ``model_path`` (``specific_model_path``)."""
+        found = self._accepted.get(cls.__name__)
+        if found is None:
+            names = {"local_files_only", "model_path"}
+            for impl in (cls, *getattr(cls, "EMBEDDINGS_REGISTRY", ())):
+                for param in inspect.signature(impl.__init__).parameters.values():
+                    if param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY):
+                        names.add(param.name)
+            found = self._accepted[cls.__name__] = frozenset(names - {"self", "model_name"})
+        return found
+
     def _load(self, model: str, options: Mapping[str, Any]) -> tuple[str, Any]:
         key = json.dumps([model, dict(options)], sort_keys=True, default=repr)
         with self._lock:
             found = self._models.get(key)
-        if found is not None:
-            return found
+            if found is not None:
+                self._models.move_to_end(key)
+                return found
         fastembed = _import_fastembed()
         entry = self.catalogue().get(model.lower())
         if entry is None:
@@ -114,6 +149,15 @@ class FastembedProvider:
             )
         kind, spelled = entry
         cls = getattr(fastembed, dict(_KINDS)[kind])
+        accepted = self.accepted_options(cls)
+        unknown = sorted(k for k in options if k not in accepted)
+        if unknown:
+            raise BadInputError(
+                f"unknown option(s) for fastembed model {spelled!r}: {', '.join(unknown)}; "
+                f"accepted: {', '.join(sorted(accepted))}",
+                provider=self.name,
+                model=model,
+            )
         kwargs = dict(options)
         if "model_path" in kwargs:
             kwargs["specific_model_path"] = kwargs.pop("model_path")
@@ -127,22 +171,34 @@ class FastembedProvider:
             ) from None
         with self._lock:
             self._models[key] = (kind, instance)
+            self._models.move_to_end(key)
+            while len(self._models) > self.max_loaded:
+                self._models.popitem(last=False)
         return kind, instance
 
     async def embed_batch(self, request: EmbedRequest) -> list[Vector]:
-        """Load (once) and run the model in a worker thread."""
+        """Load (once) and run the model in a worker thread; image URLs are fetched first,
+        under the call's :class:`~bm25x.providers.FetchPolicy`."""
         loop = asyncio.get_running_loop()
-        model = request.model
+        model, items, call = request.model, request.items, request.call
         kind, instance = await loop.run_in_executor(None, self._load, model, request.options)
+        images: list[Any] | None = None
+        if kind == "image":
+            images = [await self._image(model, item, call) for item in items]
         return await loop.run_in_executor(
-            None, self._run, model, kind, instance, request.items, request.call
+            None, self._run, model, kind, instance, items, images, call
         )
 
     def _run(
-        self, model: str, kind: str, instance: Any, items: Sequence[Item], call: Call
+        self,
+        model: str,
+        kind: str,
+        instance: Any,
+        items: Sequence[Item],
+        images: list[Any] | None,
+        call: Call,
     ) -> list[Vector]:
-        if kind == "image":
-            images = [self._image(model, item) for item in items]
+        if images is not None:
             return [np.asarray(v, dtype=np.float32) for v in instance.embed(images)]
         texts = texts_only(self.name, model, items)
         method = instance.query_embed if call.query else instance.embed
@@ -160,34 +216,64 @@ class FastembedProvider:
                 out.append(np.asarray(raw, dtype=np.float32))
         return out
 
-    def _image(self, model: str, item: Item) -> Any:
+    async def _image(self, model: str, item: Item, call: Call) -> Any:
+        """What fastembed opens for one image item.
+
+        A string is only ever data: a data URL, an ``http(s)`` URL (fetched here, under the
+        call's fetch policy) or base64; never a file name, since strings are what remote
+        callers send (a service must not open its own files for them). Local files are given
+        as a path object (``pathlib.Path``) or as bytes, by Python callers."""
         if item.kind != "image":
             raise BadInputError(
-                f"{model} embeds images only, got a {item.kind}", provider=self.name, model=model
+                f"{model} embeds images only, got {kind_of(item)}", provider=self.name, model=model
             )
         value = item.value
+        if isinstance(value, os.PathLike):
+            return value  # the caller's own file: fastembed opens it
         if isinstance(value, (bytes, bytearray, memoryview)):
-            data = bytes(value)
-        elif isinstance(value, str) and value.startswith("data:"):
-            data = self._b64(model, value.partition(",")[2])
-        elif isinstance(value, str) and value.startswith(("http://", "https://")):
+            return self._opened(model, bytes(value))
+        if not isinstance(value, str):
+            if type(value).__module__.startswith("PIL."):
+                return value  # an image already opened
             raise BadInputError(
-                "local fastembed image models take a file path, bytes or base64, not a URL",
+                "image must be a data URL, an http(s) URL, base64, bytes or a pathlib.Path, got "
+                f"{type(value).__name__}",
                 provider=self.name,
                 model=model,
             )
-        elif isinstance(value, str) and len(value) > 512:
-            data = self._b64(model, value)
-        else:
-            return value  # a path (str or PathLike) or a PIL image: fastembed opens it
-        from PIL import Image
+        if value.startswith("data:"):
+            head, sep, payload = value.partition(",")
+            if not sep or not head.endswith(";base64"):
+                raise BadInputError(
+                    "image data URL must be base64 ('data:<mime>;base64,...')",
+                    provider=self.name,
+                    model=model,
+                )
+            return self._opened(model, self._b64(model, payload))
+        if _URL.match(value):
+            data, _ = await fetch_image(value, call.fetch_policy, provider=self.name, model=model)
+            return self._opened(model, data)
+        return self._opened(model, self._b64(model, value))
 
-        return Image.open(io.BytesIO(data))
+    def _opened(self, model: str, data: bytes) -> Any:
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            return Image.open(io.BytesIO(data))
+        except (UnidentifiedImageError, OSError, ValueError):
+            raise BadInputError(
+                f"image data ({len(data)} bytes) is not an image format fastembed can read",
+                provider=self.name,
+                model=model,
+            ) from None
 
     def _b64(self, model: str, text: str) -> bytes:
         try:
             return base64.b64decode("".join(text.split()), validate=True)
         except (binascii.Error, ValueError):
             raise BadInputError(
-                "image string is not valid base64", provider=self.name, model=model
+                "image string is not a data URL, an http(s) URL or valid base64 (strings are "
+                "never opened as files: pass a local file as a pathlib.Path or bytes)",
+                provider=self.name,
+                model=model,
             ) from None

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bm25x.errors import BadInputError
-from bm25x.providers._base import Call, Item
+from bm25x.providers._base import Call, Item, kind_of
 from bm25x.providers._remote import HttpProvider
 
 __all__ = ["JinaProvider"]
@@ -53,7 +53,7 @@ class JinaProvider(HttpProvider):
                 else:
                     raise BadInputError(
                         f"jinaai takes texts and images given as a URL or base64 string, "
-                        f"got a {item.kind} of type {type(item.value).__name__}",
+                        f"got {kind_of(item)} of type {type(item.value).__name__}",
                         provider=self.name,
                         model=model,
                     )

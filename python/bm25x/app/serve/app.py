@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import inspect
 import json
 import logging
+import os
 import time
+import traceback
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
@@ -26,8 +27,9 @@ from starlette.routing import Route
 
 import bm25x
 from bm25x import providers
-from bm25x.app.serve.config import ServeConfig
+from bm25x.app.serve.config import ServeConfig, require_allow_list
 from bm25x.app.serve.errors import (
+    BodyTimeout,
     Overloaded,
     RequestTimeout,
     TooLarge,
@@ -39,7 +41,7 @@ from bm25x.app.serve.models import ModelPolicy
 from bm25x.app.serve.protocol import decode, encode_answer, parse_request, token_of
 from bm25x.errors import UnknownModelError
 
-__all__ = ["LOGGER_NAME", "create_app", "fetch_policy"]
+__all__ = ["LOGGER_NAME", "create_app"]
 
 LOGGER_NAME = "bm25x.serve"
 log = logging.getLogger(LOGGER_NAME)
@@ -47,27 +49,21 @@ log = logging.getLogger(LOGGER_NAME)
 _KEY_SUFFIX = "-api-key"  # Qdrant forwards every client header whose name ends so
 
 
-def fetch_policy(config: ServeConfig) -> Any:
-    """The config's ``[images]`` section as the library's ``FetchPolicy``, or None when this
-    bm25x has no such type."""
-    # Looked up, not imported: the service also runs on a bm25x without the guard (then image
-    # URLs are fetched as the library does by default).
-    policy_type: Any = getattr(providers, "FetchPolicy", None)
-    if policy_type is None:
-        return None
-    img = config.images
-    return policy_type(
-        allow_private=img.allow_private,
-        allowed_hosts=img.allowed_hosts,
-        schemes=img.schemes,
-        max_bytes=img.max_bytes,
-        timeout=img.timeout,
-        max_redirects=img.max_redirects,
-    )
-
-
-def _aembed_accepts(name: str) -> bool:
-    return name in inspect.signature(bm25x.aembed).parameters
+def traceback_frames(exc: BaseException) -> list[str]:
+    """The frames of ``exc`` and of the exceptions it was raised from or during, as text, with
+    each exception's type but never its message."""
+    out: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        out.append(type(current).__name__)
+        out += [
+            f"{frame.filename}:{frame.lineno} in {frame.name}"
+            for frame in traceback.extract_tb(current.__traceback__)
+        ]
+        current = current.__cause__ or current.__context__
+    return out
 
 
 class _Service:
@@ -80,12 +76,11 @@ class _Service:
         self.in_flight = 0
         self.ready = False
         self.client: httpx.AsyncClient | None = None
-        self.extra: dict[str, Any] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         limit = self.config.limits
-        # One pooled client for every request's provider calls (when the library takes one):
+        # One pooled client for every request's provider calls:
         # connections to the providers are reused instead of opened per request.
         self.client = httpx.AsyncClient(
             limits=httpx.Limits(
@@ -94,12 +89,6 @@ class _Service:
             ),
             timeout=httpx.Timeout(limit.request_timeout),
         )
-        self.extra = {}
-        if _aembed_accepts("http_client"):
-            self.extra["http_client"] = self.client
-        policy = fetch_policy(self.config)
-        if policy is not None and _aembed_accepts("fetch_policy"):
-            self.extra["fetch_policy"] = policy
         # Warm up before saying ready: the first call imports the providers' modules and loads
         # the registry's entry points, seconds that would otherwise land on a caller.
         await asyncio.get_running_loop().run_in_executor(None, providers.list)
@@ -131,7 +120,14 @@ class _Service:
         self.metrics.in_flight.inc()
         models: list[tuple[str, str]] = []
         try:
-            body = decode(await self._body(request))
+            try:
+                raw = await asyncio.wait_for(self._body(request), timeout=limits.body_timeout)
+            except asyncio.TimeoutError:
+                raise BodyTimeout(
+                    f"the request body did not arrive within {limits.body_timeout:g} s "
+                    "(limits.body_timeout)"
+                ) from None
+            body = decode(raw)
             self._authenticate(token_of(body))
             parsed = parse_request(body)
             record["inference"] = "search" if parsed.query else "update"
@@ -151,7 +147,8 @@ class _Service:
                         query=parsed.query,
                         headers=self._headers(request),
                         max_concurrency=limits.provider_concurrency,
-                        **self.extra,
+                        fetch_policy=self.config.images,
+                        http_client=self.client,
                     ),
                     timeout=limits.request_timeout,
                 )
@@ -221,7 +218,10 @@ class _Service:
                 "(QDRANT__INFERENCE__TOKEN) to the service's token"
             )
         # Constant time, so that the answer's timing does not tell how much of it matched.
-        if not hmac.compare_digest(token.encode("utf-8"), str(expected).encode("utf-8")):
+        # JSON can carry lone surrogates ("\ud800"), which strict UTF-8 cannot encode: such a
+        # token is kept as its surrogate bytes, which no configured token equals.
+        given = token.encode("utf-8", "surrogatepass")
+        if not hmac.compare_digest(given, str(expected).encode("utf-8")):
             raise Unauthorized("the inference token does not match this service's token")
 
     def _headers(self, request: Request) -> dict[str, str]:
@@ -258,9 +258,9 @@ class _Service:
         for model, provider in set(models) or {("none", "none")}:
             self.metrics.errors.labels(answer.kind, model, provider).inc()
         if answer.status == 500:
-            # The traceback goes to the operator's log, never to the caller; the type only in
-            # the request line.
-            log.error("internal error answering a request", exc_info=exc)
+            # Where it happened goes to the operator's log, never to the caller; not what the
+            # exceptions say, which may quote the request (its texts, a key).
+            log.error(json.dumps({"event": "internal error", "traceback": traceback_frames(exc)}))
         self._done(answer.status, record, time.perf_counter() - started)
         return JSONResponse(
             {"error": answer.message}, status_code=answer.status, headers=answer.headers
@@ -279,8 +279,13 @@ def create_app(config: ServeConfig | None = None) -> Starlette:
 
     Routes: ``POST {config.path}`` (and ``POST /``) the inference endpoint, ``GET /healthz``
     liveness, ``GET /readyz`` readiness, ``GET /metrics`` Prometheus metrics.
+
+    Raises :class:`~bm25x.app.serve.ConfigError` when the service holds provider keys of its
+    own (``config.keys``, ``OPENAI_API_KEY``, ...) and ``allowed_models`` is not set.
     """
-    service = _Service(config or ServeConfig())
+    config = config or ServeConfig()
+    require_allow_list(config, os.environ)
+    service = _Service(config)
     paths = dict.fromkeys([service.config.path, "/"])
     routes = [Route(p, service.infer, methods=["POST"]) for p in paths]
     routes += [

@@ -8,6 +8,8 @@ A file looks like this (every key optional)::
     path = "/inference"              # where Qdrant's `inference.address` points
     token = "change-me"              # or BM25X_SERVE_TOKEN; absent: no token is required
     allowed_models = ["openai/text-embedding-3-*", "sentence-transformers/*", "bm25"]
+                                     # unset: every model, but then the service refuses to
+                                     # start if it holds provider keys ([keys], OPENAI_API_KEY..)
 
     [limits]
     max_body_bytes = 16777216        # 413 above
@@ -16,6 +18,7 @@ A file looks like this (every key optional)::
     retry_after = 1                  # seconds, in that 429
     provider_concurrency = 8         # batches in flight per provider and request
     request_timeout = 120.0          # seconds for one request, retries included (504 after)
+    body_timeout = 30.0              # seconds for the request body to arrive (408 after)
 
     [aliases.small]                  # model "small" means this model with these options
     model = "openai/text-embedding-3-small"
@@ -33,7 +36,8 @@ A file looks like this (every key optional)::
     [fastembed.model_dirs]
     "sentence-transformers/all-MiniLM-L6-v2" = "/models/minilm"
 
-    [images]                         # fetching image URLs (the SSRF guard)
+    [images]                         # fetching image URLs (the SSRF guard): the fields and
+                                     # defaults of bm25x.providers.FetchPolicy
     allow_private = false
     allowed_hosts = []
     schemes = ["http", "https"]
@@ -42,8 +46,8 @@ A file looks like this (every key optional)::
     max_redirects = 5
 
 Environment: ``BM25X_SERVE_TOKEN``, ``BM25X_SERVE_ALLOWED_MODELS`` (comma-separated),
-``BM25X_SERVE_REQUEST_TIMEOUT``, ``BM25X_SERVE_MAX_CONCURRENT_REQUESTS``,
-``BM25X_SERVE_MAX_INPUTS``, ``BM25X_SERVE_MAX_BODY_BYTES``,
+``BM25X_SERVE_REQUEST_TIMEOUT``, ``BM25X_SERVE_BODY_TIMEOUT``,
+``BM25X_SERVE_MAX_CONCURRENT_REQUESTS``, ``BM25X_SERVE_MAX_INPUTS``, ``BM25X_SERVE_MAX_BODY_BYTES``,
 ``BM25X_SERVE_ALLOW_DOWNLOADS`` (``1``/``0``).
 """
 
@@ -57,15 +61,17 @@ from pathlib import Path
 from typing import Any
 
 from bm25x._secrets import Secret, remember_secret
+from bm25x.providers import FetchPolicy
 
 __all__ = [
     "Alias",
     "ConfigError",
     "FastembedConfig",
-    "ImageConfig",
     "Limits",
     "ServeConfig",
     "load_config",
+    "operator_keys",
+    "require_allow_list",
 ]
 
 
@@ -86,6 +92,9 @@ class Limits:
     # Qdrant waits 10 minutes by default (less when a client passes ?timeout=); finish well
     # inside that, so a caller sees this service's 504 rather than a dropped connection.
     request_timeout: float = 120.0
+    # A body that arrives slower than this holds a slot for nothing (408 after); uvicorn
+    # itself puts no limit on it.
+    body_timeout: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -107,18 +116,6 @@ class FastembedConfig:
 
 
 @dataclass(frozen=True)
-class ImageConfig:
-    """The limits on fetching image URLs; mapped onto :class:`bm25x.providers.FetchPolicy`."""
-
-    allow_private: bool = False
-    allowed_hosts: frozenset[str] = frozenset()
-    schemes: frozenset[str] = frozenset({"http", "https"})
-    max_bytes: int = 5 * 1024 * 1024
-    timeout: float = 30.0
-    max_redirects: int = 5
-
-
-@dataclass(frozen=True)
 class ServeConfig:
     """Everything ``bm25x serve`` is told. ``token`` and ``keys`` are secrets: their reprs are
     masked and bm25x redacts them from every error text."""
@@ -127,13 +124,16 @@ class ServeConfig:
     port: int = 8000
     path: str = "/inference"
     token: Secret | None = field(default=None, repr=False)
-    allowed_models: tuple[str, ...] = ("*",)
+    # None: not set, which allows every model, unless the service holds operator keys (then
+    # it refuses to start: see require_allow_list).
+    allowed_models: tuple[str, ...] | None = None
     aliases: Mapping[str, Alias] = field(default_factory=dict)
     defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     keys: Mapping[str, Secret] = field(default_factory=dict, repr=False)
     limits: Limits = field(default_factory=Limits)
     fastembed: FastembedConfig = field(default_factory=FastembedConfig)
-    images: ImageConfig = field(default_factory=ImageConfig)
+    # The [images] section is the library's own policy type: one set of fields and defaults.
+    images: FetchPolicy = field(default_factory=FetchPolicy)
 
     def __post_init__(self) -> None:
         if not self.path.startswith("/"):
@@ -142,8 +142,7 @@ class ServeConfig:
             _positive(f"limits.{name}", getattr(self.limits, name))
         _positive("limits.provider_concurrency", self.limits.provider_concurrency)
         _positive("limits.request_timeout", self.limits.request_timeout)
-        _positive("images.max_bytes", self.images.max_bytes)
-        _positive("images.timeout", self.images.timeout)
+        _positive("limits.body_timeout", self.limits.body_timeout)
         for name, key in self.keys.items():
             if not name.endswith("-api-key"):
                 raise ConfigError(
@@ -153,6 +152,39 @@ class ServeConfig:
                 )
             if not isinstance(key, str) or not key:
                 raise ConfigError(f"keys.{name} must be a non-empty string")
+
+
+def operator_keys(config: ServeConfig, env: Mapping[str, str]) -> list[str]:
+    """Where the service holds provider keys of its own: ``keys.<name>`` entries of the config
+    and the set environment variables the registered providers read (``OPENAI_API_KEY``, ...).
+    Names only, never the keys."""
+    from bm25x import providers
+
+    found = [f"keys.{name}" for name in config.keys]
+    for entry in providers.list():
+        try:
+            variable = getattr(providers.get(entry), "key_env", "")
+        except Exception:  # a broken plugin is reported when it is used, not here
+            continue
+        if isinstance(variable, str) and variable and env.get(variable, "").strip():
+            if variable not in found:
+                found.append(variable)
+    return found
+
+
+def require_allow_list(config: ServeConfig, env: Mapping[str, str]) -> None:
+    """Refuse a service that would let any caller spend the operator's provider keys on any
+    model: with operator keys, ``allowed_models`` must be set (``["*"]`` says so knowingly)."""
+    if config.allowed_models is not None:
+        return
+    keys = operator_keys(config, env)
+    if keys:
+        raise ConfigError(
+            f"allowed_models is not set, but the service holds provider keys of its own "
+            f"({', '.join(keys)}): any caller could spend them on any model. Set "
+            "allowed_models (or BM25X_SERVE_ALLOWED_MODELS) to the models callers may use, "
+            'e.g. ["bm25", "openai/text-embedding-3-small"], or ["*"] to allow every model'
+        )
 
 
 def _positive(name: str, value: Any) -> None:
@@ -199,7 +231,7 @@ def _table(data: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 
 def _dataclass_from(cls: Any, data: Mapping[str, Any], section: str) -> Any:
-    known = {f.name: f for f in fields(cls)}
+    known = {f.name: f for f in fields(cls) if f.init}
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise ConfigError(
@@ -224,7 +256,21 @@ def _dataclass_from(cls: Any, data: Mapping[str, Any], section: str) -> Any:
                     raise ConfigError(f"{section}.{name} must be a whole number, got {value!r}")
                 value = int(value)
         out[name] = value
-    return cls(**out)
+    try:
+        return cls(**out)
+    except (TypeError, ValueError) as exc:  # the type's own check (FetchPolicy has one)
+        raise ConfigError(_refusal(cls, out, section, exc)) from None
+
+
+def _refusal(cls: Any, values: Mapping[str, Any], section: str, exc: Exception) -> str:
+    """The type's refusal of ``values``, naming the key: each key is tried alone."""
+    for name, value in values.items():
+        try:
+            cls(**{name: value})
+        except (TypeError, ValueError) as alone:
+            text = str(alone).replace(f"{cls.__name__}.{name}", f"{section}.{name}")
+            return text if f"{section}.{name}" in text else f"{section}.{name}: {text}"
+    return f"[{section}]: {exc}"
 
 
 _TOP = {
@@ -297,7 +343,7 @@ def config_from_mapping(data: Mapping[str, Any]) -> ServeConfig:
         raise ConfigError("fastembed.model_dirs must map model names to directories")
     fast = _dataclass_from(FastembedConfig, fe, "fastembed")
     kwargs["fastembed"] = replace(fast, model_dirs={k.lower(): v for k, v in dirs.items()})
-    kwargs["images"] = _dataclass_from(ImageConfig, _table(data, "images"), "images")
+    kwargs["images"] = _dataclass_from(FetchPolicy, _table(data, "images"), "images")
     return ServeConfig(**kwargs)
 
 
@@ -331,6 +377,7 @@ def apply_environment(config: ServeConfig, env: Mapping[str, str]) -> ServeConfi
     limits: dict[str, Any] = {}
     for var, name, kind in (
         ("BM25X_SERVE_REQUEST_TIMEOUT", "request_timeout", float),
+        ("BM25X_SERVE_BODY_TIMEOUT", "body_timeout", float),
         ("BM25X_SERVE_MAX_CONCURRENT_REQUESTS", "max_concurrent_requests", int),
         ("BM25X_SERVE_MAX_INPUTS", "max_inputs", int),
         ("BM25X_SERVE_MAX_BODY_BYTES", "max_body_bytes", int),
@@ -354,5 +401,7 @@ def load_config(
     """The configuration from the file at ``path`` (TOML, or YAML by its suffix; none: the
     defaults) with the environment (``os.environ`` unless given) applied over it."""
     data = _read_file(Path(path)) if path is not None else {}
-    config = config_from_mapping(data)
-    return apply_environment(config, os.environ if env is None else env)
+    env = os.environ if env is None else env
+    config = apply_environment(config_from_mapping(data), env)
+    require_allow_list(config, env)
+    return config

@@ -14,6 +14,7 @@ missing or wrong service token,        401     500 "Authentication failed for in
 missing provider key, provider                 service ..."
 refused the key (its 401)
 provider forbade it (its 403)          403     the same
+the body arrived too slowly            408     500 "Inference service error (408) ..."
 body or input count over the limit     413     400 "Inference can't process request (413)"
 too many concurrent requests,          429     429, with the Retry-After delay
 provider rate limit outlived retries
@@ -49,6 +50,7 @@ from bm25x.errors import (
 __all__ = [
     "Answer",
     "BadRequest",
+    "BodyTimeout",
     "Overloaded",
     "RequestError",
     "RequestTimeout",
@@ -80,6 +82,12 @@ class TooLarge(RequestError):
     """The body or the number of inputs is over the configured limit."""
 
     status = 413
+
+
+class BodyTimeout(RequestError):
+    """The request body did not arrive in time."""
+
+    status = 408
 
 
 class Overloaded(RequestError):
@@ -137,18 +145,31 @@ def _worst(statuses: list[int]) -> int:
     return max(server) if server else statuses[0]
 
 
+def _provider_delay(exc: BaseException) -> float | None:
+    """The longest delay the rate-limited providers behind ``exc`` asked for, if any."""
+    if isinstance(exc, PartialInferenceError):
+        delays = [d for d in map(_provider_delay, exc.errors) if d is not None]
+        return max(delays) if delays else None
+    if isinstance(exc, ProviderHTTPError) and exc.status == 429:
+        return exc.retry_after
+    return None
+
+
 def answer_for(exc: BaseException, *, retry_after: int) -> Answer:
     """The answer to ``exc``. ``retry_after`` (seconds) goes into every 429."""
     status = _status(exc)
-    if isinstance(exc, (RequestError, InferenceError)):
+    if status != 500 and isinstance(exc, (RequestError, InferenceError)):
         message = redact(str(exc))
-    else:  # an unexpected exception: its text could hold anything, so it stays in the logs
-        message = f"internal error ({type(exc).__name__})"
+    else:
+        # A bug (here or in a provider): its text could hold anything, the request's texts
+        # included, so neither the answer nor the log shows it.
+        message = f"internal error ({type(exc).__name__}); the service's log has its traceback"
     headers: dict[str, str] = {}
     if status == 429:
-        # A provider's own delay, when the library kept it, beats the configured one.
-        upstream = getattr(exc, "retry_after", None)
-        if isinstance(upstream, (int, float)) and upstream > 0:
-            retry_after = max(retry_after, math.ceil(upstream))
+        # A provider's own delay, when it named one, beats the configured one (which is for
+        # this service's own concurrency limit).
+        upstream = _provider_delay(exc)
+        if upstream is not None and upstream > 0:
+            retry_after = math.ceil(upstream)
         headers["Retry-After"] = str(retry_after)
     return Answer(status, message, type(exc).__name__, headers)

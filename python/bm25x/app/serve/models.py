@@ -15,9 +15,12 @@ from bm25x.errors import UnknownModelError
 __all__ = ["OPERATOR_OPTIONS", "ModelPolicy"]
 
 #: Options that reach the service's disk or hardware: only the operator sets them (in
-#: ``[fastembed]``), so that a caller cannot make the service load files of its choosing.
+#: ``[fastembed]``, ``[defaults]`` or an alias), so that a caller can neither make the service
+#: load files of its choosing nor start threads (``threads``: bm25 and fastembed models start
+#: that many OS threads per distinct value).
 OPERATOR_OPTIONS = frozenset(
     {
+        "threads",
         "specific_model_path",
         "model_path",
         "cache_dir",
@@ -35,6 +38,8 @@ class ModelPolicy:
 
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
+        # Not set: every model (the service refused to start if that would expose its keys).
+        self.patterns = ("*",) if config.allowed_models is None else config.allowed_models
 
     def allowed(self, model: str) -> bool:
         """Whether a model name (as the client sent it) may be used: an alias, or a name
@@ -42,7 +47,7 @@ class ModelPolicy:
         name = model.lower()
         if name in self.config.aliases:
             return True
-        return any(fnmatch.fnmatchcase(name, p) for p in self.config.allowed_models)
+        return any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
 
     def item(self, inp: Input, i: int) -> dict[str, Any]:
         """The ``bm25x.aembed`` item for input ``i``: the alias resolved, the allow-list
@@ -50,7 +55,7 @@ class ModelPolicy:
         if not self.allowed(inp.model):
             raise BadRequest(
                 f"inputs[{i}]: model {inp.model!r} is not allowed on this service "
-                f"(allowed: {', '.join(self.config.allowed_models) or 'none'}"
+                f"(allowed: {', '.join(self.patterns) or 'none'}"
                 + (
                     f"; aliases: {', '.join(sorted(self.config.aliases))})"
                     if self.config.aliases
@@ -61,7 +66,7 @@ class ModelPolicy:
         if refused:
             raise BadRequest(
                 f"inputs[{i}]: option(s) {', '.join(refused)} are set by the service's operator "
-                "(its [fastembed] configuration), not by requests"
+                "(its [defaults], [aliases] or [fastembed] configuration), not by requests"
             )
         model = inp.model
         options: dict[str, Any] = {}
