@@ -9,79 +9,19 @@ use rustc_hash::FxHashMap;
 
 use crate::cache::{self, TermCache};
 use crate::error::Result;
-use crate::filter::Dropped;
 use crate::hash::token_id;
-use crate::options::{Config, Flavor, TokenizerKind};
+use crate::options::{Config, Flavor};
 use crate::process::Processor;
-use crate::tokenize::{self, fastembed, japanese, multilingual};
+use crate::tokenize::{self, fastembed, TokenizerKind};
 use crate::weight;
 
+pub(crate) mod assemble;
+mod explain;
+mod sparse;
+
 pub use crate::tokenize::Mode;
-
-/// One sparse vector: strictly ascending `indices`, aligned `values`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SparseVec {
-    pub indices: Vec<u32>,
-    pub values: Vec<f32>,
-}
-
-/// Many sparse vectors in CSR form: vector `i` is `indices[indptr[i]..indptr[i+1]]`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Csr {
-    pub indptr: Vec<u64>,
-    pub indices: Vec<u32>,
-    pub values: Vec<f32>,
-}
-
-impl Default for Csr {
-    fn default() -> Self {
-        Csr {
-            indptr: vec![0],
-            indices: Vec::new(),
-            values: Vec::new(),
-        }
-    }
-}
-
-impl Csr {
-    pub fn len(&self) -> usize {
-        self.indptr.len() - 1
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub fn row(&self, i: usize) -> SparseVec {
-        let (a, b) = (self.indptr[i] as usize, self.indptr[i + 1] as usize);
-        SparseVec {
-            indices: self.indices[a..b].to_vec(),
-            values: self.values[a..b].to_vec(),
-        }
-    }
-
-    /// Add the rows of `other` after this batch's rows.
-    pub fn append(&mut self, other: Csr) {
-        let base = *self.indptr.last().unwrap();
-        self.indptr
-            .extend(other.indptr[1..].iter().map(|end| end + base));
-        self.indices.extend(other.indices);
-        self.values.extend(other.values);
-    }
-}
-
-/// One row of `explain`: a raw piece of the text and what became of it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Explained {
-    /// The text as the tokenizer cut it.
-    pub raw: String,
-    /// After folding and lowercasing.
-    pub normalized: String,
-    /// Why the token was dropped, if it was.
-    pub dropped: Option<&'static str>,
-    /// The terms it contributes (the stem; several for the prefix tokenizer), each with its id.
-    pub terms: Vec<(String, u32)>,
-}
+pub use explain::Explained;
+pub use sparse::{Csr, SparseVec};
 
 #[derive(Debug)]
 pub struct Encoder {
@@ -95,7 +35,7 @@ static NEXT_UID: AtomicU64 = AtomicU64::new(0);
 
 impl Encoder {
     pub fn new(config: Config) -> Result<Self> {
-        let processor = Processor::for_config(&config);
+        let processor = assemble::processor(&config);
         let uid = NEXT_UID.fetch_add(1, Ordering::Relaxed);
         Ok(Encoder {
             config,
@@ -335,81 +275,6 @@ impl Encoder {
         }
         csr
     }
-
-    /// Token-by-token account of how `text` becomes terms.
-    pub fn explain(&self, text: &str, mode: Mode) -> Vec<Explained> {
-        let mut rows = Vec::new();
-        let ids = |terms: Vec<String>| {
-            terms
-                .into_iter()
-                .map(|t| {
-                    let id = token_id(&t);
-                    (t, id)
-                })
-                .collect()
-        };
-        match self.config.flavor {
-            Flavor::Fastembed => {
-                for run in fastembed::split(text) {
-                    for piece in fastembed::pieces(run) {
-                        let mut trace = crate::process::Trace::default();
-                        let out = fastembed::process_traced(
-                            Cow::Borrowed(piece.as_str()),
-                            &self.processor,
-                            &mut trace,
-                        )
-                        .map(Cow::into_owned);
-                        rows.push(Explained {
-                            raw: run.to_string(),
-                            normalized: trace.normalized,
-                            dropped: trace.dropped.map(Dropped::describe),
-                            terms: ids(out.into_iter().collect()),
-                        });
-                    }
-                }
-            }
-            Flavor::Qdrant => {
-                let kind = self.config.tokenizer;
-                if kind == TokenizerKind::Multilingual
-                    && multilingual::route(text) == multilingual::Route::Japanese
-                {
-                    // A Japanese word's fate depends on the profile, and a word taken out of
-                    // its text could be routed differently: trace it in place.
-                    for raw in japanese::segments(text) {
-                        let mut trace = crate::process::Trace::default();
-                        let out = japanese::process_word(raw, &self.processor, &mut trace)
-                            .map(Cow::into_owned);
-                        rows.push(Explained {
-                            raw: raw.to_string(),
-                            normalized: trace.normalized,
-                            dropped: trace.dropped.map(Dropped::describe),
-                            terms: ids(out.into_iter().collect()),
-                        });
-                    }
-                    return rows;
-                }
-                for raw in tokenize::segments(kind, text) {
-                    if raw.is_empty() {
-                        continue;
-                    }
-                    let check_max = kind != TokenizerKind::Prefix;
-                    let (trace, _) = self.processor.trace(raw, check_max);
-                    let terms = self.terms(raw, mode);
-                    let dropped = match (trace.dropped, terms.is_empty()) {
-                        (Some(why), true) => Some(why.describe()),
-                        _ => None,
-                    };
-                    rows.push(Explained {
-                        raw: raw.to_string(),
-                        normalized: trace.normalized,
-                        dropped,
-                        terms: ids(terms),
-                    });
-                }
-            }
-        }
-        rows
-    }
 }
 
 #[cfg(test)]
@@ -544,13 +409,5 @@ mod tests {
             most > cache::MAX_MEMO_BYTES / 2,
             "budget never approached: {most}"
         );
-    }
-
-    #[test]
-    fn explain_reports_drops_and_stems() {
-        let rows = enc("{}").explain("The Cookies", Mode::Document);
-        assert_eq!(rows[0].dropped, Some("stopword"));
-        assert_eq!(rows[1].normalized, "cookies");
-        assert_eq!(rows[1].terms, vec![("cooki".to_string(), 112174620)]);
     }
 }

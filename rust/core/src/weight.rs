@@ -2,7 +2,24 @@
 //! `doc_len` tokens. The two references round differently, so each has its own function; both
 //! return the f32 that the reference would store.
 
-use crate::options::Params;
+/// BM25 parameters. `options` validates them as Qdrant does before they get here.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Params {
+    pub k: f64,
+    pub b: f64,
+    pub avg_len: f64,
+}
+
+impl Default for Params {
+    /// Qdrant's and fastembed's defaults.
+    fn default() -> Self {
+        Params {
+            k: 1.2,
+            b: 0.75,
+            avg_len: 256.0,
+        }
+    }
+}
 
 /// Qdrant: f64 with a fused multiply-add in the denominator, then rounded to f32.
 #[inline]

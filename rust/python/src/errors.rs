@@ -37,7 +37,7 @@ pub fn to_py(err: bm25x_core::Error) -> PyErr {
     }
 }
 
-pub fn spawn_to_py(err: bm25x_core::pool::SpawnError) -> PyErr {
+pub fn spawn_to_py(err: bm25x_core::SpawnError) -> PyErr {
     ThreadStartError::new_err(err.to_string())
 }
 

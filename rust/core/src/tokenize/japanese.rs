@@ -17,8 +17,7 @@ use std::borrow::Cow;
 
 use crate::filter::Dropped;
 use crate::normalize;
-use crate::options::Profile;
-use crate::process::{Processor, Tracer};
+use crate::process::{Processor, Profile, Tracer};
 
 /// True when `word` has no alphabetic char (punctuation, spaces, digits, symbols).
 #[inline]
@@ -212,7 +211,7 @@ mod tests {
     use super::*;
 
     fn terms(json: &str, text: &str) -> Vec<String> {
-        crate::tokenize::collect(json, text, |t, p, emit| tokenize(t, p, emit))
+        crate::testing::collect(json, text, |t, p, emit| tokenize(t, p, emit))
     }
 
     #[test]
@@ -228,7 +227,7 @@ mod tests {
         // Qdrant v1.18/v1.19 `japanese.rs`: stopword test on the raw word, then lowercase; no
         // folding, stemming or length limits, Latin words included.
         let json = r#"{"tokenizer": "multilingual", "ascii_folding": true, "min_token_len": 3, "max_token_len": 4, "stopwords": {"custom": ["it", "the"]}}"#;
-        let p = Processor::for_config(&crate::options::Config::from_json(json).unwrap());
+        let p = crate::testing::processor(json);
         let word = |w: &str| process_word(w, &p, &mut ()).map(Cow::into_owned);
         assert_eq!(word("Running").as_deref(), Some("running"));
         assert_eq!(word("Café").as_deref(), Some("café"));
@@ -242,7 +241,7 @@ mod tests {
     #[test]
     fn edge_profile_runs_the_full_chain() {
         let json = r#"{"tokenizer": "multilingual", "profile": "edge-0.9", "ascii_folding": true, "min_token_len": 3, "stopwords": {"custom": ["the"]}}"#;
-        let p = Processor::for_config(&crate::options::Config::from_json(json).unwrap());
+        let p = crate::testing::processor(json);
         let word = |w: &str| process_word(w, &p, &mut ()).map(Cow::into_owned);
         assert_eq!(word("Running").as_deref(), Some("run"));
         assert_eq!(word("Café").as_deref(), Some("cafe"));

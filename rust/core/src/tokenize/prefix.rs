@@ -99,7 +99,7 @@ mod tests {
     use super::*;
 
     fn run(json: &str, text: &str, mode: Mode) -> Vec<String> {
-        crate::tokenize::collect(json, text, |t, p, emit| tokenize(t, p, mode, emit))
+        crate::testing::collect(json, text, |t, p, emit| tokenize(t, p, mode, emit))
     }
 
     #[test]

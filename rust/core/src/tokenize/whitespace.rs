@@ -45,11 +45,10 @@ pub fn tokenize<'a, F: FnMut(Cow<'a, str>)>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::Config;
 
     #[test]
     fn keeps_punctuation_and_drops_nul_from_queries() {
-        let p = Processor::new(&Config::from_json(r#"{"language": "none"}"#).unwrap(), true);
+        let p = crate::testing::processor(r#"{"language": "none"}"#);
         let run = |mode| {
             let mut out = Vec::new();
             tokenize("Hello, world! \0 a_b", &p, mode, |t| {
