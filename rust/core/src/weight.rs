@@ -22,6 +22,9 @@ impl Default for Params {
 }
 
 /// Qdrant: f64 with a fused multiply-add in the denominator, then rounded to f32.
+// The casts are the reference's own arithmetic (`doc_len as f64`, the f32 it stores); a
+// document has far fewer than 2^53 tokens, so `doc_len` converts exactly.
+#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
 #[inline]
 pub fn qdrant(n: u32, doc_len: usize, p: &Params) -> f32 {
     let n = f64::from(n);
@@ -31,6 +34,8 @@ pub fn qdrant(n: u32, doc_len: usize, p: &Params) -> f32 {
 }
 
 /// fastembed: Python floats, separate multiply and add (no FMA); rounded to f32 on output.
+// As in `qdrant`: the reference's own casts, exact for any real document length.
+#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
 #[inline]
 pub fn fastembed(n: u32, doc_len: usize, p: &Params) -> f32 {
     let n = f64::from(n);

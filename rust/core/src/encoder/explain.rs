@@ -114,6 +114,6 @@ mod tests {
         let rows = enc("{}").explain("The Cookies", Mode::Document);
         assert_eq!(rows[0].dropped, Some("stopword"));
         assert_eq!(rows[1].normalized, "cookies");
-        assert_eq!(rows[1].terms, vec![("cooki".to_string(), 112174620)]);
+        assert_eq!(rows[1].terms, vec![("cooki".to_string(), 112_174_620)]);
     }
 }

@@ -35,6 +35,8 @@ impl Csr {
     }
 
     pub fn row(&self, i: usize) -> SparseVec {
+        // Offsets into `indices`, an in-memory Vec: they fit usize wherever they were made.
+        #[allow(clippy::cast_possible_truncation)]
         let (a, b) = (self.indptr[i] as usize, self.indptr[i + 1] as usize);
         SparseVec {
             indices: self.indices[a..b].to_vec(),
@@ -44,7 +46,8 @@ impl Csr {
 
     /// Add the rows of `other` after this batch's rows.
     pub fn append(&mut self, other: Csr) {
-        let base = *self.indptr.last().unwrap();
+        // `indptr` always starts with 0, so it is never empty.
+        let base = self.indptr.last().copied().unwrap_or(0);
         self.indptr
             .extend(other.indptr[1..].iter().map(|end| end + base));
         self.indices.extend(other.indices);

@@ -20,7 +20,7 @@ pub const OPTIONS: &[&str] = &[
     "stopwords",
 ];
 
-/// fastembed's languages: those of its Snowball stemmer (py_rust_stemmers), names only.
+/// fastembed's languages: those of its Snowball stemmer (`py_rust_stemmers`), names only.
 pub const LANGUAGES: &[&str] = &[
     "arabic",
     "danish",

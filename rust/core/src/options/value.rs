@@ -88,6 +88,9 @@ impl From<serde_json::Value> for OptionValue {
 /// A number option (an integer is taken as its float value, as in Python and JSON).
 pub(super) fn number(name: &str, value: &OptionValue) -> Result<f64> {
     match value {
+        // Rounds to the nearest float, as Python's `float(int)` does; an integer too large for
+        // a float becomes infinite and fails the range checks with a clear message.
+        #[allow(clippy::cast_precision_loss)]
         OptionValue::Int(i) => Ok(*i as f64),
         OptionValue::Float(x) => Ok(*x),
         other => Err(Error::kind(name, "a number", other.describe())),

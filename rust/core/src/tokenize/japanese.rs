@@ -141,8 +141,12 @@ fn class(c: char) -> Class {
         '\u{30A0}'..='\u{30FF}' | '\u{31F0}'..='\u{31FF}' | '\u{FF66}'..='\u{FF9F}' => {
             Class::Katakana
         }
-        '\u{3005}' | '\u{3007}' | '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' => Class::Kanji,
-        '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{2FA1F}' => Class::Kanji,
+        '\u{3005}'
+        | '\u{3007}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{2FA1F}' => Class::Kanji,
         c if c.is_alphanumeric() => Class::Other,
         // Combining marks stay with the char before them.
         c if is_mark(c) => Class::Other,
@@ -190,16 +194,13 @@ pub fn fallback_words(text: &str) -> Vec<&str> {
         }
         let mut rest = run;
         while !rest.is_empty() {
-            match PARTICLES.iter().find(|p| rest.starts_with(**p)) {
-                Some(p) => {
-                    out.push(&rest[..p.len()]);
-                    rest = &rest[p.len()..];
-                }
-                None => {
-                    let len = rest.chars().next().map_or(0, char::len_utf8);
-                    out.push(&rest[..len]);
-                    rest = &rest[len..];
-                }
+            if let Some(p) = PARTICLES.iter().find(|p| rest.starts_with(**p)) {
+                out.push(&rest[..p.len()]);
+                rest = &rest[p.len()..];
+            } else {
+                let len = rest.chars().next().map_or(0, char::len_utf8);
+                out.push(&rest[..len]);
+                rest = &rest[len..];
             }
         }
     }

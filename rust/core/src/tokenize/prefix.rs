@@ -70,16 +70,14 @@ pub fn prefixes<'a, F: FnMut(Cow<'a, str>)>(
     mut emit: F,
 ) {
     for n in min..=max {
-        match end_of_chars(&token, n) {
-            Some(end) => emit(match &token {
-                Cow::Borrowed(s) => Cow::Borrowed(&s[..end]),
-                Cow::Owned(s) => Cow::Owned(s[..end].to_string()),
-            }),
-            None => {
-                emit(token);
-                break;
-            }
-        }
+        let Some(end) = end_of_chars(&token, n) else {
+            emit(token);
+            break;
+        };
+        emit(match &token {
+            Cow::Borrowed(s) => Cow::Borrowed(&s[..end]),
+            Cow::Owned(s) => Cow::Owned(s[..end].to_string()),
+        });
     }
 }
 

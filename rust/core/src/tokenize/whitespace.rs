@@ -1,4 +1,4 @@
-//! Qdrant's `whitespace` tokenizer: split on Unicode White_Space only; punctuation stays in tokens.
+//! Qdrant's `whitespace` tokenizer: split on Unicode `White_Space` only; punctuation stays in tokens.
 
 use std::borrow::Cow;
 
@@ -9,7 +9,7 @@ use crate::process::Processor;
 /// tokenizer can produce it.
 const QUERY_SENTINEL: &str = "\0";
 
-/// The raw segments: runs between Unicode White_Space chars.
+/// The raw segments: runs between Unicode `White_Space` chars.
 pub fn split(text: &str) -> impl Iterator<Item = &str> {
     text.split_whitespace()
 }
@@ -52,7 +52,7 @@ mod tests {
         let run = |mode| {
             let mut out = Vec::new();
             tokenize("Hello, world! \0 a_b", &p, mode, |t| {
-                out.push(t.into_owned())
+                out.push(t.into_owned());
             });
             out
         };
