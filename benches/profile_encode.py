@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import bm25x
-from bm25x._bench import load_corpus, short_documents
+from bm25x.app.bench import load_corpus, short_documents
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "pydocs.jsonl.gz"
 

@@ -1,10 +1,10 @@
-"""Generate python/bm25x/data/sample.jsonl, the small corpus `bm25x demo` searches.
+"""Generate python/bm25x/app/data/sample.jsonl, the small corpus `bm25x demo` searches.
 
 The corpus is real public-domain text: the Constitution of the United States (preamble,
 articles by section, amendments) and the Declaration of Independence (by paragraph), as the
 Debian package `miscfiles` ships them in /usr/share/state (its debian/copyright: public domain;
 Debian took the Constitution from the National Archives' transcript). Provenance and licence:
-python/bm25x/data/README.md. One document per section (an amendment is one document, so the
+python/bm25x/app/data/README.md. One document per section (an amendment is one document, so the
 recurring "Congress shall have power to enforce this article" sections do not become identical
 documents); the signers' list and the amendments' ratification dates are left out.
 
@@ -21,7 +21,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "python" / "bm25x" / "data" / "sample.jsonl"
+OUT = Path(__file__).resolve().parents[1] / "python" / "bm25x" / "app" / "data" / "sample.jsonl"
 DEFAULT_SOURCE = Path("/usr/share/state")
 
 ROMAN = {"I": 1, "V": 5, "X": 10}

@@ -11,9 +11,9 @@
 [112174620, 662344706]
 """
 
+from bm25x._embed import aembed, embed
 from bm25x._encoder import Bm25
 from bm25x._explain import Explanation, ExplanationRow
-from bm25x._inference import aembed, embed
 from bm25x._native import OptionError, __version__
 from bm25x._sparse import SparseBatch, SparseVector
 from bm25x.errors import (

@@ -1,32 +1,58 @@
-"""The errors of :func:`bm25x.embed` and the providers, defined once.
+"""Every public error and warning of bm25x, defined or re-exported here (one place to import
+them from, as httpx does).
 
-Every error carries ``provider``, ``model``, ``status`` (the HTTP status, or ``None``),
-``provider_message`` (the provider's own words, when it said any) and ``items`` (the positions
-in the caller's input that the error concerns). API keys never appear in any of them: every
-text that reaches an error goes through :func:`redact` first, which removes each key that bm25x
-has resolved during this process (the :data:`MAX_SECRETS` most recently used), and pieces of
-them left where a text was cut.
+The hierarchy (``Exception`` subclasses unless marked as warnings)::
+
+    ValueError
+    ├── OptionError            bad encoder option (name, value, how to fix); native
+    ├── SparseFormatError      arrays that break SparseVector/SparseBatch invariants
+    ├── VectorSizeError        a dense vector does not fit the collection (bm25x.qdrant)
+    └── CorpusError            a corpus file cannot be read (the bm25x command)
+    RuntimeError
+    ├── InternalError          a bug inside bm25x's native core (please report); native
+    ├── ThreadStartError       the native thread pool could not start a thread; native
+    └── StoreError             a store cannot be created, opened or written (the command)
+    Exception
+    ├── PartialUploadError     a streamed upload stopped at a point that cannot be encoded
+    └── InferenceError         bm25x.embed / the providers failed
+        ├── UnknownModelError        (also LookupError) no provider serves the model
+        ├── MissingApiKeyError       no API key in options, headers or the environment
+        ├── BadInputError            (also ValueError) an item or its options cannot be sent
+        ├── ModelNotAvailableError   a local model's package or files are absent
+        ├── ProviderConfigError      (also ValueError) a provider set up so nothing can work
+        ├── ProviderHTTPError        an error status, or no answer in time
+        │   └── ProviderResponseError  a 2xx answer that is not what the API documents
+        ├── DimensionMismatchError   vectors of another size than asked for
+        └── PartialInferenceError    some items embedded, some failed
+    UserWarning
+    └── MissingIdfWarning      BM25 vectors in a sparse vector without the IDF modifier
+
+Every :class:`InferenceError` carries ``provider``, ``model``, ``status`` (the HTTP status, or
+``None``), ``provider_message`` (the provider's own words, when it said any) and ``items`` (the
+positions in the caller's input that the error concerns). API keys never appear in any of them:
+every text that reaches an error goes through :func:`redact` first (see :mod:`bm25x._secrets`).
 """
 
 from __future__ import annotations
 
-import re
-import threading
-from collections import OrderedDict
-from collections.abc import Sequence
-from typing import Any
+# Aliased: this module's public names are exactly its errors (and redact/Secret).
+from collections.abc import Sequence as _Sequence
+from typing import Any as _Any
 
 # Raised by the native encoder, so defined there; re-exported here with every other error.
-from bm25x._native import InternalError, ThreadStartError
+from bm25x._native import InternalError, OptionError, ThreadStartError
+from bm25x._secrets import Secret, redact
 
 __all__ = [
     "BadInputError",
+    "CorpusError",
     "DimensionMismatchError",
     "InferenceError",
     "InternalError",
     "MissingApiKeyError",
     "MissingIdfWarning",
     "ModelNotAvailableError",
+    "OptionError",
     "PartialInferenceError",
     "PartialUploadError",
     "ProviderConfigError",
@@ -34,133 +60,12 @@ __all__ = [
     "ProviderResponseError",
     "Secret",
     "SparseFormatError",
+    "StoreError",
     "ThreadStartError",
     "UnknownModelError",
+    "VectorSizeError",
     "redact",
 ]
-
-_MASK = "***"
-#: How many distinct keys :func:`redact` knows at most (the least recently used is forgotten
-#: first). A process that sees more distinct keys than this is unusual (one per tenant of a
-#: service, say); the bound keeps redaction cheap and memory flat however many arrive.
-MAX_SECRETS = 1024
-#: The shortest piece of a key that :func:`redact` masks where a key was cut (a provider or a
-#: log line shortening an echoed key): shorter pieces say too little to be worth hiding and
-#: would mask ordinary words.
-MIN_FRAGMENT = 8
-# The characters a cut-off key can sit between; a token is a maximal run of anything else.
-_TOKEN = re.compile(r"[^\s\"'`,;()\[\]{}<>|]+")
-
-
-class Secret(str):
-    """An API key (or a header holding one) that hides itself from ``repr()``, so it does not
-    show in traceback locals (``capture_locals``, error trackers), debuggers or reprs of the
-    containers holding it; ``str()``, formatting and encoding give the real value."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return repr(_MASK)
-
-
-class _Registry:
-    """The keys to redact: a bounded LRU, with the lookup structures :func:`redact` needs kept
-    up to date on each change (never rebuilt or sorted per redaction)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.lock = threading.Lock()
-        self.keys: OrderedDict[str, None] = OrderedDict()
-        # Pieces of keys of at least MIN_FRAGMENT characters, counted so eviction can undo.
-        self.heads: dict[str, int] = {}  # prefixes: a key cut at its end
-        self.tails: dict[str, int] = {}  # suffixes: a key cut at its start
-        self.longest = 0
-        self._by_length: list[str] | None = []
-
-    def add(self, key: str) -> None:
-        with self.lock:
-            if key in self.keys:
-                self.keys.move_to_end(key)
-                return
-            self.keys[key] = None
-            self._count(key, +1)
-            while len(self.keys) > self.limit:
-                old, _ = self.keys.popitem(last=False)
-                self._count(old, -1)
-            self._by_length = None
-
-    def _count(self, key: str, step: int) -> None:
-        for n in range(MIN_FRAGMENT, len(key)):
-            for table, piece in ((self.heads, key[:n]), (self.tails, key[-n:])):
-                left = table.get(piece, 0) + step
-                if left:
-                    table[piece] = left
-                else:
-                    table.pop(piece, None)
-
-    def snapshot(self) -> tuple[list[str], int]:
-        """The keys, longest first (sorted once per change), and the longest key's length."""
-        with self.lock:
-            if self._by_length is None:
-                self._by_length = sorted(self.keys, key=len, reverse=True)
-                self.longest = len(self._by_length[0]) if self._by_length else 0
-            return self._by_length, self.longest
-
-    def clear(self) -> None:
-        with self.lock:
-            self.keys.clear()
-            self.heads.clear()
-            self.tails.clear()
-            self._by_length = []
-            self.longest = 0
-
-
-_REGISTRY = _Registry(MAX_SECRETS)
-
-
-def remember_secret(secret: str) -> Secret:
-    """Note a key so that :func:`redact` removes it from every later error text; returns it as
-    a :class:`Secret`."""
-    if len(secret) >= 4:
-        _REGISTRY.add(str(secret))
-    return Secret(secret)
-
-
-def redact(text: str, limit: int | None = None) -> str:
-    """``text`` with every remembered key replaced by ``***``, cut to ``limit`` characters
-    (when given) after the keys are masked, so that a cut never leaves part of a key; pieces
-    of keys (at least :data:`MIN_FRAGMENT` characters) left where something else cut a key
-    are masked too."""
-    keys, longest = _REGISTRY.snapshot()
-    if not keys:
-        return text if limit is None or len(text) <= limit else text[:limit] + "..."
-    for key in keys:
-        if key in text:
-            text = text.replace(key, _MASK)
-    if limit is not None and len(text) > limit:
-        text = text[:limit] + "..."
-    return _TOKEN.sub(lambda m: _mask_pieces(m.group(0), longest), text)
-
-
-def _mask_pieces(token: str, longest: int) -> str:
-    """``token`` with a key's head masked at its end and a key's tail masked at its start."""
-    if len(token) < MIN_FRAGMENT:
-        return token
-    heads, tails = _REGISTRY.heads, _REGISTRY.tails
-    stripped = token.rstrip(".!?")
-    end = ""
-    if len(stripped) != len(token):
-        end = token[len(stripped) :]
-    # The longest head of a key that the token ends with, and the longest tail it starts with.
-    for n in range(min(len(stripped), longest), MIN_FRAGMENT - 1, -1):
-        if stripped[-n:] in heads:
-            stripped = stripped[:-n] + _MASK
-            break
-    for n in range(min(len(stripped), longest), MIN_FRAGMENT - 1, -1):
-        if stripped[:n] in tails:
-            stripped = _MASK + stripped[n:]
-            break
-    return stripped + end
 
 
 class InferenceError(Exception):
@@ -175,7 +80,7 @@ class InferenceError(Exception):
         model: str | None = None,
         status: int | None = None,
         provider_message: str | None = None,
-        items: Sequence[int] = (),
+        items: _Sequence[int] = (),
     ) -> None:
         self.message = redact(message)
         self.provider = provider
@@ -185,7 +90,7 @@ class InferenceError(Exception):
         self.items: list[int] = list(items)
         super().__init__(self.message)
 
-    def with_items(self, items: Sequence[int]) -> InferenceError:
+    def with_items(self, items: _Sequence[int]) -> InferenceError:
         """Set the input positions this error concerns (returns ``self``)."""
         self.items = sorted(set(items))
         return self
@@ -214,12 +119,12 @@ class InferenceError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self)!r})"
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[_Any, ...]:
         state = dict(self.__dict__)
         return (_rebuild, (type(self), state))
 
 
-def _rebuild(cls: type[InferenceError], state: dict[str, Any]) -> InferenceError:
+def _rebuild(cls: type[InferenceError], state: dict[str, _Any]) -> InferenceError:
     err = cls.__new__(cls)
     Exception.__init__(err, state.get("message", ""))
     err.__dict__.update(state)
@@ -272,7 +177,7 @@ class PartialInferenceError(InferenceError):
     """
 
     def __init__(
-        self, errors: Sequence[InferenceError], results: Sequence[Any], n_items: int
+        self, errors: _Sequence[InferenceError], results: _Sequence[_Any], n_items: int
     ) -> None:
         failed = sorted({i for e in errors for i in e.items})
         kinds = "; ".join(
@@ -283,7 +188,7 @@ class PartialInferenceError(InferenceError):
             items=failed,
         )
         self.errors: list[InferenceError] = list(errors)
-        self.results: list[Any] = list(results)
+        self.results: list[_Any] = list(results)
 
 
 class PartialUploadError(Exception):
@@ -293,7 +198,7 @@ class PartialUploadError(Exception):
     ``parallel > 1``); nothing from the failing point on was sent. The cause is chained."""
 
     def __init__(
-        self, message: str, *, index: int, point_id: Any, written: int, exact: bool
+        self, message: str, *, index: int, point_id: _Any, written: int, exact: bool
     ) -> None:
         super().__init__(message)
         self.index = index
@@ -314,3 +219,15 @@ class MissingIdfWarning(UserWarning):
     IDF modifier (``modifier=models.Modifier.IDF``): Qdrant then scores by term frequency
     alone, and rare terms weigh no more than common ones. Recreate the collection with the
     modifier (``bm25x.qdrant.collection_config`` or the adapters' helpers do)."""
+
+
+class VectorSizeError(ValueError):
+    """A dense vector computed from a model does not fit the collection's vector size."""
+
+
+class StoreError(RuntimeError):
+    """A store cannot be created, opened or written; the message says which and why."""
+
+
+class CorpusError(ValueError):
+    """A corpus file cannot be read; the message names the file, the line and the problem."""

@@ -23,25 +23,34 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
-from pydantic import BaseModel
 
-from bm25x._idf import IdfCheck
-from bm25x._sparse import SparseVector
-from bm25x._store import point_id
-from bm25x.errors import PartialUploadError
-from bm25x.providers.bm25 import BM25_MODELS, bm25_flavor, client_flavor, shared_encoder
-
+# First, so that without qdrant-client the error says which extra to install.
 try:
     from qdrant_client import AsyncQdrantClient, QdrantClient, models
 except ImportError as _e:  # pragma: no cover - exercised only without qdrant-client
     raise ImportError(
         "bm25x.qdrant needs qdrant-client: pip install 'bm25x-sparse[qdrant]'"
     ) from _e
+
+from bm25x._idf import IdfCheck
+from bm25x._ids import point_id
+from bm25x._qdrant_walk import (
+    INFERENCE_TYPES,
+    Found,
+    InferenceItem,
+    as_qdrant,
+    collect,
+    dense_size,
+    replace,
+    text_of,
+)
+from bm25x._sparse import SparseVector
+from bm25x.errors import PartialUploadError, VectorSizeError
+from bm25x.providers.bm25 import BM25_MODELS, bm25_flavor, client_flavor, shared_encoder
 
 if TYPE_CHECKING:
     from bm25x._qdrant_async import AsyncClient
@@ -61,22 +70,12 @@ __all__ = [
     "wrap",
 ]
 
-InferenceItem = models.Document | models.Image | models.InferenceObject
 Resolver = Callable[[Sequence[InferenceItem], bool], Sequence[Any]]
 """``resolver(items, query) -> one result per item``: a :class:`bm25x.SparseVector`, a dense
 vector (numpy array or list of floats), a multivector (list of those), or ``None`` (or the
 item itself) to leave the item as it is. ``query`` is True for items in queries."""
 
-_INFERENCE_TYPES = (models.Document, models.Image, models.InferenceObject)
-_SKIP_FIELDS = frozenset(
-    {"payload", "payloads", "filter", "params", "with_payload", "with_vector", "lookup_from"}
-)
-"""Model fields that never hold vectors (user payloads are not searched for documents)."""
 _UPLOAD_CHUNK = 256
-
-
-class VectorSizeError(ValueError):
-    """A dense vector computed from a model does not fit the collection's vector size."""
 
 
 def _options_key(options: Any) -> str:
@@ -133,84 +132,6 @@ def resolve_bm25(
     return out
 
 
-def _as_qdrant(value: Any) -> Any:
-    """A resolver result in the form qdrant-client models take."""
-    if isinstance(value, SparseVector):
-        return models.SparseVector(indices=value.indices.tolist(), values=value.values.tolist())
-    if isinstance(value, np.ndarray):
-        return value.astype(np.float64).tolist()
-    if isinstance(value, list) and value and isinstance(value[0], np.ndarray):
-        return [np.asarray(v, dtype=np.float64).tolist() for v in value]
-    return value
-
-
-@dataclass
-class _Found:
-    item: InferenceItem
-    name: str
-    """Vector name it fills ("" for the default vector)."""
-
-
-def _collect(obj: Any, name: str, out: dict[int, _Found]) -> None:
-    """Every inference item inside ``obj`` (models, lists, dicts), with its vector name."""
-    if isinstance(obj, _INFERENCE_TYPES):
-        out.setdefault(id(obj), _Found(obj, name))
-    elif isinstance(obj, BaseModel):
-        using = getattr(obj, "using", None)
-        inner = using if isinstance(using, str) else name
-        for field in type(obj).model_fields:
-            if field not in _SKIP_FIELDS:
-                _collect(getattr(obj, field), inner, out)
-    elif isinstance(obj, dict):
-        for key, value in obj.items():
-            _collect(value, str(key), out)
-    elif isinstance(obj, (list, tuple)):
-        for value in obj:
-            _collect(value, name, out)
-
-
-def _replace(obj: Any, done: Mapping[int, Any]) -> Any:
-    """``obj`` with resolved items swapped in; unchanged parts are shared, not copied."""
-    if isinstance(obj, _INFERENCE_TYPES):
-        return done.get(id(obj), obj)
-    if isinstance(obj, BaseModel):
-        update = {}
-        for field in type(obj).model_fields:
-            if field in _SKIP_FIELDS:
-                continue
-            value = getattr(obj, field)
-            new = _replace(value, done)
-            if new is not value:
-                update[field] = new
-        return obj.model_copy(update=update) if update else obj
-    if isinstance(obj, dict):
-        new_items = {k: _replace(v, done) for k, v in obj.items()}
-        changed = any(new_items[k] is not v for k, v in obj.items())
-        return new_items if changed else obj
-    if isinstance(obj, (list, tuple)):
-        new_list = [_replace(v, done) for v in obj]
-        if any(a is not b for a, b in zip(new_list, obj)):
-            return type(obj)(new_list) if isinstance(obj, tuple) else new_list
-        return obj
-    return obj
-
-
-def _dense_size(value: Any) -> int | None:
-    """The length of a plain dense vector, else None."""
-    if isinstance(value, list) and value and isinstance(value[0], (int, float)):
-        return len(value)
-    return None
-
-
-def _text_of(found: Sequence[_Found]) -> Any:
-    """What ``store_text`` copies into a payload: the one text, or ``{vector: text}``."""
-    texts = {f.name: f.item.text for f in found if isinstance(f.item, models.Document)}
-    if not texts:
-        return None
-    distinct = set(texts.values())
-    return distinct.pop() if len(distinct) == 1 else texts
-
-
 class Client:
     """A qdrant-client ``QdrantClient`` that encodes bm25 ``Document``s itself.
 
@@ -259,8 +180,8 @@ class Client:
     # --- resolution -------------------------------------------------------------------------
 
     def _resolve(self, obj: Any, query: bool, collection: str, using: str = "") -> Any:
-        found: dict[int, _Found] = {}
-        _collect(obj, using, found)
+        found: dict[int, Found] = {}
+        collect(obj, using, found)
         if not found or not self.local_resolution:
             return obj
         entries = list(found.items())
@@ -271,14 +192,14 @@ class Client:
             )
         done: dict[int, Any] = {}
         for (key, f), result in zip(entries, results):
-            if result is None or isinstance(result, _INFERENCE_TYPES):
+            if result is None or isinstance(result, INFERENCE_TYPES):
                 continue
-            value = _as_qdrant(result)
+            value = as_qdrant(result)
             self._check_size(collection, f, value)
             if not query and isinstance(result, SparseVector) and _is_bm25(f.item):
                 self._check_idf(collection, f.name)
             done[key] = value
-        return _replace(obj, done) if done else obj
+        return replace(obj, done) if done else obj
 
     def _check_idf(self, collection: str, vector_name: str) -> None:
         """Warn once per collection and vector when bm25 vectors go into a sparse vector
@@ -296,8 +217,8 @@ class Client:
             self._sizes[collection] = sizes
         return sizes
 
-    def _check_size(self, collection: str, found: _Found, value: Any) -> None:
-        size = _dense_size(value)
+    def _check_size(self, collection: str, found: Found, value: Any) -> None:
+        size = dense_size(value)
         if size is None:
             return
         expected = self._collection_sizes(collection).get(found.name)
@@ -313,9 +234,9 @@ class Client:
         """A ``PointStruct`` with its document text copied into the payload (``store_text``)."""
         if self.text_key is None or not isinstance(point, models.PointStruct):
             return point
-        found: dict[int, _Found] = {}
-        _collect(point.vector, "", found)
-        text = _text_of(list(found.values()))
+        found: dict[int, Found] = {}
+        collect(point.vector, "", found)
+        text = text_of(list(found.values()))
         if text is None:
             return point
         return point.model_copy(update={"payload": {**(point.payload or {}), self.text_key: text}})
@@ -324,18 +245,18 @@ class Client:
         if self.text_key is None:
             return batch
         n = len(batch.ids)
-        per_point: list[list[_Found]] = [[] for _ in range(n)]
+        per_point: list[list[Found]] = [[] for _ in range(n)]
         vectors = batch.vectors
         columns = vectors.items() if isinstance(vectors, dict) else [("", vectors)]
         for name, column in columns:
             for i, value in enumerate(column):
                 if isinstance(value, models.Document):
-                    per_point[i].append(_Found(value, name))
+                    per_point[i].append(Found(value, name))
         payloads: list[dict[str, Any] | None] = [None] * n
         if batch.payloads:
             payloads = list(batch.payloads)
         for i, found in enumerate(per_point):
-            text = _text_of(found)
+            text = text_of(found)
             if text is not None:
                 payloads[i] = {**(payloads[i] or {}), self.text_key: text}
         return batch.model_copy(update={"payloads": payloads})
@@ -493,9 +414,9 @@ class Client:
             payloads = list(payload) if payload is not None else [None] * len(vectors)
             with_text: list[dict[Any, Any] | None] = []
             for vector, p in zip(vectors, payloads):
-                found: dict[int, _Found] = {}
-                _collect(vector, "", found)
-                text = _text_of(list(found.values()))
+                found: dict[int, Found] = {}
+                collect(vector, "", found)
+                text = text_of(list(found.values()))
                 with_text.append(p if text is None else {**(p or {}), self.text_key: text})
             payload = with_text  # type: ignore[assignment]
         resolved = (

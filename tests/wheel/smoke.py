@@ -79,7 +79,7 @@ def main() -> int:
         assert bm25x.__version__ == metadata.version(DISTRIBUTION)
         files = [str(f) for f in metadata.files(DISTRIBUTION) or []]
         assert any(f.endswith("licenses/LICENSE") for f in files), "LICENSE not in the wheel"
-        assert any(f.endswith("bm25x/data/README.md") for f in files), "sample notes missing"
+        assert any(f.endswith("bm25x/app/data/README.md") for f in files), "sample notes missing"
 
     reference = args.reference
 

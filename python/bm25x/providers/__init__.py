@@ -30,12 +30,13 @@ from collections.abc import Callable
 from typing import Any
 
 from bm25x.errors import UnknownModelError
-from bm25x.providers._base import Call, Item, Kind, Provider, Vector
+from bm25x.providers._base import Call, EmbedRequest, Item, Kind, Provider, Vector
 from bm25x.providers._fetch import FetchPolicy
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Call",
+    "EmbedRequest",
     "FetchPolicy",
     "Item",
     "Kind",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -15,7 +15,7 @@ from bm25x.providers._fetch import FetchPolicy
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Call", "Item", "Kind", "Provider", "Vector", "vector_problem"]
+__all__ = ["Call", "EmbedRequest", "Item", "Kind", "Provider", "Vector", "vector_problem"]
 
 DEFAULT_FETCH_POLICY = FetchPolicy()
 
@@ -112,6 +112,22 @@ class Call:
         )
 
 
+@dataclass(frozen=True)
+class EmbedRequest:
+    """One batch for a provider: items of one kind, for one model and one set of options.
+
+    ``options`` has ``mrl`` and the API-key options removed (the keys are in
+    ``api_key_options``, as :class:`bm25x.errors.Secret` values that never show in a repr);
+    ``call`` says what holds for the whole call (query side, headers, HTTP client, deadline).
+    """
+
+    model: str
+    items: Sequence[Item]
+    options: Mapping[str, Any] = field(default_factory=dict)
+    call: Call = field(default_factory=Call)
+    api_key_options: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
 @runtime_checkable
 class Provider(Protocol):
     """An embedding backend.
@@ -120,9 +136,8 @@ class Provider(Protocol):
     (bm25x splits larger groups), ``max_concurrency`` the batches in flight at once for one
     call of :func:`bm25x.embed`. A provider that never uses the network may set a class
     attribute ``local = True``: calls that need only such providers run without an HTTP client.
-    :meth:`embed_batch` gets items of one kind, for one model and
-    one set of options (``mrl`` and API-key options already removed from ``options``; the key
-    is in ``api_key_options``), and returns one vector per item, in order.
+    :meth:`embed_batch` gets one :class:`EmbedRequest` and returns one vector per item, in
+    order.
     """
 
     name: str
@@ -133,13 +148,6 @@ class Provider(Protocol):
         """Items per request for this kind of input (at most ``max_batch``)."""
         ...
 
-    async def embed_batch(
-        self,
-        model: str,
-        items: Sequence[Item],
-        options: Mapping[str, Any],
-        call: Call,
-        api_key_options: Mapping[str, str],
-    ) -> list[Vector]:
-        """Embed ``items`` with ``model``; one vector per item, in order."""
+    async def embed_batch(self, request: EmbedRequest) -> list[Vector]:
+        """Embed ``request.items`` with ``request.model``; one vector per item, in order."""
         ...

@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bm25x._secrets import remember_secret
 from bm25x.errors import (
     MissingApiKeyError,
     ProviderResponseError,
     Secret,
-    remember_secret,
 )
-from bm25x.providers._base import Call, Item, Kind, Vector, texts_only, vector_problem
+from bm25x.providers._base import Call, EmbedRequest, Item, Kind, Vector, texts_only, vector_problem
 from bm25x.providers._http import RetryPolicy
 
 __all__ = ["HttpProvider", "dense", "parse_openai_style"]
@@ -187,22 +187,16 @@ class HttpProvider:
         """The texts of ``items``; :class:`BadInputError` for anything else."""
         return texts_only(self.name, model, items)
 
-    async def embed_batch(
-        self,
-        model: str,
-        items: Sequence[Item],
-        options: Mapping[str, Any],
-        call: Call,
-        api_key_options: Mapping[str, str],
-    ) -> list[Vector]:
+    async def embed_batch(self, request: EmbedRequest) -> list[Vector]:
         """Build the request, send it with retries, parse the answer."""
+        model, items, call = request.model, request.items, request.call
         from bm25x.providers._http import check_url, post_json
 
         url = self.url()
         where = f"base_url= or {self.base_env}" if self.base_env else "base_url="
         check_url(url, provider=self.name, model=model, where=where)
-        key = self.api_key(model, api_key_options, call)
-        body = await self.request(model, items, options, call)
+        key = self.api_key(model, request.api_key_options, call)
+        body = await self.request(model, items, request.options, call)
         answer = await post_json(
             call.client,
             url,

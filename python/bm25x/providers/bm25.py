@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from bm25x._encoder import Bm25
 from bm25x._native import OptionError
 from bm25x.errors import BadInputError
-from bm25x.providers._base import Call, Item, Kind, Vector, texts_only
+from bm25x.providers._base import EmbedRequest, Kind, Vector, texts_only
 
 __all__ = ["Bm25Provider", "bm25_flavor", "client_flavor", "shared_encoder"]
 
@@ -113,18 +113,12 @@ class Bm25Provider:
                 f"bad options for {model}: {exc}", provider=self.name, model=model
             ) from exc
 
-    async def embed_batch(
-        self,
-        model: str,
-        items: Sequence[Item],
-        options: Mapping[str, Any],
-        call: Call,
-        api_key_options: Mapping[str, str],
-    ) -> list[Vector]:
+    async def embed_batch(self, request: EmbedRequest) -> list[Vector]:
         """Encode the texts in a worker thread (the encoder releases the GIL)."""
-        texts = texts_only(self.name, model, items)
-        enc = self.encoder(model, options)
-        method = enc.encode_query if call.query else enc.encode
+        model = request.model
+        texts = texts_only(self.name, model, request.items)
+        enc = self.encoder(model, request.options)
+        method = enc.encode_query if request.call.query else enc.encode
         try:
             batch = await asyncio.get_running_loop().run_in_executor(None, method, texts)
         except ValueError as exc:  # text the encoder refuses

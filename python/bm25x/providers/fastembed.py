@@ -24,7 +24,7 @@ import numpy as np
 
 from bm25x._sparse import SparseVector
 from bm25x.errors import BadInputError, ModelNotAvailableError
-from bm25x.providers._base import Call, Item, Kind, Vector, texts_only
+from bm25x.providers._base import Call, EmbedRequest, Item, Kind, Vector, texts_only
 
 __all__ = ["FastembedProvider"]
 
@@ -129,18 +129,14 @@ class FastembedProvider:
             self._models[key] = (kind, instance)
         return kind, instance
 
-    async def embed_batch(
-        self,
-        model: str,
-        items: Sequence[Item],
-        options: Mapping[str, Any],
-        call: Call,
-        api_key_options: Mapping[str, str],
-    ) -> list[Vector]:
+    async def embed_batch(self, request: EmbedRequest) -> list[Vector]:
         """Load (once) and run the model in a worker thread."""
         loop = asyncio.get_running_loop()
-        kind, instance = await loop.run_in_executor(None, self._load, model, options)
-        return await loop.run_in_executor(None, self._run, model, kind, instance, items, call)
+        model = request.model
+        kind, instance = await loop.run_in_executor(None, self._load, model, request.options)
+        return await loop.run_in_executor(
+            None, self._run, model, kind, instance, request.items, request.call
+        )
 
     def _run(
         self, model: str, kind: str, instance: Any, items: Sequence[Item], call: Call

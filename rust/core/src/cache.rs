@@ -168,15 +168,21 @@ impl TermCache {
     pub fn count_long_prefixes(&mut self, token: &str, min: usize, max: usize) -> usize {
         let chars = token.chars().count();
         let hi = max.min(chars);
+        // `min_token_len: 0` makes Qdrant emit the empty prefix too (hash 0), once per word.
+        let mut counted = 0usize;
+        if min == 0 {
+            let t = self.intern("");
+            self.count_term(t);
+            counted += 1;
+        }
         let lo = min.max(1);
         if lo > hi {
-            return 0;
+            return counted;
         }
         let bytes = token.as_bytes();
         let mut hasher = PrefixHasher::default();
         let mut node = 0u32;
         let mut n = 0usize;
-        let mut counted = 0usize;
         for (i, &b) in bytes.iter().enumerate() {
             hasher.push(b);
             node = self.long.child(node, b);

@@ -373,6 +373,9 @@ mod tests {
             r#"{"tokenizer": "prefix"}"#,
             r#"{"tokenizer": "prefix", "min_token_len": 3, "max_token_len": 100}"#,
             r#"{"tokenizer": "prefix", "min_token_len": 70, "lowercase": false}"#,
+            // min_token_len 0: the empty prefix is a term too (a bug once missed it here).
+            r#"{"tokenizer": "prefix", "min_token_len": 0}"#,
+            r#"{"tokenizer": "prefix", "min_token_len": 0, "max_token_len": 0}"#,
         ] {
             let e = enc(cfg);
             for text in &texts {

@@ -56,7 +56,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from bm25x.errors import Secret, remember_secret
+from bm25x._secrets import Secret, remember_secret
 
 __all__ = [
     "Alias",

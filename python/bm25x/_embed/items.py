@@ -1,0 +1,148 @@
+"""Step 1 of :func:`bm25x.embed`: each caller item parsed into (kind, value, model, options),
+API keys masked the moment bm25x reads them, and the caller's headers collected."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bm25x._secrets import remember_secret
+from bm25x.errors import BadInputError
+from bm25x.providers._base import Item, Kind
+
+__all__ = ["Parsed", "collect_headers", "parse", "passthrough", "value_key"]
+
+KIND_FIELDS: tuple[tuple[str, Kind], ...] = (
+    ("text", "text"),
+    ("image", "image"),
+    ("object", "object"),
+)
+
+
+@dataclass
+class Parsed:
+    kind: Kind
+    value: Any
+    model: str
+    options: dict[str, Any]
+
+
+def options_dict(options: Any, where: str) -> dict[str, Any]:
+    if options is None:
+        return {}
+    dump = getattr(options, "model_dump", None)  # qdrant_client.models.Bm25Config
+    if callable(dump):
+        dumped = dump(mode="json", exclude_unset=True, exclude_none=True)
+        if isinstance(dumped, dict):
+            return {str(k): mask_key(str(k), v) for k, v in dumped.items()}
+    if not isinstance(options, Mapping):
+        raise BadInputError(f"{where}: options must be a dict, got {type(options).__name__}")
+    return {str(k): mask_key(str(k), v) for k, v in options.items()}
+
+
+def mask_key(name: str, value: Any) -> Any:
+    """An API key option's value as a :class:`Secret`, from the moment bm25x reads it, so that
+    none of bm25x's own values (and the traceback locals showing them) holds it in clear."""
+    if name.lower().endswith("-api-key") and value is not None:
+        return remember_secret(str(value))
+    return value
+
+
+def parse(item: Any, model: str | None, options: Mapping[str, Any] | None, i: int) -> Parsed:
+    where = f"item {i}"
+    if isinstance(item, str):
+        if model is None:
+            raise BadInputError(f"{where} is a str, so embed needs model=...", items=[i])
+        check_text(item, where, i)
+        return Parsed("text", item, model, options_dict(options, where))
+    if isinstance(item, Mapping):
+        fields = {k: item.get(k) for k in ("text", "image", "object") if k in item}
+        get_model = item.get("model")
+        get_options = item.get("options")
+    else:
+        fields = {k: getattr(item, k) for k in ("text", "image", "object") if hasattr(item, k)}
+        get_model = getattr(item, "model", None)
+        get_options = getattr(item, "options", None)
+    if len(fields) != 1 or not isinstance(get_model, str):
+        raise BadInputError(
+            f"{where} must be a str, a Document, Image or InferenceObject, or a dict with one "
+            f"of 'text', 'image', 'object' and a 'model'; got {type(item).__name__}",
+            items=[i],
+        )
+    ((name, value),) = fields.items()
+    kind = dict(KIND_FIELDS)[name]
+    if kind == "text":
+        if not isinstance(value, str):
+            raise BadInputError(
+                f"{where}: text must be a str, got {type(value).__name__}", items=[i]
+            )
+        check_text(value, where, i)
+    return Parsed(kind, value, get_model, options_dict(get_options, where))
+
+
+def check_text(text: str, where: str, i: int) -> None:
+    """Refuse text that is not valid Unicode (lone surrogates), naming the item, before it
+    reaches a provider (which would fail its whole batch)."""
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise BadInputError(
+            f"{where}: text contains a lone surrogate at index {e.start}, which is not valid "
+            "Unicode; fix the decoding upstream or clean it with "
+            "text.encode('utf-8', 'replace').decode('utf-8')",
+            items=[i],
+        ) from None
+
+
+def passthrough(item: Any, parsed: Parsed | None) -> Any:
+    """The item as Qdrant takes it, for the server to embed."""
+    if not isinstance(item, (str, Mapping)) or parsed is None:
+        return item
+    body: dict[str, Any] = {parsed.kind: parsed.value, "model": parsed.model}
+    if parsed.options:
+        body["options"] = parsed.options
+    try:
+        from qdrant_client import models
+    except ImportError:
+        return body
+    if parsed.kind == "text":
+        return models.Document(**body)
+    if parsed.kind == "image":
+        return models.Image(**body)
+    return models.InferenceObject(**body)
+
+
+def collect_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    if headers is not None and not isinstance(headers, Mapping):
+        raise TypeError(
+            f"headers must be a dict of header names to values, got {type(headers).__name__}"
+        )
+    merged: dict[str, str] = {}
+    try:
+        from qdrant_client.context_headers import get_context_headers
+    except ImportError:
+        pass
+    else:
+        merged.update({k.lower(): v for k, v in get_context_headers().items()})
+    if headers:
+        merged.update({str(k).lower(): v for k, v in headers.items()})
+    for name, value in merged.items():
+        if name.endswith("-api-key") and isinstance(value, str):
+            merged[name] = remember_secret(value)
+    return merged
+
+
+def value_key(item: Item) -> str:
+    value = item.value
+    if isinstance(value, str):
+        return f"{item.kind}:s:{value}"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"{item.kind}:b:{bytes(value).hex()}"
+    try:
+        return f"{item.kind}:j:{json.dumps(value, sort_keys=True)}"
+    except (TypeError, ValueError):
+        return f"{item.kind}:id:{id(value)}"

@@ -1,0 +1,204 @@
+"""Step 4 of :func:`bm25x.embed`: a plan's batches run concurrently within each provider's
+limits and the call's deadline; vectors that are no embedding, or of mixed sizes, become
+errors naming their items; results go back in input order (copies for repeated inputs)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bm25x._embed.plan import Group, Plan
+from bm25x._sparse import SparseVector
+from bm25x.errors import (
+    DimensionMismatchError,
+    InferenceError,
+    ProviderHTTPError,
+    ProviderResponseError,
+)
+from bm25x.providers._base import Call, EmbedRequest, Vector, vector_problem
+from bm25x.providers._fetch import FetchPolicy
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["run"]
+
+DIMENSION_OPTIONS = ("dimensions", "output_dimension")
+
+
+def copy_vector(vector: Vector) -> Vector:
+    if isinstance(vector, SparseVector):
+        return SparseVector(vector.indices.copy(), vector.values.copy())
+    if isinstance(vector, list):
+        return [np.array(row, dtype=np.float32) for row in vector]
+    return np.array(vector, dtype=np.float32)
+
+
+def check_dims(group: Group, vectors: list[Vector]) -> None:
+    dense = [v for v in vectors if isinstance(v, np.ndarray)]
+    if not dense:
+        return
+    sizes = {int(v.shape[0]) for v in dense}
+    want = next(
+        (group.options[k] for k in DIMENSION_OPTIONS if isinstance(group.options.get(k), int)),
+        None,
+    )
+    if len(sizes) > 1 or (want is not None and sizes != {want}):
+        asked = f", asked for {want}" if want is not None else ""
+        raise DimensionMismatchError(
+            f"vectors of sizes {sorted(sizes)}{asked}",
+            provider=group.provider.name,
+            model=group.model,
+        )
+
+
+def connector(http_client: httpx.AsyncClient | None) -> Any:
+    """How a Call gets its client on first use: the caller's, else bm25x's pooled one when
+    running on bm25x's loop, else (a provider that is local yet asks) the pooled one too."""
+    if http_client is not None:
+        return lambda: http_client
+    from bm25x.providers._clients import shared_client
+
+    return shared_client
+
+
+async def run(
+    plan: Plan,
+    headers: dict[str, str],
+    fetch_policy: FetchPolicy,
+    end: float | None,
+    deadline: float | None,
+    http_client: httpx.AsyncClient | None,
+) -> list[InferenceError]:
+    groups = plan.groups
+    if not groups:
+        return []
+    import anyio
+
+    semaphores: dict[int, asyncio.Semaphore] = {}
+    errors: list[InferenceError] = []
+    call = Call(
+        query=plan.query,
+        headers=headers,
+        fetch_policy=fetch_policy,
+        deadline=end,
+        connect=connector(http_client),
+    )
+
+    async def one(group: Group, start: int, stop: int) -> None:
+        sem = semaphores.setdefault(
+            id(group.provider),
+            asyncio.Semaphore(plan.max_concurrency or max(1, group.provider.max_concurrency)),
+        )
+        batch = group.unique[start:stop]
+        positions = [i for slot in group.positions[start:stop] for i in slot]
+        late = False
+        try:
+            with anyio.fail_after(None if end is None else max(0.0, end - time.monotonic())):
+                async with sem:
+                    vectors = await group.provider.embed_batch(
+                        EmbedRequest(group.model, batch, group.options, call, group.keys)
+                    )
+            if not isinstance(vectors, list) or len(vectors) != len(batch):
+                got = len(vectors) if isinstance(vectors, list) else type(vectors).__name__
+                raise ProviderResponseError(
+                    f"provider returned {got} vectors for {len(batch)} items",
+                    provider=group.provider.name,
+                    model=group.model,
+                )
+            usable = usable_vectors(group, start, vectors, errors)
+            positions = [i for slot in usable for i in group.positions[slot]]
+            check_dims(group, list(usable.values()))
+        except TimeoutError:
+            late = True
+        except InferenceError as exc:
+            if exc.provider is None:
+                exc.provider = group.provider.name
+            if exc.model is None:
+                exc.model = group.model
+            errors.append(exc.with_items(positions))
+            return
+        except Exception as exc:  # a provider bug or an unexpected library error
+            errors.append(
+                InferenceError(
+                    f"{type(exc).__name__}: {exc}",
+                    provider=group.provider.name,
+                    model=group.model,
+                ).with_items(positions)
+            )
+            return
+        if late:
+            errors.append(
+                ProviderHTTPError(
+                    f"not embedded within the call's deadline of {deadline:g} s; raise "
+                    "embed(deadline=...) or try again later",
+                    provider=group.provider.name,
+                    model=group.model,
+                ).with_items(positions)
+            )
+            return
+        group.done.update(usable)
+
+    tasks = []
+    for group in groups.values():
+        limit = max(1, min(group.provider.batch_limit(group.kind), group.provider.max_batch))
+        for start in range(0, len(group.unique), limit):
+            tasks.append(one(group, start, min(start + limit, len(group.unique))))
+    await asyncio.gather(*tasks)
+    for group in groups.values():
+        error = mixed_sizes(group)
+        if error is not None:
+            errors.append(error)
+            continue
+        for slot, vector in group.done.items():
+            positions = group.positions[slot]
+            plan.results[positions[0]] = vector
+            for extra in positions[1:]:
+                plan.results[extra] = copy_vector(vector)
+    return errors
+
+
+def usable_vectors(
+    group: Group, start: int, vectors: list[Vector], errors: list[InferenceError]
+) -> dict[int, Vector]:
+    """The vectors of a batch by slot, leaving out (as errors naming their items) those that
+    are no embedding: empty, or with NaN or infinite values."""
+    usable: dict[int, Vector] = {}
+    for offset, vector in enumerate(vectors):
+        slot = start + offset
+        problem = vector_problem(vector)
+        if problem is None:
+            usable[slot] = vector
+            continue
+        where = group.positions[slot]
+        error = ProviderResponseError(
+            f"the vector for item {where[0]} {problem}",
+            provider=group.provider.name,
+            model=group.model,
+        )
+        errors.append(error.with_items(where))
+    return usable
+
+
+def mixed_sizes(group: Group) -> ProviderResponseError | None:
+    """An error when the dense vectors of one group (one model and options, possibly several
+    batches) do not all have one size: a model has one size, so the answer is not usable."""
+    first: dict[int, int] = {}  # size -> first slot with it
+    for slot, vector in sorted(group.done.items()):
+        if isinstance(vector, np.ndarray) and vector.ndim == 1:
+            first.setdefault(int(vector.shape[0]), slot)
+    if len(first) < 2:
+        return None
+    described = ", ".join(
+        f"{size} for item {group.positions[slot][0]}" for size, slot in first.items()
+    )
+    error = ProviderResponseError(
+        f"vectors of one model differ in size between batches ({described})",
+        provider=group.provider.name,
+        model=group.model,
+    )
+    error.with_items([i for slot in group.done for i in group.positions[slot]])
+    return error

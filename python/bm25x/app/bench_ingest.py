@@ -1,0 +1,108 @@
+"""End-to-end ingest benchmark: how fast documents reach an embedded Qdrant Edge store, against
+the two things ingest does, each measured alone on the same documents:
+
+- encode: ``Bm25().encode`` over the texts, in ingest's batches, nothing written;
+- write: ``EdgeStore.upsert`` of vectors computed beforehand, in the same batches;
+- ingest: ``bm25x.ingest`` (what ``bm25x ingest`` runs) from the corpus file, which also reads,
+  parses and checks the file.
+
+The corpus is generated deterministically: ``n`` documents cycling through the given short
+texts, each made distinct by its number, with ids ``d0``, ``d1``, ... Each measurement runs in a
+fresh process. Rates are documents per second.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bm25x.app.bench import in_process
+
+__all__ = ["generate", "run_ingest"]
+
+BATCH = 512
+
+
+def generate(texts: Sequence[str], n: int, path: Path) -> Path:
+    """Write ``n`` JSONL documents cycling through ``texts`` to ``path`` (once)."""
+    if path.exists():
+        return path
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for i in range(n):
+            f.write(json.dumps({"id": f"d{i}", "text": f"{texts[i % len(texts)]} {i}"}) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def _texts(path: Path) -> tuple[list[str], list[str]]:
+    from bm25x.app.corpus import read_docs
+
+    docs = list(read_docs(path))
+    return [d.id for d in docs], [d.text for d in docs]
+
+
+def _encode_worker(path: str, out: Any) -> None:
+    import bm25x
+
+    _, texts = _texts(Path(path))
+    enc = bm25x.Bm25()
+    start = time.perf_counter()
+    for s in range(0, len(texts), BATCH):
+        enc.encode(texts[s : s + BATCH])
+    out.put(time.perf_counter() - start)
+
+
+def _write_worker(path: str, store_dir: str, out: Any) -> None:
+    import bm25x
+    from bm25x.app.store import EdgeStore
+
+    ids, texts = _texts(Path(path))
+    enc = bm25x.Bm25()
+    batches = [enc.encode(texts[s : s + BATCH]) for s in range(0, len(texts), BATCH)]
+    store = EdgeStore(store_dir)
+    store.create({"bench": True}, None)
+    start = time.perf_counter()
+    for k, batch in enumerate(batches):
+        part = ids[k * BATCH : (k + 1) * BATCH]
+        store.upsert(part, [{}] * len(part), batch, None)
+    store.close()
+    out.put(time.perf_counter() - start)
+
+
+def _ingest_worker(path: str, store_dir: str, out: Any) -> None:
+    from bm25x.app.ingest import ingest
+    from bm25x.app.store import EdgeStore
+
+    store = EdgeStore(store_dir)
+    start = time.perf_counter()
+    ingest(store, path, batch_size=BATCH, quiet=True)
+    store.close()
+    out.put(time.perf_counter() - start)
+
+
+def run_ingest(texts: Sequence[str], n: int) -> None:
+    """Generate the corpus, run the three measurements and print their rates."""
+    work = Path(tempfile.gettempdir()) / "bm25x-bench-ingest"
+    work.mkdir(exist_ok=True)
+    path = generate(texts, n, work / f"corpus-{n}.jsonl")
+    with tempfile.TemporaryDirectory(dir=work) as stores:
+        encode = in_process("ingest: encode", _encode_worker, str(path))
+        write = in_process("ingest: write", _write_worker, str(path), f"{stores}/write")
+        full = in_process("ingest: ingest", _ingest_worker, str(path), f"{stores}/ingest")
+    mb = path.stat().st_size / 1e6
+    slower = max(encode, write)
+    print(f"\ningest of {n:,} generated documents ({mb:.0f} MB of JSONL) into a Qdrant Edge shard:")
+    print("| step | seconds | docs/s |")
+    print("| --- | ---: | ---: |")
+    for label, secs in [
+        ("encode alone (all threads)", encode),
+        ("write precomputed vectors alone", write),
+        ("bm25x ingest (read, check, encode, write)", full),
+    ]:
+        print(f"| {label} | {secs:.1f} | {n / secs:,.0f} |")
+    print(f"ingest rate / slower of the two alone: {slower / full:.2f}")

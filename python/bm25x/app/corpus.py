@@ -1,0 +1,319 @@
+"""Reading corpora: JSONL (optionally gzipped), CSV and Parquet files of documents, and BEIR
+folders (corpus, queries, qrels). Every problem is reported with the file and line."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import sys
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from bm25x.errors import CorpusError
+
+__all__ = [
+    "DEFAULT_TEXT_FIELDS",
+    "Beir",
+    "CorpusError",
+    "Doc",
+    "load_beir",
+    "read_docs",
+]
+
+DEFAULT_TEXT_FIELDS = ("title", "text")
+"""Joined with a space; with the default, ``title`` may be absent, ``text`` may not."""
+ID_FIELDS = ("_id", "id")
+"""Tried in order when no id field is named; without any, the 1-based row number is the id."""
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One document: its id (always a string) and the text to encode."""
+
+    id: str
+    text: str
+    line: int
+    """Line (JSONL, CSV) or row (Parquet, 1-based) it came from, for error messages."""
+
+
+_CSV_FIELD_LIMIT = 2**31 - 1
+
+
+def _open_text(path: Path) -> IO[str]:
+    """Text lines; bytes that are not UTF-8 become lone surrogates, which
+    :func:`_checked_lines` reports with their line."""
+    if path.suffix == ".gz":
+        return io.TextIOWrapper(
+            gzip.open(path, "rb"), encoding="utf-8", errors="surrogateescape", newline=""
+        )
+    return open(path, encoding="utf-8", errors="surrogateescape", newline="")
+
+
+def _format(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    for ext, fmt in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "jsonl")):
+        if name.endswith(ext):
+            return fmt
+    if name.endswith((".csv", ".tsv")):
+        return "csv"
+    if name.endswith(".parquet"):
+        return "parquet"
+    raise CorpusError(
+        f"{path}: unknown corpus format; use .jsonl, .jsonl.gz, .csv, .tsv or .parquet"
+    )
+
+
+def _checked_lines(f: IO[str], path: Path) -> Iterator[str]:
+    """The lines of ``f`` (opened with ``errors="surrogateescape"``), refusing the first one
+    that is not UTF-8 with its line number and byte column."""
+    for n, line in enumerate(f, 1):
+        if not line.isascii():
+            try:
+                line.encode("utf-8")
+            except UnicodeEncodeError as e:
+                column = len(line[: e.start].encode("utf-8", "surrogateescape")) + 1
+                bad = line[e.start].encode("utf-8", "surrogateescape")
+                raise CorpusError(
+                    f"{path} line {n}: not UTF-8 text (byte {bad!r} at column {column}); "
+                    "convert the file to UTF-8"
+                ) from None
+        yield line
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line, record)`` for every record, in file order."""
+    if not path.exists():
+        raise CorpusError(f"{path}: no such file")
+    fmt = _format(path)
+    if fmt == "parquet":
+        yield from _parquet_rows(path)
+        return
+    try:
+        with _open_text(path) as f:
+            lines = _checked_lines(f, path)
+            if fmt == "jsonl":
+                yield from _jsonl_rows(lines, path)
+            else:
+                delimiter = "\t" if path.name.lower().endswith((".tsv", ".tsv.gz")) else ","
+                yield from _csv_rows(lines, path, delimiter)
+    except (OSError, EOFError, zlib.error) as e:
+        raise CorpusError(f"{path}: cannot read ({e})") from None
+
+
+def _jsonl_rows(lines: Iterator[str], path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise CorpusError(
+                f"{path} line {n}: not valid JSON ({e.msg} at column {e.colno})"
+            ) from None
+        except RecursionError:
+            raise CorpusError(
+                f"{path} line {n}: JSON nested too deeply to read (Python's limit is about "
+                f"{sys.getrecursionlimit()} levels); flatten the record"
+            ) from None
+        if not isinstance(record, dict):
+            raise CorpusError(
+                f"{path} line {n}: expected a JSON object, got {type(record).__name__}"
+            )
+        yield n, record
+
+
+def _csv_rows(
+    lines: Iterator[str], path: Path, delimiter: str
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Rows of a CSV/TSV file, strictly: every row has exactly the header's columns, and a
+    quote that is never closed is an error instead of swallowing the rows after it. The line
+    reported is where the row starts (a quoted field may span lines)."""
+    if csv.field_size_limit() < _CSV_FIELD_LIMIT:
+        csv.field_size_limit(_CSV_FIELD_LIMIT)  # long documents are fine
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    start = 1
+    try:
+        header = next(reader, None)
+        if not header:
+            raise CorpusError(f"{path}: empty file, expected a header row")
+        start = reader.line_num + 1
+        for row in reader:
+            n, start = start, reader.line_num + 1
+            if not row:
+                continue  # a blank line
+            if len(row) != len(header):
+                more = len(row) > len(header)
+                raise CorpusError(
+                    f"{path} line {n}: {'more' if more else 'fewer'} columns than the header "
+                    f"({len(row)}, the header has {len(header)}); give every row one value per "
+                    "column (an empty value is two delimiters in a row), and quote values "
+                    f"that contain {'a tab' if delimiter == chr(9) else 'a comma'}"
+                )
+            yield n, dict(zip(header, row))
+    except csv.Error as e:
+        if "unexpected end of data" in str(e):
+            raise CorpusError(
+                f"{path} line {start}: a quoted value that starts on this line is never closed "
+                '(a " without its closing ", which would merge the rows after it into one '
+                'document); close the quote, or write a literal quote as ""'
+            ) from None
+        raise CorpusError(
+            f"{path} line {start}: bad CSV ({e}); a quoted value must be closed right before "
+            'the delimiter or the end of the line, and a literal quote inside it written as ""'
+        ) from None
+
+
+def _parquet_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise CorpusError(
+            f"{path}: reading Parquet needs pyarrow (pip install pyarrow); "
+            "or convert the file to JSONL or CSV"
+        ) from None
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as e:
+        raise CorpusError(f"{path}: not a readable Parquet file ({e})") from None
+    n = 0
+    try:
+        for batch in pf.iter_batches():
+            for record in batch.to_pylist():
+                n += 1
+                yield n, record
+    except (OSError, ValueError) as e:  # pyarrow's errors subclass these
+        raise CorpusError(f"{path}: cannot read row {n + 1} ({e})") from None
+
+
+def read_docs(
+    path: Path,
+    *,
+    text_fields: Sequence[str] = DEFAULT_TEXT_FIELDS,
+    id_field: str | None = None,
+) -> Iterator[Doc]:
+    """The documents of a corpus file, validated one record at a time.
+
+    ``text_fields`` are joined with a space (missing or empty ones skipped, but at least one
+    must be present as a string). ``id_field`` names the id; by default ``_id`` or ``id``,
+    else the row number."""
+    default_fields = tuple(text_fields) == DEFAULT_TEXT_FIELDS
+    where = "line" if _format(path) != "parquet" else "row"
+    for n, record in _rows(path):
+        parts = []
+        for field in text_fields:
+            value = record.get(field)
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise CorpusError(
+                    f"{path} {where} {n}: field {field!r} must be a string, "
+                    f"got {type(value).__name__}"
+                )
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError as e:
+                    raise CorpusError(
+                        f"{path} {where} {n}: field {field!r} holds a lone surrogate at index "
+                        f"{e.start} (an escape like \\ud800 that is not valid Unicode)"
+                    ) from None
+            if value:
+                parts.append(value)
+        wanted = ("text",) if default_fields else tuple(text_fields)
+        if not any(isinstance(record.get(f), str) for f in wanted):
+            null = [f for f in wanted if f in record]
+            if null:
+                raise CorpusError(
+                    f"{path} {where} {n}: field {null[0]!r} is null; give the text as a string "
+                    '("" for an empty document) or leave the record out'
+                )
+            present = ", ".join(map(repr, record)) or "none"
+            raise CorpusError(
+                f"{path} {where} {n}: no text field {' or '.join(map(repr, wanted))} "
+                f"(fields present: {present}); choose the text field with --text-field"
+            )
+        doc_id = _doc_id(path, where, n, record, id_field)
+        yield Doc(doc_id, " ".join(parts), n)
+
+
+def _doc_id(path: Path, where: str, n: int, record: dict[str, Any], id_field: str | None) -> str:
+    if id_field is not None:
+        if id_field not in record:
+            raise CorpusError(f"{path} {where} {n}: id field {id_field!r} is missing")
+        value = record[id_field]
+    else:
+        value = next((record[f] for f in ID_FIELDS if f in record), n)
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise CorpusError(
+            f"{path} {where} {n}: the id must be a string or an integer, got {value!r}"
+        )
+    text = str(value)
+    if not text:
+        raise CorpusError(f"{path} {where} {n}: the id is empty")
+    return text
+
+
+@dataclass(frozen=True)
+class Beir:
+    """A BEIR dataset: the corpus file, the queries, and graded relevance per query."""
+
+    corpus: Path
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+
+
+def _one(folder: Path, patterns: Sequence[str], what: str) -> Path:
+    for pattern in patterns:
+        found = sorted(folder.glob(pattern))
+        if found:
+            return found[0]
+    raise CorpusError(f"{folder}: no {what} file (looked for {', '.join(patterns)})")
+
+
+def load_beir(folder: Path, split: str = "test") -> Beir:
+    """Load a BEIR-format folder: ``corpus.jsonl[.gz]``, ``queries*.jsonl[.gz]`` and
+    ``qrels*.tsv`` (or ``qrels/<split>.tsv``). Prefers files named after ``split``."""
+    if not folder.is_dir():
+        raise CorpusError(f"{folder}: not a directory")
+    corpus = _one(folder, ["corpus.jsonl", "corpus.jsonl.gz"], "corpus")
+    qpath = _one(
+        folder,
+        [f"queries_{split}.jsonl", f"queries_{split}.jsonl.gz", "queries*.jsonl*"],
+        "queries",
+    )
+    rpath = _one(folder, [f"qrels_{split}.tsv", f"qrels/{split}.tsv", "qrels*.tsv"], "qrels")
+    queries = {d.id: d.text for d in read_docs(qpath, text_fields=("text",))}
+    qrels: dict[str, dict[str, int]] = {}
+    try:
+        with _open_text(rpath) as f:
+            qrel_lines = list(_checked_lines(f, rpath))
+    except (OSError, EOFError, zlib.error) as e:
+        raise CorpusError(f"{rpath}: cannot read ({e})") from None
+    for n, line in enumerate(qrel_lines, 1):
+        cols = line.rstrip("\r\n").split("\t")
+        if not line.strip() or (n == 1 and not cols[-1].lstrip("-").isdigit()):
+            continue  # blank line or header
+        if len(cols) == 4:  # TREC style: query, iteration, doc, score
+            cols = [cols[0], cols[2], cols[3]]
+        if len(cols) != 3 or not cols[2].lstrip("-").isdigit():
+            raise CorpusError(
+                f"{rpath} line {n}: expected 'query-id<TAB>corpus-id<TAB>score' "
+                f"with an integer score, got {line.strip()!r}"
+            )
+        qrels.setdefault(cols[0], {})[cols[1]] = int(cols[2])
+    if not qrels:
+        raise CorpusError(f"{rpath}: no judged queries")
+    missing = [q for q in qrels if q not in queries]
+    if missing:
+        raise CorpusError(
+            f"{rpath}: {len(missing)} judged queries are not in {qpath.name} "
+            f"(first: {missing[0]!r})"
+        )
+    return Beir(corpus, {q: queries[q] for q in qrels}, qrels)

@@ -1,0 +1,342 @@
+"""Ingest: a corpus file into a collection, batched, resumable and idempotent.
+
+The whole file is read and checked first (ids, text fields, JSON, duplicates; and the mean
+token count for ``avg_len="auto"``), so a bad file never touches the collection. The settings
+are recorded with the collection before the first write and marked complete after the last;
+an interrupted ingest leaves whole batches, and running the same command again skips the
+documents already there with the same text, rewrites those whose text changed, and finishes
+the job. The store is locked against other processes for the whole run.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from bm25x._encoder import Bm25
+from bm25x._native import __version__
+from bm25x._sparse import SparseBatch
+from bm25x.app.corpus import DEFAULT_TEXT_FIELDS, CorpusError, Doc, read_docs
+from bm25x.app.progress import Progress
+from bm25x.app.store import FINGERPRINT, Dense, Store, StoreError, fingerprint
+
+__all__ = [
+    "AvgLen",
+    "IngestReport",
+    "dense_embedder",
+    "encoder_from_settings",
+    "ingest",
+]
+
+AvgLen = float | str | None
+"""A number, ``"auto"`` (measure it on the corpus), or None (the flavour's default)."""
+SETTINGS_FORMAT = 1
+_T = TypeVar("_T")
+_V = TypeVar("_V")
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What an ingest did."""
+
+    documents: int
+    """Documents in the corpus file."""
+    written: int
+    """Documents encoded and written by this run."""
+    skipped: int
+    """Documents already in the collection with the same text (a resumed or repeated ingest)."""
+    seconds: float
+    settings: dict[str, Any]
+    updated: int = 0
+    """Documents already in the collection whose text changed: written again (and counted in
+    ``written``)."""
+
+
+def _batches(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """One batch of the corpus and what ingest must do with it."""
+
+    docs: list[Doc]
+    todo: list[Doc]
+    """The documents to write: all, or on a resumed ingest those absent or changed."""
+    prints: dict[str, str]
+    """Text fingerprint per document id."""
+    updated: int
+    """Documents of ``todo`` the store holds with another text."""
+
+
+def _to_write(store: Store, docs: Iterable[Doc], size: int, resuming: bool) -> Iterator[_Batch]:
+    """The corpus in batches; a resumed ingest skips a document only when the store holds it
+    with the same text (a changed text is written again: same point id, so overwritten)."""
+    for batch in _batches(docs, size):
+        prints = {d.id: fingerprint(d.text) for d in batch}
+        if not resuming:
+            yield _Batch(batch, batch, prints, 0)
+            continue
+        present = store.existing([d.id for d in batch])
+        todo = [d for d in batch if present.get(d.id, "") != prints[d.id]]
+        yield _Batch(batch, todo, prints, sum(1 for d in todo if d.id in present))
+
+
+def _pipelined(
+    batches: Iterable[_Batch], vectors: Callable[[list[str]], _V]
+) -> Iterator[tuple[_Batch, _V]]:
+    """Each batch with the vectors of its ``todo``, computed one batch ahead on a worker
+    thread: while the caller writes batch k, batch k+1 is being encoded (the encoder releases
+    the GIL), so ingest costs about max(encode, write) per batch instead of their sum. The
+    batches themselves are read, and the store touched, only in the caller's thread."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25x-ingest") as pool:
+        ahead: tuple[_Batch, Future[_V]] | None = None
+        for batch in batches:
+            following = (batch, pool.submit(vectors, [d.text for d in batch.todo]))
+            if ahead is not None:
+                yield ahead[0], ahead[1].result()
+            ahead = following
+        if ahead is not None:
+            yield ahead[0], ahead[1].result()
+
+
+_MAX_OPTION_DEPTH = 32
+"""Options are a few levels deep (``{"stopwords": {"custom": [...]}}``); deeper is a mistake."""
+
+
+def _plain(value: Any, name: str, depth: int = 0) -> Any:
+    """``value`` as plain JSON (dict, list, str, int, float, bool, None): numpy scalars and
+    arrays, enums (qdrant-client's) and pydantic models (``models.StopwordsSet``) become what
+    they stand for, so the settings saved with a collection are canonical JSON that the same
+    options compare equal to on the next run."""
+    if depth > _MAX_OPTION_DEPTH:
+        raise TypeError(
+            f"option {name!r} is nested more than {_MAX_OPTION_DEPTH} levels deep; "
+            "options are flat values, lists and small objects"
+        )
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, (np.generic, np.ndarray)):
+        value = value.tolist()
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        value = dump(exclude_none=True)
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"option {name!r} must be a finite number, got {value!r}")
+        return float(value)
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"option {name!r}: keys must be strings, got {key!r}")
+            out[str(key)] = _plain(item, f"{name}.{key}", depth + 1)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, f"{name}[{i}]", depth + 1) for i, item in enumerate(value)]
+    raise TypeError(
+        f"option {name!r}: a {type(value).__name__} cannot be saved with the collection; "
+        "give a number, string, bool, list or JSON object"
+    )
+
+
+def plain_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Encoder options as canonical JSON (see :func:`_plain`); an error names the option that
+    cannot be saved."""
+    if not isinstance(options, Mapping):
+        raise TypeError(f"options must be a dict of option names to values, got {options!r}")
+    return {str(k): _plain(v, str(k)) for k, v in options.items()}
+
+
+def encoder_from_settings(settings: dict[str, Any], threads: int | None = None) -> Bm25:
+    """The encoder a collection was built with."""
+    return Bm25(threads=threads, flavor=settings["flavor"], **settings["options"])
+
+
+def dense_embedder(model: str) -> Callable[[list[str], bool], Dense]:
+    """``f(texts, query) -> float32 matrix`` for a dense model, through bm25x's provider
+    registry (``bm25x.embed``) when this installation has it."""
+    import bm25x
+
+    embed = getattr(bm25x, "embed", None)
+    if embed is None:
+        raise StoreError(
+            f"dense model {model!r} is not available: this bm25x has no provider registry "
+            "(bm25x.embed); ingest without --dense-model for bm25 only"
+        )
+
+    def run(texts: list[str], query: bool) -> Dense:
+        vectors = embed(texts, model=model, query=query)
+        return np.asarray([np.asarray(v, dtype=np.float32) for v in vectors], dtype=np.float32)
+
+    return run
+
+
+def _scan(
+    path: Path, read: dict[str, Any], counter: Bm25 | None, quiet: bool
+) -> tuple[int, float | None]:
+    """Check every document; return the count and, with ``counter``, the mean token count."""
+    seen: dict[str, int] = {}
+    tokens = 0
+    with Progress(None, "checking", quiet=quiet) as bar:
+        for doc in read_docs(path, **read):
+            first = seen.setdefault(doc.id, doc.line)
+            if first != doc.line:
+                raise CorpusError(f"{path} line {doc.line}: id {doc.id!r} repeats line {first}")
+            if counter is not None:
+                tokens += len(counter.terms(doc.text))
+            bar.update(1)
+    if not seen:
+        raise CorpusError(f"{path}: no documents")
+    return len(seen), (tokens / len(seen) if counter is not None else None)
+
+
+def _request(
+    flavor: str,
+    options: dict[str, Any],
+    avg_len: AvgLen,
+    text_fields: Sequence[str],
+    id_field: str | None,
+    store_text: bool,
+    dense_model: str | None,
+) -> dict[str, Any]:
+    """What the caller asked for, in JSON form: a resumed ingest must ask for the same."""
+    if avg_len is not None and avg_len != "auto":
+        options = {**options, "avg_len": avg_len}
+    request: dict[str, Any] = json.loads(
+        json.dumps(
+            {
+                "flavor": flavor,
+                "options": options,
+                "avg_len": "auto" if avg_len == "auto" else None,
+                "text_fields": list(text_fields),
+                "id_field": id_field,
+                "store_text": store_text,
+                "dense_model": dense_model,
+            },
+        )
+    )
+    return request
+
+
+def ingest(
+    store: Store,
+    path: str | Path,
+    *,
+    flavor: str = "qdrant",
+    options: dict[str, Any] | None = None,
+    avg_len: AvgLen = None,
+    text_fields: Sequence[str] = DEFAULT_TEXT_FIELDS,
+    id_field: str | None = None,
+    store_text: bool = False,
+    dense_model: str | None = None,
+    batch_size: int = 512,
+    recreate: bool = False,
+    threads: int | None = None,
+    quiet: bool = False,
+) -> IngestReport:
+    """Encode every document of ``path`` and write it to ``store``.
+
+    ``options`` are :class:`bm25x.Bm25` options; ``avg_len="auto"`` measures the mean token
+    count of the corpus under them. ``store_text`` copies the text into the payload
+    (``"text"``); by default only the document id is stored. A collection built with other
+    settings is an error unless ``recreate``."""
+    started = time.perf_counter()
+    path = Path(path)
+    options = plain_options(options or {})
+    if "avg_len" in options:
+        if avg_len is not None:
+            raise ValueError("give avg_len either as an option or as avg_len=, not both")
+        avg_len = options.pop("avg_len")
+    if avg_len != "auto":
+        avg_len = _plain(avg_len, "avg_len")
+    if isinstance(avg_len, str) and avg_len != "auto":
+        raise ValueError(f"avg_len must be a number or 'auto', got {avg_len!r}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+    probe = Bm25(flavor=flavor, **options)  # bad options fail here, before any reading
+    if avg_len is not None and avg_len != "auto":
+        Bm25(flavor=flavor, avg_len=avg_len, **options)
+    read: dict[str, Any] = {"text_fields": tuple(text_fields), "id_field": id_field}
+    request = _request(flavor, options, avg_len, text_fields, id_field, store_text, dense_model)
+
+    # Everything from here runs under the store's lock, so what is read below is still true
+    # when it is acted on: no other process creates, recreates or writes the store meanwhile.
+    store.lock(shared=False)
+    existing = None if recreate else store.settings()
+    if existing is not None and existing.get("request") != request:
+        raise StoreError(
+            f"{store.describe()} was built with other settings "
+            f"({json.dumps(existing.get('request'), sort_keys=True)}); "
+            "pass --recreate (recreate=True) to rebuild it with these"
+        )
+    measure = avg_len == "auto" and existing is None
+    n_docs, measured = _scan(path, read, probe if measure else None, quiet)
+    embed = dense_embedder(dense_model) if dense_model else None
+
+    if existing is None:
+        final = dict(options)
+        if avg_len == "auto":
+            final["avg_len"] = measured
+        elif avg_len is not None:
+            final["avg_len"] = avg_len
+        settings: dict[str, Any] = {
+            "format": SETTINGS_FORMAT,
+            "bm25x_version": __version__,
+            "request": request,
+            "flavor": flavor,
+            "options": final,
+            "dense_model": dense_model,
+            "dense_size": None,
+            "complete": False,
+            "documents": 0,
+        }
+        if embed is not None:
+            first = next(read_docs(path, **read))
+            settings["dense_size"] = int(embed([first.text], False).shape[1])
+        store.create(settings, settings["dense_size"], replace=recreate)
+    else:
+        settings = {**existing, "complete": False}
+        store.save_settings(settings)
+    encoder = encoder_from_settings(settings, threads)
+
+    def vectors(texts: list[str]) -> tuple[SparseBatch, Dense | None]:
+        return encoder.encode(texts), (embed(texts, False) if embed and texts else None)
+
+    written = skipped = updated = 0
+    with Progress(n_docs, "ingesting", quiet=quiet) as bar:
+        for batch, (sparse, dense) in _pipelined(
+            _to_write(store, read_docs(path, **read), batch_size, existing is not None), vectors
+        ):
+            todo = batch.todo
+            skipped += len(batch.docs) - len(todo)
+            updated += batch.updated
+            if todo:
+                payloads: list[dict[str, Any]] = [
+                    {FINGERPRINT: batch.prints[d.id], **({"text": d.text} if store_text else {})}
+                    for d in todo
+                ]
+                store.upsert([d.id for d in todo], payloads, sparse, dense)
+                written += len(todo)
+            bar.update(len(batch.docs))
+    settings = {**settings, "complete": True, "documents": store.count()}
+    store.save_settings(settings)
+    return IngestReport(n_docs, written, skipped, time.perf_counter() - started, settings, updated)

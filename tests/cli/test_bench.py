@@ -1,0 +1,48 @@
+"""The benchmark harness: its derived corpus, its statistics and its option checks (speed itself
+is measured in benches/, never asserted here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bm25x.app.bench import main, short_documents, summarize
+from bm25x.app.bench_ingest import generate
+
+
+def test_short_documents_are_the_paragraphs_that_hold_words() -> None:
+    docs = ["Title\n=====\n\nFirst para\ncontinues.\n\n  \n\n---\n\nSecond.", "one"]
+    assert short_documents(docs) == ["Title\n=====", "First para\ncontinues.", "Second.", "one"]
+
+
+def test_summary_is_median_range_and_half_range_spread() -> None:
+    med, lo, hi, spread = summarize([10.0, 12.0, 9.0, 11.0, 13.0])
+    assert (med, lo, hi) == (11.0, 9.0, 13.0)
+    assert spread == pytest.approx(2 / 11)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--threads", "1,x"], "--threads: expected integers"),
+        (["--threads", "0"], "--threads: expected positive"),
+        (["--processes", "0"], "--processes must be a positive integer"),
+    ],
+)
+def test_bad_options_are_named(capsys: Any, argv: list[str], needle: str) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert needle in capsys.readouterr().err
+
+
+def test_generated_ingest_corpus_is_deterministic_and_distinct(tmp_path: Path) -> None:
+    a = generate(["alpha beta", "gamma"], 5, tmp_path / "a.jsonl").read_text()
+    b = generate(["alpha beta", "gamma"], 5, tmp_path / "b.jsonl").read_text()
+    assert a == b
+    lines = a.splitlines()
+    assert lines[0] == '{"id": "d0", "text": "alpha beta 0"}'
+    assert lines[3] == '{"id": "d3", "text": "gamma 3"}'
+    assert len(set(lines)) == 5

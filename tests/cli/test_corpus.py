@@ -1,0 +1,107 @@
+"""Corpus reading is strict: a malformed CSV/TSV row, a null text or JSON nested past Python's
+limit is an error naming the file, the line and the fix, never a merged, empty or missing
+document, and never a traceback from the command."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bm25x.app.cli import main
+from bm25x.app.corpus import CorpusError, read_docs
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_an_unclosed_quote_is_an_error_not_a_merged_document(tmp_path: Path) -> None:
+    corpus = write(tmp_path / "c.tsv", 'id\ttext\n1\t"quoted start\n2\tsecond\n3\tthird\n')
+    with pytest.raises(CorpusError, match=r"c\.tsv line 2: a quoted value .* never closed"):
+        list(read_docs(corpus))
+
+
+def test_text_after_a_closing_quote_is_an_error(tmp_path: Path) -> None:
+    corpus = write(tmp_path / "c.csv", 'id,text\n1,ok\n2,"half" quoted\n')
+    with pytest.raises(CorpusError, match=r"c\.csv line 3: bad CSV"):
+        list(read_docs(corpus))
+
+
+def test_quoted_values_may_span_lines_and_hold_delimiters(tmp_path: Path) -> None:
+    corpus = write(tmp_path / "c.tsv", 'id\ttext\n1\t"two\nlines\twith a tab"\n2\t"say ""hi"""\n')
+    assert [(d.id, d.text, d.line) for d in read_docs(corpus)] == [
+        ("1", "two\nlines\twith a tab", 2),
+        ("2", 'say "hi"', 4),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("id,text\n1,a\n2\n", "line 3: fewer columns than the header (1, the header has 2)"),
+        ("id,text\n1,a,b\n", "line 2: more columns than the header (3, the header has 2)"),
+    ],
+)
+def test_a_row_with_the_wrong_number_of_columns_is_an_error(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    with pytest.raises(CorpusError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        list(read_docs(write(tmp_path / "c.csv", content)))
+
+
+def test_blank_lines_in_csv_are_skipped(tmp_path: Path) -> None:
+    corpus = write(tmp_path / "c.csv", "id,text\n1,a\n\n2,b\n")
+    assert [(d.id, d.line) for d in read_docs(corpus)] == [("1", 2), ("2", 4)]
+
+
+def test_a_null_text_is_an_error_not_an_empty_document(tmp_path: Path) -> None:
+    corpus = write(tmp_path / "c.jsonl", '{"_id": "a", "text": "x"}\n{"_id": "b", "text": null}\n')
+    with pytest.raises(CorpusError, match=r"c\.jsonl line 2: field 'text' is null"):
+        list(read_docs(corpus))
+    # A null title is simply absent; an explicit empty text stays an (intended) empty document.
+    ok = write(tmp_path / "ok.jsonl", '{"_id": "a", "title": null, "text": ""}\n')
+    assert [(d.id, d.text) for d in read_docs(ok)] == [("a", "")]
+
+
+def test_a_null_in_every_chosen_text_field_is_an_error(tmp_path: Path) -> None:
+    corpus = write(tmp_path / "c.jsonl", '{"_id": "a", "head": null, "body": null}\n')
+    with pytest.raises(CorpusError, match="line 1: field 'head' is null"):
+        list(read_docs(corpus, text_fields=("head", "body")))
+    one = write(tmp_path / "one.jsonl", '{"_id": "a", "head": null, "body": "b"}\n')
+    assert [d.text for d in read_docs(one, text_fields=("head", "body"))] == ["b"]
+
+
+def test_deeply_nested_json_in_a_corpus_names_the_line(tmp_path: Path, capsys: Any) -> None:
+    deep = '{"_id": "b", "text": "x", "meta": ' + "[" * 100_000 + "]" * 100_000 + "}\n"
+    corpus = write(tmp_path / "c.jsonl", '{"_id": "a", "text": "x"}\n' + deep)
+    status = main(["ingest", str(corpus), "--store", str(tmp_path / "s")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "c.jsonl line 2: JSON nested too deeply" in err and "Traceback" not in err
+    assert not (tmp_path / "s").exists()
+
+
+def test_deeply_nested_option_values_are_one_line_errors(tmp_path: Path, capsys: Any) -> None:
+    corpus = write(tmp_path / "c.jsonl", '{"_id": "a", "text": "x"}\n')
+    deep = "[" * 100_000 + "]" * 100_000
+    out = str(tmp_path / "o.npz")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["encode", str(corpus), "-o", out, "-O", f"stopwords={deep}"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "option 'stopwords': the JSON value is nested too deeply" in err
+    status = main(["encode", str(corpus), "-o", out, "--options", '{"k": ' + deep + "}"])
+    err = capsys.readouterr().err
+    assert status == 2 and "--options: the JSON is nested too deeply" in err
+    assert not Path(out).exists()
+
+
+def test_argparse_is_what_reports_bad_option_syntax() -> None:
+    from bm25x.app.cli.parser import parse_option
+
+    with pytest.raises(argparse.ArgumentTypeError, match="expected KEY=VALUE"):
+        parse_option("novalue")

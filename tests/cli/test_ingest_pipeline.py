@@ -1,0 +1,68 @@
+"""Ingest encodes the next batch while the current one is written, and the pipelining loses,
+duplicates and reorders nothing."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import bm25x
+from bm25x.app.cli.commands import sample_corpus
+from bm25x.app.corpus import read_docs
+from bm25x.app.ingest import ingest
+from bm25x.app.store import EdgeStore
+
+
+def test_next_batch_is_encoded_while_this_one_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_encode = bm25x.Bm25.encode
+    real_upsert = EdgeStore.upsert
+    encoded: list[list[str]] = []
+    second_encode_started = threading.Event()
+    overlapped: list[bool] = []
+
+    def encode(self: bm25x.Bm25, texts: Any, **kw: Any) -> Any:
+        encoded.append(list(texts))
+        if len(encoded) == 2:
+            second_encode_started.set()
+        return real_encode(self, texts, **kw)
+
+    def upsert(self: EdgeStore, ids: Any, *args: Any) -> None:
+        if not overlapped:  # the first write waits (bounded) for the second batch's encode
+            overlapped.append(second_encode_started.wait(timeout=10))
+        real_upsert(self, ids, *args)
+
+    monkeypatch.setattr(bm25x.Bm25, "encode", encode)
+    monkeypatch.setattr(EdgeStore, "upsert", upsert)
+    store = EdgeStore(tmp_path / "shard")
+    report = ingest(store, sample_corpus(), batch_size=64, quiet=True)
+    assert overlapped == [True]
+    docs = list(read_docs(sample_corpus()))
+    assert [t for batch in encoded for t in batch] == [d.text for d in docs]
+    assert (report.written, store.count()) == (len(docs), len(docs))
+    store.close()
+
+
+def test_a_failing_write_stops_the_ingest_and_reports_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_upsert = EdgeStore.upsert
+    calls: list[int] = []
+
+    def upsert(self: EdgeStore, ids: Any, *args: Any) -> None:
+        calls.append(len(ids))
+        if len(calls) == 2:
+            raise OSError("disk full")
+        real_upsert(self, ids, *args)
+
+    monkeypatch.setattr(EdgeStore, "upsert", upsert)
+    store = EdgeStore(tmp_path / "shard")
+    with pytest.raises(OSError, match="disk full"):
+        ingest(store, sample_corpus(), batch_size=100, quiet=True)
+    assert calls == [100, 100]
+    assert store.count() == 100
+    store.close()

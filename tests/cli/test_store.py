@@ -1,0 +1,416 @@
+"""Local stores under stress: concurrent processes, kills at the worst moment, damaged files,
+read-only locations, changed documents and options that are not plain JSON. Real processes
+and real signals; every wait is bounded."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import bm25x
+from bm25x.app.cli import main
+from bm25x.app.cli.commands import sample_corpus
+from bm25x.app.corpus import read_docs
+from bm25x.app.ingest import ingest
+from bm25x.app.search import search
+from bm25x.app.store import EdgeStore, StoreError
+
+DOCS = sum(1 for _ in read_docs(sample_corpus()))  # documents in the sample corpus
+TIMEOUT = 120
+
+
+def bm25x_cmd(*argv: str) -> list[str]:
+    return [sys.executable, "-m", "bm25x", *argv]
+
+
+def run_cmd(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(bm25x_cmd(*argv), capture_output=True, text=True, timeout=TIMEOUT)
+
+
+def write_corpus(path: Path, n: int, text: str = "cats purr and dogs bark {i}") -> Path:
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(n):
+            f.write(json.dumps({"_id": str(i), "text": text.format(i=i)}) + "\n")
+    return path
+
+
+def wait_for(condition: Any, what: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def settings_of(store: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((store / "bm25x.json").read_text())
+    return loaded
+
+
+# -- item 1 and 8: one writer at a time, and a lock is never answered with a destructive step --
+
+
+def test_a_second_ingest_while_one_runs_is_refused_and_nothing_is_lost(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "c.jsonl", 2000)
+    store = tmp_path / "s"
+    lock = tmp_path / ".s.lock"
+    with subprocess.Popen(
+        bm25x_cmd("ingest", str(corpus), "--store", str(store), "-q"),
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as first:
+        # The writer records its pid once it holds the lock; freeze it there so the others
+        # certainly run while it holds the store.
+        wait_for(lambda: lock.exists() and lock.read_text() == str(first.pid), "the lock")
+        first.send_signal(signal.SIGSTOP)
+        for extra in ([], ["--recreate"]):
+            second = run_cmd("ingest", str(corpus), "--store", str(store), "-q", *extra)
+            assert second.returncode == 2, second.stderr
+            assert f"in use by another process (process {first.pid})" in second.stderr
+            assert "not damaged" in second.stderr and "--recreate" not in second.stderr
+        searching = run_cmd("search", "--store", str(store), "cats")
+        assert searching.returncode == 2
+        assert "being written by another process" in searching.stderr
+        assert "--recreate" not in searching.stderr
+        first.send_signal(signal.SIGCONT)
+        _, err = first.communicate(timeout=TIMEOUT)
+    assert first.returncode == 0, err
+    assert settings_of(store)["complete"] and settings_of(store)["documents"] == 2000
+    again = run_cmd("ingest", str(corpus), "--store", str(store))
+    assert again.returncode == 0 and "0 documents written, 2,000 already there" in again.stderr
+
+
+def test_concurrent_ingests_never_destroy_a_finished_store(tmp_path: Path) -> None:
+    """The reported race: two ingests of different corpora started together. Each either
+    finishes or is refused; what finished is complete and searchable."""
+    a = write_corpus(tmp_path / "a.jsonl", 1500, "alpha {i}")
+    b = write_corpus(tmp_path / "b.jsonl", 1500, "beta {i}")
+    store = tmp_path / "s"
+    procs = [
+        subprocess.Popen(
+            bm25x_cmd("ingest", str(c), "--store", str(store), "-q", "--recreate"),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for c in (a, b)
+    ]
+    results = []
+    for p in procs:
+        with p:
+            err = p.communicate(timeout=TIMEOUT)[1]
+            results.append((p.returncode, err))
+    assert any(code == 0 for code, _ in results), results
+    for code, err in results:
+        assert code == 0 or (code == 2 and "in use by another process" in err), err
+    settings = settings_of(store)
+    assert settings["complete"] and settings["documents"] == 1500
+    found = run_cmd("search", "--store", str(store), "--json", "alpha", "beta")
+    assert found.returncode == 0, found.stderr
+    assert sum(len(r["hits"]) for r in json.loads(found.stdout)) == 10  # one corpus, whole
+
+
+# -- item 7: a kill between creating the shard and recording the settings ---------------------
+
+KILL_AFTER_SHARD_CREATE = """
+import os, signal, sys
+import qdrant_edge
+real = qdrant_edge.EdgeShard.create
+def create_then_die(*args, **kwargs):
+    real(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+qdrant_edge.EdgeShard.create = staticmethod(create_then_die)
+from bm25x.app.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("rerun", [[], ["--recreate"]])
+def test_a_kill_while_creating_leaves_a_store_a_rerun_finishes(
+    tmp_path: Path, rerun: list[str]
+) -> None:
+    corpus = str(sample_corpus())
+    store = tmp_path / "s"
+    argv = ["ingest", corpus, "--store", str(store), "-q"]
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_AFTER_SHARD_CREATE, *argv], timeout=TIMEOUT, check=False
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert not store.exists()  # the half-made store is not under the store's name
+    done = run_cmd(*argv, *rerun)
+    assert done.returncode == 0, done.stderr
+    assert settings_of(store)["documents"] == DOCS
+    assert not list(tmp_path.glob(".s.bm25x-build-*"))  # the leftover build is cleaned
+
+
+def test_a_store_an_older_bm25x_left_unfinished_is_finished(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    run_cmd("ingest", str(sample_corpus()), "--store", str(store), "-q")
+    (store / "bm25x.json").unlink()  # what an interrupt in the old create() left
+    done = run_cmd("ingest", str(sample_corpus()), "--store", str(store), "-q")
+    assert done.returncode == 0, done.stderr
+    assert settings_of(store)["documents"] == DOCS
+
+
+@pytest.mark.parametrize("rerun", [[], ["--recreate"]])
+def test_a_foreign_directory_is_never_deleted(tmp_path: Path, rerun: list[str]) -> None:
+    store = tmp_path / "mine"
+    store.mkdir()
+    (store / "notes.txt").write_text("keep me")
+    done = run_cmd("ingest", str(sample_corpus()), "--store", str(store), "-q", *rerun)
+    assert done.returncode == 2 and "is not a bm25x store" in done.stderr
+    assert (store / "notes.txt").read_text() == "keep me"
+
+
+def test_an_interrupt_inside_create_is_resumed_in_process(tmp_path: Path, monkeypatch: Any) -> None:
+    import bm25x.app.store as st
+
+    def interrupted(*args: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(st, "_write_json", interrupted)
+    store = EdgeStore(tmp_path / "s")
+    with pytest.raises(KeyboardInterrupt):
+        ingest(store, sample_corpus(), quiet=True)
+    store.close()
+    monkeypatch.undo()
+    store = EdgeStore(tmp_path / "s")
+    assert ingest(store, sample_corpus(), quiet=True).written == DOCS
+    store.close()
+
+
+def test_an_interrupt_while_deleting_the_old_store_leaves_no_half_deleted_store(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    import bm25x.app.store as st
+
+    store = EdgeStore(tmp_path / "s")
+    ingest(store, sample_corpus(), quiet=True)
+    store.close()
+    real = shutil.rmtree
+
+    def interrupted(path: Any, *args: Any, **kwargs: Any) -> None:
+        if ".bm25x-old-" in str(path):
+            raise KeyboardInterrupt
+        real(path, *args, **kwargs)
+
+    monkeypatch.setattr(st.shutil, "rmtree", interrupted)
+    store = EdgeStore(tmp_path / "s")
+    with pytest.raises(KeyboardInterrupt):
+        ingest(store, sample_corpus(), options={"k": 1.5}, recreate=True, quiet=True)
+    store.close()
+    monkeypatch.undo()
+    assert list(tmp_path.glob(".s.bm25x-old-*"))  # the old store, set aside whole
+    store = EdgeStore(tmp_path / "s")
+    report = ingest(store, sample_corpus(), options={"k": 1.5}, quiet=True)
+    store.close()
+    assert report.written == DOCS and settings_of(tmp_path / "s")["options"] == {"k": 1.5}
+    assert not list(tmp_path.glob(".s.bm25x-*"))  # and cleaned by the next writer
+
+
+def test_searching_a_missing_store_leaves_nothing_behind(tmp_path: Path) -> None:
+    found = run_cmd("search", "--store", str(tmp_path / "typo"), "cats")
+    assert found.returncode == 2 and "create it with `bm25x ingest CORPUS --store" in found.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- item 3: damaged stores are refused with one line -----------------------------------------
+
+
+def test_a_truncated_id_tracker_is_refused_not_served(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "c.jsonl", 5000)
+    store = tmp_path / "s"
+    assert run_cmd("ingest", str(corpus), "--store", str(store), "-q").returncode == 0
+    (tracker,) = store.glob("shard/segments/*/mutable_id_tracker.mappings")
+    with open(tracker, "r+b") as f:
+        f.truncate(tracker.stat().st_size // 20)
+    found = run_cmd("search", "--store", str(store), "cats")
+    assert found.returncode == 2, found.stdout
+    assert "is damaged: its settings record 5,000 documents but the shard holds" in found.stderr
+    assert "Traceback" not in found.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        ("vector_storage-bm25/deleted/status.dat", b""),  # a Rust panic in qdrant-edge
+        ("segment.json", b"{"),
+        ("version.info", b"\xff\xfe"),
+        ("payload_storage/page_0.dat", b""),
+    ],
+)
+def test_damaged_shard_files_are_one_line_errors(tmp_path: Path, name: str, damage: bytes) -> None:
+    store = tmp_path / "s"
+    assert run_cmd("ingest", str(sample_corpus()), "--store", str(store), "-q").returncode == 0
+    (segment,) = store.glob("shard/segments/*")
+    (segment / name).write_bytes(damage)
+    found = run_cmd("search", "--store", str(store), "cats")
+    assert found.returncode == 2, found.stdout
+    assert "Traceback" not in found.stderr and "PanicException" not in found.stderr
+    last = found.stderr.strip().splitlines()[-1]
+    assert last.startswith("bm25x search: error: cannot ") and "--recreate" in last
+
+
+# -- item 8: read-only stores and stores another reader has open are searchable ----------------
+
+
+def test_a_store_another_process_has_open_is_searched(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    assert run_cmd("ingest", str(sample_corpus()), "--store", str(store), "-q").returncode == 0
+    expected = run_cmd("search", "--store", str(store), "--json", "cats").stdout
+    with subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, qdrant_edge; s = qdrant_edge.EdgeShard.load(sys.argv[1]); "
+            "print('open', flush=True); sys.stdin.read()",
+            str(store / "shard"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as holder:
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+            found = run_cmd("search", "--store", str(store), "--json", "cats")
+        finally:
+            holder.kill()
+    assert found.returncode == 0, found.stderr
+    assert found.stdout == expected
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
+def test_a_read_only_store_is_searched(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    assert run_cmd("ingest", str(sample_corpus()), "--store", str(store), "-q").returncode == 0
+    expected = run_cmd("search", "--store", str(store), "--json", "cats").stdout
+    (tmp_path / ".s.lock").unlink()  # the reader's location is wholly read-only
+    # A private mount namespace where tmp_path is a read-only bind mount of itself.
+    script = (
+        f'mount --bind "{tmp_path}" "{tmp_path}" && '
+        f'mount -o remount,bind,ro "{tmp_path}" && '
+        f'touch "{store}/probe" 2>/dev/null && echo WRITABLE; '
+        f'exec "{sys.executable}" -m bm25x search --store "{store}" --json cats'
+    )
+    done = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, timeout=TIMEOUT
+    )
+    if done.stderr.startswith(("unshare:", "mount:")):
+        pytest.skip(f"no private mount namespace here: {done.stderr.strip()[:200]}")
+    assert "WRITABLE" not in done.stdout
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == expected
+
+
+# -- item 4: a changed text is written again ---------------------------------------------------
+
+
+def test_reingesting_a_changed_document_overwrites_it(tmp_path: Path, capsys: Any) -> None:
+    corpus = write_corpus(tmp_path / "c.jsonl", 3, "cats purr {i}")
+    store = str(tmp_path / "s")
+    assert main(["ingest", str(corpus), "--store", store, "-q", "--store-text"]) == 0
+    lines = corpus.read_text().splitlines()
+    lines[1] = json.dumps({"_id": "1", "text": "volcanoes erupt"})
+    corpus.write_text("\n".join(lines) + "\n")
+    assert main(["ingest", str(corpus), "--store", store, "--store-text"]) == 0
+    err = capsys.readouterr().err
+    assert "1 documents written (1 with changed text), 2 already there, 3 in" in err
+    assert main(["search", "--store", store, "--json", "volcanoes"]) == 0
+    hits = json.loads(capsys.readouterr().out)[0]["hits"]
+    assert [(h["id"], h["text"]) for h in hits] == [("1", "volcanoes erupt")]
+    assert main(["search", "--store", store, "--json", "cats"]) == 0
+    assert {h["id"] for h in json.loads(capsys.readouterr().out)[0]["hits"]} == {"0", "2"}
+
+
+def test_a_changed_document_is_rewritten_on_a_qdrant_collection_too(tmp_path: Path) -> None:
+    from qdrant_client import QdrantClient
+
+    from bm25x.app.store import QdrantStore
+
+    store = QdrantStore(QdrantClient(":memory:"), "docs")
+    corpus = write_corpus(tmp_path / "c.jsonl", 3, "cats purr {i}")
+    ingest(store, corpus, quiet=True)
+    corpus.write_text(corpus.read_text().replace("cats purr 2", "volcanoes erupt"))
+    report = ingest(store, corpus, quiet=True)
+    assert (report.written, report.updated, report.skipped) == (1, 1, 2)
+    assert [h.id for h in search(store, ["volcanoes"])[0]] == ["2"]
+    assert search(store, ["volcanoes"])[0][0].payload == {}  # the fingerprint is not shown
+
+
+# -- item 6: options are saved as canonical JSON ------------------------------------------------
+
+
+def test_numpy_and_qdrant_client_options_are_saved_as_plain_json(tmp_path: Path) -> None:
+    from qdrant_client import models
+
+    options = {
+        "k": np.float64(1.5),
+        "b": np.float32(0.5),
+        "min_token_len": np.int64(2),
+        "lowercase": np.bool_(True),
+        "tokenizer": models.TokenizerType.WORD,
+        "stopwords": models.StopwordsSet(languages=[models.Language.ENGLISH], custom=["purr"]),
+    }
+    store = EdgeStore(tmp_path / "s")
+    ingest(store, sample_corpus(), options=options, avg_len=np.float64(100.0), quiet=True)
+    store.close()
+    saved = settings_of(tmp_path / "s")["options"]
+    assert saved == {
+        "k": 1.5,
+        "b": 0.5,
+        "min_token_len": 2,
+        "lowercase": True,
+        "tokenizer": "word",
+        "stopwords": {"languages": ["english"], "custom": ["purr"]},
+        "avg_len": 100.0,
+    }
+    # The same request again resumes (nothing to write), and search encodes with them.
+    store = EdgeStore(tmp_path / "s")
+    report = ingest(store, sample_corpus(), options=options, avg_len=np.float64(100), quiet=True)
+    assert (report.written, report.skipped) == (0, DOCS)
+    expected = bm25x.Bm25(**saved).encode_query("cats purr")
+    assert len(search(store, ["cats purr"])[0]) == 10
+    assert expected.indices.size == 1  # "purr" is a stopword now: the options were applied
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"k": object()}, "option 'k': a object cannot be saved"),
+        ({"k": float("nan")}, "option 'k' must be a finite number"),
+        ({"stopwords": {1: "x"}}, "option 'stopwords': keys must be strings"),
+    ],
+)
+def test_unsaveable_options_are_refused_before_anything_is_written(
+    tmp_path: Path, options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises((TypeError, ValueError), match=message):
+        ingest(EdgeStore(tmp_path / "s"), sample_corpus(), options=options, quiet=True)
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_store_is_closed_and_unlocked_after_search(tmp_path: Path) -> None:
+    store = EdgeStore(tmp_path / "s")
+    ingest(store, sample_corpus(), quiet=True)
+    with pytest.raises(StoreError, match="in use by another process"):
+        EdgeStore(tmp_path / "s").lock(shared=False)
+    store.close()
+    other = EdgeStore(tmp_path / "s")
+    assert len(search(other, ["cats"])[0]) == 10
+    other.close()
+    assert (tmp_path / ".s.lock").read_text() == ""  # no writer named once it is done
+
+
+def test_options_that_are_not_a_dict_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="options must be a dict"):
+        ingest(EdgeStore(tmp_path / "s"), sample_corpus(), options=[("k", 1.5)], quiet=True)  # type: ignore[arg-type]
+    assert not (tmp_path / "s").exists()

@@ -1,0 +1,179 @@
+"""``bm25x serve``'s configuration (TOML, YAML, environment), its errors, the CLI hook, and
+the layering rule (the library never imports the application layer)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support import require
+
+from bm25x.app import cli as _cli
+from bm25x.app.serve import ConfigError, ServeConfig, load_config
+from bm25x.app.serve.config import Alias, Limits
+
+FULL = """
+host = "0.0.0.0"
+port = 9000
+path = "/v1/infer"
+token = "file-token-123"
+allowed_models = ["openai/*", "BAAI/*"]
+
+[limits]
+max_body_bytes = 1000
+max_inputs = 10
+max_concurrent_requests = 4
+retry_after = 2
+provider_concurrency = 3
+request_timeout = 30
+
+[aliases.Small]
+model = "openai/text-embedding-3-small"
+options = { dimensions = 512 }
+
+[defaults."openai/*"]
+user = "svc"
+
+[keys]
+openai-api-key = "sk-file-key-456"
+
+[fastembed]
+cache_dir = "/models/cache"
+[fastembed.model_dirs]
+"BAAI/bge-small-en-v1.5" = "/models/bge"
+
+[images]
+allow_private = true
+allowed_hosts = ["Images.Example"]
+max_bytes = 1024
+"""
+
+
+def test_full_toml_file(tmp_path: Path) -> None:
+    path = tmp_path / "serve.toml"
+    path.write_text(FULL)
+    config = load_config(path, env={})
+    assert (config.host, config.port, config.path) == ("0.0.0.0", 9000, "/v1/infer")
+    assert config.token == "file-token-123"
+    assert config.allowed_models == ("openai/*", "baai/*")
+    assert config.limits == Limits(1000, 10, 4, 2, 3, 30.0)
+    assert config.aliases == {"small": Alias("openai/text-embedding-3-small", {"dimensions": 512})}
+    assert config.defaults == {"openai/*": {"user": "svc"}}
+    assert config.keys == {"openai-api-key": "sk-file-key-456"}
+    assert config.fastembed.model_dirs == {"baai/bge-small-en-v1.5": "/models/bge"}
+    assert config.fastembed.allow_downloads is False
+    assert config.images.allow_private and config.images.allowed_hosts == {"images.example"}
+    assert config.images.max_bytes == 1024 and config.images.max_redirects == 5
+    # secrets stay out of the repr
+    assert "file-token-123" not in repr(config) and "sk-file-key-456" not in repr(config)
+
+
+def test_yaml_file(tmp_path: Path) -> None:
+    require("yaml")
+    path = tmp_path / "serve.yaml"
+    path.write_text("allowed_models: [bm25]\nlimits:\n  max_inputs: 5\n")
+    config = load_config(path, env={})
+    assert config.allowed_models == ("bm25",) and config.limits.max_inputs == 5
+
+
+def test_environment_wins(tmp_path: Path) -> None:
+    path = tmp_path / "serve.toml"
+    path.write_text(FULL)
+    env = {
+        "BM25X_SERVE_TOKEN": "env-token-789",
+        "BM25X_SERVE_ALLOWED_MODELS": "bm25, openai/text-embedding-3-small",
+        "BM25X_SERVE_REQUEST_TIMEOUT": "12.5",
+        "BM25X_SERVE_MAX_CONCURRENT_REQUESTS": "7",
+        "BM25X_SERVE_ALLOW_DOWNLOADS": "1",
+    }
+    config = load_config(path, env=env)
+    assert config.token == "env-token-789"
+    assert config.allowed_models == ("bm25", "openai/text-embedding-3-small")
+    assert config.limits.request_timeout == 12.5 and config.limits.max_concurrent_requests == 7
+    assert config.limits.max_inputs == 10  # from the file
+    assert config.fastembed.allow_downloads is True
+
+
+def test_defaults_without_a_file() -> None:
+    config = load_config(None, env={})
+    assert config == ServeConfig()
+    assert config.token is None and config.allowed_models == ("*",)
+    assert 0 < config.limits.request_timeout < 600  # well inside Qdrant's default wait
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("tokn = 'x'", "unknown key(s): tokn"),
+        ("[limits]\nmax_input = 3", "unknown key(s) in [limits]: max_input"),
+        ("[limits]\nmax_inputs = 0", "limits.max_inputs must be a positive number"),
+        ("[limits]\nmax_inputs = 'many'", "limits.max_inputs must be a number"),
+        ("[limits]\nmax_inputs = 2.5", "limits.max_inputs must be a whole number"),
+        ("port = 70000", "port must be an integer in 0..65535"),
+        ("path = 'infer'", "path must start with '/'"),
+        ("allowed_models = 5", "allowed_models must be a list"),
+        ("[aliases.x]\noptions = {}", "aliases.x needs a 'model'"),
+        ("[keys]\nopenai = 'k'", "ending in '-api-key'"),
+        ("[images]\nschemes = 'http'", "images.schemes must be a list of strings"),
+        ("[fastembed]\nallow_downloads = 'yes'", "fastembed.allow_downloads must be true or false"),
+        ("this is = = not toml", "is not valid TOML"),
+    ],
+)
+def test_bad_files_are_named(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "serve.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert message in str(info.value)
+
+
+def test_bad_environment_is_named() -> None:
+    with pytest.raises(ConfigError, match="BM25X_SERVE_REQUEST_TIMEOUT must be a float"):
+        load_config(None, env={"BM25X_SERVE_REQUEST_TIMEOUT": "soon"})
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config("/nonexistent/serve.toml", env={})
+
+
+def test_cli_reports_a_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "serve.toml"
+    path.write_text("[limits]\nrequest_timeout = -1\n")
+    assert _cli.main(["serve", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "bm25x serve: error:" in err and "limits.request_timeout" in err
+
+
+def test_cli_without_the_extra_says_how_to_install() -> None:
+    # A fresh process, where starlette cannot be imported (as without bm25x-sparse[serve]).
+    code = (
+        "import sys; sys.modules['starlette'] = None\n"
+        "from bm25x.app.cli import main\n"
+        "sys.exit(main(['serve', '--port', '0']))\n"
+    )
+    done = _python(code)
+    assert done.returncode == 2
+    assert 'pip install "bm25x-sparse[serve]"' in done.stderr
+
+
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    # The same bm25x the tests import (the installed wheel, or a tree on PYTHONPATH), in an
+    # environment without the caller's keys or settings.
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": os.pathsep.join(p for p in sys.path if p), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_library_never_imports_the_application_layer() -> None:
+    code = (
+        "import sys, bm25x, bm25x.providers, bm25x.qdrant, bm25x.errors\n"
+        "bm25x.embed('x', model='qdrant/bm25')\n"
+        "assert not [m for m in sys.modules if m.startswith('bm25x.app')], sorted(sys.modules)\n"
+    )
+    done = _python(code)
+    assert done.returncode == 0, done.stderr

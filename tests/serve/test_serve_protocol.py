@@ -1,0 +1,609 @@
+"""``bm25x serve`` in process (httpx over ASGI): requests shaped exactly as Qdrant sends them,
+answers as Qdrant reads them, every error path's status and body, provider faults mapped within
+the time budget, and no key, token or input text in any answer or log line."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import socket
+import struct
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+from support import require
+from support.provider_server import KEYS, PNG, Canned, FakeProviders, fake_vector
+from support.serve import asgi_client, qdrant_body, qdrant_input
+
+import bm25x
+from bm25x import providers
+from bm25x.app.serve import ServeConfig, create_app
+from bm25x.app.serve.config import Alias, FastembedConfig, ImageConfig, Limits
+from bm25x.providers import EmbedRequest, Kind, Vector
+from bm25x.providers.cohere import CohereProvider
+from bm25x.providers.jina import JinaProvider
+from bm25x.providers.openai import OpenAIProvider
+from bm25x.providers.openrouter import OpenRouterProvider
+
+FAST = {"backoff_base": 0.01, "backoff_max": 0.05}
+TOKEN = "svc-token-5f2e9a7c1d"
+SECRET_TEXT = "the confidential sentence 8d1f"
+ALL_KEYS = {
+    "openai-api-key": KEYS["openai"],
+    "cohere-api-key": KEYS["cohere"],
+    "jina-api-key": KEYS["jina"],
+    "openrouter-api-key": KEYS["openrouter"],
+}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeProviders]:
+    fake = FakeProviders()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def fake(server: FakeProviders, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProviders]:
+    """Every provider pointed at the local stand-ins, no keys in the environment, fast
+    backoff; the registry restored afterwards."""
+    server.reset()
+    for name in ("OPENAI_API_KEY", "CO_API_KEY", "JINA_API_KEY", "OPENROUTER_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", server.url("openai"))
+    monkeypatch.setenv("OPENROUTER_BASE_URL", server.url("openrouter"))
+    monkeypatch.setenv("JINA_BASE_URL", server.url("jina"))
+    monkeypatch.setenv("CO_API_URL", server.url("cohere"))
+    providers.list()
+    saved = dict(providers._entries), list(providers._catch_all)
+    providers.register("openai/", OpenAIProvider(**FAST))
+    providers.register("openrouter/", OpenRouterProvider(**FAST))
+    providers.register("cohere/", CohereProvider(**FAST))
+    providers.register("jinaai/", JinaProvider(**FAST))
+    yield server
+    providers._entries.clear()
+    providers._entries.update(saved[0])
+    providers._catch_all[:] = saved[1]
+    assert server.violations == []
+
+
+def post(
+    config: ServeConfig,
+    bodies: Sequence[Any],
+    headers: Mapping[str, str] | None = None,
+    path: str = "/inference",
+) -> list[Any]:
+    """POST each body (a dict as JSON, or raw bytes) to a fresh app; the httpx responses."""
+
+    async def main() -> list[Any]:
+        async with asgi_client(create_app(config)) as client:
+            out = []
+            for body in bodies:
+                if isinstance(body, bytes):
+                    r = await client.post(path, content=body, headers=dict(headers or {}))
+                else:
+                    r = await client.post(path, json=body, headers=dict(headers or {}))
+                out.append(r)
+            return out
+
+    return asyncio.run(main())
+
+
+def one(config: ServeConfig, body: Any, headers: Mapping[str, str] | None = None) -> Any:
+    return post(config, [body], headers)[0]
+
+
+def dense(value: Any) -> np.ndarray:
+    return np.asarray(value, dtype=np.float32)
+
+
+# -- the protocol ---------------------------------------------------------------------------
+
+
+def test_mixed_models_in_one_update_request_answer_in_input_order(fake: FakeProviders) -> None:
+    texts = ["first doc", "second doc", "Recipe for baking cookies"]
+    inputs = [
+        qdrant_input(texts[0], "openai/text-embedding-3-small"),
+        qdrant_input(texts[1], "cohere/embed-v4.0", options={"output_dimension": 256}),
+        qdrant_input(texts[2], "qdrant/bm25", options={"k": 1.5}),
+        qdrant_input(texts[0], "jinaai/jina-embeddings-v3"),
+        qdrant_input(texts[1], "openrouter/mistral/mistral-embed"),
+        qdrant_input(texts[2], "Qdrant/bm25"),
+        qdrant_input(texts[0], "openai/text-embedding-3-small"),  # a duplicate
+    ]
+    r = one(ServeConfig(), qdrant_body(inputs), ALL_KEYS)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    answer = r.json()
+    assert set(answer) == {"embeddings", "usage"} and answer["usage"] is None
+    emb = answer["embeddings"]
+    assert len(emb) == len(inputs)
+    assert np.array_equal(
+        dense(emb[0]), dense(fake_vector(f"text-embedding-3-small|{texts[0]}", 64))
+    )
+    cohere = fake_vector(f"embed-v4.0|search_document|{texts[1]}", 256)
+    assert np.array_equal(dense(emb[1]), dense(cohere))
+    server_bm25 = bm25x.Bm25(k=1.5).encode(texts[2])
+    assert emb[2] == server_bm25.as_qdrant()
+    jina = fake_vector(f"jina-embeddings-v3|retrieval.passage|{texts[0]}", 32)
+    assert np.array_equal(dense(emb[3]), dense(jina))
+    assert np.array_equal(
+        dense(emb[4]), dense(fake_vector(f"mistral/mistral-embed|{texts[1]}", 48))
+    )
+    assert emb[5] == bm25x.Bm25(flavor="fastembed").encode(texts[2]).as_qdrant()
+    assert emb[6] == emb[0]
+    # the duplicate was embedded once; each provider saw the key forwarded in its header
+    assert [c["body"]["input"] for c in fake.calls("openai")] == [[texts[0]]]
+    for provider in ("openai", "cohere", "jina", "openrouter"):
+        (call,) = fake.calls(provider)
+        assert call["headers"]["authorization"] == f"Bearer {KEYS[provider]}"
+
+
+def test_search_requests_are_query_encoded(fake: FakeProviders) -> None:
+    q = "how to bake cookies"
+    inputs = [
+        qdrant_input(q, "cohere/embed-v4.0"),
+        qdrant_input(q, "jinaai/jina-embeddings-v3"),
+        qdrant_input(q, "bm25"),
+    ]
+    r = one(ServeConfig(), qdrant_body(inputs, inference="search"), ALL_KEYS)
+    assert r.status_code == 200
+    emb = r.json()["embeddings"]
+    assert np.array_equal(dense(emb[0]), dense(fake_vector(f"embed-v4.0|search_query|{q}", 40)))
+    jina = fake_vector(f"jina-embeddings-v3|retrieval.query|{q}", 32)
+    assert np.array_equal(dense(emb[1]), dense(jina))
+    assert emb[2] == bm25x.Bm25().encode_query(q).as_qdrant()
+    assert fake.calls("cohere")[0]["body"]["input_type"] == "search_query"
+
+
+def test_inference_null_means_update(fake: FakeProviders) -> None:
+    body = qdrant_body([qdrant_input("Cookies baking", "bm25")])
+    body["inference"] = None
+    r = one(ServeConfig(), body)
+    assert r.json()["embeddings"] == [bm25x.Bm25().encode("Cookies baking").as_qdrant()]
+
+
+def test_images_as_url_and_base64(fake: FakeProviders) -> None:
+    b64 = base64.b64encode(PNG).decode()
+    url = fake.url("images") + "/tiny.png"
+    inputs = [
+        qdrant_input(url, "jinaai/jina-clip-v2", "image"),
+        qdrant_input(b64, "jinaai/jina-clip-v2", "image"),
+        qdrant_input(url, "cohere/embed-v4.0", "image"),  # fetched by the service
+        qdrant_input(f"data:image/png;base64,{b64}", "cohere/embed-v4.0", "image"),
+    ]
+    # The stand-in serves images on loopback, which the image guard refuses unless allowed.
+    config = ServeConfig(images=ImageConfig(allow_private=True))
+    r = one(config, qdrant_body(inputs), ALL_KEYS)
+    assert r.status_code == 200, r.text
+    emb = r.json()["embeddings"]
+    assert np.array_equal(
+        dense(emb[0]), dense(fake_vector(f"jina-clip-v2|retrieval.passage|image:{url}", 32))
+    )
+    assert np.array_equal(
+        dense(emb[1]), dense(fake_vector(f"jina-clip-v2|retrieval.passage|image:{b64}", 32))
+    )
+    assert emb[2] == emb[3]  # the same PNG, fetched or inline
+
+
+def test_object_inputs_reach_the_provider_and_text_models_refuse_them(
+    fake: FakeProviders,
+) -> None:
+    r = one(
+        ServeConfig(),
+        qdrant_body(
+            [qdrant_input({"any": ["json", 1]}, "openai/text-embedding-3-small", "object")]
+        ),
+        ALL_KEYS,
+    )
+    assert r.status_code == 400
+    assert "embeds text only, got a object" in r.json()["error"]
+
+
+class _MultiVector:
+    """A provider answering multi-vectors (late interaction) and echoing objects' sizes."""
+
+    name = "multi"
+    max_batch = 8
+    max_concurrency = 1
+
+    def batch_limit(self, kind: Kind) -> int:
+        return self.max_batch
+
+    async def embed_batch(self, request: EmbedRequest) -> list[Vector]:
+        out: list[Vector] = []
+        for item in request.items:
+            n = len(json.dumps(item.value))
+            out.append([np.full(2, n, dtype=np.float32), np.full(2, -n, dtype=np.float32)])
+        return out
+
+
+def test_multivectors_and_objects(fake: FakeProviders) -> None:
+    providers.register("multi/", _MultiVector())
+    obj = {"a": [1, 2, 3]}
+    r = one(ServeConfig(), qdrant_body([qdrant_input(obj, "multi/colbert", "object")]))
+    n = float(len(json.dumps(obj)))
+    assert r.json()["embeddings"] == [[[n, n], [-n, -n]]]
+
+
+def test_token_present_absent_and_wrong(fake: FakeProviders) -> None:
+    config = ServeConfig(token=TOKEN)
+    good = qdrant_body([qdrant_input("cookies", "bm25")], token=TOKEN)
+    absent = qdrant_body([qdrant_input("cookies", "bm25")])
+    wrong = qdrant_body([qdrant_input("cookies", "bm25")], token=TOKEN[:-1] + "x")
+    ok, no, bad = post(config, [good, absent, wrong])
+    assert ok.status_code == 200
+    assert no.status_code == 401 and "needs a token" in no.json()["error"]
+    assert bad.status_code == 401 and "does not match" in bad.json()["error"]
+    assert TOKEN not in no.text + bad.text
+    # no token configured: any token (Qdrant's JWT subject) is accepted
+    assert one(ServeConfig(), wrong).status_code == 200
+
+
+def test_operator_keys_and_forwarded_headers(
+    fake: FakeProviders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = qdrant_body([qdrant_input("hello", "openai/text-embedding-3-small")])
+    operator = ServeConfig(keys={"openai-api-key": bm25x.errors.Secret(KEYS["openai"])})
+    assert one(operator, body).status_code == 200
+    # a forwarded header wins over the operator's key: a wrong header fails...
+    r = one(operator, body, {"openai-api-key": "sk-wrong-forwarded-123"})
+    assert r.status_code == 401 and "sk-wrong-forwarded-123" not in r.text
+    # ...and a right header works over a wrong operator key
+    wrong_operator = ServeConfig(keys={"openai-api-key": bm25x.errors.Secret("sk-op-wrong-9")})
+    assert one(wrong_operator, body, {"openai-api-key": KEYS["openai"]}).status_code == 200
+    # the provider's usual environment variable works too
+    monkeypatch.setenv("OPENAI_API_KEY", KEYS["openai"])
+    assert one(ServeConfig(), body).status_code == 200
+    # Qdrant's own api-key header (no leading dash) is never forwarded as a provider key
+    monkeypatch.delenv("OPENAI_API_KEY")
+    assert one(ServeConfig(), body, {"api-key": KEYS["openai"]}).status_code == 401
+
+
+def test_aliases_and_default_options(fake: FakeProviders) -> None:
+    config = ServeConfig(
+        allowed_models=("openai/*",),
+        aliases={"small": Alias("openai/text-embedding-3-small", {"dimensions": 16})},
+        defaults={"openai/*": {"dimensions": 24}},
+    )
+    inputs = [
+        qdrant_input("a", "small"),
+        qdrant_input("a", "SMALL", options={"dimensions": 8}),
+        qdrant_input("a", "openai/text-embedding-3-small"),
+    ]
+    r = one(config, qdrant_body(inputs), ALL_KEYS)
+    assert [len(e) for e in r.json()["embeddings"]] == [16, 8, 24]
+
+
+def test_mrl_cuts_dense_vectors(fake: FakeProviders) -> None:
+    inputs = [
+        qdrant_input("a", "openai/text-embedding-3-small", options={"mrl": 10}),
+        qdrant_input("a", "openai/text-embedding-3-small"),
+    ]
+    emb = one(ServeConfig(), qdrant_body(inputs), ALL_KEYS).json()["embeddings"]
+    assert emb[0] == emb[1][:10]
+
+
+# -- errors: status and body ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        (b"{not json", 400, "not valid JSON"),
+        (b"[1, 2]", 400, "must be a JSON object"),
+        ({"inference": "update"}, 400, "'inputs' must be a list"),
+        (qdrant_body([], inference="delete"), 400, "'inference' must be 'update' or 'search'"),
+        (qdrant_body([qdrant_input("x", "bm25", "audio")]), 400, "data_type must be one of"),
+        (qdrant_body([qdrant_input(5, "bm25")]), 400, "inputs[0].data must be the text"),
+        (qdrant_body([qdrant_input({"u": 1}, "x/clip", "image")]), 400, "URL or base64"),
+        (qdrant_body([qdrant_input("x", "")]), 400, "model must be a non-empty string"),
+        (qdrant_body([qdrant_input("x", "bm25", options=[1])]), 400, "options must be an object"),
+        (qdrant_body([qdrant_input("x", "acme/none")]), 400, "no provider serves model"),
+        (qdrant_body([qdrant_input("x", "bm25", options={"k": "high"})]), 400, "bad options"),
+        (
+            qdrant_body([qdrant_input("x", "bm25", options={"cache_dir": "/etc"})]),
+            400,
+            "set by the service's operator",
+        ),
+        (
+            qdrant_body([qdrant_input("x", "openai/text-embedding-3-small", options={"mrl": 999})]),
+            400,
+            "larger than the model's 64 dimensions",
+        ),
+        (qdrant_body([qdrant_input("x", "cohere/embed-v4.0")]), 401, "needs an API key"),
+    ],
+)
+def test_error_statuses_and_bodies(
+    fake: FakeProviders, body: Any, status: int, message: str
+) -> None:
+    headers = {} if status == 401 else {"openai-api-key": KEYS["openai"]}
+    r = one(ServeConfig(), body, headers)
+    assert r.status_code == status
+    assert r.headers["content-type"] == "application/json"
+    error = r.json()
+    assert set(error) == {"error"} and message in error["error"], error
+
+
+def test_disallowed_model(fake: FakeProviders) -> None:
+    config = ServeConfig(allowed_models=("qdrant/bm25", "openai/text-embedding-3-small"))
+    r = one(config, qdrant_body([qdrant_input("x", "openai/text-embedding-3-large")]), ALL_KEYS)
+    assert r.status_code == 400 and "is not allowed on this service" in r.json()["error"]
+    assert fake.calls("openai") == []
+    ok = one(config, qdrant_body([qdrant_input("x", "QDRANT/BM25")]))
+    assert ok.status_code == 200
+
+
+def test_size_limits(fake: FakeProviders) -> None:
+    config = ServeConfig(limits=Limits(max_body_bytes=2000, max_inputs=3))
+    many = qdrant_body([qdrant_input(f"t{i}", "bm25") for i in range(4)])
+    big = qdrant_body([qdrant_input("x" * 3000, "bm25")])
+    r_many, r_big = post(config, [many, big])
+    assert r_many.status_code == 413 and "limit of 3 per request" in r_many.json()["error"]
+    assert r_big.status_code == 413 and "max_body_bytes" in r_big.json()["error"]
+
+
+def test_concurrency_limit_answers_429_with_retry_after(fake: FakeProviders) -> None:
+    fake.script("openai", Canned(delay=1.0, passthrough=True))
+    config = ServeConfig(limits=Limits(max_concurrent_requests=1, retry_after=3))
+    body = qdrant_body([qdrant_input("slow", "openai/text-embedding-3-small")])
+
+    async def main() -> list[Any]:
+        async with asgi_client(create_app(config)) as client:
+            first = asyncio.ensure_future(client.post("/inference", json=body, headers=ALL_KEYS))
+            await asyncio.sleep(0.3)
+            second = await client.post("/inference", json=body, headers=ALL_KEYS)
+            return [await first, second]
+
+    first, second = asyncio.run(main())
+    assert first.status_code == 200
+    assert second.status_code == 429 and second.headers["retry-after"] == "3"
+    assert "limits.max_concurrent_requests" in second.json()["error"]
+
+
+def test_provider_errors_are_mapped(fake: FakeProviders) -> None:
+    body = qdrant_body([qdrant_input("x", "openai/text-embedding-3-small")])
+
+    def err(status: int, **headers: str) -> Canned:
+        payload = {"error": {"message": f"upstream said {status}", "type": "x"}}
+        return Canned(status=status, body=json.dumps(payload).encode(), headers=headers)
+
+    fake.script("openai", err(403))
+    assert one(ServeConfig(), body, ALL_KEYS).status_code == 403
+    fake.script("openai", err(400))
+    r = one(ServeConfig(), body, ALL_KEYS)
+    assert r.status_code == 400 and "upstream said 400" in r.json()["error"]
+    fake.script("openai", *[err(500)] * 6)
+    assert one(ServeConfig(), body, ALL_KEYS).status_code == 503
+
+
+# -- faults: mapped within the time budget, never a hang -----------------------------------
+
+
+def test_stall_past_the_timeout_is_a_504_within_budget(fake: FakeProviders) -> None:
+    fake.script("openai", Canned(delay=3.0, passthrough=True))
+    config = ServeConfig(limits=Limits(request_timeout=0.5))
+    t0 = time.monotonic()
+    r = one(config, qdrant_body([qdrant_input("x", "openai/text-embedding-3-small")]), ALL_KEYS)
+    assert r.status_code == 504 and "did not finish within 0.5 s" in r.json()["error"]
+    assert time.monotonic() - t0 < 2.5  # answered before the stand-in did
+
+
+def test_rate_limit_outliving_retries_is_a_429_with_retry_after(fake: FakeProviders) -> None:
+    limited = Canned(status=429, body=b'{"error": {"message": "slow down"}}')
+    limited.headers = {"Retry-After": "0"}
+    fake.script("openai", *[limited] * 6)
+    body = qdrant_body([qdrant_input("x", "openai/text-embedding-3-small")])
+    r = one(ServeConfig(limits=Limits(retry_after=2)), body, ALL_KEYS)
+    assert r.status_code == 429 and r.headers["retry-after"] == "2"
+    assert "slow down" in r.json()["error"]
+    assert len(fake.calls("openai")) == 6  # the library retried 5 times, then gave up
+
+
+def test_malformed_provider_json_is_a_502(fake: FakeProviders) -> None:
+    fake.script("openai", Canned(status=200, body=b"{this is not json"))
+    body = qdrant_body([qdrant_input("x", "openai/text-embedding-3-small")])
+    r = one(ServeConfig(), body, ALL_KEYS)
+    assert r.status_code == 502 and "not JSON" in r.json()["error"]
+
+
+@pytest.fixture
+def resetting_server() -> Iterator[str]:
+    """A server on 127.0.0.1 that reads each request and resets the connection."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    sock.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                continue
+            conn.recv(65536)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()  # RST, not FIN
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    stop.set()
+    thread.join(timeout=5)
+    sock.close()
+
+
+def test_connection_reset_is_a_503(
+    fake: FakeProviders, resetting_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", resetting_server)
+    body = qdrant_body([qdrant_input("x", "openai/text-embedding-3-small")])
+    r = one(ServeConfig(), body, ALL_KEYS)
+    assert r.status_code == 503 and "failed after 6 attempt(s)" in r.json()["error"]
+
+
+# -- logs and metrics ------------------------------------------------------------------------
+
+
+def test_one_json_log_line_per_request_without_secrets(
+    fake: FakeProviders, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = ServeConfig(token=TOKEN)
+    wrong_key = "sk-wrong-but-secret-4417"
+    bodies = [
+        qdrant_body([qdrant_input(SECRET_TEXT, "openai/text-embedding-3-small")], token=TOKEN),
+        qdrant_body([qdrant_input(SECRET_TEXT, "cohere/embed-v4.0")], token=TOKEN),
+        qdrant_body([qdrant_input(SECRET_TEXT, "bm25")], token="not-" + TOKEN),
+        qdrant_body([qdrant_input(SECRET_TEXT, "bm25", "image")], token=TOKEN),
+    ]
+    headers = {"openai-api-key": KEYS["openai"], "cohere-api-key": wrong_key}
+    with caplog.at_level(logging.INFO, logger="bm25x.serve"):
+        responses = post(config, bodies, headers)
+    assert [r.status_code for r in responses] == [200, 401, 401, 400]
+    lines = [r for r in caplog.records if r.name == "bm25x.serve"]
+    assert len(lines) == 4
+    records = [json.loads(r.getMessage()) for r in lines]
+    assert [rec["status"] for rec in records] == [200, 401, 401, 400]
+    assert records[0]["models"] == {"openai/text-embedding-3-small": 1}
+    assert records[0]["inputs"] == 1 and records[0]["inference"] == "update"
+    assert records[1]["error"] == "ProviderHTTPError"
+    everything = caplog.text + "".join(r.text for r in responses)
+    for secret in (TOKEN, KEYS["openai"], wrong_key, SECRET_TEXT):
+        assert secret not in everything
+
+
+def test_metrics(fake: FakeProviders) -> None:
+    async def main() -> str:
+        async with asgi_client(create_app(ServeConfig())) as client:
+            body = qdrant_body(
+                [qdrant_input("a", "bm25"), qdrant_input("b", "bm25"), qdrant_input("c", "x/y")]
+            )
+            await client.post("/inference", json=body)
+            await client.post(
+                "/inference",
+                json=qdrant_body([qdrant_input("a", "bm25"), qdrant_input("b", "bm25")]),
+            )
+            r = await client.get("/metrics")
+            assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+            return r.text
+
+    text = asyncio.run(main())
+    assert 'bm25x_serve_requests_total{status="200"} 1.0' in text
+    assert 'bm25x_serve_requests_total{status="400"} 1.0' in text
+    assert 'bm25x_serve_inputs_total{model="bm25",provider="bm25"} 2.0' in text
+    assert 'bm25x_serve_errors_total{error="UnknownModelError",model="x/y"' in text
+    assert 'bm25x_serve_request_seconds_count{inference="update"} 2.0' in text
+    assert "bm25x_serve_in_flight_requests 0.0" in text
+
+
+def test_health_readiness_and_paths(fake: FakeProviders) -> None:
+    async def main() -> list[Any]:
+        app = create_app(ServeConfig(path="/v1/infer"))
+        async with asgi_client(app) as client:
+            body = qdrant_body([qdrant_input("a", "bm25")])
+            return [
+                await client.get("/healthz"),
+                await client.get("/readyz"),
+                await client.post("/v1/infer", json=body),
+                await client.post("/", json=body),
+                await client.get("/v1/infer"),
+            ]
+
+    health, ready, infer, root, get = asyncio.run(main())
+    assert health.json() == {"status": "ok"} and ready.json() == {"status": "ready"}
+    assert infer.status_code == root.status_code == 200
+    assert get.status_code == 405
+
+
+# -- the real offline fastembed model -------------------------------------------------------
+
+
+def test_local_fastembed_model_offline(
+    fake: FakeProviders,
+    minilm_dir: Any,
+    tmp_path: Any,
+) -> None:
+    model = "sentence-transformers/all-MiniLM-L6-v2"
+    config = ServeConfig(
+        allowed_models=(model.lower(), "openai/*"),
+        fastembed=FastembedConfig(
+            cache_dir=str(tmp_path), model_dirs={model.lower(): str(minilm_dir)}
+        ),
+    )
+    texts = ["A cat sits on the mat", "Stock markets fell today"]
+    inputs = [
+        qdrant_input(texts[0], model),
+        qdrant_input(texts[1], "openai/text-embedding-3-small"),
+        qdrant_input(texts[1], model, options={"mrl": 32}),
+    ]
+    r = one(config, qdrant_body(inputs), ALL_KEYS)
+    assert r.status_code == 200, r.text
+    emb = r.json()["embeddings"]
+    opts = {"specific_model_path": str(minilm_dir), "cache_dir": str(tmp_path)}
+    direct = bm25x.embed(texts, model=model, options=opts)
+    assert np.allclose(dense(emb[0]), direct[0], atol=1e-6) and len(emb[0]) == 384
+    assert np.allclose(dense(emb[2]), direct[1][:32], atol=1e-6) and len(emb[2]) == 32
+    q = one(config, qdrant_body(inputs[:1], inference="search"), ALL_KEYS).json()
+    assert np.allclose(dense(q["embeddings"][0]), direct[0], atol=1e-6)
+
+
+def test_local_fastembed_model_not_on_disk_is_not_downloaded(
+    fake: FakeProviders, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require("fastembed")
+    # Offline by configuration alone: no HF_HUB_OFFLINE here, yet nothing is fetched.
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    config = ServeConfig(fastembed=FastembedConfig(cache_dir=str(tmp_path)))
+    r = one(config, qdrant_body([qdrant_input("x", "BAAI/bge-small-en-v1.5")]))
+    assert r.status_code == 503 and "could not load" in r.json()["error"]
+
+
+# -- the image guard (bm25x.providers.FetchPolicy, from the [images] section) -----------------
+
+needs_guard = pytest.mark.skipif(
+    not hasattr(providers, "FetchPolicy"),
+    reason="this bm25x has no image-fetch guard (bm25x.providers.FetchPolicy) yet",
+)
+
+
+def _cohere_image(url: str) -> dict[str, Any]:
+    return qdrant_body([qdrant_input(url, "cohere/embed-v4.0", "image")])
+
+
+@needs_guard
+def test_image_urls_to_loopback_are_refused_by_default(fake: FakeProviders) -> None:
+    url = fake.url("images") + "/tiny.png"
+    r = one(ServeConfig(), _cohere_image(url), ALL_KEYS)
+    assert r.status_code == 400 and "was not fetched" in r.json()["error"]
+    assert "loopback" in r.json()["error"]
+    assert fake.calls("cohere") == []
+
+
+@needs_guard
+def test_redirects_to_loopback_are_refused(fake: FakeProviders) -> None:
+    other = FakeProviders("127.0.0.2")
+    try:
+        target = other.url("images") + "/tiny.png"
+        url = f"{fake.url('images')}/redirect?302&{target}"
+        one_host = ServeConfig(images=ImageConfig(allowed_hosts=frozenset({"127.0.0.1"})))
+        r = one(one_host, _cohere_image(url), ALL_KEYS)
+        assert r.status_code == 400 and "127.0.0.2 is a loopback" in r.json()["error"]
+        assert other.calls("images") == [] and fake.calls("cohere") == []
+        both = ImageConfig(allowed_hosts=frozenset({"127.0.0.1", "127.0.0.2"}))
+        assert one(ServeConfig(images=both), _cohere_image(url), ALL_KEYS).status_code == 200
+    finally:
+        other.close()
+
+
+@needs_guard
+def test_image_size_limit_from_config(fake: FakeProviders) -> None:
+    url = fake.url("images") + "/tiny.png"
+    small = ServeConfig(images=ImageConfig(allow_private=True, max_bytes=10))
+    r = one(small, _cohere_image(url), ALL_KEYS)
+    assert r.status_code == 400 and "was not fetched" in r.json()["error"]

@@ -1,0 +1,181 @@
+"""Helpers for the ``bm25x serve`` tests and benchmark: requests shaped as Qdrant sends them, an
+in-process client (httpx over ASGI, lifespan included), a real uvicorn subprocess, and a
+bounded load generator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+_SERVE = (sys.executable, "-m", "bm25x", "serve")
+
+
+def qdrant_input(data: Any, model: str, data_type: str = "text", options: Any = None) -> dict:
+    """One input, with the fields and order of Qdrant's ``InferenceInput``."""
+    return {"data": data, "data_type": data_type, "model": model, "options": options}
+
+
+def qdrant_body(inputs: Sequence[dict], inference: str = "update", token: str | None = None):
+    """A request body as Qdrant serialises ``InferenceRequest``."""
+    return {"inputs": list(inputs), "inference": inference, "token": token}
+
+
+# Qdrant's reqwest client sends these with every inference request (its user agent and JSON).
+QDRANT_HEADERS = {"user-agent": "qdrant/1.19.0", "content-type": "application/json"}
+
+
+@contextlib.asynccontextmanager
+async def asgi_client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client talking to ``app`` in process, with the app's lifespan run around it."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bm25x-serve", headers=QDRANT_HEADERS
+        ) as client:
+            yield client
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class ServeProcess:
+    """``python -m bm25x serve`` in a subprocess on 127.0.0.1; its stderr (the JSON request
+    log) is collected in ``log``."""
+
+    config: Path
+    env: dict[str, str]
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+    log: list[str] = field(default_factory=list)
+    _reader: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> ServeProcess:
+        # The same bm25x the tests import (the installed wheel, or a tree on PYTHONPATH).
+        path = os.pathsep.join(p for p in sys.path if p)
+        env = {**os.environ, **self.env, "PYTHONPATH": path}
+        self.proc = subprocess.Popen(
+            [*_SERVE, "--port", str(self.port), "--config", str(self.config)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("bm25x serve exited: " + "\n".join(self.log))
+            try:
+                if httpx.get(self.url + "/readyz", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("bm25x serve did not become ready: " + "\n".join(self.log))
+
+    def _read(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.log.append(line.decode("utf-8", "replace").rstrip("\n"))
+
+    def rss(self) -> int:
+        """Resident memory of the server process, in bytes."""
+        import psutil
+
+        assert self.proc is not None
+        return int(psutil.Process(self.proc.pid).memory_info().rss)
+
+    def terminate(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+
+    def wait(self, timeout: float) -> int:
+        assert self.proc is not None
+        code = self.proc.wait(timeout=timeout)
+        self._close()
+        return code
+
+    def _close(self) -> None:
+        if self._reader is not None:
+            self._reader.join(timeout=5)
+        if self.proc is not None and self.proc.stderr is not None:
+            self.proc.stderr.close()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self._close()
+
+
+@dataclass
+class LoadResult:
+    """What a load run saw: latencies (s) of the requests, failures by reason, wall time."""
+
+    latencies: list[float]
+    failures: list[str]
+    seconds: float
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+async def run_load(
+    url: str,
+    n_requests: int,
+    connections: int,
+    make_request: Callable[[int], tuple[dict, dict[str, str], Callable[[Any], str | None]]],
+) -> LoadResult:
+    """Send ``n_requests`` over ``connections`` concurrent connections (one worker each, so at
+    most that many requests in flight). ``make_request(i)`` gives the body, the headers and a
+    check of the decoded answer (None when right, else what is wrong)."""
+    latencies: list[float] = []
+    failures: list[str] = []
+    counter = iter(range(n_requests))
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(limits=limits, timeout=60.0) as client:
+
+        async def worker() -> None:
+            for i in counter:
+                body, headers, check = make_request(i)
+                t0 = time.perf_counter()
+                try:
+                    response = await client.post(url, json=body, headers=headers)
+                except httpx.HTTPError as exc:
+                    failures.append(f"request {i}: {type(exc).__name__}")
+                    continue
+                latencies.append(time.perf_counter() - t0)
+                if response.status_code != 200:
+                    failures.append(f"request {i}: HTTP {response.status_code} {response.text}")
+                    continue
+                problem = check(response.json())
+                if problem is not None:
+                    failures.append(f"request {i}: {problem}")
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        return LoadResult(latencies, failures, time.perf_counter() - start)
