@@ -45,6 +45,8 @@ enum SegmentKey {
 const INLINE: usize = 22;
 
 impl SegmentKey {
+    // `raw.len() <= INLINE` (22) here, so it fits u8.
+    #[allow(clippy::cast_possible_truncation)]
     fn new(raw: &str) -> Self {
         if raw.len() <= INLINE {
             let mut bytes = [0u8; INLINE];
@@ -110,6 +112,11 @@ pub struct TermCache {
 }
 
 impl TermCache {
+    // Hot-path file (issue 15): an allow for now, to become `u32::try_from` there. Bound: indices
+    // count the memo's distinct terms (or a long word's prefixes); the memo is trimmed to
+    // `MAX_MEMO_BYTES` between documents, so past that only one document adds to it, and 2^32
+    // distinct terms in one document would take tens of GB of text.
+    #[allow(clippy::cast_possible_truncation)]
     fn intern(&mut self, term: &str) -> u32 {
         if let Some(&t) = self.terms.get(term) {
             return t;
@@ -138,6 +145,8 @@ impl TermCache {
     }
 
     /// Compute and remember the term indices of `raw` (not yet memoised).
+    // As `intern`: below 2^32 (see there).
+    #[allow(clippy::cast_possible_truncation)]
     pub fn memoise(&mut self, raw: &str, expand: impl FnOnce(&mut dyn FnMut(&str))) -> (u32, u32) {
         let mut found: Vec<u32> = Vec::new();
         expand(&mut |term: &str| found.push(self.intern(term)));
@@ -284,6 +293,8 @@ struct LongPrefixes {
 
 impl LongPrefixes {
     #[inline]
+    // As `TermCache::intern`: below 2^32 (see there).
+    #[allow(clippy::cast_possible_truncation)]
     fn child(&mut self, node: u32, byte: u8) -> u32 {
         let next = self.children.len() as u32 + 1;
         *self.children.entry((node, byte)).or_insert(next)
@@ -292,6 +303,8 @@ impl LongPrefixes {
     /// Count one occurrence of the prefix at `node`; `touched` memo terms were first seen
     /// before it, which places it between those and the next one in first-occurrence order.
     #[inline]
+    // As `TermCache::intern`: below 2^32 (see there).
+    #[allow(clippy::cast_possible_truncation)]
     fn count(&mut self, node: u32, id: impl FnOnce() -> u32, touched: usize) {
         let next = self.rows.len() as u32;
         let row = *self.row_of.entry(node).or_insert(next);
@@ -323,6 +336,9 @@ thread_local! {
 
 /// Run `f` with this thread's memo for `key` (an encoder and mode). Memos of other keys are kept
 /// up to `MAX_MEMOS_PER_THREAD`, most recently used last.
+// Hot-path file (issue 15), left as written for now: the unwind guard is declared where it is
+// used, after the lookup.
+#[allow(clippy::items_after_statements, clippy::single_match_else)]
 pub fn with_cache<R>(key: u64, f: impl FnOnce(&mut TermCache) -> R) -> R {
     MEMOS.with(|memos| {
         let mut memos = memos.borrow_mut();
