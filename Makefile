@@ -3,7 +3,7 @@ PYTHON ?= python3
 
 # Build tools: maturin builds the wheels and the sdist; ziglang (pinned) is the linker that gives
 # the release wheel its manylinux_2_17 tag from any Linux (see README, "Wheels and sdist").
-BUILD_DEPS := "maturin>=1.9,<2"
+BUILD_DEPS := "maturin>=1.9.4,<2"
 ZIG_DEPS := "ziglang==0.17.0"
 MATURIN := $(PYTHON) -m maturin
 

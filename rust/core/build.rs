@@ -11,7 +11,7 @@
 //!    (Apache-2.0). Building from a checkout downloads every dependency from crates.io anyway;
 //!    this one crate is fetched the same way, with `cargo info` (which downloads its archive,
 //!    checked by cargo, into cargo's cache without building it), and the model is unpacked into
-//!    OUT_DIR.
+//!    `OUT_DIR`.
 //!
 //! The model (800 KB of binary weights) is not committed to git: the registry already holds the
 //! exact bytes Qdrant ships, and the sdist is the one artefact that must build without a registry.
@@ -39,13 +39,12 @@ fn main() {
         Ok(path) if !path.is_empty() => PathBuf::from(path),
         _ if bundled.is_file() => {
             let len = std::fs::metadata(&bundled).map_or(0, |m| m.len());
-            if len != MODEL_SIZE as u64 {
-                panic!(
-                    "{} has {len} bytes, not the model's {MODEL_SIZE}: remove it (a git checkout \
-                     then takes the model from crates.io) or put the right file there",
-                    bundled.display()
-                );
-            }
+            assert!(
+                len == MODEL_SIZE as u64,
+                "{} has {len} bytes, not the model's {MODEL_SIZE}: remove it (a git checkout \
+                 then takes the model from crates.io) or put the right file there",
+                bundled.display()
+            );
             bundled
         }
         _ => unpack_from_registry(),
@@ -102,13 +101,12 @@ fn unpack_from_registry() -> PathBuf {
         .args(["-O", MEMBER])
         .output()
         .expect("running tar to unpack the qdrant-edge crate");
-    if !unpacked.status.success() || unpacked.stdout.len() != MODEL_SIZE {
-        panic!(
-            "unpacking {MEMBER} from {} failed ({} bytes)",
-            crate_file.display(),
-            unpacked.stdout.len()
-        );
-    }
+    assert!(
+        unpacked.status.success() && unpacked.stdout.len() == MODEL_SIZE,
+        "unpacking {MEMBER} from {} failed ({} bytes)",
+        crate_file.display(),
+        unpacked.stdout.len()
+    );
     std::fs::write(&model, &unpacked.stdout).expect("writing the model into OUT_DIR");
     model
 }

@@ -5,6 +5,9 @@
 //! else generated text. Each row adds one stage to the previous, so the differences between rows
 //! show where the time goes.
 
+// Counts become f64 only for the printed rates; they are far below 2^53.
+#![allow(clippy::cast_precision_loss)]
+
 use std::borrow::Cow;
 use std::hint::black_box;
 use std::io::Read;
@@ -21,12 +24,13 @@ use bm25x_core::tokenize::word;
 use bm25x_core::{Config, Encoder, Mode};
 
 fn corpus() -> (Vec<String>, String) {
-    let path = std::env::var_os("BM25X_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
+    let path = std::env::var_os("BM25X_CORPUS").map_or_else(
+        || {
             PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                 .join("../../../shared/corpora/pydocs.jsonl.gz")
-        });
+        },
+        PathBuf::from,
+    );
     if path.exists() {
         let mut raw = String::new();
         if path.extension().is_some_and(|e| e == "gz") {
@@ -74,7 +78,7 @@ fn corpus() -> (Vec<String>, String) {
         .map(|_| {
             (0..120)
                 .map(|_| {
-                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
                     words[(seed >> 33) as usize % words.len()]
                 })
                 .collect::<Vec<_>>()
@@ -104,7 +108,7 @@ fn time(label: &str, docs: &[String], mb: f64, mut f: impl FnMut(&str) -> usize)
 
 fn main() {
     let (docs, name) = corpus();
-    let mb = docs.iter().map(|d| d.len()).sum::<usize>() as f64 / 1e6;
+    let mb = docs.iter().map(String::len).sum::<usize>() as f64 / 1e6;
     println!(
         "corpus: {name} ({} documents, {mb:.1} MB), one thread\n",
         docs.len()
@@ -167,7 +171,7 @@ fn main() {
     time("full encode, queries", &docs, mb, |d| {
         enc.encode(d, Mode::Query).indices.len()
     });
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     for n in [1, threads] {
         let mut best = f64::INFINITY;
         for _ in 0..5 {

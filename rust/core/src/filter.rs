@@ -27,7 +27,9 @@ impl Stopwords {
             .iter()
             .flat_map(|lang| lang.words())
             .for_each(&mut add);
-        custom.iter().for_each(|word| add(word));
+        for word in custom {
+            add(word);
+        }
         Stopwords { words }
     }
 

@@ -10,6 +10,8 @@ fn mix(mut k: u32) -> u32 {
 
 /// MurmurHash3 x86_32.
 #[inline]
+// MurmurHash3 mixes in the length modulo 2^32: the truncation is the algorithm's.
+#[allow(clippy::cast_possible_truncation)]
 pub fn murmur3_x86_32(bytes: &[u8], seed: u32) -> u32 {
     let mut h = seed;
     let mut blocks = bytes.chunks_exact(4);
@@ -59,6 +61,8 @@ impl PrefixHasher {
 
     /// The token id ([`token_id`]) of the bytes pushed so far.
     #[inline]
+    // As `murmur3_x86_32` (length mod 2^32), and the `as i32` of `token_id`.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
     pub fn token_id(&self) -> u32 {
         let mut h = self.h;
         if !self.len.is_multiple_of(4) {
@@ -75,11 +79,15 @@ impl PrefixHasher {
 
 /// The sparse-vector index of a token: `|murmur3(token) as i32|`, in `0..=2^31`.
 #[inline]
+// `as i32` reinterprets the hash's bits, exactly as Qdrant and fastembed read it.
+#[allow(clippy::cast_possible_wrap)]
 pub fn token_id(token: &str) -> u32 {
     (murmur3_x86_32(token.as_bytes(), 0) as i32).unsigned_abs()
 }
 
 #[cfg(test)]
+// Ids as the references print them; `as i32` as in `token_id`.
+#[allow(clippy::unreadable_literal, clippy::cast_possible_wrap)]
 mod tests {
     use super::*;
 

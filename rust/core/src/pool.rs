@@ -45,7 +45,9 @@ impl std::error::Error for SpawnError {}
 pub fn get(threads: usize) -> Result<Arc<ThreadPool>, SpawnError> {
     let threads = threads.max(1);
     let generation = GENERATION.load(Ordering::Acquire);
-    let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut pools = POOLS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     // Pools of an earlier generation belong to a parent process: leak them (their threads are
     // gone, so nothing may wait on them).
     for stale in pools.extract_if(.., |(g, _, _)| *g != generation) {

@@ -6,9 +6,42 @@ use std::borrow::Cow;
 
 use crate::filter::{char_len, Dropped, Stopwords};
 use crate::normalize;
-use crate::options::{Config, Flavor, Profile};
 use crate::stem::Stemmer;
 
+/// Which Qdrant build to follow where Qdrant's own builds disagree. Only the Japanese branch of
+/// the `multilingual` tokenizer differs today: the released servers (v1.18.x, v1.19.0) lowercase
+/// each word vaporetto splits off and test the *raw* word against the stopwords, but never fold,
+/// stem or length-filter it; qdrant-edge 0.9.0 sends those words through the full per-token
+/// chain. bm25x's own option (not a Qdrant one), named so it cannot clash with Qdrant's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// The Qdrant server, `qdrant/bm25` computed server-side (the default).
+    Server,
+    /// qdrant-edge 0.9.0 (`qdrant_edge.Bm25` of qdrant-edge-py 0.9.0).
+    Edge09,
+}
+
+impl Profile {
+    const ALL: [Profile; 2] = [Profile::Server, Profile::Edge09];
+
+    /// The name the `profile` option gives this profile.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Server => "server",
+            Profile::Edge09 => "edge-0.9",
+        }
+    }
+
+    /// The profile the `profile` option names (exact), if any.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// The per-token chain, built from plain settings (the encoder assembles it from a validated
+/// configuration; this stage knows nothing of options).
 #[derive(Debug)]
 pub struct Processor {
     pub lowercase: bool,
@@ -47,29 +80,6 @@ impl Tracer for Trace {
 }
 
 impl Processor {
-    /// The processor an encoder with `config` uses. The server lowercases stopword entries when
-    /// it lowercases tokens; fastembed matches its list lines as they are.
-    pub fn for_config(config: &Config) -> Self {
-        let lowercase_stopwords = config.flavor == Flavor::Qdrant && config.lowercase;
-        Processor::new(config, lowercase_stopwords)
-    }
-
-    pub fn new(config: &Config, lowercase_stopwords: bool) -> Self {
-        Processor {
-            lowercase: config.lowercase,
-            ascii_folding: config.ascii_folding,
-            stopwords: Stopwords::new(
-                &config.stopword_languages,
-                &config.custom_stopwords,
-                lowercase_stopwords,
-            ),
-            stemmer: config.stemmer.map(Stemmer::new),
-            min_token_len: config.min_token_len,
-            max_token_len: config.max_token_len,
-            profile: config.profile,
-        }
-    }
-
     /// Folding and lowercasing, as configured.
     #[inline]
     pub fn normalize<'a>(&self, mut token: Cow<'a, str>) -> Cow<'a, str> {
@@ -145,11 +155,7 @@ impl Processor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::Config;
-
-    fn processor(json: &str) -> Processor {
-        Processor::new(&Config::from_json(json).unwrap(), true)
-    }
+    use crate::testing::processor;
 
     #[test]
     fn order_is_fold_lower_stop_stem_length() {

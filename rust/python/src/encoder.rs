@@ -74,6 +74,8 @@ fn item_str<'py>(
 /// The UTF-8 text of a str without copying it: CPython keeps it (ASCII strings are their own
 /// UTF-8; others get it cached on first use), and it lives as long as the str, which the
 /// caller holds. Lone surrogates (not representable in UTF-8) are a ValueError naming the item.
+// Hot-path file (issue 15): the doc names CPython and ValueError bare; left as written for now.
+#[allow(clippy::doc_markdown)]
 fn utf8_of<'a>(s: &'a Bound<'_, PyString>, position: Option<usize>) -> PyResult<&'a str> {
     s.to_str().map_err(|_| {
         let pos = surrogate_position(s)
@@ -98,6 +100,8 @@ static SPARSE_VECTOR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// A `bm25x.SparseVector` holding `indices` and `values`, made without running Python code
 /// (no `__new__`/`__init__` frames): allocated as `object.__new__` would, slots set directly.
+// Hot-path file (issue 15): the named lifetime is left as written for now.
+#[allow(clippy::elidable_lifetime_names)]
 fn sparse_vector<'py>(
     py: Python<'py>,
     indices: Vec<u32>,
@@ -159,6 +163,8 @@ impl NativeEncoder {
     /// taken back to run signal handlers, so Ctrl-C raises `KeyboardInterrupt` promptly (the
     /// encoder holds no per-call state, so nothing is left half-done).
     #[pyo3(signature = (items, query, threads, offset = 0))]
+    // `indptr` entries are offsets into in-memory Vecs, so they are below `i64::MAX`.
+    #[allow(clippy::cast_possible_wrap)]
     fn encode_many<'py>(
         &self,
         py: Python<'py>,
@@ -261,6 +267,8 @@ impl NativeEncoder {
             let out = py
                 .detach(|| self.inner.encode_first_occurrence(&texts))
                 .expect("fastembed flavour checked above");
+            // Offsets into in-memory arrays: far below i64::MAX.
+            #[allow(clippy::cast_possible_wrap)]
             let indptr: Vec<i64> = out.indptr.into_iter().map(|x| x as i64).collect();
             let indices: Vec<i64> = out.indices.into_iter().map(i64::from).collect();
             Ok((
@@ -298,6 +306,8 @@ impl NativeEncoder {
     }
 
     /// The resolved configuration, for `repr` and introspection.
+    // Hot-path file (issue 15): a closure for `StemLanguage::name`, left as written for now.
+    #[allow(clippy::redundant_closure_for_method_calls)]
     fn resolved<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         guard(|| {
             let c = self.inner.config();

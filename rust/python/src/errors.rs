@@ -29,6 +29,8 @@ create_exception!(
     "A bug in bm25x (an internal invariant failed); please report it with the message."
 );
 
+// By value so that it reads `.map_err(to_py)`, like the conversion it is.
+#[allow(clippy::needless_pass_by_value)]
 pub fn to_py(err: bm25x_core::Error) -> PyErr {
     if err.is_type_error() {
         PyTypeError::new_err(err.to_string())
@@ -37,7 +39,9 @@ pub fn to_py(err: bm25x_core::Error) -> PyErr {
     }
 }
 
-pub fn spawn_to_py(err: bm25x_core::pool::SpawnError) -> PyErr {
+// By value, as `to_py`.
+#[allow(clippy::needless_pass_by_value)]
+pub fn spawn_to_py(err: bm25x_core::SpawnError) -> PyErr {
     ThreadStartError::new_err(err.to_string())
 }
 
@@ -47,7 +51,7 @@ pub fn guard<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
         let what = payload
             .downcast_ref::<&str>()
-            .map(|s| s.to_string())
+            .map(ToString::to_string)
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_string());
         Err(InternalError::new_err(format!(

@@ -36,7 +36,7 @@ fn languages() -> (Vec<&'static str>, Vec<&'static str>) {
 /// after `fork()`); registered with `os.register_at_fork` by the Python package.
 #[pyfunction]
 fn _after_fork_in_child() {
-    bm25x_core::pool::forget_after_fork();
+    bm25x_core::forget_after_fork();
 }
 
 /// Load numpy's C API now, at import: loaded lazily, a Ctrl-C pending during a process's first

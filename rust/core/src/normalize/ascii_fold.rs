@@ -1,5 +1,5 @@
 //! ASCII folding: Qdrant's `ascii_folding` option maps accented and compatibility characters to
-//! ASCII (the Lucene ASCIIFoldingFilter behaviour). The table in `ascii_fold_table.rs` was derived
+//! ASCII (the Lucene `ASCIIFoldingFilter` behaviour). The table in `ascii_fold_table.rs` was derived
 //! by probing qdrant-edge-py character by character (see `tools/gen_ascii_fold.py`).
 
 use std::borrow::Cow;

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 pub use ascii_fold::fold_to_ascii;
 
-/// Lowercase with Rust's full Unicode mapping (Final_Sigma included), computed per token as
+/// Lowercase with Rust's full Unicode mapping (`Final_Sigma` included), computed per token as
 /// Qdrant does. ASCII-lowercase tokens are returned borrowed.
 #[inline]
 pub fn lowercase(token: Cow<'_, str>) -> Cow<'_, str> {

@@ -139,7 +139,7 @@ mod tests {
     use super::*;
 
     fn terms(json: &str, text: &str) -> Vec<String> {
-        crate::tokenize::collect(json, text, |t, p, emit| tokenize(t, p, emit))
+        crate::testing::collect(json, text, |t, p, emit| tokenize(t, p, emit))
     }
 
     /// The camel-case parts of each `_`-separated segment.

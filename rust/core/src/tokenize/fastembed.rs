@@ -6,7 +6,7 @@
 //! stems; empty stems are dropped.
 //!
 //! Lowercasing each run equals fastembed's whole-text lowercasing: runs are separated by
-//! whitespace, which is neither cased nor case-ignorable, so Final_Sigma sees the same context.
+//! whitespace, which is neither cased nor case-ignorable, so `Final_Sigma` sees the same context.
 //! Whether a capital sigma is final is decided with Python's own case properties (generated
 //! tables), not Rust's: their Unicode versions disagree on some letters (U+0295 `ʕ` is cased in
 //! Python 3.11's Unicode 14, not in Rust's), and `ʕΣ` must lowercase to `ʕς` as in Python.
@@ -167,7 +167,7 @@ mod tests {
     use super::*;
 
     fn terms(json: &str, text: &str) -> Vec<String> {
-        crate::tokenize::collect(json, text, |t, p, emit| tokenize(t, p, emit))
+        crate::testing::collect(json, text, |t, p, emit| tokenize(t, p, emit))
     }
 
     const FE: &str = r#"{"flavor": "fastembed"}"#;

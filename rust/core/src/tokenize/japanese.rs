@@ -17,8 +17,7 @@ use std::borrow::Cow;
 
 use crate::filter::Dropped;
 use crate::normalize;
-use crate::options::Profile;
-use crate::process::{Processor, Tracer};
+use crate::process::{Processor, Profile, Tracer};
 
 /// True when `word` has no alphabetic char (punctuation, spaces, digits, symbols).
 #[inline]
@@ -142,8 +141,12 @@ fn class(c: char) -> Class {
         '\u{30A0}'..='\u{30FF}' | '\u{31F0}'..='\u{31FF}' | '\u{FF66}'..='\u{FF9F}' => {
             Class::Katakana
         }
-        '\u{3005}' | '\u{3007}' | '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' => Class::Kanji,
-        '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{2FA1F}' => Class::Kanji,
+        '\u{3005}'
+        | '\u{3007}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{2FA1F}' => Class::Kanji,
         c if c.is_alphanumeric() => Class::Other,
         // Combining marks stay with the char before them.
         c if is_mark(c) => Class::Other,
@@ -191,16 +194,13 @@ pub fn fallback_words(text: &str) -> Vec<&str> {
         }
         let mut rest = run;
         while !rest.is_empty() {
-            match PARTICLES.iter().find(|p| rest.starts_with(**p)) {
-                Some(p) => {
-                    out.push(&rest[..p.len()]);
-                    rest = &rest[p.len()..];
-                }
-                None => {
-                    let len = rest.chars().next().map_or(0, char::len_utf8);
-                    out.push(&rest[..len]);
-                    rest = &rest[len..];
-                }
+            if let Some(p) = PARTICLES.iter().find(|p| rest.starts_with(**p)) {
+                out.push(&rest[..p.len()]);
+                rest = &rest[p.len()..];
+            } else {
+                let len = rest.chars().next().map_or(0, char::len_utf8);
+                out.push(&rest[..len]);
+                rest = &rest[len..];
             }
         }
     }
@@ -212,7 +212,7 @@ mod tests {
     use super::*;
 
     fn terms(json: &str, text: &str) -> Vec<String> {
-        crate::tokenize::collect(json, text, |t, p, emit| tokenize(t, p, emit))
+        crate::testing::collect(json, text, |t, p, emit| tokenize(t, p, emit))
     }
 
     #[test]
@@ -228,7 +228,7 @@ mod tests {
         // Qdrant v1.18/v1.19 `japanese.rs`: stopword test on the raw word, then lowercase; no
         // folding, stemming or length limits, Latin words included.
         let json = r#"{"tokenizer": "multilingual", "ascii_folding": true, "min_token_len": 3, "max_token_len": 4, "stopwords": {"custom": ["it", "the"]}}"#;
-        let p = Processor::for_config(&crate::options::Config::from_json(json).unwrap());
+        let p = crate::testing::processor(json);
         let word = |w: &str| process_word(w, &p, &mut ()).map(Cow::into_owned);
         assert_eq!(word("Running").as_deref(), Some("running"));
         assert_eq!(word("Café").as_deref(), Some("café"));
@@ -242,7 +242,7 @@ mod tests {
     #[test]
     fn edge_profile_runs_the_full_chain() {
         let json = r#"{"tokenizer": "multilingual", "profile": "edge-0.9", "ascii_folding": true, "min_token_len": 3, "stopwords": {"custom": ["the"]}}"#;
-        let p = Processor::for_config(&crate::options::Config::from_json(json).unwrap());
+        let p = crate::testing::processor(json);
         let word = |w: &str| process_word(w, &p, &mut ()).map(Cow::into_owned);
         assert_eq!(word("Running").as_deref(), Some("run"));
         assert_eq!(word("Café").as_deref(), Some("cafe"));

@@ -13,8 +13,45 @@ pub mod word;
 
 use std::borrow::Cow;
 
-use crate::options::TokenizerKind;
 use crate::process::Processor;
+
+/// The server flavour's tokenizers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenizerKind {
+    Word,
+    Whitespace,
+    Prefix,
+    Multilingual,
+    Code,
+}
+
+impl TokenizerKind {
+    const ALL: [TokenizerKind; 5] = [
+        TokenizerKind::Word,
+        TokenizerKind::Whitespace,
+        TokenizerKind::Prefix,
+        TokenizerKind::Multilingual,
+        TokenizerKind::Code,
+    ];
+
+    /// The name Qdrant's `tokenizer` option gives this tokenizer.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            TokenizerKind::Word => "word",
+            TokenizerKind::Whitespace => "whitespace",
+            TokenizerKind::Prefix => "prefix",
+            TokenizerKind::Multilingual => "multilingual",
+            TokenizerKind::Code => "code",
+        }
+    }
+
+    /// The tokenizer Qdrant's `tokenizer` option names (exact, case-sensitive), if any.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
 
 /// Documents and queries are tokenized differently by some tokenizers (prefix), and encoded
 /// differently by every flavour (queries: distinct ids, weight 1).
@@ -85,17 +122,4 @@ pub fn segments(kind: TokenizerKind, text: &str) -> Vec<&str> {
         TokenizerKind::Code => code::identifiers(text).collect(),
         _ => word::split(text).collect(),
     }
-}
-
-/// Test support: the terms a tokenizer function emits for `text` under the options `json`.
-#[cfg(test)]
-pub(crate) fn collect<'a>(
-    json: &str,
-    text: &'a str,
-    tokenize: impl FnOnce(&'a str, &Processor, &mut dyn FnMut(Cow<'a, str>)),
-) -> Vec<String> {
-    let processor = Processor::for_config(&crate::options::Config::from_json(json).unwrap());
-    let mut out = Vec::new();
-    tokenize(text, &processor, &mut |t| out.push(t.into_owned()));
-    out
 }

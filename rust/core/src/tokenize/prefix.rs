@@ -70,16 +70,14 @@ pub fn prefixes<'a, F: FnMut(Cow<'a, str>)>(
     mut emit: F,
 ) {
     for n in min..=max {
-        match end_of_chars(&token, n) {
-            Some(end) => emit(match &token {
-                Cow::Borrowed(s) => Cow::Borrowed(&s[..end]),
-                Cow::Owned(s) => Cow::Owned(s[..end].to_string()),
-            }),
-            None => {
-                emit(token);
-                break;
-            }
-        }
+        let Some(end) = end_of_chars(&token, n) else {
+            emit(token);
+            break;
+        };
+        emit(match &token {
+            Cow::Borrowed(s) => Cow::Borrowed(&s[..end]),
+            Cow::Owned(s) => Cow::Owned(s[..end].to_string()),
+        });
     }
 }
 
@@ -99,7 +97,7 @@ mod tests {
     use super::*;
 
     fn run(json: &str, text: &str, mode: Mode) -> Vec<String> {
-        crate::tokenize::collect(json, text, |t, p, emit| tokenize(t, p, mode, emit))
+        crate::testing::collect(json, text, |t, p, emit| tokenize(t, p, mode, emit))
     }
 
     #[test]

@@ -7,6 +7,8 @@ pub const ASCII_ALNUM: [bool; 128] = ascii_table(false);
 /// ASCII letters, digits and `_` (Python's `\w` on ASCII).
 pub const ASCII_ALNUM_UNDERSCORE: [bool; 128] = ascii_table(true);
 
+// `b < 128`, so it fits u8 (`u8::try_from` is not const).
+#[allow(clippy::cast_possible_truncation)]
 const fn ascii_table(underscore: bool) -> [bool; 128] {
     let mut t = [false; 128];
     let mut b = 0;
@@ -146,6 +148,14 @@ fn masks64(block: &[u8; 64], underscore: bool) -> (u64, u64) {
 }
 
 #[cfg(target_arch = "x86_64")]
+// SSE2 intrinsics: the i8 casts reinterpret byte constants for signed lanes, a 16-lane
+// movemask fits u16, and the intrinsics are many and used by their own names.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::wildcard_imports
+)]
 #[inline]
 fn masks16(chunk: &[u8; 16], underscore: bool) -> (u16, u16) {
     use std::arch::x86_64::*;
@@ -223,6 +233,8 @@ impl<'a, P: Fn(char) -> bool> Iterator for Runs<'a, P> {
 }
 
 #[cfg(test)]
+// A test's pseudo-random index, reduced below the slice length first.
+#[allow(clippy::cast_possible_truncation)]
 mod tests {
     use super::*;
 

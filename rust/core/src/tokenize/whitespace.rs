@@ -1,4 +1,4 @@
-//! Qdrant's `whitespace` tokenizer: split on Unicode White_Space only; punctuation stays in tokens.
+//! Qdrant's `whitespace` tokenizer: split on Unicode `White_Space` only; punctuation stays in tokens.
 
 use std::borrow::Cow;
 
@@ -9,7 +9,7 @@ use crate::process::Processor;
 /// tokenizer can produce it.
 const QUERY_SENTINEL: &str = "\0";
 
-/// The raw segments: runs between Unicode White_Space chars.
+/// The raw segments: runs between Unicode `White_Space` chars.
 pub fn split(text: &str) -> impl Iterator<Item = &str> {
     text.split_whitespace()
 }
@@ -45,15 +45,14 @@ pub fn tokenize<'a, F: FnMut(Cow<'a, str>)>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::Config;
 
     #[test]
     fn keeps_punctuation_and_drops_nul_from_queries() {
-        let p = Processor::new(&Config::from_json(r#"{"language": "none"}"#).unwrap(), true);
+        let p = crate::testing::processor(r#"{"language": "none"}"#);
         let run = |mode| {
             let mut out = Vec::new();
             tokenize("Hello, world! \0 a_b", &p, mode, |t| {
-                out.push(t.into_owned())
+                out.push(t.into_owned());
             });
             out
         };

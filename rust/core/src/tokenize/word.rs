@@ -40,7 +40,7 @@ mod tests {
     use super::*;
 
     fn terms(json: &str, text: &str) -> Vec<String> {
-        crate::tokenize::collect(json, text, |t, p, emit| tokenize(t, p, emit))
+        crate::testing::collect(json, text, |t, p, emit| tokenize(t, p, emit))
     }
 
     #[test]

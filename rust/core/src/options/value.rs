@@ -3,6 +3,11 @@
 //!
 //! It is not `serde_json::Value` because a Python float may be NaN or infinite, which JSON cannot
 //! hold, and such a value must still reach validation to get a precise error.
+//!
+//! The typed readers below (`number`, `boolean`, `count`, `string`) are shared by the server and
+//! fastembed parsers; each names the option in its error.
+
+use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum OptionValue {
@@ -49,7 +54,7 @@ impl OptionValue {
     }
 
     /// Parse JSON text (used by the CLI and by tests).
-    pub fn from_json(text: &str) -> Result<OptionValue, String> {
+    pub fn from_json(text: &str) -> std::result::Result<OptionValue, String> {
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
         Ok(Self::from(value))
     }
@@ -77,6 +82,45 @@ impl From<serde_json::Value> for OptionValue {
                 OptionValue::Map(map.into_iter().map(|(k, v)| (k, Self::from(v))).collect())
             }
         }
+    }
+}
+
+/// A number option (an integer is taken as its float value, as in Python and JSON).
+pub(super) fn number(name: &str, value: &OptionValue) -> Result<f64> {
+    match value {
+        // Rounds to the nearest float, as Python's `float(int)` does; an integer too large for
+        // a float becomes infinite and fails the range checks with a clear message.
+        #[allow(clippy::cast_precision_loss)]
+        OptionValue::Int(i) => Ok(*i as f64),
+        OptionValue::Float(x) => Ok(*x),
+        other => Err(Error::kind(name, "a number", other.describe())),
+    }
+}
+
+pub(super) fn boolean(name: &str, value: &OptionValue) -> Result<bool> {
+    match value {
+        OptionValue::Bool(b) => Ok(*b),
+        other => Err(Error::kind(name, "a boolean", other.describe())),
+    }
+}
+
+/// A non-negative integer option.
+pub(super) fn count(name: &str, value: &OptionValue) -> Result<usize> {
+    match value {
+        OptionValue::Int(i) => usize::try_from(*i)
+            .map_err(|_| Error::value(name, format!("must be a non-negative integer, got {i}"))),
+        other => Err(Error::kind(
+            name,
+            "a non-negative integer",
+            other.describe(),
+        )),
+    }
+}
+
+pub(super) fn string<'a>(name: &str, value: &'a OptionValue) -> Result<&'a str> {
+    match value {
+        OptionValue::Str(s) => Ok(s),
+        other => Err(Error::kind(name, "a string", other.describe())),
     }
 }
 
