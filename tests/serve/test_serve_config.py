@@ -166,6 +166,20 @@ def test_operator_keys_need_an_explicit_allow_list(tmp_path: Path) -> None:
     create_app(ServeConfig(keys=keys, allowed_models=("bm25",)))
 
 
+def test_idle_connections_outlive_the_clients_pool() -> None:
+    # uvicorn closes an idle connection after 5 s by default, racing a client that reuses it
+    # at that moment (a connection error for that request). Qdrant's client (reqwest) drops
+    # idle connections after 90 s: the service must wait longer, so that the client closes.
+    import importlib
+    import types
+
+    seen: dict[str, object] = {}
+    uvicorn = types.SimpleNamespace(run=lambda app, **kwargs: seen.update(kwargs))
+    serve_run = importlib.import_module("bm25x.app.serve.run")
+    serve_run._serve(uvicorn, ServeConfig(allowed_models=("bm25",)))
+    assert isinstance(seen["timeout_keep_alive"], int) and seen["timeout_keep_alive"] > 90
+
+
 def test_bad_environment_is_named() -> None:
     with pytest.raises(ConfigError, match="BM25X_SERVE_REQUEST_TIMEOUT must be a float"):
         load_config(None, env={"BM25X_SERVE_REQUEST_TIMEOUT": "soon"})

@@ -16,6 +16,11 @@ __all__ = ["app_from_environment", "configure_logging", "run"]
 
 # Seconds uvicorn waits, after SIGTERM, for the requests in flight, beyond their own budget.
 _DRAIN_MARGIN = 5.0
+# Seconds an idle client connection stays open. Longer than the idle timeout of the client's
+# own pool (Qdrant's HTTP client, reqwest: 90 s), so that the client, not the service, closes
+# an idle connection: when the service closes first (uvicorn's default is 5 s), a request
+# sent on the connection just as it closes fails with a connection error.
+KEEP_ALIVE = 120
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -79,5 +84,6 @@ def _serve(uvicorn: Any, config: ServeConfig) -> None:
         timeout_keep_alive=_KEEP_ALIVE,
         log_level="warning",
         timeout_graceful_shutdown=int(config.limits.request_timeout + _DRAIN_MARGIN),
+        timeout_keep_alive=KEEP_ALIVE,
         lifespan="on",
     )
