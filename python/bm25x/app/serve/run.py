@@ -63,10 +63,6 @@ def run(config: ServeConfig, *, host: str | None = None, port: int | None = None
         signal.signal(signal.SIGTERM, previous)
 
 
-# Longer than the idle timeout of Qdrant's client pool (reqwest: 90 s).
-_KEEP_ALIVE = 120
-
-
 def _drained(signum: int, frame: Any) -> None:
     pass
 
@@ -78,10 +74,6 @@ def _serve(uvicorn: Any, config: ServeConfig) -> None:
         port=config.port,
         # uvicorn's access log would repeat what the request line says, less carefully.
         access_log=False,
-        # Qdrant's HTTP client keeps idle connections for up to 90 s and reuses them; a server
-        # that closes them sooner (uvicorn's default is 5 s) races with that reuse and some
-        # requests fail with a reset. Keep them longer than any client does.
-        timeout_keep_alive=_KEEP_ALIVE,
         log_level="warning",
         timeout_graceful_shutdown=int(config.limits.request_timeout + _DRAIN_MARGIN),
         timeout_keep_alive=KEEP_ALIVE,
