@@ -666,7 +666,7 @@ def test_image_strings_never_open_the_services_files(
 ) -> None:
     fastembed = pytest.importorskip("fastembed")
     from PIL import Image as PILImage
-    from test_inference import _StandIn
+    from support.fastembed_stand_ins import _StandIn
 
     monkeypatch.setattr(fastembed, "ImageEmbedding", type("ImageEmbedding", (_StandIn,), {}))
     provider = FastembedProvider()
