@@ -16,7 +16,7 @@ from typing import Any
 
 from qdrant_client import AsyncQdrantClient, models
 
-from bm25x.qdrant import Client, Resolver, collection_config
+from bm25x.qdrant import Client, collection_config
 
 __all__ = ["AsyncClient"]
 
@@ -28,19 +28,10 @@ class AsyncClient(Client):
     ``store_text`` (see :class:`bm25x.qdrant.Client`)."""
 
     client: AsyncQdrantClient  # type: ignore[assignment]
+    _wrapped_type = AsyncQdrantClient
 
-    def __init__(
-        self,
-        *args: Any,
-        resolver: Resolver | None = None,
-        store_text: bool | str = False,
-        client: AsyncQdrantClient | None = None,
-        **kwargs: Any,
-    ) -> None:
-        if client is not None and (args or kwargs):
-            raise TypeError("pass either client= or qdrant-client's arguments, not both")
-        async_client = client if client is not None else AsyncQdrantClient(*args, **kwargs)
-        super().__init__(resolver=resolver, store_text=store_text, client=async_client)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._infos: dict[str, Any] = {}
 
     def __repr__(self) -> str:
@@ -149,8 +140,7 @@ class AsyncClient(Client):
     ) -> Any:
         """``AsyncQdrantClient.query_points``, with documents resolved as queries."""
         await self._prefetch(collection_name)
-        query = self._resolve(query, True, collection_name, using or "")
-        prefetch = self._resolve(prefetch, True, collection_name)
+        query, prefetch = self._resolve_query(collection_name, query, using, prefetch)
         return await self.client.query_points(
             collection_name, query, using=using, prefetch=prefetch, **kwargs
         )
@@ -166,8 +156,7 @@ class AsyncClient(Client):
     ) -> Any:
         """``AsyncQdrantClient.query_points_groups``, with documents resolved as queries."""
         await self._prefetch(collection_name)
-        query = self._resolve(query, True, collection_name, using or "")
-        prefetch = self._resolve(prefetch, True, collection_name)
+        query, prefetch = self._resolve_query(collection_name, query, using, prefetch)
         return await self.client.query_points_groups(
             collection_name, group_by, query, using=using, prefetch=prefetch, **kwargs
         )

@@ -37,11 +37,26 @@ from __future__ import annotations
 
 # Aliased: this module's public names are exactly its errors (and redact/Secret).
 from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
 # Raised by the native encoder, so defined there; re-exported here with every other error.
 from bm25x._native import InternalError, OptionError, ThreadStartError
 from bm25x._secrets import Secret, redact
+
+if _TYPE_CHECKING:
+    from typing_extensions import TypedDict as _TypedDict
+    from typing_extensions import Unpack as _Unpack
+
+    class _Details(_TypedDict, total=False):
+        """The keyword arguments of :class:`InferenceError`, for subclasses that add some."""
+
+        provider: str | None
+        model: str | None
+        status: int | None
+        provider_message: str | None
+        items: _Sequence[int]
+
 
 __all__ = [
     "BadInputError",
@@ -157,24 +172,9 @@ class ProviderHTTPError(InferenceError):
     passes it on to its own callers."""
 
     def __init__(
-        self,
-        message: str,
-        *,
-        provider: str | None = None,
-        model: str | None = None,
-        status: int | None = None,
-        provider_message: str | None = None,
-        items: _Sequence[int] = (),
-        retry_after: float | None = None,
+        self, message: str, *, retry_after: float | None = None, **details: _Unpack[_Details]
     ) -> None:
-        super().__init__(
-            message,
-            provider=provider,
-            model=model,
-            status=status,
-            provider_message=provider_message,
-            items=items,
-        )
+        super().__init__(message, **details)
         self.retry_after = retry_after
 
 

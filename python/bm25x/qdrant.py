@@ -141,6 +141,10 @@ class Client:
     text into its payload: ``True`` for the key ``"text"``, or a key; off by default, as in
     Qdrant). Every other method and attribute is the wrapped client's."""
 
+    _wrapped_type: Any = QdrantClient
+    """What ``Client(...)`` builds from qdrant-client's arguments (``AsyncQdrantClient`` in
+    :class:`bm25x.qdrant.AsyncClient`)."""
+
     def __init__(
         self,
         *args: Any,
@@ -151,7 +155,9 @@ class Client:
     ) -> None:
         if client is not None and (args or kwargs):
             raise TypeError("pass either client= or qdrant-client's arguments, not both")
-        self.client: QdrantClient = client if client is not None else QdrantClient(*args, **kwargs)
+        self.client: QdrantClient = (
+            client if client is not None else self._wrapped_type(*args, **kwargs)
+        )
         # By default, bm25 documents get the vectors the wrapped client would have stored.
         self.resolver: Resolver = (
             resolver
@@ -428,6 +434,16 @@ class Client:
 
     # --- queries ----------------------------------------------------------------------------
 
+    def _resolve_query(
+        self, collection: str, query: Any, using: str | None, prefetch: Any
+    ) -> tuple[Any, Any]:
+        """``query`` (for the vector ``using``) and the (nested) ``prefetch`` with their
+        documents resolved as queries."""
+        return (
+            self._resolve(query, True, collection, using or ""),
+            self._resolve(prefetch, True, collection),
+        )
+
     def query_points(
         self,
         collection_name: str,
@@ -438,8 +454,7 @@ class Client:
     ) -> Any:
         """qdrant-client's ``query_points``, with documents in ``query`` and (nested)
         ``prefetch`` resolved as queries."""
-        query = self._resolve(query, True, collection_name, using or "")
-        prefetch = self._resolve(prefetch, True, collection_name)
+        query, prefetch = self._resolve_query(collection_name, query, using, prefetch)
         return self.client.query_points(
             collection_name, query, using=using, prefetch=prefetch, **kwargs
         )
@@ -454,8 +469,7 @@ class Client:
         **kwargs: Any,
     ) -> Any:
         """qdrant-client's ``query_points_groups``, with documents resolved as queries."""
-        query = self._resolve(query, True, collection_name, using or "")
-        prefetch = self._resolve(prefetch, True, collection_name)
+        query, prefetch = self._resolve_query(collection_name, query, using, prefetch)
         return self.client.query_points_groups(
             collection_name, group_by, query, using=using, prefetch=prefetch, **kwargs
         )

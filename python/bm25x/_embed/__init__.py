@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from bm25x._embed.finish import finish
@@ -73,18 +73,18 @@ async def aembed(
     request through that client (which bm25x never closes); without it, remote requests run
     on bm25x's own loop with its pooled client, and cancelling the awaiting task cancels them.
     """
-    check_call(cloud, max_concurrency, deadline, fetch_policy, http_client)
-    collected = collect_headers(headers)
-    plan = make_plan(items, model, options, query, cloud, max_concurrency)
+    plan, coro = _prepare(
+        items, model, options, query, cloud, headers, max_concurrency, fetch_policy, http_client,
+        deadline,
+    )  # fmt: skip
     # The caller's items, options and headers may hold keys in clear; this frame's locals
     # show in capture_locals tracebacks, so they go once bm25x holds its masked copies.
     del items, options, headers
-    policy = fetch_policy or FetchPolicy()
     if http_client is not None or not plan.remote:
-        return await execute(plan, collected, policy, deadline, http_client)
+        return await coro
     from bm25x.providers._clients import await_shared
 
-    return await await_shared(execute(plan, collected, policy, deadline, None))
+    return await await_shared(coro)
 
 
 def embed(
@@ -127,12 +127,11 @@ def embed(
     >>> v == bm25x.Bm25().encode("Recipe for baking chocolate chip cookies")
     True
     """
-    check_call(cloud, max_concurrency, deadline, fetch_policy, http_client)
-    collected = collect_headers(headers)
-    plan = make_plan(items, model, options, query, cloud, max_concurrency)
+    plan, coro = _prepare(
+        items, model, options, query, cloud, headers, max_concurrency, fetch_policy, http_client,
+        deadline,
+    )  # fmt: skip
     del items, options, headers  # may hold keys in clear; see aembed
-    policy = fetch_policy or FetchPolicy()
-    coro = execute(plan, collected, policy, deadline, http_client)
     # Decided outside any ``except`` block, so that errors do not carry a "no running event
     # loop" RuntimeError as their context.
     in_loop = True
@@ -148,6 +147,27 @@ def embed(
     from bm25x.providers._clients import run_shared
 
     return run_shared(coro)
+
+
+def _prepare(
+    items: Any,
+    model: str | None,
+    options: Mapping[str, Any] | None,
+    query: bool,
+    cloud: Cloud,
+    headers: Mapping[str, str] | None,
+    max_concurrency: int | None,
+    fetch_policy: FetchPolicy | None,
+    http_client: httpx.AsyncClient | None,
+    deadline: float | None,
+) -> tuple[Plan, Coroutine[Any, Any, Any]]:
+    """Check the call's arguments and plan it (steps 1 to 3), for :func:`embed` and
+    :func:`aembed` alike; returns the plan and the not yet started coroutine that runs it."""
+    check_call(cloud, max_concurrency, deadline, fetch_policy, http_client)
+    collected = collect_headers(headers)
+    plan = make_plan(items, model, options, query, cloud, max_concurrency)
+    policy = fetch_policy or FetchPolicy()
+    return plan, execute(plan, collected, policy, deadline, http_client)
 
 
 async def execute(

@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -213,6 +213,22 @@ def _fingerprints(records: Any) -> dict[str, str | None]:
         fp = payload.get(FINGERPRINT)
         out[str(payload["doc_id"])] = fp if isinstance(fp, str) else None
     return out
+
+
+def _point_rows(
+    doc_ids: Sequence[str],
+    payloads: Sequence[dict[str, Any]],
+    sparse: SparseBatch,
+    dense: Dense | None,
+    make_sparse: Callable[[list[int], list[float]], Any],
+) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """``(point id, named vectors, payload)`` for each document, shared by both backends;
+    ``make_sparse(indices, values)`` builds the backend's own sparse-vector type."""
+    for i, (doc_id, payload, vec) in enumerate(zip(doc_ids, payloads, sparse)):
+        vector: dict[str, Any] = {SPARSE: make_sparse(vec.indices.tolist(), vec.values.tolist())}
+        if dense is not None:
+            vector[DENSE] = dense[i].tolist()
+        yield point_id(doc_id), vector, {"doc_id": doc_id, **payload}
 
 
 def _hit(point: Any) -> Hit:
@@ -491,12 +507,10 @@ class EdgeStore(Store):
         from qdrant_edge import Point, UpdateOperation
         from qdrant_edge import SparseVector as EdgeSparse
 
-        points = []
-        for i, (doc_id, payload, vec) in enumerate(zip(doc_ids, payloads, sparse)):
-            vector: dict[str, Any] = {SPARSE: EdgeSparse(vec.indices.tolist(), vec.values.tolist())}
-            if dense is not None:
-                vector[DENSE] = dense[i].tolist()
-            points.append(Point(point_id(doc_id), vector, {"doc_id": doc_id, **payload}))
+        points = [
+            Point(pid, vector, body)
+            for pid, vector, body in _point_rows(doc_ids, payloads, sparse, dense, EdgeSparse)
+        ]
         self._guard("write to", self._open().update, UpdateOperation.upsert_points(points))
 
     def query(
@@ -681,20 +695,13 @@ class QdrantStore(Store):
     ) -> None:
         from qdrant_client import models
 
-        points = []
-        for i, (doc_id, payload, vec) in enumerate(zip(doc_ids, payloads, sparse)):
-            vector: dict[str, Any] = {
-                SPARSE: models.SparseVector(
-                    indices=vec.indices.tolist(), values=vec.values.tolist()
-                )
-            }
-            if dense is not None:
-                vector[DENSE] = dense[i].tolist()
-            points.append(
-                models.PointStruct(
-                    id=point_id(doc_id), vector=vector, payload={"doc_id": doc_id, **payload}
-                )
-            )
+        def make_sparse(indices: list[int], values: list[float]) -> Any:
+            return models.SparseVector(indices=indices, values=values)
+
+        points = [
+            models.PointStruct(id=pid, vector=vector, payload=body)
+            for pid, vector, body in _point_rows(doc_ids, payloads, sparse, dense, make_sparse)
+        ]
         self.client.upsert(self.collection, points, wait=True)
 
     def query(

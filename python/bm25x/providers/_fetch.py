@@ -59,6 +59,21 @@ _METADATA = frozenset(
 )
 
 
+def split_data_url(value: str, *, provider: str, model: str) -> tuple[str, str]:
+    """``(declared MIME type, base64 payload)`` of an image data URL
+    (``data:<mime>;base64,<payload>``); :class:`bm25x.BadInputError` for any other form."""
+    from bm25x.errors import BadInputError
+
+    head, sep, payload = value.partition(",")
+    if not head.startswith("data:") or not sep or not head.endswith(";base64"):
+        raise BadInputError(
+            "image data URL must be base64 ('data:<mime>;base64,...')",
+            provider=provider,
+            model=model,
+        )
+    return head[5:-7], payload
+
+
 def sniff_image_type(data: bytes) -> str | None:
     """The MIME type of PNG, JPEG, GIF and WebP data from its first bytes, else ``None``."""
     if data.startswith(b"\x89PNG\r\n\x1a\n"):

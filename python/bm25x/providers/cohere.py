@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from bm25x.errors import BadInputError, ProviderResponseError
 from bm25x.providers._base import Call, Item, Kind
-from bm25x.providers._fetch import fetch_image, sniff_image_type
+from bm25x.providers._fetch import fetch_image, sniff_image_type, split_data_url
 from bm25x.providers._remote import HttpProvider, dense
 
 __all__ = ["CohereProvider", "sniff_image_type"]
@@ -78,14 +78,7 @@ class CohereProvider(HttpProvider):
         if isinstance(value, (bytes, bytearray, memoryview)):
             data = bytes(value)
         elif isinstance(value, str) and value.startswith("data:"):
-            head, sep, payload = value.partition(",")
-            if not sep or not head.endswith(";base64"):
-                raise BadInputError(
-                    "image data URL must be base64 ('data:<mime>;base64,...')",
-                    provider=self.name,
-                    model=model,
-                )
-            declared = head[5:-7]
+            declared, payload = split_data_url(value, provider=self.name, model=model)
             data = self._b64(payload, model)
         elif isinstance(value, str) and _URL.match(value):  # base64 has no ':', so a URL
             # Fetched under the call's FetchPolicy, which also sniffs the bytes: a fetched

@@ -34,7 +34,7 @@ import numpy as np
 from bm25x._sparse import SparseVector
 from bm25x.errors import BadInputError, ModelNotAvailableError
 from bm25x.providers._base import Call, EmbedRequest, Item, Kind, Vector, kind_of, texts_only
-from bm25x.providers._fetch import fetch_image
+from bm25x.providers._fetch import fetch_image, split_data_url
 
 __all__ = ["FastembedProvider"]
 
@@ -242,13 +242,7 @@ class FastembedProvider:
                 model=model,
             )
         if value.startswith("data:"):
-            head, sep, payload = value.partition(",")
-            if not sep or not head.endswith(";base64"):
-                raise BadInputError(
-                    "image data URL must be base64 ('data:<mime>;base64,...')",
-                    provider=self.name,
-                    model=model,
-                )
+            _, payload = split_data_url(value, provider=self.name, model=model)
             return self._opened(model, self._b64(model, payload))
         if _URL.match(value):
             data, _ = await fetch_image(value, call.fetch_policy, provider=self.name, model=model)

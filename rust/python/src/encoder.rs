@@ -71,6 +71,29 @@ fn item_str<'py>(
     }
 }
 
+/// The items of a list or tuple of str, each as a `str` (errors name the position, counted
+/// from `offset`). A snapshot: a list changed by another thread while the GIL is released
+/// cannot shift positions under the caller. `method` names the caller in the type error.
+fn str_items<'py>(
+    items: &Bound<'py, PyAny>,
+    method: &str,
+    offset: usize,
+) -> PyResult<Vec<Bound<'py, PyString>>> {
+    let all: Vec<Bound<'py, PyAny>> = if let Ok(list) = items.cast::<PyList>() {
+        list.iter().collect()
+    } else if let Ok(tuple) = items.cast::<PyTuple>() {
+        tuple.iter().collect()
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "{method} takes a list or tuple of str"
+        )));
+    };
+    all.iter()
+        .enumerate()
+        .map(|(i, item)| item_str(item, Some(offset + i)))
+        .collect()
+}
+
 /// The UTF-8 text of a str without copying it: CPython keeps it (ASCII strings are their own
 /// UTF-8; others get it cached on first use), and it lives as long as the str, which the
 /// caller holds. Lone surrogates (not representable in UTF-8) are a ValueError naming the item.
@@ -179,31 +202,16 @@ impl NativeEncoder {
                     "threads must be an integer in 1..={MAX_THREADS}, got {threads}"
                 )));
             }
-            // A snapshot of the items, so a list changed by another thread while the GIL is
-            // released cannot shift positions under us.
-            let all: Vec<Bound<'py, PyAny>> = if let Ok(list) = items.cast::<PyList>() {
-                list.iter().collect()
-            } else if let Ok(tuple) = items.cast::<PyTuple>() {
-                tuple.iter().collect()
-            } else {
-                return Err(PyTypeError::new_err(
-                    "encode_many takes a list or tuple of str",
-                ));
-            };
-            let strs: Vec<Bound<'py, PyString>> = all
-                .iter()
-                .enumerate()
-                .map(|(i, item)| item_str(item, Some(offset + i)))
-                .collect::<PyResult<_>>()?;
+            let strs = str_items(items, "encode_many", offset)?;
             let budget = CHUNK_BYTES_PER_THREAD.saturating_mul(threads);
             let mut csr = Csr::default();
             let mut start = 0;
-            while start < all.len() {
+            while start < strs.len() {
                 // The strs' own UTF-8, not copies: `strs` holds them (immutable) while the GIL
                 // is released, whatever happens to the list meanwhile.
                 let mut texts: Vec<&str> = Vec::new();
                 let mut bytes = 0usize;
-                while start + texts.len() < all.len() && (texts.is_empty() || bytes < budget) {
+                while start + texts.len() < strs.len() && (texts.is_empty() || bytes < budget) {
                     let i = start + texts.len();
                     let text = utf8_of(&strs[i], Some(offset + i))?;
                     bytes += text.len() + 16;
@@ -245,20 +253,7 @@ impl NativeEncoder {
                      (Bm25(flavor='fastembed'))",
                 ));
             }
-            let all: Vec<Bound<'py, PyAny>> = if let Ok(list) = items.cast::<PyList>() {
-                list.iter().collect()
-            } else if let Ok(tuple) = items.cast::<PyTuple>() {
-                tuple.iter().collect()
-            } else {
-                return Err(PyTypeError::new_err(
-                    "encode_first_occurrence takes a list or tuple of str",
-                ));
-            };
-            let strs: Vec<Bound<'py, PyString>> = all
-                .iter()
-                .enumerate()
-                .map(|(i, item)| item_str(item, Some(i)))
-                .collect::<PyResult<_>>()?;
+            let strs = str_items(items, "encode_first_occurrence", 0)?;
             let texts: Vec<&str> = strs
                 .iter()
                 .enumerate()
