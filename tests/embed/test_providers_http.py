@@ -20,7 +20,14 @@ import numpy as np
 import pytest
 from qdrant_client import models
 from qdrant_client.context_headers import headers as qdrant_headers
-from support.provider_server import KEYS, PNG, Canned, FakeProviders, fake_vector
+from support.provider_server import (
+    KEYS,
+    PNG,
+    Canned,
+    FakeProviders,
+    fake_vector,
+    providers_pointed_at,
+)
 
 import bm25x
 from bm25x import providers
@@ -29,7 +36,6 @@ from bm25x.providers.cohere import CohereProvider
 from bm25x.providers.jina import JinaProvider
 from bm25x.providers.openai import OpenAIProvider
 
-ENV_KEYS = ("OPENAI_API_KEY", "CO_API_KEY", "JINA_API_KEY", "OPENROUTER_API_KEY")
 FAST = {"backoff_base": 0.01, "backoff_max": 0.05}
 ENV_SECRET = "sk-env-key-for-locals-7"  # module level: no test frame holds it as a local
 # The stand-in image server is on loopback, which the default FetchPolicy refuses.
@@ -48,23 +54,14 @@ def fake(server: FakeProviders, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fak
     """Every provider pointed at the local server, no keys in the environment, the registry
     restored afterwards."""
     server.reset()
-    for name in ENV_KEYS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("OPENAI_BASE_URL", server.url("openai"))
-    monkeypatch.setenv("OPENROUTER_BASE_URL", server.url("openrouter"))
-    monkeypatch.setenv("JINA_BASE_URL", server.url("jina"))
-    monkeypatch.setenv("CO_API_URL", server.url("cohere"))
-    providers.list()
-    saved = dict(providers._entries), list(providers._catch_all)
     # Fresh instances with fast backoff, so retry tests take milliseconds.
-    providers.register("openai/", OpenAIProvider(**FAST))
-    providers.register("cohere/", CohereProvider(**FAST))
-    providers.register("jinaai/", JinaProvider(**FAST))
-    yield server
-    providers._entries.clear()
-    providers._entries.update(saved[0])
-    providers._catch_all[:] = saved[1]
-    assert server.violations == []
+    registered = {
+        "openai/": OpenAIProvider(**FAST),
+        "cohere/": CohereProvider(**FAST),
+        "jinaai/": JinaProvider(**FAST),
+    }
+    with providers_pointed_at(server, monkeypatch, registered):
+        yield server
 
 
 def key(provider: str) -> dict[str, str]:

@@ -18,7 +18,14 @@ from typing import Any
 import numpy as np
 import pytest
 from support import require
-from support.provider_server import KEYS, PNG, Canned, FakeProviders, fake_vector
+from support.provider_server import (
+    KEYS,
+    PNG,
+    Canned,
+    FakeProviders,
+    fake_vector,
+    providers_pointed_at,
+)
 from support.serve import asgi_client, qdrant_body, qdrant_input
 
 import bm25x
@@ -55,23 +62,15 @@ def fake(server: FakeProviders, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fak
     """Every provider pointed at the local stand-ins, no keys in the environment, fast
     backoff; the registry restored afterwards."""
     server.reset()
-    for name in ("OPENAI_API_KEY", "CO_API_KEY", "JINA_API_KEY", "OPENROUTER_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("OPENAI_BASE_URL", server.url("openai"))
-    monkeypatch.setenv("OPENROUTER_BASE_URL", server.url("openrouter"))
-    monkeypatch.setenv("JINA_BASE_URL", server.url("jina"))
-    monkeypatch.setenv("CO_API_URL", server.url("cohere"))
-    providers.list()
-    saved = dict(providers._entries), list(providers._catch_all)
-    providers.register("openai/", OpenAIProvider(**FAST))
-    providers.register("openrouter/", OpenRouterProvider(**FAST))
-    providers.register("cohere/", CohereProvider(**FAST))
-    providers.register("jinaai/", JinaProvider(**FAST))
-    yield server
-    providers._entries.clear()
-    providers._entries.update(saved[0])
-    providers._catch_all[:] = saved[1]
-    assert server.violations == []
+    # Fresh instances with fast backoff, so retry tests take milliseconds.
+    registered = {
+        "openai/": OpenAIProvider(**FAST),
+        "openrouter/": OpenRouterProvider(**FAST),
+        "cohere/": CohereProvider(**FAST),
+        "jinaai/": JinaProvider(**FAST),
+    }
+    with providers_pointed_at(server, monkeypatch, registered):
+        yield server
 
 
 def post(

@@ -15,6 +15,7 @@ Vectors are deterministic: a unit vector derived from sha256 of the input.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import re
@@ -23,6 +24,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -108,14 +110,7 @@ class FakeProviders:
         return int(self.server.server_address[1])
 
     def url(self, provider: str) -> str:
-        base = f"http://{self.host}:{self.port}"
-        return {
-            "openai": f"{base}/openai/v1",
-            "openrouter": f"{base}/openrouter/api/v1",
-            "jina": f"{base}/jina/v1",
-            "cohere": f"{base}/cohere",
-            "images": f"{base}/images",
-        }[provider]
+        return provider_url(self.host, self.port, provider)
 
     def close(self) -> None:
         self.server.shutdown()
@@ -515,3 +510,48 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def provider_url(host: str, port: int, provider: str) -> str:
+    """The base URL of one provider's stand-in on a server at ``host:port``."""
+    base = f"http://{host}:{port}"
+    return {
+        "openai": f"{base}/openai/v1",
+        "openrouter": f"{base}/openrouter/api/v1",
+        "jina": f"{base}/jina/v1",
+        "cohere": f"{base}/cohere",
+        "images": f"{base}/images",
+    }[provider]
+
+
+#: The environment variables holding the providers' keys, cleared while tests run.
+ENV_KEYS = ("OPENAI_API_KEY", "CO_API_KEY", "JINA_API_KEY", "OPENROUTER_API_KEY")
+
+
+@contextlib.contextmanager
+def providers_pointed_at(
+    server: Any, monkeypatch: Any, registered: dict[str, Any]
+) -> Iterator[Any]:
+    """Every provider's base URL pointed at ``server`` (anything with ``url(provider)``), no
+    keys in the environment, the providers in ``registered`` (prefix -> instance) registered;
+    the registry restored afterwards, and the server asserted to have seen no protocol
+    violation."""
+    from bm25x import providers
+
+    for name in ENV_KEYS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", server.url("openai"))
+    monkeypatch.setenv("OPENROUTER_BASE_URL", server.url("openrouter"))
+    monkeypatch.setenv("JINA_BASE_URL", server.url("jina"))
+    monkeypatch.setenv("CO_API_URL", server.url("cohere"))
+    providers.list()
+    saved = dict(providers._entries), list(providers._catch_all)
+    for prefix, provider in registered.items():
+        providers.register(prefix, provider)
+    try:
+        yield server
+    finally:
+        providers._entries.clear()
+        providers._entries.update(saved[0])
+        providers._catch_all[:] = saved[1]
+    assert server.violations == []

@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from support.provider_server import provider_url
+
 ROOT = Path(__file__).resolve().parents[2]
 _SERVE = (sys.executable, "-m", "bm25x", "serve")
 
@@ -69,14 +71,7 @@ class FakeProvidersProcess:
         self.port = int(self.proc.stdout.readline())
 
     def url(self, provider: str) -> str:
-        base = f"http://127.0.0.1:{self.port}"
-        return {
-            "openai": f"{base}/openai/v1",
-            "openrouter": f"{base}/openrouter/api/v1",
-            "jina": f"{base}/jina/v1",
-            "cohere": f"{base}/cohere",
-            "images": f"{base}/images",
-        }[provider]
+        return provider_url("127.0.0.1", self.port, provider)
 
     def _state(self) -> dict[str, Any]:
         state: dict[str, Any] = httpx.get(self.url("images")[:-7] + "/_state", timeout=60).json()
