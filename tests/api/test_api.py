@@ -164,9 +164,12 @@ def test_version_is_exported() -> None:
     assert bm25x.__version__.count(".") == 2
 
 
-def test_ctrl_c_interrupts_a_large_encode_between_chunks() -> None:
-    # The handler runs inside the native call (between chunks), not after it returned: the
-    # profiler marks when encode_many is running, so this counts handler calls made mid-call.
+@pytest.mark.parametrize("threads", [1, 2])
+def test_ctrl_c_interrupts_a_large_encode_mid_call(threads: int) -> None:
+    # The handler runs inside the native call, not after it returned: the profiler marks when
+    # encode_many is running, so this counts handler calls made mid-call. One thread: the
+    # caller checks between pieces it encodes; two: the waiting caller checks while the pool
+    # works, and the pool stops at its next piece.
     code = """
         import os, signal, sys, threading
         import bm25x
@@ -194,7 +197,7 @@ def test_ctrl_c_interrupts_a_large_encode_between_chunks() -> None:
         threading.Thread(target=send, daemon=True).start()
         sys.setprofile(profile)
         try:
-            bm25x.Bm25().encode(texts, threads=1)
+            bm25x.Bm25().encode(texts, threads=THREADS)
         except KeyboardInterrupt:
             sys.setprofile(None)
             print("interrupted", state["during"])
@@ -206,7 +209,7 @@ def test_ctrl_c_interrupts_a_large_encode_between_chunks() -> None:
         print(enc.encode("cookies").indices.tolist())
     """
     done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
+        [sys.executable, "-c", textwrap.dedent(code).replace("THREADS", str(threads))],
         capture_output=True,
         text=True,
         timeout=300,

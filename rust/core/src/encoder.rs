@@ -16,10 +16,12 @@ use crate::tokenize::{self, fastembed, TokenizerKind};
 use crate::weight;
 
 pub(crate) mod assemble;
+mod batch;
 mod explain;
 mod sparse;
 
 pub use crate::tokenize::Mode;
+pub use batch::BatchError;
 pub use explain::Explained;
 pub use sparse::{Csr, FirstOccurrenceCsr, SparseVec};
 
@@ -395,69 +397,6 @@ impl Encoder {
             }
         });
         Some(out)
-    }
-
-    /// Encode many texts into one CSR batch, in input order. With `threads > 1` the texts are
-    /// split into contiguous chunks encoded in parallel on a pool of that many threads; the
-    /// result is the same. Fails only if the operating system refuses to start the threads.
-    // The rayon prelude is imported only where the parallel path needs it.
-    #[allow(clippy::items_after_statements)]
-    pub fn encode_batch<S: AsRef<str> + Sync>(
-        &self,
-        texts: &[S],
-        mode: Mode,
-        threads: usize,
-    ) -> std::result::Result<Csr, crate::pool::SpawnError> {
-        if threads <= 1 || texts.len() < 2 {
-            return Ok(self.encode_serial(texts, mode));
-        }
-        use rayon::prelude::*;
-        // About four pieces per thread, cut by bytes rather than counts (the work follows the
-        // bytes; a count split leaves threads idle behind a piece of long texts). The 16 bytes
-        // per text stand for its fixed cost.
-        let cost = |t: &S| t.as_ref().len() + 16;
-        let total: usize = texts.iter().map(cost).sum();
-        let target = total.div_ceil(threads.saturating_mul(4)).max(1);
-        let mut bounds = vec![0];
-        let mut acc = 0;
-        for (i, t) in texts.iter().enumerate() {
-            acc += cost(t);
-            if acc >= target {
-                bounds.push(i + 1);
-                acc = 0;
-            }
-        }
-        if bounds.last() != Some(&texts.len()) {
-            bounds.push(texts.len());
-        }
-        let parts: Vec<Csr> = crate::pool::get(threads)?.install(|| {
-            bounds
-                .par_windows(2)
-                .map(|w| self.encode_serial(&texts[w[0]..w[1]], mode))
-                .collect()
-        });
-        // One allocation per output array, then each piece copied once.
-        let mut csr = Csr::default();
-        csr.indptr.reserve(texts.len());
-        csr.indices
-            .reserve(parts.iter().map(|p| p.indices.len()).sum());
-        csr.values.reserve(csr.indices.capacity());
-        for part in parts {
-            csr.append(part);
-        }
-        Ok(csr)
-    }
-
-    fn encode_serial<S: AsRef<str>>(&self, texts: &[S], mode: Mode) -> Csr {
-        let mut csr = Csr::default();
-        csr.indptr.reserve(texts.len());
-        let Csr {
-            indptr,
-            indices,
-            values,
-        } = &mut csr;
-        self.encode_each(texts, mode, indices, values, |end| indptr.push(end as u64));
-        csr
     }
 }
 

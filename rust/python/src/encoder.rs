@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 
-use bm25x_core::encoder::Csr;
+use bm25x_core::encoder::BatchError;
 use bm25x_core::{Config, Encoder, Mode};
 
 use crate::convert::{option_value, surrogate_position};
@@ -16,10 +16,6 @@ use crate::errors::{guard, spawn_to_py, to_py};
 
 /// The most threads one call may ask for (the Python package checks this first).
 pub const MAX_THREADS: usize = 1024;
-
-/// UTF-8 bytes encoded per thread between two checks for signals (Ctrl-C): a few milliseconds
-/// of work, so an interrupt is seen promptly, and enough to keep every thread busy.
-const CHUNK_BYTES_PER_THREAD: usize = 1 << 20;
 
 /// Texts shorter than this (in UTF-8 bytes) are encoded without releasing the GIL: for a short
 /// query, releasing and re-taking it costs more than the encoding.
@@ -182,8 +178,8 @@ impl NativeEncoder {
     /// Encode a list or tuple of str: CSR (indptr int64, indices uint32, values float32).
     /// `offset` is added to item positions in error messages (for streamed batches).
     ///
-    /// The items are encoded chunk by chunk with the GIL released; between chunks the GIL is
-    /// taken back to run signal handlers, so Ctrl-C raises `KeyboardInterrupt` promptly (the
+    /// The items are encoded with the GIL released; every few milliseconds the calling thread
+    /// takes it back to run signal handlers, so Ctrl-C raises `KeyboardInterrupt` promptly (the
     /// encoder holds no per-call state, so nothing is left half-done).
     #[pyo3(signature = (items, query, threads, offset = 0))]
     // `indptr` entries are offsets into in-memory Vecs, so they are below `i64::MAX`.
@@ -203,31 +199,26 @@ impl NativeEncoder {
                 )));
             }
             let strs = str_items(items, "encode_many", offset)?;
-            let budget = CHUNK_BYTES_PER_THREAD.saturating_mul(threads);
-            let mut csr = Csr::default();
-            let mut start = 0;
-            while start < strs.len() {
-                // The strs' own UTF-8, not copies: `strs` holds them (immutable) while the GIL
-                // is released, whatever happens to the list meanwhile.
-                let mut texts: Vec<&str> = Vec::new();
-                let mut bytes = 0usize;
-                while start + texts.len() < strs.len() && (texts.is_empty() || bytes < budget) {
-                    let i = start + texts.len();
-                    let text = utf8_of(&strs[i], Some(offset + i))?;
-                    bytes += text.len() + 16;
-                    texts.push(text);
-                }
-                let part = py
-                    .detach(|| self.inner.encode_batch(&texts, mode(query), threads))
-                    .map_err(spawn_to_py)?;
-                if csr.is_empty() {
-                    csr = part; // one chunk (the usual case): no copy
-                } else {
-                    csr.append(part);
-                }
-                start += texts.len();
-                py.check_signals()?;
-            }
+            // The strs' own UTF-8, not copies: `strs` holds them (immutable) while the GIL is
+            // released, whatever happens to the list meanwhile.
+            let texts: Vec<&str> = strs
+                .iter()
+                .enumerate()
+                .map(|(i, s)| utf8_of(s, Some(offset + i)))
+                .collect::<PyResult<_>>()?;
+            let csr = py
+                .detach(|| {
+                    self.inner
+                        .encode_batch_polled(&texts, mode(query), threads, || {
+                            // A closure, not the method path: the path's lifetime is too narrow.
+                            #[allow(clippy::redundant_closure_for_method_calls)]
+                            Python::attach(|py| py.check_signals())
+                        })
+                })
+                .map_err(|e| match e {
+                    BatchError::Spawn(e) => spawn_to_py(e),
+                    BatchError::Stopped(e) => e,
+                })?;
             // Same size: collected in place, without a second buffer.
             let indptr: Vec<i64> = csr.indptr.into_iter().map(|x| x as i64).collect();
             Ok((
