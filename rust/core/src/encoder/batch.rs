@@ -5,17 +5,20 @@
 //! text each) straight into the output, calling `poll` between pieces.
 //!
 //! Several threads: the batch is cut into many small pieces by bytes (the work follows the
-//! bytes). Pool threads take the next piece from a shared counter until none is left, so a
-//! thread that drew short texts simply takes more pieces, and nothing waits on a join until the
-//! whole batch is done; the calling thread meanwhile sleeps and wakes every [`POLL_EVERY`] to call
-//! `poll`. The pieces' outputs are then copied, in parallel, into the one output at offsets known
-//! from their lengths. Serial per call: cutting the pieces (one pass over the lengths) and
-//! handing out the copies; per piece: one atomic increment.
+//! bytes). The calling thread and `threads - 1` pool threads take the next piece from a shared
+//! counter until none is left, so a thread that drew short texts (or woke late) simply takes
+//! more pieces, and nothing waits on a join until the whole batch is done; the caller calls
+//! `poll` between its pieces, at most every [`POLL_EVERY`]. The pieces' outputs are then copied
+//! the same way into the one output, at offsets known from their lengths. Serial per call:
+//! cutting the pieces (one pass over the lengths) and carving the output; per piece: one atomic
+//! increment and an uncontended lock.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
-use std::time::Duration;
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use rayon::ThreadPool;
 
 use super::{Csr, Encoder, Mode};
 use crate::pool::{self, SpawnError};
@@ -23,7 +26,7 @@ use crate::pool::{self, SpawnError};
 /// Text bytes the caller encodes between two calls of `poll` on the one-thread path: a few
 /// milliseconds of work.
 pub const SERIAL_PIECE_BYTES: usize = 1 << 20;
-/// How often the waiting caller calls `poll` on the parallel path.
+/// How often the caller calls `poll` on the parallel path (between two of its pieces).
 pub const POLL_EVERY: Duration = Duration::from_millis(10);
 /// Pieces per thread the parallel path aims for, bounded by the piece sizes below: enough that
 /// the last piece of the batch is a small share of each thread's work.
@@ -68,23 +71,6 @@ fn cut<S: AsRef<str>>(texts: &[S], target: usize) -> Vec<Range<usize>> {
     pieces
 }
 
-/// Counts the pool threads still working; the last one out wakes the caller. Dropped on every
-/// exit of a worker, unwinding included, so the caller never waits for a thread that panicked.
-struct Leaving<'a> {
-    running: &'a Mutex<usize>,
-    finished: &'a Condvar,
-}
-
-impl Drop for Leaving<'_> {
-    fn drop(&mut self) {
-        let mut n = self.running.lock().unwrap_or_else(PoisonError::into_inner);
-        *n -= 1;
-        if *n == 0 {
-            self.finished.notify_all();
-        }
-    }
-}
-
 impl Encoder {
     /// Encode many texts into one CSR batch, in input order. With `threads > 1` the texts are
     /// encoded in parallel on a pool of that many threads; the result is the same.
@@ -125,51 +111,36 @@ impl Encoder {
             }
             return Ok(csr);
         }
-        let workers_pool = pool::get(threads).map_err(BatchError::Spawn)?;
-        let total: usize = texts.iter().map(|t| t.as_ref().len() + TEXT_COST).sum();
+        // The caller works too: `threads - 1` pool threads help it.
+        let helpers = threads - 1;
+        // The error names the threads asked for, not the helpers.
+        let helpers_pool =
+            pool::get(helpers).map_err(|e| BatchError::Spawn(SpawnError { threads, ..e }))?;
         let target =
-            (total / (threads * PIECES_PER_THREAD)).clamp(MIN_PIECE_BYTES, MAX_PIECE_BYTES);
+            (bytes(texts) / (threads * PIECES_PER_THREAD)).clamp(MIN_PIECE_BYTES, MAX_PIECE_BYTES);
         let pieces = cut(texts, target);
         let outputs: Vec<OnceLock<Csr>> = pieces.iter().map(|_| OnceLock::new()).collect();
-        let next = AtomicUsize::new(0);
-        let stop = AtomicBool::new(false);
-        let workers = threads.min(pieces.len());
-        let running = Mutex::new(workers);
-        let finished = Condvar::new();
         let mut stopped = None;
-        workers_pool.in_place_scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|_| {
-                    let _leaving = Leaving {
-                        running: &running,
-                        finished: &finished,
-                    };
-                    while !stop.load(Ordering::Relaxed) {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(piece) = pieces.get(i) else { break };
-                        let mut csr = Csr::default();
-                        csr.indptr.reserve(piece.len());
-                        self.encode_into(&texts[piece.clone()], mode, &mut csr);
-                        // Each index is taken by exactly one thread, so the cell is empty.
-                        let _ = outputs[i].set(csr);
-                    }
-                });
-            }
-            // The caller waits here, looking in every POLL_EVERY, until every worker has left.
-            let mut n = running.lock().unwrap_or_else(PoisonError::into_inner);
-            while *n > 0 {
-                let (guard, timeout) = finished
-                    .wait_timeout(n, POLL_EVERY)
-                    .unwrap_or_else(PoisonError::into_inner);
-                n = guard;
-                if timeout.timed_out() && stopped.is_none() {
-                    if let Err(e) = poll() {
-                        stopped = Some(e);
-                        stop.store(true, Ordering::Relaxed);
-                    }
+        let mut last_poll = Instant::now();
+        spread(
+            &helpers_pool,
+            helpers,
+            pieces,
+            |i, piece| {
+                let mut csr = Csr::default();
+                csr.indptr.reserve(piece.len());
+                self.encode_into(&texts[piece], mode, &mut csr);
+                // Each piece is taken by exactly one thread, so its cell is empty.
+                let _ = outputs[i].set(csr);
+            },
+            || {
+                if last_poll.elapsed() < POLL_EVERY {
+                    return true;
                 }
-            }
-        });
+                last_poll = Instant::now();
+                poll().map_err(|e| stopped = Some(e)).is_ok()
+            },
+        );
         if let Some(e) = stopped {
             return Err(BatchError::Stopped(e));
         }
@@ -179,7 +150,7 @@ impl Encoder {
             .into_iter()
             .map(|cell| cell.into_inner().expect("every piece was encoded"))
             .collect();
-        Ok(workers_pool.install(|| concat(parts, texts.len())))
+        Ok(concat(parts, texts.len(), &helpers_pool, helpers))
     }
 
     /// Encode many texts into one CSR batch, in input order (see [`Self::encode_batch_polled`]).
@@ -208,38 +179,82 @@ impl Encoder {
     }
 }
 
+/// Run `each(i, item)` for every item, on the calling thread and `helpers` threads of `pool`,
+/// each thread taking the next item until none is left. `between` runs on the calling thread
+/// after each of its items; when it returns false, no thread starts another item.
+fn spread<T: Send>(
+    pool: &ThreadPool,
+    helpers: usize,
+    items: Vec<T>,
+    each: impl Fn(usize, T) + Sync,
+    mut between: impl FnMut() -> bool,
+) {
+    let items: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let take = || {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        if stop.load(Ordering::Relaxed) {
+            return None;
+        }
+        let item = items
+            .get(i)?
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()?;
+        Some((i, item))
+    };
+    pool.in_place_scope(|scope| {
+        for _ in 0..helpers.min(items.len().saturating_sub(1)) {
+            scope.spawn(|_| {
+                while let Some((i, item)) = take() {
+                    each(i, item);
+                }
+            });
+        }
+        while let Some((i, item)) = take() {
+            each(i, item);
+            if !between() {
+                stop.store(true, Ordering::Relaxed);
+            }
+        }
+    });
+}
+
 /// The rows of `parts`, in order, in one [`Csr`] of `rows` rows; each part is copied into
-/// place on the current pool, in parallel.
-fn concat(parts: Vec<Csr>, rows: usize) -> Csr {
-    use rayon::prelude::*;
+/// place, on the calling thread and `helpers` threads of `pool`.
+fn concat(parts: Vec<Csr>, rows: usize, pool: &ThreadPool, helpers: usize) -> Csr {
     let nnz: usize = parts.iter().map(|p| p.indices.len()).sum();
     let mut indptr = vec![0u64; rows + 1];
     let mut indices = vec![0u32; nnz];
     let mut values = vec![0f32; nnz];
     // Carve the outputs into one destination per part.
-    let mut slots = Vec::with_capacity(parts.len());
+    let mut jobs = Vec::with_capacity(parts.len());
     let (mut free_ends, mut free_ids, mut free_weights) =
         (&mut indptr[1..], &mut indices[..], &mut values[..]);
     let mut base = 0u64;
-    for part in &parts {
+    for part in parts {
         let (rows_here, nnz_here) = (part.len(), part.indices.len());
         let (ends, ends_after) = std::mem::take(&mut free_ends).split_at_mut(rows_here);
         let (ids, ids_after) = std::mem::take(&mut free_ids).split_at_mut(nnz_here);
         let (weights, weights_after) = std::mem::take(&mut free_weights).split_at_mut(nnz_here);
-        slots.push((ends, ids, weights, base));
         (free_ends, free_ids, free_weights) = (ends_after, ids_after, weights_after);
+        jobs.push((ends, ids, weights, base, part));
         base += nnz_here as u64;
     }
-    slots
-        .into_par_iter()
-        .zip(parts)
-        .for_each(|((ends, ids, weights, base), part)| {
+    spread(
+        pool,
+        helpers,
+        jobs,
+        |_, (ends, ids, weights, base, part)| {
             for (dst, end) in ends.iter_mut().zip(&part.indptr[1..]) {
                 *dst = base + end;
             }
             ids.copy_from_slice(&part.indices);
             weights.copy_from_slice(&part.values);
-        });
+        },
+        || true,
+    );
     Csr {
         indptr,
         indices,
