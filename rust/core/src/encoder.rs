@@ -89,6 +89,15 @@ impl Encoder {
 
     pub fn encode(&self, text: &str, mode: Mode) -> SparseVec {
         let mut out = SparseVec::default();
+        self.encode_to(text, mode, &mut out);
+        out
+    }
+
+    /// [`Self::encode`] into `out` (cleared first), so that a caller encoding one text at a
+    /// time can reuse its buffers.
+    pub fn encode_to(&self, text: &str, mode: Mode, out: &mut SparseVec) {
+        out.indices.clear();
+        out.values.clear();
         self.encode_each(
             std::slice::from_ref(&text),
             mode,
@@ -96,7 +105,6 @@ impl Encoder {
             &mut out.values,
             |_| {},
         );
-        out
     }
 
     /// Append the vector of each text to `indices`/`values`, calling `end_row` with the

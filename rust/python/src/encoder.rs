@@ -9,7 +9,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 
 use bm25x_core::encoder::BatchError;
-use bm25x_core::{Config, Encoder, Mode};
+use bm25x_core::{Config, Encoder, Mode, SparseVec};
 
 use crate::convert::{option_value, surrogate_position};
 use crate::errors::{guard, spawn_to_py, to_py};
@@ -114,6 +114,12 @@ fn item_text(item: &Bound<'_, PyAny>, position: Option<usize>) -> PyResult<Strin
     Ok(utf8_of(&item_str(item, position)?, position)?.to_string())
 }
 
+thread_local! {
+    /// The buffers a short text is encoded into (see `encode_one`); they hold at most one short
+    /// text's vector.
+    static ONE: std::cell::RefCell<SparseVec> = std::cell::RefCell::default();
+}
+
 /// `bm25x.SparseVector`, looked up once.
 static SPARSE_VECTOR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
@@ -123,8 +129,8 @@ static SPARSE_VECTOR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 #[allow(clippy::elidable_lifetime_names)]
 fn sparse_vector<'py>(
     py: Python<'py>,
-    indices: Vec<u32>,
-    values: Vec<f32>,
+    indices: Bound<'py, PyArray1<u32>>,
+    values: Bound<'py, PyArray1<f32>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let cls = SPARSE_VECTOR.import(py, "bm25x._sparse", "SparseVector")?;
     // SAFETY: `cls` is a heap type whose instances `object.__new__` makes with `tp_alloc`,
@@ -133,8 +139,8 @@ fn sparse_vector<'py>(
     let obj = unsafe {
         Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyType_GenericAlloc(cls.as_type_ptr(), 0))?
     };
-    obj.setattr(intern!(py, "indices"), PyArray1::from_vec(py, indices))?;
-    obj.setattr(intern!(py, "values"), PyArray1::from_vec(py, values))?;
+    obj.setattr(intern!(py, "indices"), indices)?;
+    obj.setattr(intern!(py, "values"), values)?;
     Ok(obj)
 }
 
@@ -165,13 +171,28 @@ impl NativeEncoder {
         guard(|| {
             let s = item_str(item, None)?;
             let text = utf8_of(&s, None)?;
-            // Releasing the GIL costs more than encoding a short text; only long ones release it.
-            let v = if text.len() < RELEASE_GIL_ABOVE {
-                self.inner.encode(text, mode(query))
+            // Releasing the GIL costs more than encoding a short text; only long ones release
+            // it. A short text is encoded into this thread's reused buffers and copied into
+            // arrays numpy allocates (no Rust allocation, no array base object per call).
+            if text.len() < RELEASE_GIL_ABOVE {
+                // Only numpy's allocation runs while the buffers are borrowed (no Python code
+                // that could re-enter this method on this thread).
+                let (indices, values) = ONE.with_borrow_mut(|v| {
+                    self.inner.encode_to(text, mode(query), v);
+                    (
+                        PyArray1::from_slice(py, &v.indices),
+                        PyArray1::from_slice(py, &v.values),
+                    )
+                });
+                sparse_vector(py, indices, values)
             } else {
-                py.detach(|| self.inner.encode(text, mode(query)))
-            };
-            sparse_vector(py, v.indices, v.values)
+                let v = py.detach(|| self.inner.encode(text, mode(query)));
+                sparse_vector(
+                    py,
+                    PyArray1::from_vec(py, v.indices),
+                    PyArray1::from_vec(py, v.values),
+                )
+            }
         })
     }
 
