@@ -4,7 +4,12 @@ the two things ingest does, each measured alone on the same documents:
 - encode: ``Bm25().encode`` over the texts, in ingest's batches, nothing written;
 - write: ``EdgeStore.upsert`` of vectors computed beforehand, in the same batches;
 - ingest: ``bm25x.ingest`` (what ``bm25x ingest`` runs) from the corpus file, which also reads,
-  parses and checks the file.
+  parses and checks the file;
+- write over HTTP: what ``--url`` adds on the client side, measured without a Qdrant server
+  (none can run here): ``QdrantStore.upsert`` of the same precomputed vectors through
+  qdrant-client to a stand-in on 127.0.0.1 that reads each request and answers "completed"
+  without storing anything. It is the ceiling the client puts on ``bm25x ingest --url``; a real
+  server adds its own write time (the same segment storage as the Edge shard) behind it.
 
 The corpus is generated deterministically: ``n`` documents cycling through the given short
 texts, each made distinct by its number, with ids ``d0``, ``d1``, ... Each measurement runs in a
@@ -25,6 +30,8 @@ from bm25x.app.bench import in_process
 __all__ = ["generate", "run_ingest"]
 
 BATCH = 512
+URL_DOCS = 200_000
+"""Documents sent over HTTP at most (qdrant-client builds and serializes each point in Python)."""
 
 
 def generate(texts: Sequence[str], n: int, path: Path) -> Path:
@@ -74,6 +81,60 @@ def _write_worker(path: str, store_dir: str, out: Any) -> None:
     out.put(time.perf_counter() - start)
 
 
+class _StandIn:
+    """A stand-in for a Qdrant server's point upserts: reads the body, answers "completed"."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        answer = json.dumps(
+            {"result": {"operation_id": 0, "status": "completed"}, "status": "ok", "time": 0}
+        ).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_PUT(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _url_write_worker(path: str, limit: int, out: Any) -> None:
+    import bm25x
+    from bm25x.app.store import QdrantStore
+
+    ids, texts = _texts(Path(path))
+    ids, texts = ids[:limit], texts[:limit]
+    enc = bm25x.Bm25()
+    batches = [enc.encode(texts[s : s + BATCH]) for s in range(0, len(texts), BATCH)]
+    stand_in = _StandIn()
+    try:
+        store = QdrantStore.connect(stand_in.url, "bench")
+        start = time.perf_counter()
+        for k, batch in enumerate(batches):
+            part = ids[k * BATCH : (k + 1) * BATCH]
+            store.upsert(part, [{}] * len(part), batch, None)
+        out.put((len(texts), time.perf_counter() - start))
+    finally:
+        stand_in.close()
+
+
 def _ingest_worker(path: str, store_dir: str, out: Any) -> None:
     from bm25x.app.ingest import ingest
     from bm25x.app.store import EdgeStore
@@ -94,6 +155,9 @@ def run_ingest(texts: Sequence[str], n: int) -> None:
         encode = in_process("ingest: encode", _encode_worker, str(path))
         write = in_process("ingest: write", _write_worker, str(path), f"{stores}/write")
         full = in_process("ingest: ingest", _ingest_worker, str(path), f"{stores}/ingest")
+    url_docs, url_secs = in_process(
+        "ingest: write over HTTP", _url_write_worker, str(path), URL_DOCS
+    )
     mb = path.stat().st_size / 1e6
     slower = max(encode, write)
     print(f"\ningest of {n:,} generated documents ({mb:.0f} MB of JSONL) into a Qdrant Edge shard:")
@@ -106,3 +170,10 @@ def run_ingest(texts: Sequence[str], n: int) -> None:
     ]:
         print(f"| {label} | {secs:.1f} | {n / secs:,.0f} |")
     print(f"ingest rate / slower of the two alone: {slower / full:.2f}")
+    print(
+        f"--url, client side: {url_docs / url_secs:,.0f} docs/s writing precomputed vectors "
+        f"of the first {url_docs:,} documents through qdrant-client to a stand-in server "
+        "that stores nothing (no Qdrant server runs here); `bm25x ingest --url` cannot beat "
+        "this, and encoding, pipelined behind it, is "
+        f"{(url_secs / url_docs) / (encode / n):.0f}x faster"
+    )
