@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import require
 
 from bm25x.app.bench import main, short_documents, summarize
 from bm25x.app.bench_ingest import generate
@@ -46,3 +47,33 @@ def test_generated_ingest_corpus_is_deterministic_and_distinct(tmp_path: Path) -
     assert lines[0] == '{"id": "d0", "text": "alpha beta 0"}'
     assert lines[3] == '{"id": "d3", "text": "gamma 3"}'
     assert len(set(lines)) == 5
+
+
+def test_control_hashes_the_corpus_split_over_the_threads() -> None:
+    import hashlib
+
+    from bm25x.app.bench import _control
+
+    texts = ["alpha", "beta gamma", "δ"]
+    data = "\n".join(texts).encode()
+    assert _control(1)(texts) == hashlib.sha256(data).digest()
+    half = -(-len(data) // 2)
+    assert _control(2)(texts) == [
+        hashlib.sha256(data[:half]).digest(),
+        hashlib.sha256(data[half:]).digest(),
+    ]
+
+
+def test_url_stand_in_takes_upserts_as_qdrant_client_sends_them() -> None:
+    import bm25x
+    from bm25x.app.bench_ingest import _StandIn
+    from bm25x.app.store import QdrantStore
+
+    require("qdrant_client")
+    stand_in = _StandIn()
+    try:
+        store = QdrantStore.connect(stand_in.url, "bench")
+        batch = bm25x.Bm25().encode(["first text", "second text"])
+        store.upsert(["d0", "d1"], [{}, {}], batch, None)  # raises on an unexpected answer
+    finally:
+        stand_in.close()

@@ -18,7 +18,10 @@ min-max over rounds. ``spread`` is half the min-max range relative to the median
 Corpora: JSONL files (one {"text": ...} per line, gzip or plain); ``--short`` adds a corpus of
 short documents cut from the first one (its paragraphs, see :func:`short_documents`). Without a
 corpus, a generated English-like corpus is used. Queries are the first eight words of each
-document. ``latency`` rows time one short query per call (``encode_query(str)`` against
+document. ``control`` rows are not an encoder: SHA-256 over the same documents, split over 1 and
+2 threads, measured in the same rounds; their spread is the machine's noise and their speed-up
+with two threads the machine's own ceiling, the yardsticks for bm25x's. ``latency`` rows time
+one short query per call (``encode_query(str)`` against
 qdrant-edge's ``embed_query``), in microseconds per call.
 """
 
@@ -42,7 +45,11 @@ from typing import Any
 
 __all__ = ["Corpus", "load_corpus", "main", "measure", "short_documents", "summarize"]
 
-KNOWN = ("qdrant-edge", "fastembed", "baseline")
+KNOWN = ("qdrant-edge", "fastembed", "baseline", "control")
+CONTROL = "control"
+"""Not an encoder: SHA-256 of the corpus, split over the threads, in the same rounds. Its spread
+is the machine's own noise and its 2-thread speed-up the machine's ceiling for two threads, both
+measured in the same run as the encoders."""
 LATENCY_QUERIES = 20_000
 MIN_SAMPLE_SECONDS = 0.25
 
@@ -109,6 +116,9 @@ def _make(name: str, threads: int) -> tuple[Fn, Fn, Callable[[str], Any] | None]
 
         enc = bm25x.Bm25(threads=threads)
         return enc.encode, enc.encode_query, enc.encode_query
+    if name == CONTROL:
+        digest = _control(threads)
+        return digest, digest, None
     if name == "baseline":
         from bm25x import baseline
 
@@ -135,6 +145,24 @@ def _make(name: str, threads: int) -> tuple[Fn, Fn, Callable[[str], Any] | None]
             None,
         )
     raise ValueError(name)
+
+
+def _control(threads: int) -> Fn:
+    """SHA-256 over the texts' bytes, one slice per thread (hashlib releases the GIL)."""
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(threads) if threads > 1 else None
+
+    def digest(texts: list[str]) -> Any:
+        data = memoryview("\n".join(texts).encode())
+        if pool is None:
+            return hashlib.sha256(data).digest()
+        step = -(-len(data) // threads)
+        slices = [data[i : i + step] for i in range(0, len(data), step)]
+        return list(pool.map(lambda part: hashlib.sha256(part).digest(), slices))
+
+    return digest
 
 
 def _worker(name: str, threads: int, kind: str, texts: list[str], repeat: int, out: Any) -> None:
@@ -333,7 +361,9 @@ def _mb(texts: Sequence[str]) -> float:
 
 
 def _label(name: str, threads: int) -> str:
-    return f"{name}, {threads} thread{'s' if threads > 1 else ''}" if name == "bm25x" else name
+    if name in ("bm25x", CONTROL):
+        return f"{name}, {threads} thread{'s' if threads > 1 else ''}"
+    return name
 
 
 def run(args: argparse.Namespace) -> int:
@@ -349,13 +379,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"corpus {c.name}: {len(c.docs):,} documents, {_mb(c.docs):.1f} MB")
 
     contenders = [("bm25x", t) for t in thread_counts]
-    contenders += [(name, 1) for name in KNOWN if name not in skip]
+    contenders += [(name, 1) for name in KNOWN if name not in skip and name != CONTROL]
+    if CONTROL not in skip:
+        contenders += [(CONTROL, t) for t in thread_counts]
     results: dict[tuple[str, str, str, int], Series] = {}
     jobs: list[tuple[Corpus, str, list[str], list[tuple[str, int]]]] = []
     for c in corpora:
         queries = [" ".join(d.split()[:8]) for d in c.docs]
         jobs.append((c, "documents", c.docs, contenders))
-        jobs.append((c, "queries", queries, contenders))
+        jobs.append((c, "queries", queries, [w for w in contenders if w[0] != CONTROL]))
     latency = [("bm25x", 1)] + [("qdrant-edge", 1)] * ("qdrant-edge" not in skip)
     short_queries = [" ".join(d.split()[:8]) for d in corpora[0].docs][:LATENCY_QUERIES]
     jobs.append((corpora[0], "latency", short_queries, latency))
@@ -426,12 +458,13 @@ def _print_ratios(jobs: Jobs, results: Results, thread_counts: list[int]) -> Non
     for corpus, kind, _texts, who in jobs:
         base = results[(corpus.name, kind, "bm25x", 1)].seconds
         for name, threads in who:
-            if (name, threads) == ("bm25x", 1):
+            if threads == 1 and name in ("bm25x", CONTROL):
                 continue
             other = results[(corpus.name, kind, name, threads)].seconds
-            if name == "bm25x":
-                label = f"bm25x {threads} threads vs 1 thread"
-                ratios = [b / o for b, o in zip(base, other)]
+            if name in ("bm25x", CONTROL):
+                label = f"{name} {threads} threads vs 1 thread"
+                one = results[(corpus.name, kind, name, 1)].seconds
+                ratios = [b / o for b, o in zip(one, other)]
             else:
                 label = f"bm25x 1 thread vs {name} (speed-up)"
                 ratios = [o / b for b, o in zip(base, other)]
