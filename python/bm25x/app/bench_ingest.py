@@ -2,7 +2,8 @@
 the two things ingest does, each measured alone on the same documents:
 
 - encode: ``Bm25().encode`` over the texts, in ingest's batches, nothing written;
-- write: ``EdgeStore.upsert`` of vectors computed beforehand, in the same batches;
+- write: ``EdgeStore.upsert`` of vectors computed beforehand, in the same batches, with the
+  payload ingest writes (the text fingerprint, also computed beforehand);
 - ingest: ``bm25x.ingest`` (what ``bm25x ingest`` runs) from the corpus file, which also reads,
   parses and checks the file;
 - write over HTTP: what ``--url`` adds on the client side, measured without a Qdrant server
@@ -66,17 +67,19 @@ def _encode_worker(path: str, out: Any) -> None:
 
 def _write_worker(path: str, store_dir: str, out: Any) -> None:
     import bm25x
-    from bm25x.app.store import EdgeStore
+    from bm25x.app.store import FINGERPRINT, EdgeStore, fingerprint
 
     ids, texts = _texts(Path(path))
     enc = bm25x.Bm25()
     batches = [enc.encode(texts[s : s + BATCH]) for s in range(0, len(texts), BATCH)]
+    # The points ingest writes: the same payload (its text fingerprint), made beforehand.
+    payloads = [{FINGERPRINT: fingerprint(t)} for t in texts]
     store = EdgeStore(store_dir)
     store.create({"bench": True}, None)
     start = time.perf_counter()
     for k, batch in enumerate(batches):
-        part = ids[k * BATCH : (k + 1) * BATCH]
-        store.upsert(part, [{}] * len(part), batch, None)
+        part = slice(k * BATCH, (k + 1) * BATCH)
+        store.upsert(ids[part], payloads[part], batch, None)
     store.close()
     out.put(time.perf_counter() - start)
 
@@ -117,19 +120,20 @@ class _StandIn:
 
 def _url_write_worker(path: str, limit: int, out: Any) -> None:
     import bm25x
-    from bm25x.app.store import QdrantStore
+    from bm25x.app.store import FINGERPRINT, QdrantStore, fingerprint
 
     ids, texts = _texts(Path(path))
     ids, texts = ids[:limit], texts[:limit]
     enc = bm25x.Bm25()
     batches = [enc.encode(texts[s : s + BATCH]) for s in range(0, len(texts), BATCH)]
+    payloads = [{FINGERPRINT: fingerprint(t)} for t in texts]
     stand_in = _StandIn()
     try:
         store = QdrantStore.connect(stand_in.url, "bench")
         start = time.perf_counter()
         for k, batch in enumerate(batches):
-            part = ids[k * BATCH : (k + 1) * BATCH]
-            store.upsert(part, [{}] * len(part), batch, None)
+            part = slice(k * BATCH, (k + 1) * BATCH)
+            store.upsert(ids[part], payloads[part], batch, None)
         out.put((len(texts), time.perf_counter() - start))
     finally:
         stand_in.close()
