@@ -36,6 +36,11 @@ const PIECES_PER_THREAD: usize = 16;
 /// comparison.
 const MIN_PIECE_BYTES: usize = 8 << 10;
 const MAX_PIECE_BYTES: usize = 64 << 10;
+/// Batches with fewer text bytes (plus [`TEXT_COST`] each) than this are encoded on the
+/// calling thread whatever `threads` says: about two milliseconds of work on one core.
+pub const MIN_PARALLEL_BYTES: usize = 256 << 10;
+/// Outputs with fewer entries than this are copied together by the calling thread alone.
+const MIN_PARALLEL_COPY: usize = 1 << 18;
 /// The fixed cost of a text, in bytes of text: the per-document work (row output, sorting).
 const TEXT_COST: usize = 16;
 
@@ -93,7 +98,10 @@ impl Encoder {
     where
         S: AsRef<str> + Sync,
     {
-        if threads <= 1 || texts.len() < 2 {
+        // Small batches stay on the calling thread: waking a sleeping pool thread costs tens
+        // of microseconds on bare metal and 150-500 µs on a 2-vCPU VM, where two threads only
+        // started to pay off around 200-300 KB of short documents (benches/README.md).
+        if threads <= 1 || texts.len() < 2 || bytes(texts) < MIN_PARALLEL_BYTES {
             let mut csr = Csr::default();
             csr.indptr.reserve(texts.len());
             let pieces = cut(texts, SERIAL_PIECE_BYTES);
@@ -150,7 +158,9 @@ impl Encoder {
             .into_iter()
             .map(|cell| cell.into_inner().expect("every piece was encoded"))
             .collect();
-        Ok(concat(parts, texts.len(), &helpers_pool, helpers))
+        let nnz: usize = parts.iter().map(|p| p.indices.len()).sum();
+        let copiers = if nnz < MIN_PARALLEL_COPY { 0 } else { helpers };
+        Ok(concat(parts, texts.len(), &helpers_pool, copiers))
     }
 
     /// Encode many texts into one CSR batch, in input order (see [`Self::encode_batch_polled`]).
@@ -310,6 +320,24 @@ mod tests {
                     assert_eq!(e.encode_batch(&t, mode, threads).unwrap(), want);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn concat_copies_every_part_in_place_on_any_number_of_threads() {
+        let e = encoder();
+        let t = texts(300);
+        let parts: Vec<Csr> = cut(&t, 500)
+            .into_iter()
+            .map(|r| e.encode_batch(&t[r], Mode::Document, 1).unwrap())
+            .collect();
+        let mut want = Csr::default();
+        for p in parts.clone() {
+            want.append(p);
+        }
+        let pool = pool::get(3).unwrap();
+        for helpers in [0, 1, 3] {
+            assert_eq!(concat(parts.clone(), t.len(), &pool, helpers), want);
         }
     }
 
