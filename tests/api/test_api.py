@@ -67,7 +67,8 @@ def test_any_iterable_of_str() -> None:
 
 
 def test_threads_give_identical_results() -> None:
-    texts = [f"document {i} about {'cookies ' * (i % 5)} and dogs {i % 13}" for i in range(3000)]
+    # About 1.3 MB: above the size under which a batch stays on the calling thread.
+    texts = [f"document {i} about {'cookies ' * (i % 5)} and dogs {i % 13}" for i in range(20_000)]
     one = Bm25(threads=1).encode(texts)
     assert Bm25().encode(texts, threads=2) == one
     assert Bm25(threads=4).encode(texts) == one
@@ -227,12 +228,16 @@ def test_thread_pools_do_not_accumulate() -> None:
         return len(os.listdir("/proc/self/task"))
 
     enc = Bm25()
-    texts = ["some text to encode"] * 200
+    texts = ["some text to encode"] * 20_000  # 700 KB: enough for the pool to be used
     before = threads_now()
+    most = before
     for n in range(2, 41):
         enc.encode(texts, threads=n)
-    # bm25x keeps the 4 most recently used pools (37..40 threads); the others' threads exit.
-    kept = 37 + 38 + 39 + 40
+        most = max(most, threads_now())
+    assert most > before + 30, "the pools were never started"
+    # bm25x keeps the 4 most recently used pools (the caller helps, so 36..39 threads); the
+    # others' threads exit.
+    kept = 36 + 37 + 38 + 39
     deadline = time.monotonic() + 30
     while threads_now() > before + kept and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -156,7 +156,7 @@ def test_thread_start_failure_is_a_typed_error() -> None:
         rss = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
         resource.setrlimit(resource.RLIMIT_AS, (rss + (256 << 20), resource.RLIM_INFINITY))
         try:
-            enc.encode(["text"] * 2000, threads=1000)
+            enc.encode(["text"] * 20_000, threads=1000)  # enough text for the pool
         except bm25x.ThreadStartError as e:
             assert "1000" in str(e) and "threads=" in str(e), e
             print("typed")
