@@ -66,14 +66,16 @@ def test_control_hashes_the_corpus_split_over_the_threads() -> None:
 
 def test_url_stand_in_takes_upserts_as_qdrant_client_sends_them() -> None:
     import bm25x
-    from bm25x.app.bench_ingest import _StandIn
+    from bm25x.app.bench_ingest import _completed
+    from bm25x.app.stand_in import StandInQdrant
     from bm25x.app.store import QdrantStore
 
     require("qdrant_client")
-    stand_in = _StandIn()
+    stand_in = StandInQdrant(_completed)
     try:
         store = QdrantStore.connect(stand_in.url, "bench")
         batch = bm25x.Bm25().encode(["first text", "second text"])
         store.upsert(["d0", "d1"], [{}, {}], batch, None)  # raises on an unexpected answer
+        assert stand_in.requests == ["/collections/bench/points?wait=true"]
     finally:
         stand_in.close()

@@ -20,6 +20,7 @@ from bm25x.app.cli.commands import sample_corpus
 from bm25x.app.corpus import CorpusError, read_docs
 from bm25x.app.ingest import ingest
 from bm25x.app.search import search
+from bm25x.app.stand_in import StandInQdrant
 from bm25x.app.store import EdgeStore, Hit, QdrantStore
 
 QUERIES = ["freedom of speech", "trial by jury", "taxes on incomes"]
@@ -430,43 +431,21 @@ def test_threads_given_as_an_option_is_the_threads_flag(tmp_path: Path, capsys: 
 # --- --url against a local stand-in for a Qdrant server ---------------------------------------
 
 
-class FakeQdrant:
+class FakeQdrant(StandInQdrant):
     """Answers the root endpoint with a server version and says no collection exists; records
     the paths it was asked for."""
 
     def __init__(self, version: str) -> None:
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        def answer(method: str, path: str) -> dict[str, Any] | None:
+            if method != "GET":
+                return None
+            if path == "/":
+                return {"title": "qdrant", "version": version}
+            if path.endswith("/exists"):
+                return {"result": {"exists": False}, "status": "ok", "time": 0.0}
+            return None
 
-        self.requests: list[str] = []
-        requests = self.requests
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                requests.append(self.path)
-                if self.path == "/":
-                    body: dict[str, Any] = {"title": "qdrant", "version": version}
-                elif self.path.endswith("/exists"):
-                    body = {"result": {"exists": False}, "status": "ok", "time": 0.0}
-                else:
-                    self.send_error(404)
-                    return
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(answer)
 
 
 def _client_version() -> tuple[str, int, int]:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bm25x.app.bench import in_process
+from bm25x.app.stand_in import StandInQdrant
 
 __all__ = ["generate", "run_ingest"]
 
@@ -84,38 +85,11 @@ def _write_worker(path: str, store_dir: str, out: Any) -> None:
     out.put(time.perf_counter() - start)
 
 
-class _StandIn:
-    """A stand-in for a Qdrant server's point upserts: reads the body, answers "completed"."""
-
-    def __init__(self) -> None:
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        answer = json.dumps(
-            {"result": {"operation_id": 0, "status": "completed"}, "status": "ok", "time": 0}
-        ).encode()
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_PUT(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def _completed(method: str, path: str) -> dict[str, Any] | None:
+    """A point upsert's answer, as a Qdrant server gives it once the write is done."""
+    if method == "PUT" and "/points" in path:
+        return {"result": {"operation_id": 0, "status": "completed"}, "status": "ok", "time": 0}
+    return None
 
 
 def _url_write_worker(path: str, limit: int, out: Any) -> None:
@@ -127,7 +101,7 @@ def _url_write_worker(path: str, limit: int, out: Any) -> None:
     enc = bm25x.Bm25()
     batches = [enc.encode(texts[s : s + BATCH]) for s in range(0, len(texts), BATCH)]
     payloads = [{FINGERPRINT: fingerprint(t)} for t in texts]
-    stand_in = _StandIn()
+    stand_in = StandInQdrant(_completed)
     try:
         store = QdrantStore.connect(stand_in.url, "bench")
         start = time.perf_counter()
