@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bm25x.app.cli import main
 from bm25x.app.corpus import CorpusError, read_docs
@@ -105,3 +107,83 @@ def test_argparse_is_what_reports_bad_option_syntax() -> None:
 
     with pytest.raises(argparse.ArgumentTypeError, match="expected KEY=VALUE"):
         parse_option("novalue")
+
+
+# --- JSONL lines are parsed by orjson, and by json where orjson refuses or differs -------------
+
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text()
+)
+_NESTED = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+# What a record's reader looks at is its top-level fields: there any integer may appear. Nested
+# values (never read) stay within 64 bits, where orjson and json agree on every value.
+_RECORDS = st.dictionaries(
+    st.text(), _NESTED | st.integers(min_value=-(2**80), max_value=2**80), max_size=6
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(record=_RECORDS, ascii_only=st.booleans())
+def test_records_parse_exactly_as_json_parses_them(record: Any, ascii_only: bool) -> None:
+    import json
+
+    from bm25x.app.corpus import _loads
+
+    line = json.dumps(record, ensure_ascii=ascii_only)
+    # repr tells 1 from 1.0 and shows nan, so this is equality of value and type
+    assert repr(_loads(line)) == repr(json.loads(line))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"a": NaN, "b": -Infinity}',  # json accepts these, orjson does not
+        '{"id": 123456789012345678901234567890}',  # beyond 64 bits: a float in orjson
+        '{"id": -9223372036854775809, "text": "x"}',  # just below the 64-bit range
+        '{"text": "\\ud800 lone"}',  # an escaped lone surrogate
+        '{"a": 1, "a": 2}',  # a repeated key: the last one wins in both
+        '{"text": "caf\\u00e9", "n": -0, "f": 1e400, "g": 0.1000000000000000055511151231257827}',
+        "[1, 2]",
+    ],
+)
+def test_lines_orjson_refuses_or_reads_otherwise_get_json_s_answer(line: str) -> None:
+    import json
+
+    from bm25x.app.corpus import _loads
+
+    assert repr(_loads(line)) == repr(json.loads(line))
+
+
+def test_big_integer_ids_stay_integers(tmp_path: Path) -> None:
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"id": 123456789012345678901234567890, "text": "big id"}\n')
+    assert [d.id for d in read_docs(corpus)] == ["123456789012345678901234567890"]
+
+
+def test_invalid_json_keeps_json_s_message(tmp_path: Path) -> None:
+    import json
+
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"text": "ok"}\n{"text": "unclosed\n', encoding="utf-8")
+    try:
+        json.loads('{"text": "unclosed\n')
+    except json.JSONDecodeError as e:
+        expected = f"line 2: not valid JSON ({e.msg} at column {e.colno})"
+    with pytest.raises(CorpusError) as info:
+        list(read_docs(corpus))
+    assert expected in str(info.value)
+
+
+def test_deep_nesting_is_still_the_recursion_error_message(tmp_path: Path) -> None:
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"text": "x", "deep": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    with pytest.raises(CorpusError, match="nested too deeply"):
+        list(read_docs(corpus))
