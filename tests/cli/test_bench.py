@@ -30,6 +30,7 @@ def test_summary_is_median_range_and_half_range_spread() -> None:
         (["--threads", "1,x"], "--threads: expected integers"),
         (["--threads", "0"], "--threads: expected positive"),
         (["--processes", "0"], "--processes must be a positive integer"),
+        (["--ingest-rounds", "0"], "--ingest-rounds must be a positive integer"),
     ],
 )
 def test_bad_options_are_named(capsys: Any, argv: list[str], needle: str) -> None:
@@ -79,3 +80,24 @@ def test_url_stand_in_takes_upserts_as_qdrant_client_sends_them() -> None:
         assert stand_in.requests == ["/collections/bench/points?wait=true"]
     finally:
         stand_in.close()
+
+
+def test_ingest_rounds_print_medians_and_a_ratio_per_round(
+    capsys: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import bm25x.app.bench_ingest as bi
+
+    monkeypatch.setattr("tempfile.gettempdir", lambda: str(tmp_path))
+    times = iter([1.0, 4.0, 5.0, 2.0, 6.0, 10.0, 1.0, 5.0, 5.0])  # encode, write, ingest x3
+
+    def fake_in_process(label: str, target: Any, *args: Any) -> Any:
+        return (10, 1.0) if "HTTP" in label else next(times)
+
+    monkeypatch.setattr(bi, "in_process", fake_in_process)
+    bi.run_ingest(["alpha beta"], 10, rounds=3)
+    out = capsys.readouterr().out
+    assert "3 round(s)" in out
+    # write: 4, 6, 5 s -> median 5 s, 2 docs/s; min-max 10/6-10/4 docs/s
+    assert "| write precomputed vectors alone | 5.0 | 2 | 2-2 |" in out
+    # per round: max(encode, write) / ingest = 4/5, 6/10, 5/5 -> median 0.80 (0.60-1.00)
+    assert "per round: 0.80 (0.60-1.00)" in out

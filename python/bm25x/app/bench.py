@@ -2,7 +2,8 @@
 the pure-Python baseline, on the same corpora, in one run, printing one table.
 
     bm25x bench [--corpus PATH ...] [--short] [--processes P] [--repeat R] [--threads 1,2]
-                [--skip NAMES] [--limit N] [--ingest-docs N] [--stream-gb G]
+                [--skip NAMES] [--limit N] [--ingest-docs N] [--ingest-rounds R]
+                [--stream-gb G]
     python benches/bench_encode.py ...   (the same, with the project's corpora by default)
 
 Method. Every measurement runs in a fresh process (so "peak MB" is that process's peak resident
@@ -298,6 +299,12 @@ def add_arguments(ap: argparse.ArgumentParser, default_corpora: Sequence[Path] =
         help="also measure ingest into an Edge store on a generated corpus of N documents",
     )
     ap.add_argument(
+        "--ingest-rounds",
+        type=int,
+        default=3,
+        help="rounds of the ingest measurement (each runs encode, write and ingest once)",
+    )
+    ap.add_argument(
         "--stream-gb",
         type=float,
         default=0.0,
@@ -343,6 +350,7 @@ def _options(args: argparse.Namespace) -> tuple[set[str], list[int]]:
         raise ValueError(f"--threads: expected positive integers like 1,2, got {args.threads!r}")
     _positive("--processes", args.processes)
     _positive("--repeat", args.repeat)
+    _positive("--ingest-rounds", args.ingest_rounds)
     return skip, threads
 
 
@@ -411,7 +419,7 @@ def run(args: argparse.Namespace) -> int:
     if args.ingest_docs:
         from bm25x.app.bench_ingest import run_ingest
 
-        run_ingest(short_documents(corpora[0].docs), args.ingest_docs)
+        run_ingest(short_documents(corpora[0].docs), args.ingest_docs, args.ingest_rounds)
     if args.stream_gb > 0:
         n, total_mb, secs, before, peak = in_process(
             "encode_iter", _stream_worker, corpora[0].docs, args.stream_gb

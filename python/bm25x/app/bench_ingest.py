@@ -14,12 +14,14 @@ the two things ingest does, each measured alone on the same documents:
 
 The corpus is generated deterministically: ``n`` documents cycling through the given short
 texts, each made distinct by its number, with ids ``d0``, ``d1``, ... Each measurement runs in a
-fresh process. Rates are documents per second.
+fresh process, in rounds (each runs every step once) so that a slow spell of the machine hits
+all steps alike; rates are documents per second, and the ingest ratio is taken per round.
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 import tempfile
 import time
 from collections.abc import Sequence
@@ -124,30 +126,46 @@ def _ingest_worker(path: str, store_dir: str, out: Any) -> None:
     out.put(time.perf_counter() - start)
 
 
-def run_ingest(texts: Sequence[str], n: int) -> None:
-    """Generate the corpus, run the three measurements and print their rates."""
+def run_ingest(texts: Sequence[str], n: int, rounds: int = 3) -> None:
+    """Generate the corpus, run the three measurements ``rounds`` times (each round runs every
+    step once, in fresh processes, so that a slow spell of the machine hits all of them alike)
+    and print their rates and the ingest ratio per round."""
+    from bm25x.app.bench import summarize
+
     work = Path(tempfile.gettempdir()) / "bm25x-bench-ingest"
     work.mkdir(exist_ok=True)
     path = generate(texts, n, work / f"corpus-{n}.jsonl")
-    with tempfile.TemporaryDirectory(dir=work) as stores:
-        encode = in_process("ingest: encode", _encode_worker, str(path))
-        write = in_process("ingest: write", _write_worker, str(path), f"{stores}/write")
-        full = in_process("ingest: ingest", _ingest_worker, str(path), f"{stores}/ingest")
+    steps: dict[str, list[float]] = {"encode": [], "write": [], "ingest": []}
+    for r in range(rounds):
+        with tempfile.TemporaryDirectory(dir=work) as stores:
+            steps["encode"].append(in_process("ingest: encode", _encode_worker, str(path)))
+            steps["write"].append(
+                in_process("ingest: write", _write_worker, str(path), f"{stores}/write{r}")
+            )
+            steps["ingest"].append(
+                in_process("ingest: ingest", _ingest_worker, str(path), f"{stores}/ingest{r}")
+            )
     url_docs, url_secs = in_process(
         "ingest: write over HTTP", _url_write_worker, str(path), URL_DOCS
     )
     mb = path.stat().st_size / 1e6
-    slower = max(encode, write)
-    print(f"\ningest of {n:,} generated documents ({mb:.0f} MB of JSONL) into a Qdrant Edge shard:")
-    print("| step | seconds | docs/s |")
-    print("| --- | ---: | ---: |")
-    for label, secs in [
-        ("encode alone (all threads)", encode),
-        ("write precomputed vectors alone", write),
-        ("bm25x ingest (read, check, encode, write)", full),
+    print(
+        f"\ningest of {n:,} generated documents ({mb:.0f} MB of JSONL) into a Qdrant Edge shard, "
+        f"{rounds} round(s):"
+    )
+    print("| step | seconds (median) | docs/s (median) | docs/s min-max |")
+    print("| --- | ---: | ---: | ---: |")
+    for label, key in [
+        ("encode alone (all threads)", "encode"),
+        ("write precomputed vectors alone", "write"),
+        ("bm25x ingest (read, check, encode, write)", "ingest"),
     ]:
-        print(f"| {label} | {secs:.1f} | {n / secs:,.0f} |")
-    print(f"ingest rate / slower of the two alone: {slower / full:.2f}")
+        med, lo, hi, _ = summarize(steps[key])
+        print(f"| {label} | {med:.1f} | {n / med:,.0f} | {n / hi:,.0f}-{n / lo:,.0f} |")
+    ratios = [max(e, w) / i for e, w, i in zip(steps["encode"], steps["write"], steps["ingest"])]
+    med, lo, hi, _ = summarize(ratios)
+    print(f"ingest rate / slower of the two alone, per round: {med:.2f} ({lo:.2f}-{hi:.2f})")
+    encode = statistics.median(steps["encode"])
     print(
         f"--url, client side: {url_docs / url_secs:,.0f} docs/s writing precomputed vectors "
         f"of the first {url_docs:,} documents through qdrant-client to a stand-in server "
