@@ -51,6 +51,8 @@ CONTROL = "control"
 """Not an encoder: SHA-256 of the corpus, split over the threads, in the same rounds. Its spread
 is the machine's own noise and its 2-thread speed-up the machine's ceiling for two threads, both
 measured in the same run as the encoders."""
+THREADED = ("bm25x", CONTROL)
+"""Contenders measured on every ``--threads`` count and compared with their own one thread."""
 LATENCY_QUERIES = 20_000
 MIN_SAMPLE_SECONDS = 0.25
 
@@ -374,7 +376,7 @@ def _mb(texts: Sequence[str]) -> float:
 
 
 def _label(name: str, threads: int) -> str:
-    if name in ("bm25x", CONTROL):
+    if name in THREADED:
         return f"{name}, {threads} thread{'s' if threads > 1 else ''}"
     return name
 
@@ -471,10 +473,10 @@ def _print_ratios(jobs: Jobs, results: Results, thread_counts: list[int]) -> Non
     for corpus, kind, _texts, who in jobs:
         base = results[(corpus.name, kind, "bm25x", 1)].seconds
         for name, threads in who:
-            if threads == 1 and name in ("bm25x", CONTROL):
+            if threads == 1 and name in THREADED:
                 continue
             other = results[(corpus.name, kind, name, threads)].seconds
-            if name in ("bm25x", CONTROL):
+            if name in THREADED:
                 label = f"{name} {threads} threads vs 1 thread"
                 one = results[(corpus.name, kind, name, 1)].seconds
                 ratios = [b / o for b, o in zip(one, other)]

@@ -68,23 +68,33 @@ def _encode_worker(path: str, out: Any) -> None:
     out.put(time.perf_counter() - start)
 
 
-def _write_worker(path: str, store_dir: str, out: Any) -> None:
+def _write_all(store: Any, path: str, limit: int | None = None) -> tuple[int, float]:
+    """Write the first ``limit`` documents' points (all with None) to ``store``, in ingest's
+    batches and with the payload ingest writes (the text fingerprint), vectors and payloads
+    made beforehand: ``(documents, seconds of writing)``."""
     import bm25x
-    from bm25x.app.store import FINGERPRINT, EdgeStore, fingerprint
+    from bm25x.app.store import FINGERPRINT, fingerprint
 
     ids, texts = _texts(Path(path))
+    ids, texts = ids[:limit], texts[:limit]
     enc = bm25x.Bm25()
     batches = [enc.encode(texts[s : s + BATCH]) for s in range(0, len(texts), BATCH)]
-    # The points ingest writes: the same payload (its text fingerprint), made beforehand.
     payloads = [{FINGERPRINT: fingerprint(t)} for t in texts]
-    store = EdgeStore(store_dir)
-    store.create({"bench": True}, None)
     start = time.perf_counter()
     for k, batch in enumerate(batches):
         part = slice(k * BATCH, (k + 1) * BATCH)
         store.upsert(ids[part], payloads[part], batch, None)
+    return len(texts), time.perf_counter() - start
+
+
+def _write_worker(path: str, store_dir: str, out: Any) -> None:
+    from bm25x.app.store import EdgeStore
+
+    store = EdgeStore(store_dir)
+    store.create({"bench": True}, None)
+    _, secs = _write_all(store, path)
     store.close()
-    out.put(time.perf_counter() - start)
+    out.put(secs)
 
 
 def _completed(method: str, path: str) -> dict[str, Any] | None:
@@ -95,22 +105,11 @@ def _completed(method: str, path: str) -> dict[str, Any] | None:
 
 
 def _url_write_worker(path: str, limit: int, out: Any) -> None:
-    import bm25x
-    from bm25x.app.store import FINGERPRINT, QdrantStore, fingerprint
+    from bm25x.app.store import QdrantStore
 
-    ids, texts = _texts(Path(path))
-    ids, texts = ids[:limit], texts[:limit]
-    enc = bm25x.Bm25()
-    batches = [enc.encode(texts[s : s + BATCH]) for s in range(0, len(texts), BATCH)]
-    payloads = [{FINGERPRINT: fingerprint(t)} for t in texts]
     stand_in = StandInQdrant(_completed)
     try:
-        store = QdrantStore.connect(stand_in.url, "bench")
-        start = time.perf_counter()
-        for k, batch in enumerate(batches):
-            part = slice(k * BATCH, (k + 1) * BATCH)
-            store.upsert(ids[part], payloads[part], batch, None)
-        out.put((len(texts), time.perf_counter() - start))
+        out.put(_write_all(QdrantStore.connect(stand_in.url, "bench"), path, limit))
     finally:
         stand_in.close()
 

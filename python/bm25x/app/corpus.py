@@ -117,10 +117,10 @@ except ImportError:  # installed without its dependencies: json alone
 
 def _loads(line: str) -> Any:
     """``json.loads(line)`` as far as a corpus record is read (its top-level fields), faster.
-    orjson parses the line; json takes over for the lines orjson refuses (NaN, integers beyond
-    64 bits in its reach, escaped lone surrogates, nesting deeper than 1,024, invalid JSON),
-    accepting or refusing them with its own words, and for records with a float at the top
-    level, since orjson reads an integer beyond 64 bits as a float."""
+    orjson parses the line; json takes over for the lines orjson refuses (NaN, escaped lone
+    surrogates, nesting deeper than 1,024, invalid JSON), accepting or refusing them with its
+    own words, and for records with a float at the top level, since orjson reads an integer
+    beyond 64 bits as a float."""
     if _fast_loads is not None:
         try:
             record = _fast_loads(line)

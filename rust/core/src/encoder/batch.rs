@@ -1,8 +1,9 @@
 //! Batches: many texts encoded into one [`Csr`], on the calling thread or on a pool, with the
 //! caller able to look in (for Ctrl-C) while the work runs.
 //!
-//! One thread: the caller encodes the texts piece by piece (about [`SERIAL_PIECE_BYTES`] of
-//! text each) straight into the output, calling `poll` between pieces.
+//! One thread, or a batch under [`MIN_PARALLEL_BYTES`]: the caller encodes the texts piece by
+//! piece (about [`SERIAL_PIECE_BYTES`] of text each) straight into the output, calling `poll`
+//! between pieces.
 //!
 //! Several threads: the batch is cut into many small pieces by bytes (the work follows the
 //! bytes). The calling thread and `threads - 1` pool threads take the next piece from a shared
@@ -53,9 +54,14 @@ pub enum BatchError<E> {
     Stopped(E),
 }
 
-/// The cost of `texts`: their bytes plus [`TEXT_COST`] each.
+/// The cost of one text: its bytes plus [`TEXT_COST`].
+fn cost<S: AsRef<str>>(text: &S) -> usize {
+    text.as_ref().len() + TEXT_COST
+}
+
+/// The cost of `texts`.
 fn bytes<S: AsRef<str>>(texts: &[S]) -> usize {
-    texts.iter().map(|t| t.as_ref().len() + TEXT_COST).sum()
+    texts.iter().map(cost).sum()
 }
 
 /// Consecutive ranges of `texts` holding about `target` cost each (at least one text each).
@@ -63,7 +69,7 @@ fn cut<S: AsRef<str>>(texts: &[S], target: usize) -> Vec<Range<usize>> {
     let mut pieces = Vec::new();
     let (mut start, mut acc) = (0, 0);
     for (i, t) in texts.iter().enumerate() {
-        acc += t.as_ref().len() + TEXT_COST;
+        acc += cost(t);
         if acc >= target {
             pieces.push(start..i + 1);
             start = i + 1;
@@ -77,8 +83,9 @@ fn cut<S: AsRef<str>>(texts: &[S], target: usize) -> Vec<Range<usize>> {
 }
 
 impl Encoder {
-    /// Encode many texts into one CSR batch, in input order. With `threads > 1` the texts are
-    /// encoded in parallel on a pool of that many threads; the result is the same.
+    /// Encode many texts into one CSR batch, in input order. With `threads > 1` and at least
+    /// [`MIN_PARALLEL_BYTES`] of text, the calling thread and `threads - 1` pool threads encode
+    /// it together; the result is the same.
     ///
     /// `poll` is called on the calling thread every few milliseconds while the batch runs; if
     /// it returns an error, the batch stops as soon as every thread has finished its current
@@ -101,7 +108,8 @@ impl Encoder {
         // Small batches stay on the calling thread: waking a sleeping pool thread costs tens
         // of microseconds on bare metal and 150-500 µs on a 2-vCPU VM, where two threads only
         // started to pay off around 200-300 KB of short documents (benches/README.md).
-        if threads <= 1 || texts.len() < 2 || bytes(texts) < MIN_PARALLEL_BYTES {
+        let total = bytes(texts);
+        if threads <= 1 || texts.len() < 2 || total < MIN_PARALLEL_BYTES {
             let mut csr = Csr::default();
             csr.indptr.reserve(texts.len());
             let pieces = cut(texts, SERIAL_PIECE_BYTES);
@@ -111,7 +119,7 @@ impl Encoder {
                     // Size the output once from the first piece's rows per byte (growing it by
                     // doubling would write, and fault in, twice the memory).
                     let done = bytes(&texts[piece.clone()]);
-                    let want = csr.indices.len().saturating_mul(bytes(texts)) / done.max(1) / 8 * 9;
+                    let want = csr.indices.len().saturating_mul(total) / done.max(1) / 8 * 9;
                     csr.indices.reserve(want.saturating_sub(csr.indices.len()));
                     csr.values.reserve(want.saturating_sub(csr.values.len()));
                 }
@@ -125,7 +133,7 @@ impl Encoder {
         let helpers_pool =
             pool::get(helpers).map_err(|e| BatchError::Spawn(SpawnError { threads, ..e }))?;
         let target =
-            (bytes(texts) / (threads * PIECES_PER_THREAD)).clamp(MIN_PIECE_BYTES, MAX_PIECE_BYTES);
+            (total / (threads * PIECES_PER_THREAD)).clamp(MIN_PIECE_BYTES, MAX_PIECE_BYTES);
         let pieces = cut(texts, target);
         let outputs: Vec<OnceLock<Csr>> = pieces.iter().map(|_| OnceLock::new()).collect();
         let mut stopped = None;
