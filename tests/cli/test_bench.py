@@ -101,3 +101,26 @@ def test_ingest_rounds_print_medians_and_a_ratio_per_round(
     assert "| write precomputed vectors alone | 5.0 | 2 | 2-2 |" in out
     # per round: max(encode, write) / ingest = 4/5, 6/10, 5/5 -> median 0.80 (0.60-1.00)
     assert "per round: 0.80 (0.60-1.00)" in out
+
+
+@pytest.mark.parametrize(("threads", "fewest"), [("2", "2 threads"), ("2,4", "2 threads")])
+def test_ratios_are_taken_on_the_fewest_threads_measured(
+    capsys: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, threads: str, fewest: str
+) -> None:
+    import bm25x.app.bench as bench
+
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"id": "a", "text": "alpha beta"}\n{"id": "b", "text": "gamma"}\n')
+    # bm25x takes 1 s on its fewest threads, 0.5 s on more; every other contender 3 s
+    seconds = {"bm25x": {1: 1.0, 2: 1.0, 4: 0.5}}
+
+    def fake_measure(name: str, n: int, kind: str, texts: Any, repeat: int) -> tuple[float, float]:
+        return seconds.get(name, {}).get(n, 3.0), 1.0
+
+    monkeypatch.setattr(bench, "measure", fake_measure)
+    assert main(["--corpus", str(corpus), "--threads", threads, "--processes", "1"]) == 0
+    out = capsys.readouterr().out
+    assert f"| c.jsonl | documents | bm25x {fewest} vs qdrant-edge (speed-up) | 3.00x |" in out
+    assert "| c.jsonl | one short query | bm25x 1 thread vs qdrant-edge (speed-up) | 3.00x |" in out
+    if threads == "2,4":
+        assert f"| c.jsonl | documents | bm25x 4 threads vs {fewest} | 2.00x |" in out

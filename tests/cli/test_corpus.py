@@ -187,3 +187,79 @@ def test_deep_nesting_is_still_the_recursion_error_message(tmp_path: Path) -> No
     corpus.write_text('{"text": "x", "deep": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
     with pytest.raises(CorpusError, match="nested too deeply"):
         list(read_docs(corpus))
+
+
+def _spec_doc(record: dict[str, Any], n: int, fields: tuple[str, ...], id_field: str | None) -> Any:
+    """What one record must read as, written plainly (the reader's hot loop is optimised):
+    ``(id, text)`` or the error message's tail after ``line n: ``."""
+    parts = []
+    for field in fields:
+        value = record.get(field)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            return f"field {field!r} must be a string, got {type(value).__name__}"
+        if value:
+            parts.append(value)
+    wanted = ("text",) if fields == ("title", "text") else fields
+    if not any(isinstance(record.get(f), str) for f in wanted):
+        null = [f for f in wanted if f in record]
+        if null:
+            return f"field {null[0]!r} is null"
+        return f"no text field {' or '.join(map(repr, wanted))}"
+    if id_field is not None:
+        if id_field not in record:
+            return f"id field {id_field!r} is missing"
+        key = record[id_field]
+    else:
+        key = next((record[f] for f in ("_id", "id") if f in record), n)
+    if isinstance(key, bool) or not isinstance(key, (str, int)):
+        return f"the id must be a string or an integer, got {key!r}"
+    if not str(key):
+        return "the id is empty"
+    return (str(key), " ".join(parts))
+
+
+_VALUES = st.one_of(
+    st.text(alphabet="ab é", max_size=3),
+    st.integers(-(2**70), 2**70),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.lists(st.integers(), max_size=1),
+)
+_RECORDS = st.dictionaries(st.sampled_from(["_id", "id", "title", "text", "body", "x"]), _VALUES)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    records=st.lists(_RECORDS, min_size=1, max_size=4),
+    fields=st.sampled_from(
+        [("title", "text"), ("text",), ("body", "title"), ("title", "text", "x")]
+    ),
+    id_field=st.sampled_from([None, "id", "x"]),
+)
+def test_every_record_reads_as_its_plain_spec(
+    tmp_path_factory: Any,
+    records: list[dict[str, Any]],
+    fields: tuple[str, ...],
+    id_field: str | None,
+) -> None:
+    import json
+
+    path = tmp_path_factory.mktemp("spec") / "c.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    expected = []
+    for n, record in enumerate(records, 1):
+        spec = _spec_doc(record, n, fields, id_field)
+        expected.append(spec)
+        if isinstance(spec, str):
+            break
+    got: list[Any] = []
+    try:
+        for doc in read_docs(path, text_fields=fields, id_field=id_field):
+            got.append((doc.id, doc.text))
+    except CorpusError as e:
+        got.append(str(e).split(f"line {len(got) + 1}: ", 1)[1])
+    assert [g if isinstance(g, tuple) else g[: len(e)] for g, e in zip(got, expected)] == expected
+    assert len(got) == len(expected)

@@ -375,9 +375,13 @@ def _mb(texts: Sequence[str]) -> float:
     return sum(len(t.encode("utf-8")) for t in texts) / 1e6
 
 
+def _threads(n: int) -> str:
+    return f"{n} thread{'s' if n > 1 else ''}"
+
+
 def _label(name: str, threads: int) -> str:
     if name in THREADED:
-        return f"{name}, {threads} thread{'s' if threads > 1 else ''}"
+        return f"{name}, {_threads(threads)}"
     return name
 
 
@@ -417,7 +421,7 @@ def run(args: argparse.Namespace) -> int:
                 s.peak_mb.append(peak)
 
     _print_rates(jobs, results)
-    _print_ratios(jobs, results, thread_counts)
+    _print_ratios(jobs, results)
     if args.ingest_docs:
         from bm25x.app.bench_ingest import run_ingest
 
@@ -467,21 +471,25 @@ def _print_rates(jobs: Jobs, results: Results) -> None:
             )
 
 
-def _print_ratios(jobs: Jobs, results: Results, thread_counts: list[int]) -> None:
+def _print_ratios(jobs: Jobs, results: Results) -> None:
+    """Each contender against bm25x, and each threaded one against itself, on the fewest
+    threads measured in that job (one, unless ``--threads`` leaves it out)."""
     print("\n| corpus | kind | ratio (per round) | median | min-max |")
     print("| --- | --- | --- | ---: | ---: |")
     for corpus, kind, _texts, who in jobs:
-        base = results[(corpus.name, kind, "bm25x", 1)].seconds
+        fewest = {name: min(t for n, t in who if n == name) for name, _ in who}
+        base = results[(corpus.name, kind, "bm25x", fewest["bm25x"])].seconds
         for name, threads in who:
-            if threads == 1 and name in THREADED:
+            if threads == fewest[name] and name in THREADED:
                 continue
             other = results[(corpus.name, kind, name, threads)].seconds
             if name in THREADED:
-                label = f"{name} {threads} threads vs 1 thread"
-                one = results[(corpus.name, kind, name, 1)].seconds
+                low = fewest[name]
+                label = f"{name} {threads} threads vs {_threads(low)}"
+                one = results[(corpus.name, kind, name, low)].seconds
                 ratios = [b / o for b, o in zip(one, other)]
             else:
-                label = f"bm25x 1 thread vs {name} (speed-up)"
+                label = f"bm25x {_threads(fewest['bm25x'])} vs {name} (speed-up)"
                 ratios = [o / b for b, o in zip(base, other)]
             med, lo, hi, _ = summarize(ratios)
             what = "one short query" if kind == "latency" else kind

@@ -190,6 +190,10 @@ def dense_embedder(model: str) -> Callable[[list[str], bool], Dense]:
     return run
 
 
+_SCAN_TICK = 4096
+"""Documents checked between two updates of the progress bar."""
+
+
 def _scan(
     path: Path, read: dict[str, Any], counter: Bm25 | None, quiet: bool
 ) -> tuple[int, float | None]:
@@ -197,13 +201,15 @@ def _scan(
     seen: dict[str, int] = {}
     tokens = 0
     with Progress(None, "checking", quiet=quiet) as bar:
-        for doc in read_docs(path, **read):
-            first = seen.setdefault(doc.id, doc.line)
-            if first != doc.line:
-                raise CorpusError(f"{path} line {doc.line}: id {doc.id!r} repeats line {first}")
+        for doc_id, text, line in read_docs(path, **read):
+            first = seen.setdefault(doc_id, line)
+            if first != line:
+                raise CorpusError(f"{path} line {line}: id {doc_id!r} repeats line {first}")
             if counter is not None:
-                tokens += len(counter.terms(doc.text))
-            bar.update(1)
+                tokens += len(counter.terms(text))
+            if not len(seen) % _SCAN_TICK:
+                bar.update(_SCAN_TICK)
+        bar.update(len(seen) % _SCAN_TICK)
     if not seen:
         raise CorpusError(f"{path}: no documents")
     return len(seen), (tokens / len(seen) if counter is not None else None)
