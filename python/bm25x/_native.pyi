@@ -13,6 +13,7 @@ __all__ = [
     "PYTHON_WORD_UNICODE_VERSION",
     "Encoder",
     "InternalError",
+    "JsonlReader",
     "OptionError",
     "ThreadStartError",
     "__version__",
@@ -64,3 +65,17 @@ class Encoder:
         self, item: str, query: bool
     ) -> list[tuple[str, str, str | None, list[tuple[str, int]]]]: ...
     def resolved(self) -> dict[str, Any]: ...
+
+@final
+class JsonlReader:
+    """The JSONL corpus reader's fast path (see ``bm25x.app.corpus``): documents from the lines
+    it is sure of, parsed without the GIL; it stops at the first line it declines."""
+
+    def __init__(
+        self, text_fields: list[tuple[str, bool]], id_fields: list[str], line_ids: bool
+    ) -> None: ...
+    def parse(
+        self, buf: bytes, start: int, line: int, at_eof: bool, max_docs: int
+    ) -> tuple[list[tuple[str, str, int]], int, int, tuple[int, int, int] | None]:
+        """``(documents as (id, text, line), end, next line, declined (line, start, end))``
+        from the whole lines of ``buf[start:]``, the first being line ``line``."""

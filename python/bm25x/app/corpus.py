@@ -11,9 +11,11 @@ import sys
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import starmap
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
+from bm25x._native import JsonlReader
 from bm25x.errors import CorpusError
 
 __all__ = [
@@ -76,16 +78,22 @@ def _checked_lines(f: IO[str], path: Path) -> Iterator[str]:
     that is not UTF-8 with its line number and byte column."""
     for n, line in enumerate(f, 1):
         if not line.isascii():
-            try:
-                line.encode("utf-8")
-            except UnicodeEncodeError as e:
-                column = len(line[: e.start].encode("utf-8", "surrogateescape")) + 1
-                bad = line[e.start].encode("utf-8", "surrogateescape")
-                raise CorpusError(
-                    f"{path} line {n}: not UTF-8 text (byte {bad!r} at column {column}); "
-                    "convert the file to UTF-8"
-                ) from None
+            _refuse_undecoded(line, n, path)
         yield line
+
+
+def _refuse_undecoded(line: str, n: int, path: Path) -> None:
+    """Raise if ``line`` (decoded with ``errors="surrogateescape"``) held bytes that are not
+    UTF-8."""
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError as e:
+        column = len(line[: e.start].encode("utf-8", "surrogateescape")) + 1
+        bad = line[e.start].encode("utf-8", "surrogateescape")
+        raise CorpusError(
+            f"{path} line {n}: not UTF-8 text (byte {bad!r} at column {column}); "
+            "convert the file to UTF-8"
+        ) from None
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -140,22 +148,25 @@ def _jsonl_rows(lines: Iterator[str], path: Path) -> Iterator[tuple[int, dict[st
     for n, line in enumerate(lines, 1):
         if not line or line.isspace():
             continue
-        try:
-            record = _loads(line)
-        except json.JSONDecodeError as e:
-            raise CorpusError(
-                f"{path} line {n}: not valid JSON ({e.msg} at column {e.colno})"
-            ) from None
-        except RecursionError:
-            raise CorpusError(
-                f"{path} line {n}: JSON nested too deeply to read (Python's limit is about "
-                f"{sys.getrecursionlimit()} levels); flatten the record"
-            ) from None
-        if not isinstance(record, dict):
-            raise CorpusError(
-                f"{path} line {n}: expected a JSON object, got {type(record).__name__}"
-            )
-        yield n, record
+        yield n, _record(line, n, path)
+
+
+def _record(line: str, n: int, path: Path) -> dict[str, Any]:
+    """The JSON object on line ``n``."""
+    try:
+        record = _loads(line)
+    except json.JSONDecodeError as e:
+        raise CorpusError(
+            f"{path} line {n}: not valid JSON ({e.msg} at column {e.colno})"
+        ) from None
+    except RecursionError:
+        raise CorpusError(
+            f"{path} line {n}: JSON nested too deeply to read (Python's limit is about "
+            f"{sys.getrecursionlimit()} levels); flatten the record"
+        ) from None
+    if not isinstance(record, dict):
+        raise CorpusError(f"{path} line {n}: expected a JSON object, got {type(record).__name__}")
+    return record
 
 
 def _csv_rows(
@@ -224,27 +235,28 @@ def _parquet_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 _ABSENT = object()
 
 
-def read_docs(
-    path: Path,
-    *,
-    text_fields: Sequence[str] = DEFAULT_TEXT_FIELDS,
-    id_field: str | None = None,
-) -> Iterator[Doc]:
-    """The documents of a corpus file, validated one record at a time.
+class _Rules:
+    """How a record becomes a document: which fields are its text and its id, checked with
+    errors that name the file, the line and the fix."""
 
-    ``text_fields`` are joined with a space (missing or empty ones skipped, but at least one
-    must be present as a string). ``id_field`` names the id; by default ``_id`` or ``id``,
-    else the row number."""
-    fields = tuple(text_fields)
-    wanted = ("text",) if fields == DEFAULT_TEXT_FIELDS else fields
-    # (field, whether a string there counts as the document's text) in joining order
-    checks = tuple((field, field in wanted) for field in fields)
-    id_fields = ID_FIELDS if id_field is None else (id_field,)
-    where = "line" if _format(path) != "parquet" else "row"
-    for n, record in _rows(path):
+    __slots__ = ("checks", "id_field", "id_fields", "path", "wanted", "where")
+
+    def __init__(self, path: Path, text_fields: Sequence[str], id_field: str | None):
+        fields = tuple(text_fields)
+        self.path = path
+        self.where = "line" if _format(path) != "parquet" else "row"
+        self.wanted = ("text",) if fields == DEFAULT_TEXT_FIELDS else fields
+        # (field, whether a string there counts as the document's text) in joining order
+        self.checks = tuple((field, field in self.wanted) for field in fields)
+        self.id_field = id_field
+        self.id_fields = ID_FIELDS if id_field is None else (id_field,)
+
+    def doc(self, record: dict[str, Any], n: int) -> Doc:
+        """The document of ``record``, read from line (or row) ``n``."""
+        path, where = self.path, self.where
         parts = []
         found = False
-        for field, counts in checks:
+        for field, counts in self.checks:
             value = record.get(field)
             if value is None:
                 continue
@@ -259,18 +271,75 @@ def read_docs(
             if value:
                 parts.append(value)
         if not found:
-            raise _no_text(path, where, n, record, wanted)
-        for name in id_fields:
+            raise _no_text(path, where, n, record, self.wanted)
+        for name in self.id_fields:
             key = record.get(name, _ABSENT)
             if key is not _ABSENT:
                 break
         else:
-            if id_field is not None:
-                raise CorpusError(f"{path} {where} {n}: id field {id_field!r} is missing")
+            if self.id_field is not None:
+                raise CorpusError(f"{path} {where} {n}: id field {self.id_field!r} is missing")
             key = n
         if type(key) is not str or not key:
             key = _doc_id(path, where, n, key)
-        yield Doc(key, " ".join(parts), n)
+        return Doc(key, " ".join(parts), n)
+
+
+def read_docs(
+    path: Path,
+    *,
+    text_fields: Sequence[str] = DEFAULT_TEXT_FIELDS,
+    id_field: str | None = None,
+) -> Iterator[Doc]:
+    """The documents of a corpus file, validated one record at a time.
+
+    ``text_fields`` are joined with a space (missing or empty ones skipped, but at least one
+    must be present as a string). ``id_field`` names the id; by default ``_id`` or ``id``,
+    else the row number."""
+    rules = _Rules(path, text_fields, id_field)
+    if _JsonlReader is not None and _format(path) == "jsonl":
+        yield from _native_jsonl_docs(path, rules, _JsonlReader)
+        return
+    for n, record in _rows(path):
+        yield rules.doc(record, n)
+
+
+_JsonlReader: type[JsonlReader] | None = JsonlReader
+"""The native JSONL fast path (``bm25x._native``); None reads JSONL in Python alone."""
+_CHUNK = 1 << 20
+"""Bytes read at a time by the native JSONL path (more while one line is longer)."""
+
+
+def _native_jsonl_docs(path: Path, rules: _Rules, reader_type: type[JsonlReader]) -> Iterator[Doc]:
+    """The documents of a JSONL file: the native reader parses the lines it is sure of without
+    the GIL (so a reading thread overlaps with the caller's work); each line it declines is read
+    here, by :meth:`_Rules.doc` and the functions the Python path uses, which decide every
+    error and its message."""
+    if not path.exists():
+        raise CorpusError(f"{path}: no such file")
+    reader = reader_type(list(rules.checks), list(rules.id_fields), rules.id_field is None)
+    buf, start, line, eof = b"", 0, 1, False
+    try:
+        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as f:
+            while True:
+                docs, start, line, declined = reader.parse(buf, start, line, eof, 1 << 62)
+                yield from starmap(Doc, docs)
+                if declined is not None:
+                    n, first, _ = declined
+                    text = buf[first:start].decode("utf-8", "surrogateescape")
+                    if not text.isascii():
+                        _refuse_undecoded(text, n, path)
+                    if text and not text.isspace():
+                        yield rules.doc(_record(text, n, path), n)
+                    continue
+                if eof:
+                    return
+                chunk = f.read(max(_CHUNK, len(buf) - start))
+                eof = not chunk
+                buf = buf[start:] + chunk
+                start = 0
+    except (OSError, EOFError, zlib.error) as e:
+        raise CorpusError(f"{path}: cannot read ({e})") from None
 
 
 def _refuse_surrogates(path: Path, where: str, n: int, field: str, value: str) -> None:

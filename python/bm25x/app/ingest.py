@@ -13,8 +13,10 @@ from __future__ import annotations
 import enum
 import json
 import math
+import queue
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
@@ -81,10 +83,52 @@ class _Batch:
     """Documents of ``todo`` the store holds with another text."""
 
 
-def _to_write(store: Store, docs: Iterable[Doc], size: int, resuming: bool) -> Iterator[_Batch]:
-    """The corpus in batches; a resumed ingest skips a document only when the store holds it
+def _read_ahead(items: Iterable[_T], depth: int = 4) -> Generator[_T, None, None]:
+    """``items`` in order, produced by a thread up to ``depth`` items ahead of the caller, with
+    the producer's exception raised in the caller where it happened. Worth it when producing
+    mostly runs without the GIL (the native JSONL reader): the reading then overlaps with the
+    caller's writes."""
+    ready: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((False, item)):
+                    return
+        except BaseException as e:  # handed to the caller, which raises it
+            put((True, e))
+        else:
+            put((True, None))
+
+    thread = threading.Thread(target=produce, name="bm25x-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            done, item = ready.get()
+            if done:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _to_write(store: Store, batches: Iterable[list[Doc]], resuming: bool) -> Iterator[_Batch]:
+    """The corpus's batches; a resumed ingest skips a document only when the store holds it
     with the same text (a changed text is written again: same point id, so overwritten)."""
-    for batch in _batches(docs, size):
+    for batch in batches:
         prints = {d.id: fingerprint(d.text) for d in batch}
         if not resuming:
             yield _Batch(batch, batch, prints, 0)
@@ -328,21 +372,29 @@ def ingest(
         return encoder.encode(texts), (embed(texts, False) if embed and texts else None)
 
     written = skipped = updated = 0
-    with Progress(n_docs, "ingesting", quiet=quiet) as bar:
-        for batch, (sparse, dense) in _pipelined(
-            _to_write(store, read_docs(path, **read), batch_size, existing is not None), vectors
-        ):
-            todo = batch.todo
-            skipped += len(batch.docs) - len(todo)
-            updated += batch.updated
-            if todo:
-                payloads: list[dict[str, Any]] = [
-                    {FINGERPRINT: batch.prints[d.id], **({"text": d.text} if store_text else {})}
-                    for d in todo
-                ]
-                store.upsert([d.id for d in todo], payloads, sparse, dense)
-                written += len(todo)
-            bar.update(len(batch.docs))
+    reading = _read_ahead(_batches(read_docs(path, **read), batch_size))
+    try:
+        with Progress(n_docs, "ingesting", quiet=quiet) as bar:
+            for batch, (sparse, dense) in _pipelined(
+                _to_write(store, reading, existing is not None),
+                vectors,
+            ):
+                todo = batch.todo
+                skipped += len(batch.docs) - len(todo)
+                updated += batch.updated
+                if todo:
+                    payloads: list[dict[str, Any]] = [
+                        {
+                            FINGERPRINT: batch.prints[d.id],
+                            **({"text": d.text} if store_text else {}),
+                        }
+                        for d in todo
+                    ]
+                    store.upsert([d.id for d in todo], payloads, sparse, dense)
+                    written += len(todo)
+                bar.update(len(batch.docs))
+    finally:
+        reading.close()  # stops the reading thread at once if the loop ended early
     settings = {**settings, "complete": True, "documents": store.count()}
     store.save_settings(settings)
     return IngestReport(n_docs, written, skipped, time.perf_counter() - started, settings, updated)

@@ -12,7 +12,8 @@
 //! Imports go one way, from the leaves up; a module may import only modules on a lower layer:
 //!
 //! ```text
-//! 0  error, language, hash, normalize      leaves (language: stopword lists, stemmer names)
+//! 0  error, language, hash, normalize,     leaves (language: stopword lists, stemmer names;
+//!    jsonl                                 jsonl: the corpus reader's fast path, beside the pipeline)
 //! 1  filter, stem, weight, cache, pool     stages that need a leaf (cache: hash; filter, stem:
 //!                                          language); `weight` owns `Params`
 //! 2  process                               the per-token chain; owns `Processor`, `Profile`
@@ -29,6 +30,7 @@ pub mod encoder;
 pub mod error;
 pub mod filter;
 pub mod hash;
+pub mod jsonl;
 pub mod language;
 pub mod normalize;
 pub mod options;
@@ -58,6 +60,7 @@ mod tests {
         ("error", 0),
         ("language", 0),
         ("hash", 0),
+        ("jsonl", 0),
         ("normalize", 0),
         ("filter", 1),
         ("stem", 1),

@@ -5,6 +5,7 @@
 mod convert;
 mod encoder;
 mod errors;
+mod jsonl;
 
 use bm25x_core::language::{StemLanguage, StopwordLanguage};
 use pyo3::prelude::*;
@@ -64,6 +65,7 @@ fn _panic_for_tests() -> PyResult<()> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     load_numpy_api(m.py())?;
     m.add_class::<encoder::NativeEncoder>()?;
+    m.add_class::<jsonl::JsonlReader>()?;
     m.add_function(wrap_pyfunction!(stopwords, m)?)?;
     m.add_function(wrap_pyfunction!(languages, m)?)?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
