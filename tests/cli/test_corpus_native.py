@@ -62,7 +62,7 @@ def lines(draw: Any) -> bytes:
         )
     record = draw(RECORDS)
     if kind >= 5:  # a document both readers take, with ids and texts of every kind
-        record = {k: v for k, v in record.items() if isinstance(v, str) and v or k == "x"}
+        record = {k: v for k, v in record.items() if (isinstance(v, str) and v) or k == "x"}
         record |= draw(
             st.fixed_dictionaries(
                 {"text": st.text(max_size=8), "x": st.text(min_size=1, max_size=3)},

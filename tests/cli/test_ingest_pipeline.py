@@ -66,39 +66,3 @@ def test_a_failing_write_stops_the_ingest_and_reports_it(
     assert calls == [30, 30]
     assert store.count() == 30
     store.close()
-
-
-def test_read_ahead_keeps_order_and_raises_where_the_producer_failed() -> None:
-    from bm25x.app.ingest import _read_ahead
-
-    def items() -> Any:
-        yield from range(10)
-        raise ValueError("line 11: bad")
-
-    got: list[int] = []
-    with pytest.raises(ValueError, match="line 11: bad"):
-        for item in _read_ahead(items(), depth=2):
-            got.append(item)
-    assert got == list(range(10))
-
-
-def test_read_ahead_runs_at_most_depth_ahead_and_stops_when_closed() -> None:
-    from bm25x.app.ingest import _read_ahead
-
-    produced: list[int] = []
-
-    def items() -> Any:
-        for i in range(1000):
-            produced.append(i)
-            yield i
-
-    reading = _read_ahead(items(), depth=3)
-    assert next(reading) == 0
-    threading.Event().wait(0.3)  # time for the producer to run as far ahead as it may
-    # one taken, three queued, one made and waiting for room
-    assert len(produced) <= 5
-    before = {t.name for t in threading.enumerate()}
-    assert "bm25x-read" in before
-    reading.close()
-    assert "bm25x-read" not in {t.name for t in threading.enumerate()}
-    assert len(produced) <= 6

@@ -13,8 +13,6 @@ from __future__ import annotations
 import enum
 import json
 import math
-import queue
-import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -64,7 +62,7 @@ class IngestReport:
     ``written``)."""
 
 
-def _batches(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+def _batches(items: Iterable[_T], size: int) -> Generator[list[_T], None, None]:
     it = iter(items)
     while batch := list(islice(it, size)):
         yield batch
@@ -81,48 +79,6 @@ class _Batch:
     """Text fingerprint per document id."""
     updated: int
     """Documents of ``todo`` the store holds with another text."""
-
-
-def _read_ahead(items: Iterable[_T], depth: int = 4) -> Generator[_T, None, None]:
-    """``items`` in order, produced by a thread up to ``depth`` items ahead of the caller, with
-    the producer's exception raised in the caller where it happened. Worth it when producing
-    mostly runs without the GIL (the native JSONL reader): the reading then overlaps with the
-    caller's writes."""
-    ready: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(entry: tuple[bool, Any]) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(entry, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not put((False, item)):
-                    return
-        except BaseException as e:  # handed to the caller, which raises it
-            put((True, e))
-        else:
-            put((True, None))
-
-    thread = threading.Thread(target=produce, name="bm25x-read", daemon=True)
-    thread.start()
-    try:
-        while True:
-            done, item = ready.get()
-            if done:
-                if item is not None:
-                    raise item
-                return
-            yield item
-    finally:
-        stop.set()
-        thread.join()
 
 
 def _to_write(store: Store, batches: Iterable[list[Doc]], resuming: bool) -> Iterator[_Batch]:
@@ -372,7 +328,7 @@ def ingest(
         return encoder.encode(texts), (embed(texts, False) if embed and texts else None)
 
     written = skipped = updated = 0
-    reading = _read_ahead(_batches(read_docs(path, **read), batch_size))
+    reading = _batches(read_docs(path, **read), batch_size)
     try:
         with Progress(n_docs, "ingesting", quiet=quiet) as bar:
             for batch, (sparse, dense) in _pipelined(
@@ -394,7 +350,7 @@ def ingest(
                     written += len(todo)
                 bar.update(len(batch.docs))
     finally:
-        reading.close()  # stops the reading thread at once if the loop ended early
+        reading.close()  # closes the corpus file at once if the loop ended early
     settings = {**settings, "complete": True, "documents": store.count()}
     store.save_settings(settings)
     return IngestReport(n_docs, written, skipped, time.perf_counter() - started, settings, updated)
