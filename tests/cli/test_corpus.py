@@ -263,3 +263,16 @@ def test_every_record_reads_as_its_plain_spec(
         got.append(str(e).split(f"line {len(got) + 1}: ", 1)[1])
     assert [g if isinstance(g, tuple) else g[: len(e)] for g, e in zip(got, expected)] == expected
     assert len(got) == len(expected)
+
+
+def test_an_id_with_a_lone_surrogate_is_an_error_before_any_write(tmp_path: Path) -> None:
+    # it could be neither a point id (uuid5 of its UTF-8) nor a payload string
+    corpus = write(
+        tmp_path / "c.jsonl", '{"id": "a", "text": "x"}\n{"id": "b\\udc00", "text": "y"}\n'
+    )
+    with pytest.raises(CorpusError, match=r"line 2: the id holds a lone surrogate at index 1"):
+        list(read_docs(corpus))
+    from bm25x.app.corpus import check_docs
+
+    with pytest.raises(CorpusError, match=r"line 2: the id holds a lone surrogate at index 1"):
+        check_docs(corpus)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import bm25x.app.corpus as corpus
 from bm25x._native import JsonlReader
-from bm25x.app.corpus import CorpusError, read_docs
+from bm25x.app.corpus import CorpusError, check_docs, read_docs
 
 KEYS = ["_id", "id", "title", "text", "x"]
 SCALARS = st.one_of(
@@ -89,11 +89,18 @@ def _has_surrogate(value: Any) -> bool:
 
 
 def _read(path: Path, **kw: Any) -> list[Any]:
+    """The documents read, then the error if any; then what ``check_docs`` says."""
     out: list[Any] = []
     try:
         out.extend(tuple(d) for d in read_docs(path, **kw))
     except CorpusError as e:
         out.append(str(e))
+    ticks: list[int] = []
+    try:
+        out.append(("checked", check_docs(path, progress=ticks.append, **kw)))
+    except CorpusError as e:
+        out.append(("check failed", str(e)))
+    out.append(("ticks", sum(ticks) if out[-1][0] == "checked" else None))
     return out
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "Beir",
     "CorpusError",
     "Doc",
+    "check_docs",
     "load_beir",
     "read_docs",
 ]
@@ -282,6 +283,8 @@ class _Rules:
             key = n
         if type(key) is not str or not key:
             key = _doc_id(path, where, n, key)
+        elif not key.isascii():
+            _refuse_surrogates(path, where, n, None, key)
         return Doc(key, " ".join(parts), n)
 
 
@@ -298,40 +301,114 @@ def read_docs(
     else the row number."""
     rules = _Rules(path, text_fields, id_field)
     if _JsonlReader is not None and _format(path) == "jsonl":
-        yield from _native_jsonl_docs(path, rules, _JsonlReader)
+        reader = _reader(rules, _JsonlReader)
+        for docs, declined in _native_pass(path, _parse_step(reader)):
+            yield from starmap(Doc, docs)
+            if declined is not None:
+                doc = _declined_doc(rules, *declined)
+                if doc is not None:
+                    yield doc
         return
     for n, record in _rows(path):
         yield rules.doc(record, n)
 
 
+def check_docs(
+    path: Path,
+    *,
+    text_fields: Sequence[str] = DEFAULT_TEXT_FIELDS,
+    id_field: str | None = None,
+    on_text: Callable[[str], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Check every document of a corpus file as :func:`read_docs` reads it, and that no id
+    repeats; return how many there are. ``on_text`` is called with each text; ``progress``
+    with the number of documents checked since its last call. A JSONL file checked without
+    ``on_text`` makes no Python object per document."""
+    rules = _Rules(path, text_fields, id_field)
+    if on_text is None and _JsonlReader is not None and _format(path) == "jsonl":
+        reader = _reader(rules, _JsonlReader)
+        done = 0
+        for repeat, declined in _native_pass(path, _check_step(reader)):
+            if repeat is not None:
+                raise _repeated(path, *repeat)
+            if declined is not None:
+                doc = _declined_doc(rules, *declined)
+                first = None if doc is None else reader.add_id(doc.id, doc.line)
+                if doc is not None and first is not None:
+                    raise _repeated(path, doc.line, doc.id, first)
+            if progress is not None:
+                progress(reader.ids_seen - done)
+                done = reader.ids_seen
+        return int(reader.ids_seen)
+    seen: dict[str, int] = {}
+    for doc_id, text, line in read_docs(path, text_fields=text_fields, id_field=id_field):
+        first = seen.setdefault(doc_id, line)
+        if first != line:
+            raise _repeated(path, line, doc_id, first)
+        if on_text is not None:
+            on_text(text)
+        if progress is not None and not len(seen) % _PROGRESS_EVERY:
+            progress(_PROGRESS_EVERY)
+    if progress is not None:
+        progress(len(seen) % _PROGRESS_EVERY)
+    return len(seen)
+
+
+def _repeated(path: Path, line: int, doc_id: str, first: int) -> CorpusError:
+    return CorpusError(f"{path} line {line}: id {doc_id!r} repeats line {first}")
+
+
+_PROGRESS_EVERY = 4096
+"""Documents checked in Python between two calls of ``check_docs``'s ``progress``."""
 _JsonlReader: type[JsonlReader] | None = JsonlReader
 """The native JSONL fast path (``bm25x._native``); None reads JSONL in Python alone."""
 _CHUNK = 1 << 20
 """Bytes read at a time by the native JSONL path (more while one line is longer)."""
+_ALL = 1 << 62
+"""No limit on the documents of one native parse call."""
+
+_Declined = tuple[str, int]
+"""A line the native reader left to Python: its text (with its line end) and number."""
+_Step = Callable[[bytes, int, int, bool], tuple[Any, int, int, "tuple[int, int, int] | None"]]
 
 
-def _native_jsonl_docs(path: Path, rules: _Rules, reader_type: type[JsonlReader]) -> Iterator[Doc]:
-    """The documents of a JSONL file: the native reader parses the lines it is sure of without
-    the GIL (so a reading thread overlaps with the caller's work); each line it declines is read
-    here, by :meth:`_Rules.doc` and the functions the Python path uses, which decide every
-    error and its message."""
+def _reader(rules: _Rules, reader_type: type[JsonlReader]) -> JsonlReader:
+    return reader_type(list(rules.checks), list(rules.id_fields), rules.id_field is None)
+
+
+def _parse_step(reader: JsonlReader) -> _Step:
+    def step(buf: bytes, start: int, line: int, eof: bool) -> Any:
+        return reader.parse(buf, start, line, eof, _ALL)
+
+    return step
+
+
+def _check_step(reader: JsonlReader) -> _Step:
+    def step(buf: bytes, start: int, line: int, eof: bool) -> Any:
+        start, line, declined, repeat = reader.check(buf, start, line, eof)
+        return repeat, start, line, declined
+
+    return step
+
+
+def _native_pass(path: Path, step: _Step) -> Iterator[tuple[Any, _Declined | None]]:
+    """Run the native reader over a JSONL file (plain or gzipped), a buffer at a time:
+    ``step(buf, start, line, at_eof) -> (result, start, line, declined)`` reads from ``start``;
+    yields each step's result with the line it declined, if any, for the caller to read in
+    Python (with :func:`_declined_doc`) before the reader goes on after it."""
     if not path.exists():
         raise CorpusError(f"{path}: no such file")
-    reader = reader_type(list(rules.checks), list(rules.id_fields), rules.id_field is None)
     buf, start, line, eof = b"", 0, 1, False
     try:
         with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as f:
             while True:
-                docs, start, line, declined = reader.parse(buf, start, line, eof, 1 << 62)
-                yield from starmap(Doc, docs)
+                result, start, line, declined = step(buf, start, line, eof)
                 if declined is not None:
                     n, first, _ = declined
-                    text = buf[first:start].decode("utf-8", "surrogateescape")
-                    if not text.isascii():
-                        _refuse_undecoded(text, n, path)
-                    if text and not text.isspace():
-                        yield rules.doc(_record(text, n, path), n)
+                    yield result, (buf[first:start].decode("utf-8", "surrogateescape"), n)
                     continue
+                yield result, None
                 if eof:
                     return
                 chunk = f.read(max(_CHUNK, len(buf) - start))
@@ -342,12 +419,25 @@ def _native_jsonl_docs(path: Path, rules: _Rules, reader_type: type[JsonlReader]
         raise CorpusError(f"{path}: cannot read ({e})") from None
 
 
-def _refuse_surrogates(path: Path, where: str, n: int, field: str, value: str) -> None:
+def _declined_doc(rules: _Rules, text: str, n: int) -> Doc | None:
+    """Line ``n``, which the native reader declined, read by the Python path's rules: its
+    document, None for a blank line, or the error the Python path raises."""
+    if not text.isascii():
+        _refuse_undecoded(text, n, rules.path)
+    if not text or text.isspace():
+        return None
+    return rules.doc(_record(text, n, rules.path), n)
+
+
+def _refuse_surrogates(path: Path, where: str, n: int, what: str | None, value: str) -> None:
+    """Raise if ``value`` (the text of field ``what``, or the id when ``what`` is None) holds
+    a lone surrogate: not text a document, a point id or a payload can carry."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as e:
+        subject = "the id" if what is None else f"field {what!r}"
         raise CorpusError(
-            f"{path} {where} {n}: field {field!r} holds a lone surrogate at index "
+            f"{path} {where} {n}: {subject} holds a lone surrogate at index "
             f"{e.start} (an escape like \\ud800 that is not valid Unicode)"
         ) from None
 
@@ -378,6 +468,8 @@ def _doc_id(path: Path, where: str, n: int, value: Any) -> str:
     text = str(value)
     if not text:
         raise CorpusError(f"{path} {where} {n}: the id is empty")
+    if not text.isascii():
+        _refuse_surrogates(path, where, n, None, text)
     return text
 
 

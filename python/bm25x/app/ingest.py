@@ -26,7 +26,7 @@ import numpy as np
 from bm25x._encoder import Bm25
 from bm25x._native import __version__
 from bm25x._sparse import SparseBatch
-from bm25x.app.corpus import DEFAULT_TEXT_FIELDS, CorpusError, Doc, read_docs
+from bm25x.app.corpus import DEFAULT_TEXT_FIELDS, CorpusError, Doc, check_docs, read_docs
 from bm25x.app.progress import Progress
 from bm25x.app.store import FINGERPRINT, Dense, Store, StoreError, fingerprint
 
@@ -190,29 +190,23 @@ def dense_embedder(model: str) -> Callable[[list[str], bool], Dense]:
     return run
 
 
-_SCAN_TICK = 4096
-"""Documents checked between two updates of the progress bar."""
-
-
 def _scan(
     path: Path, read: dict[str, Any], counter: Bm25 | None, quiet: bool
 ) -> tuple[int, float | None]:
     """Check every document; return the count and, with ``counter``, the mean token count."""
-    seen: dict[str, int] = {}
     tokens = 0
+
+    def count(text: str) -> None:
+        nonlocal tokens
+        tokens += len(counter.terms(text)) if counter is not None else 0
+
     with Progress(None, "checking", quiet=quiet) as bar:
-        for doc_id, text, line in read_docs(path, **read):
-            first = seen.setdefault(doc_id, line)
-            if first != line:
-                raise CorpusError(f"{path} line {line}: id {doc_id!r} repeats line {first}")
-            if counter is not None:
-                tokens += len(counter.terms(text))
-            if not len(seen) % _SCAN_TICK:
-                bar.update(_SCAN_TICK)
-        bar.update(len(seen) % _SCAN_TICK)
-    if not seen:
+        n = check_docs(
+            path, **read, on_text=count if counter is not None else None, progress=bar.update
+        )
+    if not n:
         raise CorpusError(f"{path}: no documents")
-    return len(seen), (tokens / len(seen) if counter is not None else None)
+    return n, (tokens / n if counter is not None else None)
 
 
 def _request(

@@ -12,6 +12,8 @@
 //! Lines end at `\n`, `\r\n` or a lone `\r`, as in Python's universal newlines, so line numbers
 //! agree with the Python reader's.
 
+use std::collections::hash_map::{Entry, HashMap};
+
 use serde_json::{Map, Value};
 
 /// Which fields make a document, as the corpus reader was asked.
@@ -26,39 +28,45 @@ pub struct Fields {
     pub line_ids: bool,
 }
 
-/// What [`parse`] read from a buffer.
+/// Where reading a buffer stopped.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Parsed {
-    /// The documents, in file order: `(id, text, line)`.
-    pub docs: Vec<(String, String, u64)>,
+pub struct Cursor {
     /// Bytes of the buffer consumed: whole lines, up to and including a declined one.
     pub end: usize,
     /// The line number of the next line after `end`.
     pub next_line: u64,
     /// The first line left to the caller: its number and its byte range (without the line
-    /// end). Parsing stopped after it.
+    /// end). Reading stopped after it.
     pub declined: Option<(u64, usize, usize)>,
 }
 
-/// Read whole lines of `buf` from `start`, the first being line `line`, until the buffer ends,
-/// a line is declined, or `max_docs` documents are read. Without `at_eof`, a last line with no
-/// line end (or ending in `\r`, which a `\n` in the next buffer may complete) is left for the
-/// next call.
-pub fn parse(
+/// What [`parse`] read from a buffer.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Parsed {
+    /// The documents, in file order: `(id, text, line)`.
+    pub docs: Vec<(String, String, u64)>,
+    pub cursor: Cursor,
+}
+
+/// Read whole lines of `buf` from `start`, the first being line `line`, handing each document
+/// to `on_doc(id, text, line)`, until the buffer ends, a line is declined, or `on_doc` returns
+/// false. Without `at_eof`, a last line with no line end (or ending in `\r`, which a `\n` in
+/// the next buffer may complete) is left for the next call.
+pub fn each_document(
     buf: &[u8],
     start: usize,
     line: u64,
     at_eof: bool,
-    max_docs: usize,
     fields: &Fields,
-) -> Parsed {
-    let mut out = Parsed {
+    mut on_doc: impl FnMut(String, String, u64) -> bool,
+) -> Cursor {
+    let mut out = Cursor {
         end: start,
         next_line: line,
-        ..Parsed::default()
+        declined: None,
     };
     let mut at = start;
-    while at < buf.len() && out.docs.len() < max_docs {
+    while at < buf.len() {
         let Some((stop, next)) = line_end(buf, at, at_eof) else {
             break;
         };
@@ -71,13 +79,93 @@ pub fn parse(
             continue;
         }
         if let Some((id, body)) = document(text, n, fields) {
-            out.docs.push((id, body, n));
+            if !on_doc(id, body, n) {
+                break;
+            }
         } else {
             out.declined = Some((n, stop - text.len(), stop));
             break;
         }
     }
     out
+}
+
+/// [`each_document`] collecting the documents, at most `max_docs` of them.
+pub fn parse(
+    buf: &[u8],
+    start: usize,
+    line: u64,
+    at_eof: bool,
+    max_docs: usize,
+    fields: &Fields,
+) -> Parsed {
+    let mut docs = Vec::new();
+    if max_docs == 0 {
+        let cursor = Cursor {
+            end: start,
+            next_line: line,
+            declined: None,
+        };
+        return Parsed { docs, cursor };
+    }
+    let cursor = each_document(buf, start, line, at_eof, fields, |id, text, n| {
+        docs.push((id, text, n));
+        docs.len() < max_docs
+    });
+    Parsed { docs, cursor }
+}
+
+/// The ids of a corpus seen so far, each with the line it was first on: the duplicate check of
+/// a whole file without a Python object per document.
+#[derive(Debug, Default)]
+pub struct Ids {
+    first: HashMap<String, u64>,
+}
+
+impl Ids {
+    /// Record `id` on `line`; if it was seen before, the line it was first on.
+    pub fn insert(&mut self, id: String, line: u64) -> Option<u64> {
+        match self.first.entry(id) {
+            Entry::Occupied(e) => Some(*e.get()),
+            Entry::Vacant(e) => {
+                e.insert(line);
+                None
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.first.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.first.is_empty()
+    }
+}
+
+/// A repeated id: `(line, id, line it was first on)`.
+pub type Repeat = (u64, String, u64);
+
+/// [`each_document`] recording every id in `ids`, stopping at the first repeated one.
+pub fn check(
+    buf: &[u8],
+    start: usize,
+    line: u64,
+    at_eof: bool,
+    fields: &Fields,
+    ids: &mut Ids,
+) -> (Cursor, Option<Repeat>) {
+    let mut repeat = None;
+    let cursor = each_document(buf, start, line, at_eof, fields, |id, _, n| {
+        if let Some(&first) = ids.first.get(&id) {
+            repeat = Some((n, id, first));
+            false
+        } else {
+            ids.first.insert(id, n);
+            true
+        }
+    });
+    (cursor, repeat)
 }
 
 /// `(end of the line's content, start of the next line)` of the line starting at `at`, or None
@@ -164,7 +252,14 @@ mod tests {
                 ("4".into(), "y".into(), 4)
             ]
         );
-        assert_eq!((p.end, p.next_line, p.declined), (buf.len(), 5, None));
+        assert_eq!(
+            p.cursor,
+            Cursor {
+                end: buf.len(),
+                next_line: 5,
+                declined: None
+            }
+        );
     }
 
     #[test]
@@ -184,8 +279,12 @@ mod tests {
         ] {
             let p = docs(&format!("{{\"text\":\"a\"}}\n{line}\n{{\"text\":\"b\"}}\n"));
             assert_eq!(p.docs.len(), 1, "{line}");
-            assert_eq!(p.declined, Some((2, 13, 13 + line.len())), "{line}");
-            assert_eq!((p.end, p.next_line), (14 + line.len(), 3), "{line}");
+            assert_eq!(p.cursor.declined, Some((2, 13, 13 + line.len())), "{line}");
+            assert_eq!(
+                (p.cursor.end, p.cursor.next_line),
+                (14 + line.len(), 3),
+                "{line}"
+            );
         }
     }
 
@@ -195,9 +294,9 @@ mod tests {
         assert_eq!(p.docs.iter().map(|d| d.2).collect::<Vec<_>>(), vec![1, 2]);
         let buf = b"{\"text\":\"a\"}\r";
         let waiting = parse(buf, 0, 1, false, usize::MAX, &fields());
-        assert_eq!((waiting.docs.len(), waiting.end), (0, 0));
+        assert_eq!((waiting.docs.len(), waiting.cursor.end), (0, 0));
         let tail = parse(b"{\"text\":\"a\"}", 0, 1, false, usize::MAX, &fields());
-        assert_eq!((tail.docs.len(), tail.end), (0, 0));
+        assert_eq!((tail.docs.len(), tail.cursor.end), (0, 0));
     }
 
     #[test]
@@ -211,7 +310,14 @@ mod tests {
         let buf = b"{\"text\":\"a\"}\n{\"text\":\"b\"}\n";
         let first = parse(buf, 0, 1, true, 1, &fields());
         assert_eq!(first.docs.len(), 1);
-        let second = parse(buf, first.end, first.next_line, true, 1, &fields());
+        let second = parse(
+            buf,
+            first.cursor.end,
+            first.cursor.next_line,
+            true,
+            1,
+            &fields(),
+        );
         assert_eq!(second.docs, vec![("2".into(), "b".into(), 2)]);
     }
 
@@ -223,6 +329,27 @@ mod tests {
             ..fields()
         };
         let p = parse(b"{\"text\":\"a\"}\n", 0, 1, true, usize::MAX, &named);
-        assert_eq!(p.declined, Some((1, 0, 12)));
+        assert_eq!(p.cursor.declined, Some((1, 0, 12)));
+    }
+
+    #[test]
+    fn check_stops_at_the_first_repeated_id_and_keeps_the_ids_across_calls() {
+        let mut ids = Ids::default();
+        let buf = b"{\"id\":\"a\",\"text\":\"x\"}\n{\"id\":\"b\",\"text\":\"x\"}\n";
+        let (cursor, repeat) = check(buf, 0, 1, true, &fields(), &mut ids);
+        assert_eq!((cursor.next_line, repeat, ids.len()), (3, None, 2));
+        let again =
+            b"{\"text\":\"y\"}\n{\"id\":\"b\",\"text\":\"y\"}\n{\"id\":\"c\",\"text\":\"z\"}\n";
+        let (cursor, repeat) = check(again, 0, 3, true, &fields(), &mut ids);
+        assert_eq!(repeat, Some((4, "b".into(), 2)));
+        assert_eq!((cursor.end, cursor.next_line), (again.len() - 22, 5));
+        assert_eq!(ids.insert("3".into(), 9), Some(3)); // line 3's id is its line number
+        assert_eq!(ids.insert("new".into(), 9), None);
+    }
+
+    #[test]
+    fn zero_max_docs_reads_nothing() {
+        let p = parse(b"{\"text\":\"a\"}\n", 0, 1, true, 0, &fields());
+        assert_eq!((p.docs.len(), p.cursor.end), (0, 0));
     }
 }

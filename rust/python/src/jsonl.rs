@@ -1,24 +1,35 @@
 //! `JsonlReader`: the core's JSONL fast path (`bm25x_core::jsonl`) for the corpus reader in
 //! `bm25x.app.corpus`, which reads every line declined here with its own rules.
 
-use bm25x_core::jsonl::{parse, Fields};
+use bm25x_core::jsonl::{check, parse, Fields, Ids, Repeat};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::errors::guard;
 
-/// `(documents as (id, text, line) tuples, end, next line, declined line or None)`.
-type ParseResult = (
-    Vec<(String, String, u64)>,
-    usize,
-    u64,
-    Option<(u64, usize, usize)>,
-);
+/// A declined line: `(line, start, end)`.
+type Declined = Option<(u64, usize, usize)>;
+/// `parse`'s answer: `(documents as (id, text, line), end, next line, declined)`.
+type Parsed = (Vec<(String, String, u64)>, usize, u64, Declined);
+/// `check`'s answer: `(end, next line, declined, repeated id)`.
+type Checked = (usize, u64, Declined, Option<Repeat>);
 
-#[pyclass(frozen, module = "bm25x._native")]
+#[pyclass(module = "bm25x._native")]
 pub struct JsonlReader {
     fields: Fields,
+    ids: Ids,
+}
+
+fn bytes_from<'a>(buf: &'a Bound<'_, PyBytes>, start: usize) -> PyResult<&'a [u8]> {
+    let bytes = buf.as_bytes();
+    if start > bytes.len() {
+        return Err(PyValueError::new_err(format!(
+            "start {start} is past the end of the buffer ({} bytes)",
+            bytes.len()
+        )));
+    }
+    Ok(bytes)
 }
 
 #[pymethods]
@@ -31,11 +42,12 @@ impl JsonlReader {
                 ids: id_fields,
                 line_ids,
             },
+            ids: Ids::default(),
         }
     }
 
-    /// Documents from the whole lines of `buf[start:]` (the first being line `line`); parsed
-    /// without the GIL.
+    /// `(documents as (id, text, line), end, next line, declined)` from the whole lines of
+    /// `buf[start:]`, the first being line `line`; parsed without the GIL.
     #[pyo3(signature = (buf, start, line, at_eof, max_docs))]
     fn parse(
         &self,
@@ -45,17 +57,42 @@ impl JsonlReader {
         line: u64,
         at_eof: bool,
         max_docs: usize,
-    ) -> PyResult<ParseResult> {
-        let bytes = buf.as_bytes();
-        if start > bytes.len() {
-            return Err(PyValueError::new_err(format!(
-                "start {start} is past the end of the buffer ({} bytes)",
-                bytes.len()
-            )));
-        }
+    ) -> PyResult<Parsed> {
+        let bytes = bytes_from(buf, start)?;
         guard(|| {
             let p = py.detach(|| parse(bytes, start, line, at_eof, max_docs, &self.fields));
-            Ok((p.docs, p.end, p.next_line, p.declined))
+            let c = p.cursor;
+            Ok((p.docs, c.end, c.next_line, c.declined))
         })
+    }
+
+    /// Like `parse`, keeping only the ids (in this reader) and stopping at the first one seen
+    /// before: `(end, next line, declined, (line, id, first line) or None)`.
+    #[pyo3(signature = (buf, start, line, at_eof))]
+    fn check(
+        &mut self,
+        py: Python<'_>,
+        buf: &Bound<'_, PyBytes>,
+        start: usize,
+        line: u64,
+        at_eof: bool,
+    ) -> PyResult<Checked> {
+        let bytes = bytes_from(buf, start)?;
+        let (fields, ids) = (&self.fields, &mut self.ids);
+        guard(|| {
+            let (cursor, repeat) = py.detach(|| check(bytes, start, line, at_eof, fields, ids));
+            Ok((cursor.end, cursor.next_line, cursor.declined, repeat))
+        })
+    }
+
+    /// Record an id read by the caller; if it was seen before, the line it was first on.
+    fn add_id(&mut self, id: String, line: u64) -> Option<u64> {
+        self.ids.insert(id, line)
+    }
+
+    /// How many distinct ids `check` and `add_id` have recorded.
+    #[getter]
+    fn ids_seen(&self) -> usize {
+        self.ids.len()
     }
 }
