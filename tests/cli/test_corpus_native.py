@@ -56,7 +56,9 @@ def lines(draw: Any) -> bytes:
                     b'{"text": "t\tab"}',
                     b'{"text": "x", "id": 1e2}',
                     b'{"text": "x", "n": 1e400}',
+                    # nested past serde_json's 128 levels, and past Python's ~1,000
                     b'{"text": "x", "deep": ' + b"[" * 200 + b"]" * 200 + b"}",
+                    b'{"text": "x", "deep": ' + b'{"a":' * 1500 + b"1" + b"}" * 1500 + b"}",
                 ]
             )
         )

@@ -418,3 +418,19 @@ def test_options_that_are_not_a_dict_are_refused(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="options must be a dict"):
         ingest(EdgeStore(tmp_path / "s"), sample_corpus(), options=[("k", 1.5)], quiet=True)  # type: ignore[arg-type]
     assert not (tmp_path / "s").exists()
+
+
+def test_points_carry_each_documents_own_vector_and_a_count_mismatch_is_refused(
+    tmp_path: Path,
+) -> None:
+    from bm25x.app.store import _point_rows, point_id
+
+    batch = bm25x.Bm25().encode(["cats purr", "", "dogs bark loudly"])
+    rows = list(_point_rows(["a", "b", "c"], [{}, {"k": 1}, {}], batch, None, lambda i, v: (i, v)))
+    for (pid, vector, payload), vec, doc_id in zip(rows, batch, "abc"):
+        assert pid == point_id(doc_id)
+        assert vector["bm25"] == (vec.indices.tolist(), vec.values.tolist())
+        assert payload["doc_id"] == doc_id
+    assert rows[1][1]["bm25"] == ([], []) and rows[1][2] == {"doc_id": "b", "k": 1}
+    with pytest.raises(ValueError, match="2 ids, 2 payloads and 3 vectors"):
+        list(_point_rows(["a", "b"], [{}, {}], batch, None, lambda i, v: (i, v)))

@@ -223,9 +223,17 @@ def _point_rows(
     make_sparse: Callable[[list[int], list[float]], Any],
 ) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
     """``(point id, named vectors, payload)`` for each document, shared by both backends;
-    ``make_sparse(indices, values)`` builds the backend's own sparse-vector type."""
-    for i, (doc_id, payload, vec) in enumerate(zip(doc_ids, payloads, sparse)):
-        vector: dict[str, Any] = {SPARSE: make_sparse(vec.indices.tolist(), vec.values.tolist())}
+    ``make_sparse(indices, values)`` builds the backend's own sparse-vector type. The batch's
+    arrays become lists once and each vector is a slice of them (no per-vector numpy view)."""
+    if not len(doc_ids) == len(payloads) == len(sparse):
+        raise ValueError(
+            f"{len(doc_ids)} ids, {len(payloads)} payloads and {len(sparse)} vectors: "
+            "one of each per document"
+        )
+    ptr, ind, val = sparse.indptr.tolist(), sparse.indices.tolist(), sparse.values.tolist()
+    for i, (doc_id, payload) in enumerate(zip(doc_ids, payloads)):
+        a, b = ptr[i], ptr[i + 1]
+        vector: dict[str, Any] = {SPARSE: make_sparse(ind[a:b], val[a:b])}
         if dense is not None:
             vector[DENSE] = dense[i].tolist()
         yield point_id(doc_id), vector, {"doc_id": doc_id, **payload}

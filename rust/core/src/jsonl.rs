@@ -12,20 +12,62 @@
 //! Lines end at `\n`, `\r\n` or a lone `\r`, as in Python's universal newlines, so line numbers
 //! agree with the Python reader's.
 
+use std::borrow::Cow;
 use std::collections::hash_map::{Entry, HashMap};
+use std::fmt;
 
-use serde_json::{Map, Value};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
 
 /// Which fields make a document, as the corpus reader was asked.
 #[derive(Clone, Debug)]
 pub struct Fields {
-    /// Text fields, joined with a space in this order (missing, null and empty ones skipped),
-    /// each with whether a string there counts as the document having a text.
-    pub text: Vec<(String, bool)>,
-    /// Id fields, the first present one taken.
-    pub ids: Vec<String>,
+    /// The distinct field names read from a record (text and id fields); others are skipped.
+    names: Vec<String>,
+    /// Text fields as indices into `names`, in joining order, each with whether a string there
+    /// counts as the document having a text.
+    text: Vec<(usize, bool)>,
+    /// Id fields as indices into `names`, the first present one taken.
+    ids: Vec<usize>,
     /// With no id field present: the line number is the id (else the line is declined).
-    pub line_ids: bool,
+    line_ids: bool,
+}
+
+impl Fields {
+    /// `text`: the text fields in joining order, each with whether a string there counts as
+    /// the document having a text; `ids`: the id fields in order of preference; `line_ids`:
+    /// whether a record without any id field takes its line number as id.
+    pub fn new(text: &[(String, bool)], ids: &[String], line_ids: bool) -> Self {
+        let mut names: Vec<String> = Vec::new();
+        let mut slot = |name: &String| {
+            names.iter().position(|n| n == name).unwrap_or_else(|| {
+                names.push(name.clone());
+                names.len() - 1
+            })
+        };
+        let text = text.iter().map(|(n, counts)| (slot(n), *counts)).collect();
+        let ids = ids.iter().map(&mut slot).collect();
+        Fields {
+            names,
+            text,
+            ids,
+            line_ids,
+        }
+    }
+}
+
+/// One document of a line, its strings borrowed from the line where they hold no escape.
+pub struct Document<'a> {
+    pub id: Cow<'a, str>,
+    parts: Vec<Cow<'a, str>>,
+    pub line: u64,
+}
+
+impl Document<'_> {
+    /// The text: the non-empty text fields joined with a space.
+    pub fn text(&self) -> String {
+        self.parts.join(" ")
+    }
 }
 
 /// Where reading a buffer stopped.
@@ -49,7 +91,7 @@ pub struct Parsed {
 }
 
 /// Read whole lines of `buf` from `start`, the first being line `line`, handing each document
-/// to `on_doc(id, text, line)`, until the buffer ends, a line is declined, or `on_doc` returns
+/// to `on_doc`, until the buffer ends, a line is declined, or `on_doc` returns
 /// false. Without `at_eof`, a last line with no line end (or ending in `\r`, which a `\n` in
 /// the next buffer may complete) is left for the next call.
 pub fn each_document(
@@ -58,7 +100,7 @@ pub fn each_document(
     line: u64,
     at_eof: bool,
     fields: &Fields,
-    mut on_doc: impl FnMut(String, String, u64) -> bool,
+    mut on_doc: impl FnMut(Document<'_>) -> bool,
 ) -> Cursor {
     let mut out = Cursor {
         end: start,
@@ -78,8 +120,8 @@ pub fn each_document(
         if is_blank(text) {
             continue;
         }
-        if let Some((id, body)) = document(text, n, fields) {
-            if !on_doc(id, body, n) {
+        if let Some(doc) = document(text, n, fields) {
+            if !on_doc(doc) {
                 break;
             }
         } else {
@@ -108,8 +150,9 @@ pub fn parse(
         };
         return Parsed { docs, cursor };
     }
-    let cursor = each_document(buf, start, line, at_eof, fields, |id, text, n| {
-        docs.push((id, text, n));
+    let cursor = each_document(buf, start, line, at_eof, fields, |doc| {
+        let text = doc.text();
+        docs.push((doc.id.into_owned(), text, doc.line));
         docs.len() < max_docs
     });
     Parsed { docs, cursor }
@@ -156,12 +199,12 @@ pub fn check(
     ids: &mut Ids,
 ) -> (Cursor, Option<Repeat>) {
     let mut repeat = None;
-    let cursor = each_document(buf, start, line, at_eof, fields, |id, _, n| {
-        if let Some(&first) = ids.first.get(&id) {
-            repeat = Some((n, id, first));
+    let cursor = each_document(buf, start, line, at_eof, fields, |doc| {
+        if let Some(&first) = ids.first.get(doc.id.as_ref()) {
+            repeat = Some((doc.line, doc.id.into_owned(), first));
             false
         } else {
-            ids.first.insert(id, n);
+            ids.first.insert(doc.id.into_owned(), doc.line);
             true
         }
     });
@@ -196,17 +239,21 @@ fn is_blank(text: &[u8]) -> bool {
 }
 
 /// The document of one line, or None to decline it.
-fn document(text: &[u8], line: u64, fields: &Fields) -> Option<(String, String)> {
-    let record: Map<String, Value> = serde_json::from_slice(text).ok()?;
-    let mut parts: Vec<&str> = Vec::with_capacity(fields.text.len());
+fn document<'a>(text: &'a [u8], line: u64, fields: &Fields) -> Option<Document<'a>> {
+    // serde_json checks UTF-8 only in the strings it decodes, not in those it skips
+    let text = std::str::from_utf8(text).ok()?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let slots = Record(&fields.names).deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    let mut parts = Vec::with_capacity(fields.text.len());
     let mut found = false;
-    for (name, counts) in &fields.text {
-        match record.get(name) {
-            None | Some(Value::Null) => {}
-            Some(Value::String(s)) => {
-                found |= *counts;
+    for &(i, counts) in &fields.text {
+        match &slots[i] {
+            None | Some(Slot::Null) => {}
+            Some(Slot::Str(s)) => {
+                found |= counts;
                 if !s.is_empty() {
-                    parts.push(s);
+                    parts.push(s.clone());
                 }
             }
             Some(_) => return None,
@@ -215,13 +262,192 @@ fn document(text: &[u8], line: u64, fields: &Fields) -> Option<(String, String)>
     if !found {
         return None;
     }
-    let id = match fields.ids.iter().find_map(|f| record.get(f)) {
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
-        None if fields.line_ids => line.to_string(),
+    let id = match fields.ids.iter().find_map(|&i| slots[i].as_ref()) {
+        Some(Slot::Str(s)) if !s.is_empty() => s.clone(),
+        Some(Slot::Int(n)) => Cow::Owned(n.to_string()),
+        None if fields.line_ids => Cow::Owned(line.to_string()),
         Some(_) | None => return None,
     };
-    Some((id, parts.join(" ")))
+    Some(Document { id, parts, line })
+}
+
+/// A field's value, as far as a document needs it.
+#[derive(Clone)]
+enum Slot<'a> {
+    Null,
+    Str(Cow<'a, str>),
+    /// An integer that fits 64 bits (signed or not); larger ones arrive as floats: `Other`.
+    Int(i128),
+    Other,
+}
+
+/// A record (a JSON object): the values of the fields named, by index (the last of repeated
+/// keys wins, as in Python's json); every other value is checked as JSON and skipped
+/// ([`Skip`]).
+struct Record<'f>(&'f [String]);
+
+impl<'de> DeserializeSeed<'de> for Record<'_> {
+    type Value = Vec<Option<Slot<'de>>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Record<'_> {
+    type Value = Vec<Option<Slot<'de>>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut slots = vec![None; self.0.len()];
+        while let Some(Key(key)) = map.next_key()? {
+            if let Some(i) = self.0.iter().position(|n| *n == key) {
+                slots[i] = Some(map.next_value()?);
+            } else {
+                map.next_value::<Skip>()?;
+            }
+        }
+        Ok(slots)
+    }
+}
+
+/// An object key, borrowed from the line unless it holds an escape.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(StrVisitor).map(Key)
+    }
+}
+
+struct StrVisitor;
+
+impl<'de> Visitor<'de> for StrVisitor {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Slot<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SlotVisitor)
+    }
+}
+
+struct SlotVisitor;
+
+impl<'de> Visitor<'de> for SlotVisitor {
+    type Value = Slot<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Slot::Null)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Slot::Str(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Slot::Str(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Slot::Int(i128::from(v)))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Slot::Int(i128::from(v)))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Slot::Other)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Slot::Other)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Slot::Other)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<Skip, Skip>()?.is_some() {}
+        Ok(Slot::Other)
+    }
+}
+
+/// A value parsed and dropped. Not `serde::de::IgnoredAny`: `serde_json` skips those without
+/// its nesting limit, and a line nested deeper than Python's json can read must be declined
+/// (Python's reader reports it); parsed as any value, nesting past 128 levels is an error.
+struct Skip;
+
+impl<'de> Deserialize<'de> for Skip {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SkipVisitor)
+    }
+}
+
+struct SkipVisitor;
+
+impl<'de> Visitor<'de> for SkipVisitor {
+    type Value = Skip;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+        while map.next_entry::<Skip, Skip>()?.is_some() {}
+        Ok(Skip)
+    }
 }
 
 #[cfg(test)]
@@ -229,11 +455,11 @@ mod tests {
     use super::*;
 
     fn fields() -> Fields {
-        Fields {
-            text: vec![("title".into(), false), ("text".into(), true)],
-            ids: vec!["_id".into(), "id".into()],
-            line_ids: true,
-        }
+        Fields::new(
+            &[("title".into(), false), ("text".into(), true)],
+            &["_id".into(), "id".into()],
+            true,
+        )
     }
 
     fn docs(buf: &str) -> Parsed {
@@ -323,11 +549,7 @@ mod tests {
 
     #[test]
     fn a_missing_named_id_field_is_declined() {
-        let named = Fields {
-            ids: vec!["key".into()],
-            line_ids: false,
-            ..fields()
-        };
+        let named = Fields::new(&[("text".into(), true)], &["key".into()], false);
         let p = parse(b"{\"text\":\"a\"}\n", 0, 1, true, usize::MAX, &named);
         assert_eq!(p.cursor.declined, Some((1, 0, 12)));
     }
@@ -351,5 +573,41 @@ mod tests {
     fn zero_max_docs_reads_nothing() {
         let p = parse(b"{\"text\":\"a\"}\n", 0, 1, true, 0, &fields());
         assert_eq!((p.docs.len(), p.cursor.end), (0, 0));
+    }
+
+    #[test]
+    fn escaped_keys_name_their_field_and_skipped_values_are_still_checked() {
+        let p = docs("{\"te\\u0078t\":\"a\\n\",\"x\":[1,{\"y\":\"\\u00e9\"}]}\n");
+        assert_eq!(p.docs, vec![("1".into(), "a\n".into(), 1)]);
+        for bad in [
+            &b"{\"text\":\"a\",\"x\":\"\xff\"}"[..], // not UTF-8, in a skipped field
+            b"{\"text\":\"a\",\"x\":\"\x01\"}",      // a raw control character
+            b"{\"text\":\"a\",\"x\":\"\\q\"}",       // an invalid escape
+            b"{\"text\":\"a\",\"x\":01}",            // a leading zero
+            b"{\"text\":\"a\",\"x\":\"\\ud800\"}",   // a lone surrogate (Python takes it)
+        ] {
+            let p = parse(bad, 0, 1, true, usize::MAX, &fields());
+            assert_eq!(p.cursor.declined, Some((1, 0, bad.len())), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_field_may_be_both_text_and_id() {
+        let both = Fields::new(&[("x".into(), true)], &["x".into()], false);
+        let p = parse(b"{\"x\":\"k\"}", 0, 1, true, usize::MAX, &both);
+        assert_eq!(p.docs, vec![("k".into(), "k".into(), 1)]);
+    }
+
+    #[test]
+    fn nesting_deeper_than_128_levels_is_declined() {
+        for depth in [120, 200, 100_000] {
+            let line = format!(
+                "{{\"text\":\"a\",\"x\":{}{}}}",
+                "[".repeat(depth),
+                "]".repeat(depth)
+            );
+            let p = docs(&line);
+            assert_eq!(p.docs.len(), usize::from(depth < 128), "{depth}");
+        }
     }
 }

@@ -35,13 +35,10 @@ fn bytes_from<'a>(buf: &'a Bound<'_, PyBytes>, start: usize) -> PyResult<&'a [u8
 #[pymethods]
 impl JsonlReader {
     #[new]
+    #[allow(clippy::needless_pass_by_value)] // PyO3 extracts Python lists as owned Vecs
     fn new(text_fields: Vec<(String, bool)>, id_fields: Vec<String>, line_ids: bool) -> Self {
         JsonlReader {
-            fields: Fields {
-                text: text_fields,
-                ids: id_fields,
-                line_ids,
-            },
+            fields: Fields::new(&text_fields, &id_fields, line_ids),
             ids: Ids::default(),
         }
     }
