@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 import struct
+import sys
 import threading
 import time
 import uuid
@@ -67,6 +68,16 @@ class Canned:
     size: int = 0  # when set: a body of this many bytes of JSON-ish filler, sent in chunks
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Quiet about clients that hang up mid-answer (the tests of size caps and deadlines make
+    the client do that on purpose); any other handler error is printed as usual."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class _Bad(Exception):
     def __init__(self, provider: str, message: str, status: int = 400) -> None:
         super().__init__(message)
@@ -100,7 +111,7 @@ class FakeProviders:
         self._lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
-        self.server = ThreadingHTTPServer((host, 0), self._handler())
+        self.server = _QuietServer((host, 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

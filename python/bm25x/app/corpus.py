@@ -36,8 +36,7 @@ ID_FIELDS = ("_id", "id")
 
 class Doc(NamedTuple):
     """One document: its id (always a string) and the text to encode. A named tuple: ingest
-    makes one per document, twice per run, and a tuple is made in half the time of a frozen
-    dataclass."""
+    makes one per document, and a tuple is made in half the time of a frozen dataclass."""
 
     id: str
     text: str
@@ -345,7 +344,7 @@ def check_docs(
     for doc_id, text, line in read_docs(path, text_fields=text_fields, id_field=id_field):
         first = seen.setdefault(doc_id, line)
         if first != line:
-            raise _repeated(path, line, doc_id, first)
+            raise _repeated(path, line, doc_id, first, rules.where)
         if on_text is not None:
             on_text(text)
         if progress is not None and not len(seen) % _PROGRESS_EVERY:
@@ -355,8 +354,8 @@ def check_docs(
     return len(seen)
 
 
-def _repeated(path: Path, line: int, doc_id: str, first: int) -> CorpusError:
-    return CorpusError(f"{path} line {line}: id {doc_id!r} repeats line {first}")
+def _repeated(path: Path, line: int, doc_id: str, first: int, where: str = "line") -> CorpusError:
+    return CorpusError(f"{path} {where} {line}: id {doc_id!r} repeats {where} {first}")
 
 
 _PROGRESS_EVERY = 4096
