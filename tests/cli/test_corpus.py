@@ -276,3 +276,19 @@ def test_an_id_with_a_lone_surrogate_is_an_error_before_any_write(tmp_path: Path
 
     with pytest.raises(CorpusError, match=r"line 2: the id holds a lone surrogate at index 1"):
         check_docs(corpus)
+
+
+def test_parquet_rows_are_read_and_a_repeated_id_is_named_by_row(tmp_path: Path) -> None:
+    from support import require
+
+    require("pyarrow")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from bm25x.app.corpus import check_docs
+
+    path = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"id": ["a", "b", "a"], "text": ["x", "y", "z"]}), path)
+    assert [tuple(d) for d in read_docs(path)][:2] == [("a", "x", 1), ("b", "y", 2)]
+    with pytest.raises(CorpusError, match=r"c\.parquet row 3: id 'a' repeats row 1"):
+        check_docs(path)
