@@ -71,9 +71,9 @@ class JsonlReader:
     """The JSONL corpus reader's fast path (see ``bm25x.app.corpus``): documents from the lines
     it is sure of, parsed without the GIL; it stops at the first line it declines."""
 
-    def __init__(
-        self, text_fields: list[tuple[str, bool]], id_fields: list[str], line_ids: bool
-    ) -> None: ...
+    def __new__(
+        cls, text_fields: list[tuple[str, bool]], id_fields: list[str], line_ids: bool
+    ) -> JsonlReader: ...
     def parse(
         self, buf: bytes, start: int, line: int, at_eof: bool, max_docs: int
     ) -> tuple[list[tuple[str, str, int]], int, int, tuple[int, int, int] | None]:
