@@ -195,15 +195,17 @@ def _scan(
 ) -> tuple[int, float | None]:
     """Check every document; return the count and, with ``counter``, the mean token count."""
     tokens = 0
+    on_text: Callable[[str], None] | None = None
+    if counter is not None:
+        terms = counter.terms
 
-    def count(text: str) -> None:
-        nonlocal tokens
-        tokens += len(counter.terms(text)) if counter is not None else 0
+        def count(text: str) -> None:
+            nonlocal tokens
+            tokens += len(terms(text))
 
+        on_text = count
     with Progress(None, "checking", quiet=quiet) as bar:
-        n = check_docs(
-            path, **read, on_text=count if counter is not None else None, progress=bar.update
-        )
+        n = check_docs(path, **read, on_text=on_text, progress=bar.update)
     if not n:
         raise CorpusError(f"{path}: no documents")
     return n, (tokens / n if counter is not None else None)
