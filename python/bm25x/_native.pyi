@@ -75,15 +75,15 @@ class JsonlReader:
         cls, text_fields: list[tuple[str, bool]], id_fields: list[str], line_ids: bool
     ) -> JsonlReader: ...
     def parse(
-        self, buf: bytes, start: int, line: int, at_eof: bool, max_docs: int
+        self, buf: bytes, start: int, line: int, at_eof: bool
     ) -> tuple[list[tuple[str, str, int]], int, int, tuple[int, int, int] | None]:
         """``(documents as (id, text, line), end, next line, declined (line, start, end))``
         from the whole lines of ``buf[start:]``, the first being line ``line``."""
     def check(
         self, buf: bytes, start: int, line: int, at_eof: bool
-    ) -> tuple[int, int, tuple[int, int, int] | None, tuple[int, str, int] | None]:
+    ) -> tuple[tuple[int, str, int] | None, int, int, tuple[int, int, int] | None]:
         """Like :meth:`parse`, keeping only the ids and stopping at the first one seen before:
-        ``(end, next line, declined, (line, id, first line) or None)``."""
+        ``((line, id, first line) or None, end, next line, declined)``."""
     def add_id(self, id: str, line: int) -> int | None:
         """Record an id read by the caller; if seen before, the line it was first on."""
     @property

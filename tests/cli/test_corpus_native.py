@@ -147,7 +147,7 @@ def test_plain_records_take_the_fast_path_whole(tmp_path: Path) -> None:
         for i in range(1000)
     ).encode()
     reader = JsonlReader([("title", False), ("text", True)], ["_id", "id"], True)
-    docs, end, line, declined = reader.parse(data, 0, 1, True, 1 << 62)
+    docs, end, line, declined = reader.parse(data, 0, 1, True)
     assert (len(docs), end, line, declined) == (1000, len(data), 1001, None)
     assert docs[1] == ("d1", "T text 1 é", 2)
 
@@ -165,7 +165,7 @@ def test_a_file_of_declined_lines_is_read_line_by_line(tmp_path: Path) -> None:
 def test_a_buffer_start_past_its_end_is_a_value_error() -> None:
     reader = JsonlReader([("text", True)], ["id"], True)
     with pytest.raises(ValueError, match="start 5 is past the end of the buffer"):
-        reader.parse(b"{}", 5, 1, True, 10)
+        reader.parse(b"{}", 5, 1, True)
 
 
 def test_a_truncated_gzip_is_reported_by_name(tmp_path: Path) -> None:

@@ -301,7 +301,7 @@ def read_docs(
     rules = _Rules(path, text_fields, id_field)
     if _JsonlReader is not None and _format(path) == "jsonl":
         reader = _reader(rules, _JsonlReader)
-        for docs, declined in _native_pass(path, _parse_step(reader)):
+        for docs, declined in _native_pass(path, reader.parse):
             yield from starmap(Doc, docs)
             if declined is not None:
                 doc = _declined_doc(rules, *declined)
@@ -328,7 +328,7 @@ def check_docs(
     if on_text is None and _JsonlReader is not None and _format(path) == "jsonl":
         reader = _reader(rules, _JsonlReader)
         done = 0
-        for repeat, declined in _native_pass(path, _check_step(reader)):
+        for repeat, declined in _native_pass(path, reader.check):
             if repeat is not None:
                 raise _repeated(path, *repeat)
             if declined is not None:
@@ -364,31 +364,16 @@ _JsonlReader: type[JsonlReader] | None = JsonlReader
 """The native JSONL fast path (``bm25x._native``); None reads JSONL in Python alone."""
 _CHUNK = 1 << 20
 """Bytes read at a time by the native JSONL path (more while one line is longer)."""
-_ALL = 1 << 62
-"""No limit on the documents of one native parse call."""
 
 _Declined = tuple[str, int]
 """A line the native reader left to Python: its text (with its line end) and number."""
 _Step = Callable[[bytes, int, int, bool], tuple[Any, int, int, "tuple[int, int, int] | None"]]
+"""``JsonlReader.parse`` or ``.check``: ``(buf, start, line, at_eof) -> (result, end, next
+line, declined)``."""
 
 
 def _reader(rules: _Rules, reader_type: type[JsonlReader]) -> JsonlReader:
     return reader_type(list(rules.checks), list(rules.id_fields), rules.id_field is None)
-
-
-def _parse_step(reader: JsonlReader) -> _Step:
-    def step(buf: bytes, start: int, line: int, eof: bool) -> Any:
-        return reader.parse(buf, start, line, eof, _ALL)
-
-    return step
-
-
-def _check_step(reader: JsonlReader) -> _Step:
-    def step(buf: bytes, start: int, line: int, eof: bool) -> Any:
-        start, line, declined, repeat = reader.check(buf, start, line, eof)
-        return repeat, start, line, declined
-
-    return step
 
 
 def _native_pass(path: Path, step: _Step) -> Iterator[tuple[Any, _Declined | None]]:

@@ -13,7 +13,7 @@
 //! agree with the Python reader's.
 
 use std::borrow::Cow;
-use std::collections::hash_map::{Entry, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -166,15 +166,14 @@ pub struct Ids {
 }
 
 impl Ids {
-    /// Record `id` on `line`; if it was seen before, the line it was first on.
-    pub fn insert(&mut self, id: String, line: u64) -> Option<u64> {
-        match self.first.entry(id) {
-            Entry::Occupied(e) => Some(*e.get()),
-            Entry::Vacant(e) => {
-                e.insert(line);
-                None
-            }
+    /// Record `id` on `line`; if it was seen before, the line it was first on (and the id is
+    /// not copied).
+    pub fn insert(&mut self, id: &str, line: u64) -> Option<u64> {
+        if let Some(&first) = self.first.get(id) {
+            return Some(first);
         }
+        self.first.insert(id.to_owned(), line);
+        None
     }
 
     pub fn len(&self) -> usize {
@@ -200,13 +199,11 @@ pub fn check(
 ) -> (Cursor, Option<Repeat>) {
     let mut repeat = None;
     let cursor = each_document(buf, start, line, at_eof, fields, |doc| {
-        if let Some(&first) = ids.first.get(doc.id.as_ref()) {
+        let first = ids.insert(&doc.id, doc.line);
+        if let Some(first) = first {
             repeat = Some((doc.line, doc.id.into_owned(), first));
-            false
-        } else {
-            ids.first.insert(doc.id.into_owned(), doc.line);
-            true
         }
+        first.is_none()
     });
     (cursor, repeat)
 }
@@ -565,8 +562,8 @@ mod tests {
         let (cursor, repeat) = check(again, 0, 3, true, &fields(), &mut ids);
         assert_eq!(repeat, Some((4, "b".into(), 2)));
         assert_eq!((cursor.end, cursor.next_line), (again.len() - 22, 5));
-        assert_eq!(ids.insert("3".into(), 9), Some(3)); // line 3's id is its line number
-        assert_eq!(ids.insert("new".into(), 9), None);
+        assert_eq!(ids.insert("3", 9), Some(3)); // line 3's id is its line number
+        assert_eq!(ids.insert("new", 9), None);
     }
 
     #[test]

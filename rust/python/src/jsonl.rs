@@ -12,8 +12,8 @@ use crate::errors::guard;
 type Declined = Option<(u64, usize, usize)>;
 /// `parse`'s answer: `(documents as (id, text, line), end, next line, declined)`.
 type Parsed = (Vec<(String, String, u64)>, usize, u64, Declined);
-/// `check`'s answer: `(end, next line, declined, repeated id)`.
-type Checked = (usize, u64, Declined, Option<Repeat>);
+/// `check`'s answer, in the same shape: `(repeated id, end, next line, declined)`.
+type Checked = (Option<Repeat>, usize, u64, Declined);
 
 #[pyclass(module = "bm25x._native")]
 pub struct JsonlReader {
@@ -45,7 +45,7 @@ impl JsonlReader {
 
     /// `(documents as (id, text, line), end, next line, declined)` from the whole lines of
     /// `buf[start:]`, the first being line `line`; parsed without the GIL.
-    #[pyo3(signature = (buf, start, line, at_eof, max_docs))]
+    #[pyo3(signature = (buf, start, line, at_eof))]
     fn parse(
         &self,
         py: Python<'_>,
@@ -53,18 +53,17 @@ impl JsonlReader {
         start: usize,
         line: u64,
         at_eof: bool,
-        max_docs: usize,
     ) -> PyResult<Parsed> {
         let bytes = bytes_from(buf, start)?;
         guard(|| {
-            let p = py.detach(|| parse(bytes, start, line, at_eof, max_docs, &self.fields));
+            let p = py.detach(|| parse(bytes, start, line, at_eof, usize::MAX, &self.fields));
             let c = p.cursor;
             Ok((p.docs, c.end, c.next_line, c.declined))
         })
     }
 
     /// Like `parse`, keeping only the ids (in this reader) and stopping at the first one seen
-    /// before: `(end, next line, declined, (line, id, first line) or None)`.
+    /// before: `((line, id, first line) or None, end, next line, declined)`.
     #[pyo3(signature = (buf, start, line, at_eof))]
     fn check(
         &mut self,
@@ -78,12 +77,12 @@ impl JsonlReader {
         let (fields, ids) = (&self.fields, &mut self.ids);
         guard(|| {
             let (cursor, repeat) = py.detach(|| check(bytes, start, line, at_eof, fields, ids));
-            Ok((cursor.end, cursor.next_line, cursor.declined, repeat))
+            Ok((repeat, cursor.end, cursor.next_line, cursor.declined))
         })
     }
 
     /// Record an id read by the caller; if it was seen before, the line it was first on.
-    fn add_id(&mut self, id: String, line: u64) -> Option<u64> {
+    fn add_id(&mut self, id: &str, line: u64) -> Option<u64> {
         self.ids.insert(id, line)
     }
 
