@@ -34,6 +34,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import reprlib
 import sys
 import threading
 import warnings
@@ -93,7 +94,7 @@ class Problem:
 
     @property
     def message(self) -> str:
-        return f"`{self.option}: {self.value!r}` is {self.effect}; {self.advice}"
+        return f"`{self.option}: {reprlib.repr(self.value)}` is {self.effect}; {self.advice}"
 
 
 @dataclass(frozen=True)
