@@ -272,3 +272,18 @@ def test_every_option_set_the_server_accepts_encodes_as_the_server(
         else:
             assert not problems, (options, problems)
             assert strict.config == bm25x.Bm25(**translate(options).options).config
+
+
+def test_the_record_of_warned_problems_is_bounded() -> None:
+    bound = _server_options._MAX_REMEMBERED
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ServerOptionWarning)
+        for i in range(bound + 10):
+            server_options({f"unknown{i}": 1})
+    assert len(_server_options._warned) == bound
+    # The oldest were forgotten: warned about again; the newest were not.
+    with pytest.warns(ServerOptionWarning, match="unknown0"):
+        server_options({"unknown0": 1})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        server_options({f"unknown{bound + 9}": 1})
