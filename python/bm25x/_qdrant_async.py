@@ -24,8 +24,8 @@ __all__ = ["AsyncClient"]
 class AsyncClient(Client):
     """A qdrant-client ``AsyncQdrantClient`` that encodes bm25 ``Document``s itself.
 
-    ``AsyncClient(...)`` takes ``AsyncQdrantClient``'s arguments plus ``resolver`` and
-    ``store_text`` (see :class:`bm25x.qdrant.Client`)."""
+    ``AsyncClient(...)`` takes ``AsyncQdrantClient``'s arguments plus ``resolver``,
+    ``store_text`` and ``strict_options`` (see :class:`bm25x.qdrant.Client`)."""
 
     client: AsyncQdrantClient  # type: ignore[assignment]
     _wrapped_type = AsyncQdrantClient

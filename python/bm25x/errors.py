@@ -25,7 +25,8 @@ The hierarchy (``Exception`` subclasses unless marked as warnings)::
         ├── DimensionMismatchError   vectors of another size than asked for
         └── PartialInferenceError    some items embedded, some failed
     UserWarning
-    └── MissingIdfWarning      BM25 vectors in a sparse vector without the IDF modifier
+    ├── MissingIdfWarning      BM25 vectors in a sparse vector without the IDF modifier
+    └── ServerOptionWarning    an option Qdrant's server accepts silently but reads otherwise
 
 Every :class:`InferenceError` carries ``provider``, ``model``, ``status`` (the HTTP status, or
 ``None``), ``provider_message`` (the provider's own words, when it said any) and ``items`` (the
@@ -74,6 +75,7 @@ __all__ = [
     "ProviderHTTPError",
     "ProviderResponseError",
     "Secret",
+    "ServerOptionWarning",
     "SparseFormatError",
     "StoreError",
     "ThreadStartError",
@@ -244,6 +246,35 @@ class MissingIdfWarning(UserWarning):
     IDF modifier (``modifier=models.Modifier.IDF``): Qdrant then scores by term frequency
     alone, and rare terms weigh no more than common ones. Recreate the collection with the
     modifier (``bm25x.qdrant.collection_config`` or the adapters' helpers do)."""
+
+
+class ServerOptionWarning(UserWarning):
+    """A ``qdrant/bm25`` option a Qdrant server accepts without a word but does not read as
+    written, met where bm25x encodes as the server would (the ``bm25x.qdrant`` wrapper of a
+    remote client, :func:`bm25x.qdrant.server_options`): an unknown key (ignored), a language
+    the server does not know (treated as ``"none"``: no stopwords, no stemmer), and the like.
+    bm25x encodes as the server does, and warns once per distinct problem per process.
+
+    ``option`` is the option's path (``"language"``, ``"stopwords.English"``), ``value`` the
+    value given, ``effect`` what the server does with it and ``advice`` what to write instead.
+    To make it an error: ``strict_options=True`` on ``bm25x.qdrant.wrap`` / ``Client`` (raises
+    :class:`OptionError`), or ``warnings.simplefilter("error", ServerOptionWarning)`` (raises
+    this warning, each time)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        option: str = "",
+        value: _Any = None,
+        effect: str = "",
+        advice: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.option = option
+        self.value = value
+        self.effect = effect
+        self.advice = advice
 
 
 class VectorSizeError(ValueError):

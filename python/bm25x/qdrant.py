@@ -16,6 +16,12 @@ Documents of other models (and images) are handed on untouched, for qdrant-clien
 inference or for the server's; with ``cloud_inference=True`` the client leaves everything to
 the server. Which items bm25x embeds is decided by one function, the ``resolver``
 (:func:`resolve_bm25` by default), so a resolver serving more models plugs in unchanged.
+
+Options of a remote client's ``qdrant/bm25`` Documents are read as the server reads them
+(server mode, :func:`server_options`): a key the server ignores is ignored, a ``language`` it
+does not know means ``"none"``, and each such option is reported once per process with a
+:class:`bm25x.errors.ServerOptionWarning`; ``strict_options=True`` refuses them instead
+(:class:`bm25x.OptionError`). :class:`bm25x.Bm25` itself stays strict.
 """
 
 from __future__ import annotations
@@ -48,11 +54,13 @@ from bm25x._qdrant_walk import (
     replace,
     text_of,
 )
+from bm25x._server_options import report, server_options, translate
 from bm25x._sparse import SparseVector
 from bm25x.errors import PartialUploadError, VectorSizeError
 from bm25x.providers.bm25 import BM25_MODELS, bm25_flavor, client_flavor, shared_encoder
 
 if TYPE_CHECKING:
+    from bm25x._encoder import Bm25
     from bm25x._qdrant_async import AsyncClient
 
 __all__ = [
@@ -67,6 +75,7 @@ __all__ = [
     "is_local_mode",
     "point_id",
     "resolve_bm25",
+    "server_options",
     "wrap",
 ]
 
@@ -97,12 +106,23 @@ def is_local_mode(client: Any) -> bool:
 
 
 def resolve_bm25(
-    items: Sequence[InferenceItem], query: bool, *, local: bool = False
+    items: Sequence[InferenceItem],
+    query: bool,
+    *,
+    local: bool = False,
+    strict_options: bool = False,
 ) -> list[SparseVector | None]:
     """The default resolver: encodes ``Document``s of a bm25 model in the flavour qdrant-client
     would have them computed in (:func:`client_flavor`: the server's for a remote client, the
     default, fastembed's for a local-mode one, ``local=True``), in batches, one per flavour and
     options, and leaves every other item alone (``None``). An explicit ``flavor`` option wins.
+
+    For a remote client's server flavour, options are read as the server reads them
+    (:func:`server_options`): what the server accepts silently but reads otherwise (an unknown
+    key, an unknown ``language``, ...) is encoded as the server encodes it, with a
+    :class:`bm25x.errors.ServerOptionWarning` once per distinct problem per process, or
+    refused with :class:`bm25x.OptionError` when ``strict_options`` is true. Local mode and an
+    explicit ``"flavor": "fastembed"`` keep bm25x's strict options.
 
     >>> from qdrant_client import models
     >>> from bm25x import Bm25
@@ -124,7 +144,7 @@ def resolve_bm25(
     for (flavor, _), positions in groups.items():
         first = items[positions[0]]
         assert isinstance(first, models.Document)
-        enc = shared_encoder(flavor, first.options)
+        enc = _encoder(flavor, first.options, server=not local, strict_options=strict_options)
         texts = [str(items[i].text) for i in positions]  # type: ignore[union-attr]
         batch = enc.encode_query(texts) if query else enc.encode(texts)
         for i, vec in zip(positions, batch):
@@ -132,14 +152,32 @@ def resolve_bm25(
     return out
 
 
+def _encoder(flavor: str, options: Any, *, server: bool, strict_options: bool) -> Bm25:
+    """The encoder for one group of Documents: in server mode (a remote client's server
+    flavour) for the options as the server reads them, reporting what it reads otherwise
+    once the options are known to be valid."""
+    explicit = options.get("flavor", flavor) if isinstance(options, Mapping) else flavor
+    if not (server and flavor == "qdrant" and explicit == "qdrant"):
+        return shared_encoder(flavor, options)
+    translation = translate(options)
+    enc = shared_encoder(flavor, translation.options)
+    report(translation.problems, strict=strict_options)
+    return enc
+
+
 class Client:
     """A qdrant-client ``QdrantClient`` that encodes bm25 ``Document``s itself.
 
     ``Client(...)`` takes qdrant-client's arguments (``":memory:"``, ``path=``, ``url=``,
     ``api_key=``, ``cloud_inference=``, ...) plus bm25x's: ``resolver`` (which items bm25x
-    embeds, :func:`resolve_bm25` by default) and ``store_text`` (copy each point's document
+    embeds, :func:`resolve_bm25` by default), ``store_text`` (copy each point's document
     text into its payload: ``True`` for the key ``"text"``, or a key; off by default, as in
-    Qdrant). Every other method and attribute is the wrapped client's."""
+    Qdrant) and ``strict_options`` (for a remote client, refuse with
+    :class:`bm25x.OptionError` the ``qdrant/bm25`` options the server accepts silently but
+    reads otherwise, instead of encoding them as the server does with a
+    :class:`bm25x.errors.ServerOptionWarning`; ``warnings.simplefilter("error",
+    ServerOptionWarning)`` makes the warning itself an error). Every other method and
+    attribute is the wrapped client's."""
 
     _wrapped_type: Any = QdrantClient
     """What ``Client(...)`` builds from qdrant-client's arguments (``AsyncQdrantClient`` in
@@ -150,6 +188,7 @@ class Client:
         *args: Any,
         resolver: Resolver | None = None,
         store_text: bool | str = False,
+        strict_options: bool = False,
         client: QdrantClient | None = None,
         **kwargs: Any,
     ) -> None:
@@ -162,7 +201,9 @@ class Client:
         self.resolver: Resolver = (
             resolver
             if resolver is not None
-            else functools.partial(resolve_bm25, local=is_local_mode(self.client))
+            else functools.partial(
+                resolve_bm25, local=is_local_mode(self.client), strict_options=strict_options
+            )
         )
         if not isinstance(store_text, (bool, str)):
             raise TypeError(f"store_text must be a bool or a payload key, got {store_text!r}")
@@ -488,7 +529,11 @@ def _is_bm25(item: Any) -> bool:
 
 @overload
 def wrap(
-    client: QdrantClient, *, resolver: Resolver | None = None, store_text: bool | str = False
+    client: QdrantClient,
+    *,
+    resolver: Resolver | None = None,
+    store_text: bool | str = False,
+    strict_options: bool = False,
 ) -> Client: ...
 @overload
 def wrap(
@@ -496,21 +541,35 @@ def wrap(
     *,
     resolver: Resolver | None = None,
     store_text: bool | str = False,
+    strict_options: bool = False,
 ) -> AsyncClient: ...
 def wrap(
     client: QdrantClient | AsyncQdrantClient,
     *,
     resolver: Resolver | None = None,
     store_text: bool | str = False,
+    strict_options: bool = False,
 ) -> Client | AsyncClient:
     """Wrap an existing ``QdrantClient`` or ``AsyncQdrantClient`` (local mode or remote) so
     that bm25 ``Document``s are encoded by bm25x. See :class:`Client` and
-    :class:`AsyncClient` (the same methods, awaited)."""
+    :class:`AsyncClient` (the same methods, awaited).
+
+    For a remote client, ``qdrant/bm25`` options are read as the server reads them: an
+    option the server accepts silently but reads otherwise (``{"language": "German"}`` is
+    ``"none"`` to it; ``{"avglen": 5}`` is ignored) gives the server's vectors and a
+    :class:`bm25x.errors.ServerOptionWarning` once per distinct problem per process.
+    ``strict_options=True`` raises :class:`bm25x.OptionError` instead; so does
+    ``warnings.simplefilter("error", bm25x.errors.ServerOptionWarning)``, with the warning
+    itself as the error."""
     if isinstance(client, AsyncQdrantClient):
         from bm25x._qdrant_async import AsyncClient
 
-        return AsyncClient(client=client, resolver=resolver, store_text=store_text)
-    return Client(client=client, resolver=resolver, store_text=store_text)
+        return AsyncClient(
+            client=client, resolver=resolver, store_text=store_text, strict_options=strict_options
+        )
+    return Client(
+        client=client, resolver=resolver, store_text=store_text, strict_options=strict_options
+    )
 
 
 def _known_size(model: str) -> int | None:

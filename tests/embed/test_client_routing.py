@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import threading
+import warnings
 from collections.abc import Iterator
+from contextlib import nullcontext
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -25,12 +27,16 @@ require("qdrant_client")
 require("fastembed")
 from qdrant_client import QdrantClient, models
 from qdrant_client.embed.embedder import Embedder
-from support.fastembed_oracle import as_dict, build_model_dir, oracle
+from support.fastembed_oracle import as_dict, build_model_dir
+from support.fastembed_oracle import oracle as fastembed_oracle
+from support.qdrant_oracle import oracle
 
 import bm25x
 import bm25x.qdrant as bq
+from bm25x import _server_options
 from bm25x.app.cli.commands import sample_corpus
 from bm25x.app.corpus import read_docs
+from bm25x.errors import ServerOptionWarning
 
 SPELLINGS = ["qdrant/bm25", "Qdrant/bm25", "QDRANT/BM25"]
 TEXTS = [
@@ -112,7 +118,7 @@ def test_remote_client_sends_the_document_and_the_wrapper_sends_the_server_flavo
 
 @pytest.fixture(scope="module")
 def fastembed_model(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return oracle(build_model_dir(tmp_path_factory.mktemp("fastembed-bm25")), {})
+    return fastembed_oracle(build_model_dir(tmp_path_factory.mktemp("fastembed-bm25")), {})
 
 
 def _local_client(monkeypatch: pytest.MonkeyPatch, model: Any, asked: list[str]) -> Any:
@@ -165,3 +171,67 @@ def test_an_explicit_flavor_option_wins_over_the_client_rule() -> None:
 def test_local_fixture_paths_are_plain(tmp_path: Path) -> None:
     """``path=`` is local mode too."""
     assert bq.is_local_mode(QdrantClient(path=str(tmp_path / "db")))
+
+
+# The issue's table: options a v1.19.0 server accepts silently, and what it stores for them
+# (as bm25x options); measured on a server built from source.
+SERVER_READS = [
+    ({"language": "German"}, {"language": "none"}),
+    ({"language": "GERMAN"}, {"language": "none"}),
+    ({"language": "English"}, {"language": "none"}),
+    ({"language": "klingon"}, {"language": "none"}),
+    ({"avglen": 5}, {}),
+    ({"language": "de"}, {"language": "german"}),
+]
+
+
+@pytest.fixture
+def fresh_warnings() -> Iterator[None]:
+    _server_options._forget_warnings()
+    yield
+    _server_options._forget_warnings()
+
+
+@pytest.mark.parametrize(("options", "stored"), SERVER_READS, ids=repr)
+def test_the_wrapper_of_a_remote_client_sends_what_the_server_would_store(
+    server: tuple[str, list[dict[str, Any]]],
+    options: dict[str, Any],
+    stored: dict[str, Any],
+    fresh_warnings: None,
+) -> None:
+    url, bodies = server
+    text = "Die Kinder backen Kekse, and the children bake cookies"
+    point = models.PointStruct(
+        id=1, vector={"bm25": models.Document(text=text, model="qdrant/bm25", options=options)}
+    )
+    wrapped = bq.wrap(QdrantClient(url=url, check_compatibility=False))
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        wrapped.upsert("docs", [point])
+    reads_otherwise = options != {"language": "de"}
+    assert [type(w.message) for w in record] == [ServerOptionWarning] * reads_otherwise
+    want = oracle(stored).embed_document(text)
+    assert _sent_vector(bodies) == {
+        "indices": list(want.indices),
+        "values": [float(v) for v in want.values],
+    }
+    with pytest.raises(bm25x.OptionError) if reads_otherwise else nullcontext():
+        bm25x.Bm25(**options)  # the direct API stays strict
+
+
+def test_strict_options_and_the_warnings_filter_stop_before_sending(
+    server: tuple[str, list[dict[str, Any]]], fresh_warnings: None
+) -> None:
+    url, bodies = server
+    doc = models.Document(text="Kekse", model="qdrant/bm25", options={"language": "German"})
+    point = models.PointStruct(id=1, vector={"bm25": doc})
+    strict = bq.wrap(QdrantClient(url=url, check_compatibility=False), strict_options=True)
+    with pytest.raises(bm25x.OptionError, match=r"'German'.*write 'german'"):
+        strict.upsert("docs", [point])
+    lenient = bq.wrap(QdrantClient(url=url, check_compatibility=False))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ServerOptionWarning)
+        for _ in range(2):
+            with pytest.raises(ServerOptionWarning, match="'German'"):
+                lenient.upsert("docs", [point])
+    assert bodies == []  # nothing was sent

@@ -108,3 +108,13 @@ def test_async_upsert_without_idf_warns() -> None:
 def test_async_client_refuses_mixed_arguments() -> None:
     with pytest.raises(TypeError, match="either client="):
         bq.AsyncClient(":memory:", client=AsyncQdrantClient(":memory:"))
+
+
+def test_async_wrapper_takes_strict_options() -> None:
+    # Not connected: nothing is sent, the resolver refuses first.
+    remote = AsyncQdrantClient(url="http://127.0.0.1:9", check_compatibility=False)
+    client = bq.wrap(remote, strict_options=True)
+    assert isinstance(client, bq.AsyncClient)
+    german = models.Document(text="Kekse", model="qdrant/bm25", options={"language": "German"})
+    with pytest.raises(bm25x.OptionError, match="strict_options=True"):
+        client.resolver([german], False)

@@ -3,12 +3,16 @@ resolved by bm25x on the client; and BEIR SciFact quality when the data is prese
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from support import require, require_dir
+from support.qdrant_oracle import assert_same, oracle
+from support.server_rules import LANGUAGE_SPELLINGS, server_language
 from support.strategies import REPO
 
 require("qdrant_client")
@@ -17,11 +21,13 @@ from qdrant_client import QdrantClient, models
 import bm25x
 import bm25x.app.eval
 import bm25x.qdrant as bq
+from bm25x import _server_options
 from bm25x.app.cli.commands import sample_corpus
 from bm25x.app.corpus import read_docs
 from bm25x.app.ingest import ingest
 from bm25x.app.search import search
 from bm25x.app.store import EdgeStore
+from bm25x.errors import ServerOptionWarning
 
 SCIFACT = REPO.parent / "shared" / "corpora" / "scifact"
 DOCS = list(read_docs(sample_corpus()))
@@ -280,3 +286,57 @@ def test_without_qdrant_client_the_error_names_the_extra() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install 'bm25x-sparse[qdrant]'" in out.stdout
+
+
+# --- server mode: a remote client's options, read as the server reads them ---------------
+
+
+@pytest.fixture
+def fresh_warnings() -> Iterator[None]:
+    """No option problem warned about yet (the record is per process)."""
+    _server_options._forget_warnings()
+    yield
+    _server_options._forget_warnings()
+
+
+SWEEP_TEXT = "The Running cookies, die Häuser und les maisons " + " ".join(
+    " ".join(bm25x._native.stopwords(n)[:3]) for n in bm25x._native.languages()[0]
+)
+
+
+@pytest.mark.parametrize("spelling", LANGUAGE_SPELLINGS)
+def test_a_remote_clients_language_is_read_as_the_server_reads_it(
+    fresh_warnings: None, spelling: str
+) -> None:
+    server = server_language(spelling)
+    docs = [doc(SWEEP_TEXT, language=spelling)]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        (vector,) = bq.resolve_bm25(docs, False)  # the default: a remote client
+        (query,) = bq.resolve_bm25(docs, True)
+    # One warning for a spelling the server reads otherwise, however many calls; none else.
+    assert [type(w.message) for w in record] == (
+        [] if server == spelling else [ServerOptionWarning]
+    )
+    ref = oracle({"language": server})
+    assert vector is not None and query is not None
+    assert_same(vector, ref.embed_document(SWEEP_TEXT), spelling)
+    assert_same(query, ref.embed_query(SWEEP_TEXT), spelling)
+
+
+def test_local_mode_and_explicit_flavours_keep_strict_options(fresh_warnings: None) -> None:
+    # Local mode runs fastembed's flavour, whose options bm25x checks strictly.
+    with pytest.raises(bm25x.OptionError, match="language"):
+        bq.resolve_bm25([doc("x", language="German")], False, local=True)
+    with pytest.raises(bm25x.OptionError, match="token_max_length"):
+        bq.resolve_bm25([doc("x", flavor="qdrant", token_max_length=3)], False, local=True)
+    # An explicit fastembed flavour on a remote client takes fastembed's options.
+    (vec,) = bq.resolve_bm25([doc("x y", flavor="fastembed", token_max_length=3)], False)
+    assert vec == bm25x.Bm25(flavor="fastembed", token_max_length=3).encode("x y")
+
+
+def test_strict_options_refuses_what_the_server_reads_otherwise(fresh_warnings: None) -> None:
+    with pytest.raises(bm25x.OptionError, match="strict_options=True"):
+        bq.resolve_bm25([doc("x", language="German")], False, strict_options=True)
+    c = bq.wrap(QdrantClient(":memory:"), strict_options=True)
+    assert c.resolver.keywords == {"local": True, "strict_options": True}  # type: ignore[attr-defined]

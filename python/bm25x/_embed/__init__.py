@@ -122,6 +122,11 @@ def embed(
     the whole call, retries and waits included, in seconds (``None``: no bound); items not
     embedded by then fail with :class:`bm25x.ProviderHTTPError`.
 
+    bm25 options are checked as :class:`bm25x.Bm25` checks them: an unknown key or language
+    fails the item (:class:`bm25x.BadInputError`), where a Qdrant server would ignore the key
+    or treat the language as ``"none"``. To encode as the server does, pass the options
+    through ``bm25x.qdrant.server_options`` first.
+
     >>> import bm25x
     >>> v = bm25x.embed("Recipe for baking chocolate chip cookies", model="qdrant/bm25")
     >>> v == bm25x.Bm25().encode("Recipe for baking chocolate chip cookies")
