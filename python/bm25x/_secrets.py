@@ -1,29 +1,52 @@
 """API keys kept out of every message, repr, log and traceback bm25x produces.
 
 bm25x notes each key it resolves (:func:`remember_secret`), holds it as a :class:`Secret` whose
-``repr()`` is masked, and passes every text that reaches an error through :func:`redact`. The
-registry of keys is bounded (:data:`MAX_SECRETS`, least recently used forgotten first).
+``repr()`` is masked, and passes every text that reaches an error through :func:`redact`.
+
+Redaction masks every run of :data:`MIN_FRAGMENT` or more characters of a remembered key,
+wherever it stands in a text: the whole key, and the pieces left where something cut it
+(``sk-abc…xyz0123456789``, ``...0123456789``, ``head****tail``). The registry holds each key's
+windows of :data:`MIN_FRAGMENT` characters (one set entry per character of the key, so memory
+and time are linear in the key), and :func:`redact` looks up each window of the text once.
+
+Bounds: a key longer than :data:`MAX_KEY_BYTES` is refused (:class:`bm25x.KeyTooLongError`)
+before anything of it is stored; the registry holds at most :data:`MAX_SECRETS` keys and
+:data:`MAX_SECRET_BYTES` bytes of them (the least recently used forgotten first), apart from
+the keys pinned by their owner (a service's own keys), which are never forgotten.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 
-__all__ = ["MAX_SECRETS", "MIN_FRAGMENT", "Secret", "redact", "remember_secret"]
+__all__ = [
+    "MAX_KEY_BYTES",
+    "MAX_SECRETS",
+    "MAX_SECRET_BYTES",
+    "MIN_FRAGMENT",
+    "Secret",
+    "key_size",
+    "redact",
+    "remember_secret",
+]
 
 _MASK = "***"
+#: The longest API key bm25x accepts, in UTF-8 bytes. Real keys are under 200 bytes (an
+#: OpenAI project key is about 164); the bound keeps what one key costs small and fixed.
+MAX_KEY_BYTES = 4096
 #: How many distinct keys :func:`redact` knows at most (the least recently used is forgotten
 #: first). A process that sees more distinct keys than this is unusual (one per tenant of a
 #: service, say); the bound keeps redaction cheap and memory flat however many arrive.
 MAX_SECRETS = 1024
+#: The total size of the keys :func:`redact` knows at most, in UTF-8 bytes (the least
+#: recently used is forgotten first). Each byte of key costs about 85 bytes of memory (one
+#: window entry), so the registry stays near 21 MiB at most.
+MAX_SECRET_BYTES = 256 * 1024
 #: The shortest piece of a key that :func:`redact` masks where a key was cut (a provider or a
 #: log line shortening an echoed key): shorter pieces say too little to be worth hiding and
-#: would mask ordinary words.
+#: would mask ordinary words. Keys shorter than this are masked whole only.
 MIN_FRAGMENT = 8
-# The characters a cut-off key can sit between; a token is a maximal run of anything else.
-_TOKEN = re.compile(r"[^\s\"'`,;()\[\]{}<>|]+")
 
 
 class Secret(str):
@@ -37,101 +60,134 @@ class Secret(str):
         return repr(_MASK)
 
 
+def key_size(key: str) -> int:
+    """The size of ``key`` in UTF-8 bytes (a lone surrogate counted as its 3 bytes)."""
+    if key.isascii():
+        return len(key)
+    return len(key.encode("utf-8", "surrogatepass"))
+
+
+def _windows(key: str) -> set[str]:
+    """The distinct runs of :data:`MIN_FRAGMENT` characters of ``key``."""
+    return {key[i : i + MIN_FRAGMENT] for i in range(len(key) - MIN_FRAGMENT + 1)}
+
+
 class _Registry:
-    """The keys to redact: a bounded LRU, with the lookup structures :func:`redact` needs kept
-    up to date on each change (never rebuilt or sorted per redaction)."""
+    """The keys to redact: pinned keys, and a bounded LRU of the others; with the windows of
+    them all (each counted by the number of keys holding it, so forgetting a key undoes
+    exactly what remembering it did) and the keys too short to have windows."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, limit_bytes: int) -> None:
         self.limit = limit
+        self.limit_bytes = limit_bytes
         self.lock = threading.Lock()
-        self.keys: OrderedDict[str, None] = OrderedDict()
-        # Pieces of keys of at least MIN_FRAGMENT characters, counted so eviction can undo.
-        self.heads: dict[str, int] = {}  # prefixes: a key cut at its end
-        self.tails: dict[str, int] = {}  # suffixes: a key cut at its start
-        self.longest = 0
-        self._by_length: list[str] | None = []
+        self.keys: OrderedDict[str, int] = OrderedDict()  # key -> its size in bytes
+        self.size = 0  # bytes of self.keys
+        self.pinned: set[str] = set()
+        self.windows: dict[str, int] = {}
+        self.short: tuple[str, ...] = ()  # keys under MIN_FRAGMENT characters, longest first
 
-    def add(self, key: str) -> None:
+    def add(self, key: str, size: int, *, pinned: bool) -> None:
         with self.lock:
-            if key in self.keys:
-                self.keys.move_to_end(key)
+            if key in self.pinned:
                 return
-            self.keys[key] = None
+            if key in self.keys:
+                if pinned:
+                    self.size -= self.keys.pop(key)
+                    self.pinned.add(key)
+                else:
+                    self.keys.move_to_end(key)
+                return
             self._count(key, +1)
-            while len(self.keys) > self.limit:
-                old, _ = self.keys.popitem(last=False)
+            if pinned:
+                self.pinned.add(key)
+                return
+            self.keys[key] = size
+            self.size += size
+            while len(self.keys) > self.limit or self.size > self.limit_bytes:
+                old, old_size = self.keys.popitem(last=False)
+                self.size -= old_size
                 self._count(old, -1)
-            self._by_length = None
 
     def _count(self, key: str, step: int) -> None:
-        for n in range(MIN_FRAGMENT, len(key)):
-            for table, piece in ((self.heads, key[:n]), (self.tails, key[-n:])):
-                left = table.get(piece, 0) + step
-                if left:
-                    table[piece] = left
-                else:
-                    table.pop(piece, None)
-
-    def snapshot(self) -> tuple[list[str], int]:
-        """The keys, longest first (sorted once per change), and the longest key's length."""
-        with self.lock:
-            if self._by_length is None:
-                self._by_length = sorted(self.keys, key=len, reverse=True)
-                self.longest = len(self._by_length[0]) if self._by_length else 0
-            return self._by_length, self.longest
+        if len(key) < MIN_FRAGMENT:
+            short = set(self.short)
+            if step > 0:
+                short.add(key)
+            else:
+                short.discard(key)
+            self.short = tuple(sorted(short, key=len, reverse=True))
+            return
+        windows = self.windows
+        for window in _windows(key):
+            left = windows.get(window, 0) + step
+            if left:
+                windows[window] = left
+            else:
+                del windows[window]
 
     def clear(self) -> None:
         with self.lock:
             self.keys.clear()
-            self.heads.clear()
-            self.tails.clear()
-            self._by_length = []
-            self.longest = 0
+            self.pinned.clear()
+            self.windows.clear()
+            self.short = ()
+            self.size = 0
 
 
-_REGISTRY = _Registry(MAX_SECRETS)
+_REGISTRY = _Registry(MAX_SECRETS, MAX_SECRET_BYTES)
 
 
-def remember_secret(secret: str) -> Secret:
+def remember_secret(secret: str, *, where: str = "an API key", pinned: bool = False) -> Secret:
     """Note a key so that :func:`redact` removes it from every later error text; returns it as
-    a :class:`Secret`."""
+    a :class:`Secret`. ``pinned``: never forget it (for the few keys a process owns, such as
+    a service's configured keys, so that a flood of callers' keys cannot push them out).
+
+    Raises :class:`bm25x.KeyTooLongError` (naming ``where`` the key came from, never the key)
+    for a key over :data:`MAX_KEY_BYTES`, before anything of it is stored."""
+    size = key_size(secret)
+    if size > MAX_KEY_BYTES:
+        from bm25x.errors import KeyTooLongError  # errors imports this module
+
+        raise KeyTooLongError(
+            f"{where} is {size:,} bytes long, over bm25x's limit of {MAX_KEY_BYTES:,} bytes "
+            "for an API key; check that the right value was passed"
+        )
     if len(secret) >= 4:
-        _REGISTRY.add(str(secret))
+        _REGISTRY.add(str(secret), size, pinned=pinned)
     return Secret(secret)
 
 
 def redact(text: str, limit: int | None = None) -> str:
-    """``text`` with every remembered key replaced by ``***``, cut to ``limit`` characters
-    (when given) after the keys are masked, so that a cut never leaves part of a key; pieces
-    of keys (at least :data:`MIN_FRAGMENT` characters) left where something else cut a key
-    are masked too."""
-    keys, longest = _REGISTRY.snapshot()
-    if not keys:
-        return text if limit is None or len(text) <= limit else text[:limit] + "..."
-    for key in keys:
+    """``text`` with every run of :data:`MIN_FRAGMENT` or more characters of a remembered key
+    (and every whole key shorter than that) replaced by ``***``, then cut to ``limit``
+    characters (when given), so that a cut never leaves part of a key."""
+    registry = _REGISTRY
+    for key in registry.short:
         if key in text:
             text = text.replace(key, _MASK)
+    text = _mask_runs(text, registry.windows)
     if limit is not None and len(text) > limit:
         text = text[:limit] + "..."
-    return _TOKEN.sub(lambda m: _mask_pieces(m.group(0), longest), text)
+    return text
 
 
-def _mask_pieces(token: str, longest: int) -> str:
-    """``token`` with a key's head masked at its end and a key's tail masked at its start."""
-    if len(token) < MIN_FRAGMENT:
-        return token
-    heads, tails = _REGISTRY.heads, _REGISTRY.tails
-    stripped = token.rstrip(".!?")
-    end = ""
-    if len(stripped) != len(token):
-        end = token[len(stripped) :]
-    # The longest head of a key that the token ends with, and the longest tail it starts with.
-    for n in range(min(len(stripped), longest), MIN_FRAGMENT - 1, -1):
-        if stripped[-n:] in heads:
-            stripped = stripped[:-n] + _MASK
-            break
-    for n in range(min(len(stripped), longest), MIN_FRAGMENT - 1, -1):
-        if stripped[:n] in tails:
-            stripped = _MASK + stripped[n:]
-            break
-    return stripped + end
+def _mask_runs(text: str, windows: dict[str, int]) -> str:
+    """``text`` with each maximal run of overlapping or touching windows found in ``windows``
+    replaced by one mask: one lookup per character."""
+    width = MIN_FRAGMENT
+    if not windows or len(text) < width:
+        return text
+    hits = [i for i in range(len(text) - width + 1) if text[i : i + width] in windows]
+    if not hits:
+        return text
+    out: list[str] = []
+    done = 0  # text[:done] is handled
+    start, end = hits[0], hits[0] + width
+    for i in hits[1:]:
+        if i > end:
+            out += (text[done:start], _MASK)
+            done, start = end, i
+        end = i + width
+    out += (text[done:start], _MASK, text[end:])
+    return "".join(out)

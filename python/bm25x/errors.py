@@ -18,6 +18,7 @@ The hierarchy (``Exception`` subclasses unless marked as warnings)::
         ├── UnknownModelError        (also LookupError) no provider serves the model
         ├── MissingApiKeyError       no API key in options, headers or the environment
         ├── BadInputError            (also ValueError) an item or its options cannot be sent
+        │   └── KeyTooLongError      an API key over MAX_KEY_BYTES, refused before it is kept
         ├── ModelNotAvailableError   a local model's package or files are absent
         ├── ProviderConfigError      (also ValueError) a provider set up so nothing can work
         ├── ProviderHTTPError        an error status, or no answer in time
@@ -65,6 +66,7 @@ __all__ = [
     "DimensionMismatchError",
     "InferenceError",
     "InternalError",
+    "KeyTooLongError",
     "MissingApiKeyError",
     "MissingIdfWarning",
     "ModelNotAvailableError",
@@ -159,6 +161,12 @@ class MissingApiKeyError(InferenceError):
 class BadInputError(InferenceError, ValueError):
     """An item, or its options, cannot be sent to its model (e.g. an image to a text-only
     provider, a non-string text, an image over the size limit, bad bm25 options)."""
+
+
+class KeyTooLongError(BadInputError):
+    """An API key (an option, a header, a provider's ``api_key``, an environment variable) is
+    longer than ``bm25x._secrets.MAX_KEY_BYTES`` (4,096 bytes); bm25x refuses it before
+    storing anything of it. The message says where the key came from, never the key."""
 
 
 class ModelNotAvailableError(InferenceError):

@@ -571,7 +571,7 @@ def test_key_registry_is_bounded_and_keeps_the_newest() -> None:
     assert _secrets.redact(f"echo {newest} and {newest[:12]}") == "echo *** and ***"
     # the oldest were forgotten, their pieces too
     assert "sk-flood-00000000-abcdefgh" not in _secrets._REGISTRY.keys
-    assert "sk-flood-00000000" not in _secrets._REGISTRY.heads
+    assert "00000000" not in _secrets._REGISTRY.windows
 
 
 def test_redaction_masks_before_cutting() -> None:

@@ -593,7 +593,8 @@ def test_metrics(fake: FakeProviders) -> None:
     assert 'bm25x_serve_requests_total{status="200"} 1.0' in text
     assert 'bm25x_serve_requests_total{status="400"} 1.0' in text
     assert 'bm25x_serve_inputs_total{model="bm25",provider="bm25"} 2.0' in text
-    assert 'bm25x_serve_errors_total{error="UnknownModelError",model="x/y"' in text
+    # a name no provider serves is no label of its own
+    assert 'bm25x_serve_errors_total{error="UnknownModelError",model="other"' in text
     assert 'bm25x_serve_request_seconds_count{inference="update"} 2.0' in text
     assert "bm25x_serve_in_flight_requests 0.0" in text
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bm25x._secrets import remember_secret
-from bm25x.errors import BadInputError
+from bm25x.errors import BadInputError, KeyTooLongError
 from bm25x.providers._base import Item, Kind
 
 __all__ = ["Parsed", "collect_headers", "parse", "passthrough", "value_key"]
@@ -29,24 +29,28 @@ class Parsed:
     options: dict[str, Any]
 
 
-def options_dict(options: Any, where: str) -> dict[str, Any]:
+def options_dict(options: Any, where: str, i: int) -> dict[str, Any]:
     if options is None:
         return {}
     dump = getattr(options, "model_dump", None)  # qdrant_client.models.Bm25Config
     if callable(dump):
         dumped = dump(mode="json", exclude_unset=True, exclude_none=True)
         if isinstance(dumped, dict):
-            return {str(k): mask_key(str(k), v) for k, v in dumped.items()}
+            options = dumped
     if not isinstance(options, Mapping):
         raise BadInputError(f"{where}: options must be a dict, got {type(options).__name__}")
-    return {str(k): mask_key(str(k), v) for k, v in options.items()}
+    try:
+        return {str(k): mask_key(str(k), v, where) for k, v in options.items()}
+    except KeyTooLongError as exc:
+        raise exc.with_items([i]) from None
 
 
-def mask_key(name: str, value: Any) -> Any:
+def mask_key(name: str, value: Any, where: str) -> Any:
     """An API key option's value as a :class:`Secret`, from the moment bm25x reads it, so that
-    none of bm25x's own values (and the traceback locals showing them) holds it in clear."""
+    none of bm25x's own values (and the traceback locals showing them) holds it in clear;
+    :class:`KeyTooLongError` for a key over ``MAX_KEY_BYTES``."""
     if name.lower().endswith("-api-key") and value is not None:
-        return remember_secret(str(value))
+        return remember_secret(str(value), where=f"{where}: option {name!r}")
     return value
 
 
@@ -56,7 +60,7 @@ def parse(item: Any, model: str | None, options: Mapping[str, Any] | None, i: in
         if model is None:
             raise BadInputError(f"{where} is a str, so embed needs model=...", items=[i])
         check_text(item, where, i)
-        return Parsed("text", item, model, options_dict(options, where))
+        return Parsed("text", item, model, options_dict(options, where, i))
     if isinstance(item, Mapping):
         fields = {k: item.get(k) for k in ("text", "image", "object") if k in item}
         get_model = item.get("model")
@@ -79,7 +83,7 @@ def parse(item: Any, model: str | None, options: Mapping[str, Any] | None, i: in
                 f"{where}: text must be a str, got {type(value).__name__}", items=[i]
             )
         check_text(value, where, i)
-    return Parsed(kind, value, get_model, options_dict(get_options, where))
+    return Parsed(kind, value, get_model, options_dict(get_options, where, i))
 
 
 def check_text(text: str, where: str, i: int) -> None:
@@ -132,7 +136,7 @@ def collect_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
         merged.update({str(k).lower(): v for k, v in headers.items()})
     for name, value in merged.items():
         if name.endswith("-api-key") and isinstance(value, str):
-            merged[name] = remember_secret(value)
+            merged[name] = remember_secret(value, where=f"header {name!r}")
     return merged
 
 

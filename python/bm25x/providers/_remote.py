@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from bm25x._secrets import remember_secret
 from bm25x.errors import (
+    KeyTooLongError,
     MissingApiKeyError,
     ProviderResponseError,
     Secret,
@@ -130,7 +131,11 @@ class HttpProvider:
         max_concurrency: int | None = None,
     ) -> None:
         self.base_url = base_url
-        self._api_key = remember_secret(api_key) if api_key else None
+        self._api_key = (
+            remember_secret(api_key, where=f"{type(self).__name__}(api_key=...)")
+            if api_key
+            else None
+        )
         self.policy = RetryPolicy(
             timeout=timeout,
             max_retries=max_retries,
@@ -160,14 +165,18 @@ class HttpProvider:
     def api_key(self, model: str, key_options: Mapping[str, str], call: Call) -> str:
         """The key: the ``<provider>-api-key`` option, else the header of that name, else the
         constructor's key, else the environment variable."""
-        for source in (
-            key_options.get(self.key_option),
-            call.headers.get(self.key_option),
-            self._api_key,
-            os.environ.get(self.key_env),
+        for source, where in (
+            (key_options.get(self.key_option), f"option {self.key_option!r}"),
+            (call.headers.get(self.key_option), f"header {self.key_option!r}"),
+            (self._api_key, f"{type(self).__name__}(api_key=...)"),
+            (os.environ.get(self.key_env), f"environment variable {self.key_env}"),
         ):
             if isinstance(source, str) and source.strip():
-                return remember_secret(source.strip())
+                try:
+                    return remember_secret(source.strip(), where=where)
+                except KeyTooLongError as exc:
+                    exc.provider, exc.model = self.name, model
+                    raise
         raise MissingApiKeyError(
             f"{self.name} needs an API key: pass options={{'{self.key_option}': ...}}, "
             f"a '{self.key_option}' header, or set {self.key_env}",

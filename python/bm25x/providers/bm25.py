@@ -3,13 +3,21 @@
 ``qdrant/bm25`` is Qdrant server's flavour and is matched ignoring case, as Qdrant does;
 ``Qdrant/bm25`` spelled exactly so is fastembed's model of that name, the fastembed flavour.
 An explicit ``flavor`` option wins over the name. Options are those of :class:`bm25x.Bm25`.
+
+Encoders are cached per distinct options, least recently used out first, bounded in number
+(:data:`CACHE_ENCODERS`) and in estimated memory (:data:`CACHE_BYTES`, see
+:func:`encoder_bytes`); options over :data:`MAX_OPTIONS_BYTES` as JSON are refused with
+:class:`bm25x.OptionError` naming the largest option (build a :class:`bm25x.Bm25` directly for
+more).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,10 +26,35 @@ from bm25x._native import OptionError
 from bm25x.errors import BadInputError
 from bm25x.providers._base import EmbedRequest, Kind, Vector, texts_only
 
-__all__ = ["Bm25Provider", "bm25_flavor", "client_flavor", "shared_encoder"]
+__all__ = [
+    "CACHE_BYTES",
+    "CACHE_ENCODERS",
+    "MAX_OPTIONS_BYTES",
+    "Bm25Provider",
+    "bm25_flavor",
+    "client_flavor",
+    "encoder_bytes",
+    "shared_encoder",
+]
 
-_CACHE_SIZE = 32
-_cache: dict[str, Bm25] = {}
+#: The most encoders :func:`shared_encoder` keeps.
+CACHE_ENCODERS = 32
+#: The most memory the kept encoders take, as :func:`encoder_bytes` estimates it; an encoder
+#: estimated over this is built for its call and not kept.
+CACHE_BYTES = 128 * 1024 * 1024
+#: The largest options (as JSON, UTF-8) :func:`shared_encoder` builds an encoder from. A
+#: stopword list costs 15 to 30 times its JSON size once built (each word is a Python string
+#: in the options and an entry of the native set); 1 MiB is about 100,000 words.
+MAX_OPTIONS_BYTES = 1024 * 1024
+# What encoder_bytes counts, measured on Linux x86-64 (RSS growth per encoder, CPython 3.11):
+# about 10 KiB for the plain encoder, 18 KiB per stopword language (541 KiB for all 30), and
+# 185 to 221 bytes per custom stopword of 3 to 20 characters, Latin or CJK.
+_BASE_BYTES = 64 * 1024
+_LANGUAGE_BYTES = 20 * 1024
+_WORD_BYTES = 224
+
+_cache: OrderedDict[bytes, tuple[Bm25, int]] = OrderedDict()
+_cache_bytes = 0
 _cache_lock = threading.Lock()
 
 BM25_MODELS: dict[str, str] = {"qdrant/bm25": "qdrant", "Qdrant/bm25": "fastembed"}
@@ -62,26 +95,61 @@ def client_flavor(model: str, *, local: bool) -> str | None:
     return "qdrant" if name == "bm25" else None
 
 
+def encoder_bytes(encoder: Bm25) -> int:
+    """An estimate (from above) of the memory ``encoder`` holds: a fixed part, each stopword
+    language, and each custom stopword with its options' copy."""
+    config = encoder.config
+    words = config.get("custom_stopwords") or []
+    return (
+        _BASE_BYTES
+        + _LANGUAGE_BYTES * len(config.get("stopword_languages") or [])
+        + sum(_WORD_BYTES + len(str(w).encode("utf-8", "surrogatepass")) for w in words)
+    )
+
+
+def _json_size(value: Any) -> int:
+    text = json.dumps(value, sort_keys=True, default=repr, ensure_ascii=False)
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
 def shared_encoder(flavor: str, options: Any, *, threads: int | None = None) -> Bm25:
     """A process-wide cached encoder for a flavour and a Document's options (a mapping, or
     qdrant-client's ``Bm25Config``); an explicit ``flavor`` option wins, and so does a
     ``threads`` option (an execution setting, as in :class:`bm25x.Bm25`) over ``threads``.
     Bad options raise :class:`bm25x.OptionError` / ``TypeError`` as :class:`bm25x.Bm25`
-    does."""
+    does, and so do options over :data:`MAX_OPTIONS_BYTES`."""
+    global _cache_bytes
     dump = getattr(options, "model_dump", None)
     if callable(dump):
         options = dump(exclude_none=True)
     opts = {"flavor": flavor, **dict(options or {})}
     threads = opts.pop("threads", threads)
-    key = json.dumps([opts, threads], sort_keys=True, default=repr)
+    text = json.dumps([opts, threads], sort_keys=True, default=repr, ensure_ascii=False)
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) > MAX_OPTIONS_BYTES:
+        biggest = max(opts, key=lambda name: _json_size(opts[name]))
+        raise OptionError(
+            f'option "{biggest}": {_json_size(opts[biggest]):,} bytes as JSON, which puts the '
+            f"options at {len(data):,} bytes, over the limit of {MAX_OPTIONS_BYTES:,} bytes "
+            "for a model's options; for more, build a bm25x.Bm25 with them directly"
+        )
+    key = hashlib.sha256(data).digest()  # not the text: it may be a megabyte
     with _cache_lock:
-        enc = _cache.get(key)
-    if enc is None:
-        enc = Bm25(threads=threads, **opts)
-        with _cache_lock:
-            if len(_cache) >= _CACHE_SIZE:
-                _cache.pop(next(iter(_cache)))
-            _cache[key] = enc
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found[0]
+    enc = Bm25(threads=threads, **opts)
+    cost = encoder_bytes(enc)
+    if cost > CACHE_BYTES:
+        return enc
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = (enc, cost)
+            _cache_bytes += cost
+        while len(_cache) > CACHE_ENCODERS or _cache_bytes > CACHE_BYTES:
+            _, (_, old) = _cache.popitem(last=False)
+            _cache_bytes -= old
     return enc
 
 

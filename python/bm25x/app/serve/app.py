@@ -27,8 +27,10 @@ from starlette.routing import Route
 
 import bm25x
 from bm25x import providers
-from bm25x.app.serve.config import ServeConfig, require_allow_list
+from bm25x._secrets import MAX_KEY_BYTES, key_size
+from bm25x.app.serve.config import ServeConfig, remember_operator_keys, require_allow_list
 from bm25x.app.serve.errors import (
+    BadRequest,
     BodyTimeout,
     Overloaded,
     RequestTimeout,
@@ -37,7 +39,7 @@ from bm25x.app.serve.errors import (
     answer_for,
 )
 from bm25x.app.serve.metrics import CONTENT_TYPE_LATEST, Metrics
-from bm25x.app.serve.models import ModelPolicy
+from bm25x.app.serve.models import MAX_NAME_CHARS, ModelPolicy, shown
 from bm25x.app.serve.protocol import decode, encode_answer, parse_request, token_of
 from bm25x.errors import UnknownModelError
 
@@ -138,8 +140,9 @@ class _Service:
                     f"{limits.max_inputs} per request (limits.max_inputs); split the request"
                 )
             items = [self.policy.item(inp, i) for i, inp in enumerate(parsed.inputs)]
-            models = self._labels([str(it["model"]) for it in items])
-            record["models"] = dict(Counter(m for m, _ in models))
+            names = [str(it["model"]) for it in items]
+            models = self._labels(names)
+            record["models"] = dict(Counter(map(shown, names)))
             try:
                 vectors = await asyncio.wait_for(
                     bm25x.aembed(
@@ -164,6 +167,7 @@ class _Service:
             self.in_flight -= 1
             self.metrics.in_flight.dec()
         elapsed = time.perf_counter() - started
+        models = self._labels(names, worked=True)
         for model, provider in models:
             self.metrics.inputs.labels(model, provider).inc()
         for model, provider in set(models):
@@ -182,7 +186,14 @@ class _Service:
         return JSONResponse({"status": "ready"})
 
     async def metrics_page(self, request: Request) -> Response:
-        """Prometheus' text format."""
+        """Prometheus' text format; with ``metrics_token_required``, only for a request with
+        ``Authorization: Bearer <token>``."""
+        if self.config.metrics_token_required and not self._metrics_caller(request):
+            return JSONResponse(
+                {"error": "/metrics needs the service token: Authorization: Bearer <token>"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="bm25x-metrics"'},
+            )
         return Response(self.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     # -- helpers -----------------------------------------------------------------------------
@@ -224,16 +235,35 @@ class _Service:
         if not hmac.compare_digest(given, str(expected).encode("utf-8")):
             raise Unauthorized("the inference token does not match this service's token")
 
+    def _metrics_caller(self, request: Request) -> bool:
+        """Whether ``request`` carries ``Authorization: Bearer <the service token>``."""
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        expected = self.config.token
+        if expected is None or scheme.lower() != "bearer":
+            return False
+        # Constant time; header values are Latin-1 text, the token is UTF-8.
+        return hmac.compare_digest(
+            given.strip().encode("latin-1"), str(expected).encode("utf-8", "surrogatepass")
+        )
+
     def _headers(self, request: Request) -> dict[str, str]:
-        """Provider keys: the operator's, then the forwarded ``*-api-key`` headers over them."""
+        """Provider keys: the operator's, then the forwarded ``*-api-key`` headers over them;
+        a key over ``MAX_KEY_BYTES`` is refused before bm25x stores anything of it."""
         headers: dict[str, str] = dict(self.config.keys)
         for name, value in request.headers.items():
             if name.lower().endswith(_KEY_SUFFIX) and value:
+                if key_size(value) > MAX_KEY_BYTES:
+                    raise BadRequest(
+                        f"header {shown(name.lower())!r} is {key_size(value):,} bytes, over "
+                        f"the limit of {MAX_KEY_BYTES:,} bytes for an API key"
+                    )
                 headers[name.lower()] = value
         return headers
 
-    def _labels(self, models: list[str]) -> list[tuple[str, str]]:
-        """(model label, provider label) per item, label budget applied."""
+    def _labels(self, models: list[str], *, worked: bool = False) -> list[tuple[str, str]]:
+        """(model label, provider label) per item: a name the service knows is its own label;
+        another becomes one once it has ``worked`` (its request succeeded), if it is short
+        and the budget allows; every other name is ``"other"`` (see :mod:`.metrics`)."""
         seen: dict[str, tuple[str, str]] = {}
         out = []
         for model in models:
@@ -242,7 +272,10 @@ class _Service:
                     provider = str(getattr(providers.resolve(model)[0], "name", "unknown"))
                 except UnknownModelError:
                     provider = "unknown"
-                seen[model] = (self.metrics.model_label(model), provider)
+                label = self.policy.known(model)
+                if label is None and provider != "unknown" and len(model) <= MAX_NAME_CHARS:
+                    label = self.metrics.model_label(model, grant=worked)
+                seen[model] = (label or "other", provider)
             out.append(seen[model])
         return out
 
@@ -285,6 +318,7 @@ def create_app(config: ServeConfig | None = None) -> Starlette:
     """
     config = config or ServeConfig()
     require_allow_list(config, os.environ)
+    remember_operator_keys(os.environ)
     service = _Service(config)
     paths = dict.fromkeys([service.config.path, "/"])
     routes = [Route(p, service.infer, methods=["POST"]) for p in paths]

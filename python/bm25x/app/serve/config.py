@@ -7,6 +7,7 @@ A file looks like this (every key optional)::
     port = 8000
     path = "/inference"              # where Qdrant's `inference.address` points
     token = "change-me"              # or BM25X_SERVE_TOKEN; absent: no token is required
+    metrics_token_required = false   # true: GET /metrics needs "Authorization: Bearer <token>"
     allowed_models = ["openai/text-embedding-3-*", "sentence-transformers/*", "bm25"]
                                      # unset: every model, but then the service refuses to
                                      # start if it holds provider keys ([keys], OPENAI_API_KEY..)
@@ -19,6 +20,7 @@ A file looks like this (every key optional)::
     provider_concurrency = 8         # batches in flight per provider and request
     request_timeout = 120.0          # seconds for one request, retries included (504 after)
     body_timeout = 30.0              # seconds for the request body to arrive (408 after)
+    max_options_bytes = 65536        # 400 above: one input's options, as JSON
 
     [aliases.small]                  # model "small" means this model with these options
     model = "openai/text-embedding-3-small"
@@ -48,7 +50,11 @@ A file looks like this (every key optional)::
 Environment: ``BM25X_SERVE_TOKEN``, ``BM25X_SERVE_ALLOWED_MODELS`` (comma-separated),
 ``BM25X_SERVE_REQUEST_TIMEOUT``, ``BM25X_SERVE_BODY_TIMEOUT``,
 ``BM25X_SERVE_MAX_CONCURRENT_REQUESTS``, ``BM25X_SERVE_MAX_INPUTS``, ``BM25X_SERVE_MAX_BODY_BYTES``,
-``BM25X_SERVE_ALLOW_DOWNLOADS`` (``1``/``0``).
+``BM25X_SERVE_ALLOW_DOWNLOADS`` (``1``/``0``), ``BM25X_SERVE_METRICS_TOKEN_REQUIRED`` (``1``/``0``).
+
+The token and the operator's keys (``[keys]``, and the provider keys in the environment, see
+:func:`remember_operator_keys`) are at most ``MAX_KEY_BYTES`` (4,096) bytes each, and are
+pinned in bm25x's redaction registry: no flood of callers' keys makes bm25x forget them.
 """
 
 from __future__ import annotations
@@ -61,6 +67,7 @@ from pathlib import Path
 from typing import Any
 
 from bm25x._secrets import Secret, remember_secret
+from bm25x.errors import KeyTooLongError
 from bm25x.providers import FetchPolicy
 
 __all__ = [
@@ -71,6 +78,7 @@ __all__ = [
     "ServeConfig",
     "load_config",
     "operator_keys",
+    "remember_operator_keys",
     "require_allow_list",
 ]
 
@@ -95,6 +103,9 @@ class Limits:
     # A body that arrives slower than this holds a slot for nothing (408 after); uvicorn
     # itself puts no limit on it.
     body_timeout: float = 30.0
+    # One input's options (as JSON, UTF-8): bm25 builds an encoder from them (a stopword list
+    # costs about 15 to 30 times its size), so a request cannot ask for gigabytes.
+    max_options_bytes: int = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -124,6 +135,9 @@ class ServeConfig:
     port: int = 8000
     path: str = "/inference"
     token: Secret | None = field(default=None, repr=False)
+    # GET /metrics answers only with "Authorization: Bearer <token>" (it shows which models
+    # are used and how much); needs token.
+    metrics_token_required: bool = False
     # None: not set, which allows every model, unless the service holds operator keys (then
     # it refuses to start: see require_allow_list).
     allowed_models: tuple[str, ...] | None = None
@@ -143,6 +157,14 @@ class ServeConfig:
         _positive("limits.provider_concurrency", self.limits.provider_concurrency)
         _positive("limits.request_timeout", self.limits.request_timeout)
         _positive("limits.body_timeout", self.limits.body_timeout)
+        _positive("limits.max_options_bytes", self.limits.max_options_bytes)
+        if self.metrics_token_required and self.token is None:
+            raise ConfigError(
+                "metrics_token_required is set but there is no token to require: set token "
+                "(or BM25X_SERVE_TOKEN)"
+            )
+        if self.token is not None:
+            operator_secret("token", self.token)
         for name, key in self.keys.items():
             if not name.endswith("-api-key"):
                 raise ConfigError(
@@ -152,6 +174,31 @@ class ServeConfig:
                 )
             if not isinstance(key, str) or not key:
                 raise ConfigError(f"keys.{name} must be a non-empty string")
+            operator_secret(f"keys.{name}", key)
+
+
+def operator_secret(name: str, value: str) -> Secret:
+    """``value`` (the token or an operator's key, named ``name``) remembered for redaction and
+    pinned there; :class:`ConfigError` when it is over ``MAX_KEY_BYTES``."""
+    try:
+        return remember_secret(value, where=name, pinned=True)
+    except KeyTooLongError as exc:
+        raise ConfigError(exc.message) from None
+
+
+def remember_operator_keys(env: Mapping[str, str]) -> None:
+    """Pin, for redaction, the provider keys in ``env`` that the service would use (the
+    variables of :func:`operator_keys`): they are the operator's, not a caller's, so a flood
+    of callers' keys must not push them out of bm25x's registry."""
+    from bm25x import providers
+
+    for entry in providers.list():
+        try:
+            variable = getattr(providers.get(entry), "key_env", "")
+        except Exception:  # a broken plugin is reported when it is used, not here
+            continue
+        if isinstance(variable, str) and variable and env.get(variable, "").strip():
+            operator_secret(variable, env[variable].strip())
 
 
 def operator_keys(config: ServeConfig, env: Mapping[str, str]) -> list[str]:
@@ -278,6 +325,7 @@ _TOP = {
     "port",
     "path",
     "token",
+    "metrics_token_required",
     "allowed_models",
     "aliases",
     "defaults",
@@ -309,7 +357,11 @@ def config_from_mapping(data: Mapping[str, Any]) -> ServeConfig:
     if data.get("token") is not None:
         if not isinstance(data["token"], str) or not data["token"]:
             raise ConfigError("token must be a non-empty string")
-        kwargs["token"] = remember_secret(data["token"])
+        kwargs["token"] = operator_secret("token", data["token"])
+    if "metrics_token_required" in data:
+        if not isinstance(data["metrics_token_required"], bool):
+            raise ConfigError("metrics_token_required must be true or false")
+        kwargs["metrics_token_required"] = data["metrics_token_required"]
     if "allowed_models" in data:
         kwargs["allowed_models"] = _patterns(data["allowed_models"], "allowed_models")
     aliases: dict[str, Alias] = {}
@@ -334,7 +386,7 @@ def config_from_mapping(data: Mapping[str, Any]) -> ServeConfig:
     for name, key in _table(data, "keys").items():
         if not isinstance(key, str) or not key:
             raise ConfigError(f"keys.{name} must be a non-empty string")
-        keys[name.lower()] = remember_secret(key)
+        keys[name.lower()] = operator_secret(f"keys.{name}", key)
     kwargs["keys"] = keys
     kwargs["limits"] = _dataclass_from(Limits, _table(data, "limits"), "limits")
     fe = _table(data, "fastembed")
@@ -365,12 +417,21 @@ def _env_number(env: Mapping[str, str], name: str, kind: type) -> Any:
         raise ConfigError(f"{name} must be a {kind.__name__}, got {raw!r}") from None
 
 
+def _env_flag(env: Mapping[str, str], name: str) -> bool | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    if raw not in ("0", "1", "true", "false"):
+        raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
+    return raw in ("1", "true")
+
+
 def apply_environment(config: ServeConfig, env: Mapping[str, str]) -> ServeConfig:
     """``config`` with the ``BM25X_SERVE_*`` variables of ``env`` applied over it."""
     changes: dict[str, Any] = {}
     token = env.get("BM25X_SERVE_TOKEN")
     if token:
-        changes["token"] = remember_secret(token)
+        changes["token"] = operator_secret("BM25X_SERVE_TOKEN", token)
     models = env.get("BM25X_SERVE_ALLOWED_MODELS")
     if models:
         changes["allowed_models"] = _patterns(models, "BM25X_SERVE_ALLOWED_MODELS")
@@ -387,11 +448,12 @@ def apply_environment(config: ServeConfig, env: Mapping[str, str]) -> ServeConfi
             limits[name] = value
     if limits:
         changes["limits"] = replace(config.limits, **limits)
-    downloads = env.get("BM25X_SERVE_ALLOW_DOWNLOADS")
-    if downloads:
-        if downloads not in ("0", "1", "true", "false"):
-            raise ConfigError(f"BM25X_SERVE_ALLOW_DOWNLOADS must be 1 or 0, got {downloads!r}")
-        changes["fastembed"] = replace(config.fastembed, allow_downloads=downloads in ("1", "true"))
+    downloads = _env_flag(env, "BM25X_SERVE_ALLOW_DOWNLOADS")
+    if downloads is not None:
+        changes["fastembed"] = replace(config.fastembed, allow_downloads=downloads)
+    metrics = _env_flag(env, "BM25X_SERVE_METRICS_TOKEN_REQUIRED")
+    if metrics is not None:
+        changes["metrics_token_required"] = metrics
     return replace(config, **changes) if changes else config
 
 

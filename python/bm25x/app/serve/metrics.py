@@ -1,9 +1,11 @@
 """Prometheus metrics of the service (prometheus-client), in a registry of the app's own so
 that several apps in one process (tests) do not collide.
 
-Model labels are bounded: after ``MAX_MODEL_LABELS`` distinct names, further ones are counted
-under ``"other"``, so that a caller sending random model names cannot grow the metrics
-without limit.
+Model labels are bounded in number and in length: the names the service knows (its
+configuration's, bm25's) are labels; any other name becomes one only once a request for it has
+worked, if it is at most ``MAX_NAME_CHARS`` characters, and while fewer than
+``MAX_MODEL_LABELS`` such names have; every other is counted under ``"other"``. So a caller
+sending random, long or failing model names cannot grow the metrics (``app._labels``).
 """
 
 from __future__ import annotations
@@ -60,12 +62,13 @@ class Metrics:
         self._models: set[str] = set()
         self._lock = threading.Lock()
 
-    def model_label(self, model: str) -> str:
-        """``model``, or ``"other"`` once the label budget is spent."""
+    def model_label(self, model: str, *, grant: bool) -> str:
+        """``model`` if it is a label already, or ``grant`` allows making it one and the
+        budget is not spent; else ``"other"``."""
         with self._lock:
             if model in self._models:
                 return model
-            if len(self._models) < MAX_MODEL_LABELS:
+            if grant and len(self._models) < MAX_MODEL_LABELS:
                 self._models.add(model)
                 return model
         return "other"

@@ -1,18 +1,35 @@
 """The operator's rules for models: aliases, the allow-list, default options, and where local
-fastembed models come from. Turns each protocol input into the item ``bm25x.aembed`` takes."""
+fastembed models come from. Turns each protocol input into the item ``bm25x.aembed`` takes,
+refusing options over ``limits.max_options_bytes`` and keys over ``MAX_KEY_BYTES`` first; says
+which model names the service knows (its metrics' labels)."""
 
 from __future__ import annotations
 
 import fnmatch
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from bm25x import providers
+from bm25x._secrets import MAX_KEY_BYTES, key_size
 from bm25x.app.serve.config import ServeConfig
 from bm25x.app.serve.errors import BadRequest
 from bm25x.app.serve.protocol import Input
 from bm25x.errors import UnknownModelError
+from bm25x.providers.bm25 import BM25_MODELS
 
-__all__ = ["OPERATOR_OPTIONS", "ModelPolicy"]
+__all__ = ["MAX_NAME_CHARS", "OPERATOR_OPTIONS", "ModelPolicy", "shown"]
+
+#: The longest model name shown whole in a log line, a message or a metrics label: a name is
+#: the caller's text (up to the body's size) and these are kept or repeated.
+MAX_NAME_CHARS = 128
+_GLOB = frozenset("*?[")
+
+
+def shown(model: str) -> str:
+    """``model`` cut to :data:`MAX_NAME_CHARS` characters (``...`` marks a cut)."""
+    return model if len(model) <= MAX_NAME_CHARS else model[:MAX_NAME_CHARS] + "..."
+
 
 #: Options that reach the service's disk or hardware: only the operator sets them (in
 #: ``[fastembed]``, ``[defaults]`` or an alias), so that a caller can neither make the service
@@ -40,6 +57,26 @@ class ModelPolicy:
         self.config = config
         # Not set: every model (the service refused to start if that would expose its keys).
         self.patterns = ("*",) if config.allowed_models is None else config.allowed_models
+        # The names the service knows (the operator's and bm25x's own), lower-cased -> the
+        # spelling shown; the exact spellings first, so "Qdrant/bm25" stays itself.
+        names = [*BM25_MODELS, "bm25"]
+        names += [a.model for a in config.aliases.values()] + list(config.aliases)
+        names += [p for p in self.patterns if not _GLOB & set(p)]
+        names += [p for p in config.defaults if not _GLOB & set(p)]
+        names += list(config.fastembed.model_dirs)
+        names = [n for n in names if len(n) <= MAX_NAME_CHARS]
+        self._exact = frozenset(names)
+        self._known: dict[str, str] = {}
+        for name in names:
+            self._known.setdefault(name.lower(), name)
+
+    def known(self, model: str) -> str | None:
+        """The name the service knows ``model`` by (an alias or its model, a literal entry of
+        ``allowed_models``, ``[defaults]`` or ``[fastembed.model_dirs]``, a bm25 model), as
+        the operator spelled it; None for any other name."""
+        if model in self._exact:
+            return model
+        return self._known.get(model.lower())
 
     def allowed(self, model: str) -> bool:
         """Whether a model name (as the client sent it) may be used: an alias, or a name
@@ -54,7 +91,7 @@ class ModelPolicy:
         checked, default options under the request's, fastembed's model source set."""
         if not self.allowed(inp.model):
             raise BadRequest(
-                f"inputs[{i}]: model {inp.model!r} is not allowed on this service "
+                f"inputs[{i}]: model {shown(inp.model)!r} is not allowed on this service "
                 f"(allowed: {', '.join(self.patterns) or 'none'}"
                 + (
                     f"; aliases: {', '.join(sorted(self.config.aliases))})"
@@ -68,6 +105,7 @@ class ModelPolicy:
                 f"inputs[{i}]: option(s) {', '.join(refused)} are set by the service's operator "
                 "(its [defaults], [aliases] or [fastembed] configuration), not by requests"
             )
+        self._check_sizes(inp.options, i)
         model = inp.model
         options: dict[str, Any] = {}
         alias = self.config.aliases.get(model.lower())
@@ -82,6 +120,28 @@ class ModelPolicy:
         options.update(inp.options)
         options.update(self._fastembed_options(model, options))
         return {_FIELD[inp.data_type]: inp.data, "model": model, "options": options}
+
+    def _check_sizes(self, options: Mapping[str, Any], i: int) -> None:
+        """Refuse options over ``limits.max_options_bytes`` as JSON, and keys (``*-api-key``
+        options) over ``MAX_KEY_BYTES``, before anything is built from them or stored."""
+        limit = self.config.limits.max_options_bytes
+        text = json.dumps(options, ensure_ascii=False, separators=(",", ":"))
+        size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+        if size > limit:
+            biggest = max(options, key=lambda k: len(json.dumps(options[k], ensure_ascii=False)))
+            raise BadRequest(
+                f"inputs[{i}].options is {size:,} bytes as JSON (the largest option: "
+                f"{shown(biggest)!r}), over this service's limit of {limit:,} bytes "
+                "(limits.max_options_bytes)"
+            )
+        for name, value in options.items():
+            if name.lower().endswith("-api-key") and value is not None:
+                length = key_size(value if isinstance(value, str) else str(value))
+                if length > MAX_KEY_BYTES:
+                    raise BadRequest(
+                        f"inputs[{i}].options[{shown(name)!r}] is {length:,} bytes, over the "
+                        f"limit of {MAX_KEY_BYTES:,} bytes for an API key"
+                    )
 
     def _fastembed_options(self, model: str, options: dict[str, Any]) -> dict[str, Any]:
         try:
