@@ -5,11 +5,13 @@ and real signals; every wait is bounded."""
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -259,6 +261,95 @@ def test_damaged_shard_files_are_one_line_errors(tmp_path: Path, name: str, dama
     assert "Traceback" not in found.stderr and "PanicException" not in found.stderr
     last = found.stderr.strip().splitlines()[-1]
     assert last.startswith("bm25x search: error: cannot ") and "--recreate" in last
+
+
+# -- issue 20 item 1: a damaged id tracker never aborts the process ---------------------------
+
+MEMORY_CAP = 4 << 30
+"""Address space allowed to a search under test: room for a real search, while qdrant-edge's
+allocation for a damaged slot (up to ~100 GB) fails (an abort) instead of the machine's memory
+being filled before the kernel kills the process."""
+
+
+def capped_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
+def search_capped(store: Path, *queries: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        bm25x_cmd("search", "--store", str(store), "--json", *queries),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        preexec_fn=capped_memory,
+    )
+
+
+@pytest.fixture(scope="module")
+def tracked_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    where = tmp_path_factory.mktemp("tracked")
+    corpus = write_corpus(where / "c.jsonl", 2000)
+    store = where / "s"
+    assert run_cmd("ingest", str(corpus), "--store", str(store), "-q").returncode == 0
+    return store
+
+
+def damaged_copy(store: Path, into: Path, damage: Callable[[bytearray], bytes]) -> Path:
+    copy = into / "s"
+    shutil.copytree(store, copy)
+    (log,) = copy.glob("shard/segments/*/mutable_id_tracker.mappings")
+    log.write_bytes(damage(bytearray(log.read_bytes())))
+    return copy
+
+
+def random_bytes(seed: int) -> Callable[[bytearray], bytes]:
+    def damage(data: bytearray) -> bytes:
+        rng = random.Random(seed)
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        if seed % 4 == 3:
+            del data[rng.randrange(len(data)) :]
+        return bytes(data)
+
+    return damage
+
+
+def test_a_wild_slot_in_the_id_tracker_is_one_line_not_an_abort(
+    tracked_store: Path, tmp_path: Path
+) -> None:
+    """The reported crash: qdrant-edge sized its tables by a damaged slot (62 GB) and aborted."""
+
+    def wild_slot(data: bytearray) -> bytes:
+        data[5 * 21 + 17 : 5 * 21 + 21] = (0xFFFFFF00).to_bytes(4, "little")  # entry 5's slot
+        return bytes(data)
+
+    found = search_capped(damaged_copy(tracked_store, tmp_path, wild_slot), "cats")
+    assert found.returncode == 2, (found.returncode, found.stderr[-2000:])
+    (line,) = found.stderr.strip().splitlines()
+    assert line.startswith("bm25x search: error: ") and "is damaged: " in line
+    assert "entry 5 (byte 105) points at slot 4,294,967,040, past the 5 handed out" in line
+    assert line.endswith("rebuild it with `bm25x ingest --recreate`")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_damage_to_the_id_tracker_is_refused_or_harmless(
+    tracked_store: Path, tmp_path: Path, seed: int
+) -> None:
+    """Random bytes (and, every fourth seed, a cut) in the id tracker log: the search fails
+    with one line and the documented status, or (damage to an id the search never needs)
+    answers exactly as the intact store does. Never a signal, a backtrace or a traceback."""
+    intact = search_capped(tracked_store, "cats", "dogs 17")
+    found = search_capped(
+        damaged_copy(tracked_store, tmp_path, random_bytes(seed)), "cats", "dogs 17"
+    )
+    assert found.returncode in (0, 2), (found.returncode, found.stderr[-2000:])
+    assert len(found.stderr.strip().splitlines()) <= 1, found.stderr[-2000:]
+    if found.returncode == 2:
+        assert found.stderr.startswith("bm25x search: error: ") and "--recreate" in found.stderr
+    else:
+        assert found.stdout == intact.stdout
 
 
 # -- item 8: read-only stores and stores another reader has open are searchable ----------------

@@ -26,6 +26,7 @@ import numpy.typing as npt
 from bm25x._ids import point_id
 from bm25x._sparse import SparseBatch, SparseVector
 from bm25x.app.lock import LockBusy, StoreLock
+from bm25x.app.shard_check import id_tracker_damage
 from bm25x.errors import StoreError
 
 __all__ = [
@@ -363,6 +364,11 @@ class EdgeStore(Store):
         from qdrant_edge import EdgeShard
 
         where = self.path / _SHARD_DIR
+        damage = id_tracker_damage(where)
+        if damage is not None:  # qdrant-edge would abort the process on some of it
+            raise StoreError(
+                f"{self.path} is damaged: {damage}; rebuild it with `bm25x ingest --recreate`"
+            )
         try:
             return EdgeShard.load(str(where))
         except BaseException as e:
