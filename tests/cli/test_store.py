@@ -4,14 +4,16 @@ and real signals; every wait is bounded."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import random
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -355,30 +357,140 @@ def test_random_damage_to_the_id_tracker_is_refused_or_harmless(
 # -- item 8: read-only stores and stores another reader has open are searchable ----------------
 
 
-def test_a_store_another_process_has_open_is_searched(tmp_path: Path) -> None:
-    store = tmp_path / "s"
-    assert run_cmd("ingest", str(sample_corpus()), "--store", str(store), "-q").returncode == 0
-    expected = run_cmd("search", "--store", str(store), "--json", SAMPLE_QUERY).stdout
-    assert json.loads(expected)[0]["hits"]  # a comparison of real hits, not of two empty lists
+HOLD_SHARD = (
+    "import sys, qdrant_edge; s = qdrant_edge.EdgeShard.load(sys.argv[1]); "
+    "print('open', flush=True); sys.stdin.read()"
+)
+
+
+@contextlib.contextmanager
+def held_open(store: Path) -> Iterator[None]:
+    """Another process has the store's shard open (as a search or a program using it)."""
     with subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, qdrant_edge; s = qdrant_edge.EdgeShard.load(sys.argv[1]); "
-            "print('open', flush=True); sys.stdin.read()",
-            str(store / "shard"),
-        ],
+        [sys.executable, "-c", HOLD_SHARD, str(store / "shard")],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     ) as holder:
         try:
             assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
-            found = run_cmd("search", "--store", str(store), "--json", SAMPLE_QUERY)
+            yield
         finally:
             holder.kill()
+
+
+def test_a_store_another_process_has_open_is_searched(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    assert run_cmd("ingest", str(sample_corpus()), "--store", str(store), "-q").returncode == 0
+    expected = run_cmd("search", "--store", str(store), "--json", SAMPLE_QUERY).stdout
+    assert json.loads(expected)[0]["hits"]  # a comparison of real hits, not of two empty lists
+    with held_open(store):
+        found = run_cmd("search", "--store", str(store), "--json", SAMPLE_QUERY)
     assert found.returncode == 0, found.stderr
     assert found.stdout == expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".s.lock", "s"]  # no snapshot left
+
+
+def test_a_snapshot_links_the_data_pages_and_copies_the_rest(tmp_path: Path) -> None:
+    """Issue 20 item 2: a search of a store another process has open copied the whole shard
+    (140 MiB for 200,000 documents). The snapshot beside the store hard-links the data pages
+    (most of it), copies the files qdrant-edge rewrites, leaves the write-ahead log out, and
+    answers as the store does."""
+    from qdrant_edge import CountRequest, EdgeShard
+
+    from bm25x.app import scratch
+    from bm25x.app.shard_snapshot import snapshot
+
+    store = tmp_path / "s"
+    corpus = write_corpus(tmp_path / "c.jsonl", 2000)
+    assert run_cmd("ingest", str(corpus), "--store", str(store), "-q").returncode == 0
+    shard = store / "shard"
+    root = snapshot(shard, store)
+    try:
+        assert root.parent == tmp_path and root.name.startswith(".s.bm25x-read-")
+        copy = root / "shard"
+        assert not (copy / "wal").exists()
+        pages = [p for p in shard.rglob("*") if p.name.startswith(("page_", "chunk_"))]
+        assert len(pages) >= 2  # payloads and sparse vectors
+        for page in pages:
+            assert (copy / page.relative_to(shard)).stat().st_ino == page.stat().st_ino
+        for kept in shard.rglob("*"):
+            twin = copy / kept.relative_to(shard)
+            if kept.is_file() and kept not in pages and "wal" not in kept.parts:
+                assert twin.read_bytes() == kept.read_bytes()
+                assert twin.stat().st_ino != kept.stat().st_ino
+        with held_open(store):
+            opened = EdgeShard.load(str(copy))
+            try:
+                assert opened.count(CountRequest(exact=True)) == 2000
+            finally:
+                opened.close()
+    finally:
+        scratch.remove(root)
+    assert not root.exists()
+
+
+def test_a_snapshot_a_killed_search_left_is_swept_by_the_next_writer(tmp_path: Path) -> None:
+    """SIGKILL cannot be handled: its snapshot stays beside the store until a writer, which
+    holds the store alone, removes it."""
+    store = tmp_path / "s"
+    corpus = write_corpus(tmp_path / "c.jsonl", 20)
+    assert run_cmd("ingest", str(corpus), "--store", str(store), "-q").returncode == 0
+    left = tmp_path / ".s.bm25x-read-99999-0123456789abcdef"
+    (left / "shard").mkdir(parents=True)
+    found = run_cmd("search", "--store", str(store), "cats")
+    assert found.returncode == 0 and left.exists()  # a reader never sweeps another's
+    assert run_cmd("ingest", str(corpus), "--store", str(store), "-q").returncode == 0
+    assert not left.exists()
+
+
+@pytest.mark.parametrize(
+    ("signum", "status", "delay"),
+    [
+        (signal.SIGTERM, -signal.SIGTERM, 0.0),
+        (signal.SIGTERM, -signal.SIGTERM, 0.05),
+        (signal.SIGHUP, -signal.SIGHUP, 0.0),
+        (signal.SIGHUP, -signal.SIGHUP, 0.1),
+        (signal.SIGINT, 130, 0.0),
+        (signal.SIGINT, 130, 0.05),
+    ],
+)
+def test_a_signal_during_a_search_of_a_store_open_elsewhere_leaves_no_snapshot(
+    tmp_path: Path, signum: int, status: int, delay: float
+) -> None:
+    """Issue 20 item 2: a SIGTERM left the search's copy of the shard behind (285 MiB after
+    5 signals). Signalled while its snapshot exists (seen beside the store or in its temporary
+    directory), the search ends by the signal (SIGINT: status 130) and leaves nothing."""
+    store = tmp_path / "s"
+    corpus = write_corpus(tmp_path / "c.jsonl", 2000)
+    assert run_cmd("ingest", str(corpus), "--store", str(store), "-q").returncode == 0
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    beside = sorted(p.name for p in tmp_path.iterdir())
+    queries = [f"cats dogs {i}" for i in range(3000)]  # a search that lasts about a second
+    env = {**os.environ, "TMPDIR": str(temp)}
+    with held_open(store):
+        with subprocess.Popen(
+            bm25x_cmd("search", "--store", str(store), *queries),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        ) as searching:
+
+            def snapshot_made() -> bool:
+                assert searching.poll() is None, "the search ended before its snapshot was seen"
+                now = sorted(p.name for p in tmp_path.iterdir())
+                return now != beside or any(temp.iterdir())
+
+            wait_for(snapshot_made, "the search's snapshot")
+            time.sleep(delay)
+            searching.send_signal(signum)
+            _, err = searching.communicate(timeout=TIMEOUT)
+    assert searching.returncode == status, err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == beside
+    assert list(temp.iterdir()) == []
 
 
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
