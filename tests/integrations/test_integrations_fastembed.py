@@ -125,6 +125,85 @@ def test_single_string_and_sparse_text_embedding_wrapper(model_dir: Path, text: 
     assert_same(got_q, want_q, text)
 
 
+@st.composite
+def texts_with_lone_surrogates(draw: st.DrawFn) -> str:
+    """A text with 1 to 4 lone surrogates put anywhere: inside and between words, beside a
+    final sigma or a combining mark, two in a row (a pair that is still two code points)."""
+    text = draw(st.one_of(texts(), st.sampled_from(["ΟΔΟΣ", "ΑΣ x", "cafe\u0301", "a", ""])))
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(text)))
+        lone = draw(st.one_of(st.integers(0xD800, 0xDFFF).map(chr), st.just("\ud83d\ude00")))
+        text = text[:at] + lone + text[at:]
+    return text
+
+
+@settings(max_examples=examples(60))
+@given(options=fastembed_options, docs=st.lists(texts_with_lone_surrogates(), max_size=4))
+def test_lone_surrogates_give_fastembeds_vectors(
+    model_dir: Path, options: dict[str, Any], docs: list[str]
+) -> None:
+    """Issue 20 item 3: fastembed gives a vector for a text with a lone surrogate; the drop-in
+    raised. Documents, queries, passages and the token count, element by element."""
+    want_model = oracle(model_dir, options)
+    got_model = drop_in.SparseTextEmbedding("Qdrant/bm25", **options)
+    for got, want in zip(list(got_model.embed(docs)), list(want_model.embed(docs)), strict=True):
+        assert_same(got, want, (options, docs))
+    got_q, want_q = list(got_model.query_embed(docs)), list(want_model.query_embed(docs))
+    for got, want in zip(got_q, want_q, strict=True):
+        assert_same(got, want, (options, "query", docs))
+    for got, want in zip(
+        list(got_model.passage_embed(docs)), list(want_model.passage_embed(docs)), strict=True
+    ):
+        assert_same(got, want, (options, "passage", docs))
+    assert got_model.token_count(docs) == want_model.token_count(docs)
+
+
+def test_a_lone_surrogate_is_where_fastembed_splits(model_dir: Path) -> None:
+    want_model = oracle(model_dir, {})
+    got_model = drop_in.SparseTextEmbedding("Qdrant/bm25")
+    for text, terms in [("a\ud800b", 1), ("bread\udfffrises", 2), ("\udc80", 0), ("ΟΔΟ\ud800Σ", 2)]:
+        (got,), (want,) = list(got_model.embed(text)), list(want_model.embed(text))
+        assert_same(got, want, text)
+        assert len(got.indices) == terms, text
+        assert got_model.token_count(text) == want_model.token_count(text)
+
+
+def test_the_server_model_still_refuses_lone_surrogates() -> None:
+    with pytest.raises(ValueError, match="lone surrogate"):
+        list(drop_in.SparseTextEmbedding("qdrant/bm25").embed("a\ud800b"))
+
+
+BATCH_SIZES = [0, -1, 1, 2, 256, True, False, np.int64(2), np.int64(0), 2.5, None, "2"]
+
+
+@pytest.mark.parametrize("method", ["embed", "passage_embed", "query_embed"])
+@pytest.mark.parametrize("batch_size", BATCH_SIZES, ids=repr)
+def test_batch_size_is_taken_as_fastembed_takes_it(
+    model_dir: Path, method: str, batch_size: Any
+) -> None:
+    """Issue 20 item 3: fastembed's query_embed ignores batch_size (0 included); embed and
+    passage_embed refuse one below 1 with a ValueError, a float with a ValueError, None or a
+    str with a TypeError, each when the first vector is asked for."""
+    docs = ["Baking bread at home", "", "The bread rises"]
+    outcomes = []
+    for model in (
+        fastembed.SparseTextEmbedding("Qdrant/bm25", specific_model_path=str(model_dir)),
+        drop_in.SparseTextEmbedding("Qdrant/bm25"),
+    ):
+        vectors = getattr(model, method)(docs, batch_size=batch_size)  # lazy in both
+        try:
+            outcomes.append(list(vectors))
+        except (TypeError, ValueError) as e:
+            outcomes.append(type(e))
+    want, got = outcomes
+    if isinstance(want, type):
+        assert got is want
+    else:
+        assert isinstance(got, list) and len(got) == len(want) == len(docs)
+        for g, w in zip(got, want):
+            assert_same(g, w, (method, batch_size))
+
+
 def test_batch_sizes_and_generators(model_dir: Path) -> None:
     docs = [" ".join(WORDS["english"][: i + 1]) for i in range(10)]
     want = list(oracle(model_dir, {}).embed(docs))

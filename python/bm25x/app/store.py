@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +24,10 @@ import numpy.typing as npt
 
 from bm25x._ids import point_id
 from bm25x._sparse import SparseBatch, SparseVector
+from bm25x.app import scratch
 from bm25x.app.lock import LockBusy, StoreLock
+from bm25x.app.shard_check import id_tracker_damage
+from bm25x.app.shard_snapshot import READ_INFIX, SHARD, held_elsewhere, snapshot
 from bm25x.errors import StoreError
 
 __all__ = [
@@ -267,7 +269,8 @@ class EdgeStore(Store):
     """A Qdrant Edge shard persisted in ``path`` (the shard in ``path/shard``, the settings in
     ``path/bm25x.json``). Writers hold an exclusive lock on ``.NAME.lock`` beside it, readers
     a shared one (:mod:`bm25x.app.lock`); a reader that cannot open the shard in place (a
-    read-only location, or another reader has it open) searches a private copy."""
+    read-only location, or another process has it open) searches a private snapshot
+    (:mod:`bm25x.app.shard_snapshot`)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -304,7 +307,7 @@ class EdgeStore(Store):
         """Delete what an interrupted create or drop left beside the store (a build, or an old
         store set aside); only ever called with the exclusive lock, so none is in use."""
         where = self.path.absolute()
-        for infix in (_BUILD_INFIX, _OLD_INFIX):
+        for infix in (_BUILD_INFIX, _OLD_INFIX, READ_INFIX):
             for stale in where.parent.glob(f".{where.name}{infix}*"):
                 shutil.rmtree(stale, ignore_errors=True)
 
@@ -363,6 +366,13 @@ class EdgeStore(Store):
         from qdrant_edge import EdgeShard
 
         where = self.path / _SHARD_DIR
+        damage = id_tracker_damage(where)
+        if damage is not None:  # qdrant-edge would abort the process on some of it
+            raise StoreError(
+                f"{self.path} is damaged: {damage}; rebuild it with `bm25x ingest --recreate`"
+            )
+        if self._lock.shared and held_elsewhere(where):
+            return self._load_copy(where)
         try:
             return EdgeShard.load(str(where))
         except BaseException as e:
@@ -390,22 +400,20 @@ class EdgeStore(Store):
         )
 
     def _load_copy(self, shard: Path) -> Any:
-        """Open a private copy of the shard: qdrant-edge writes to a shard it opens (and locks
-        it), so a reader that cannot do that in place reads a copy it can."""
+        """Open a private snapshot of the shard: qdrant-edge writes to a shard it opens (and
+        locks it), so a reader that cannot do that in place reads a snapshot it can."""
         from qdrant_edge import EdgeShard
 
-        self._copy = Path(tempfile.mkdtemp(prefix="bm25x-search-"))
         try:
-            shutil.copytree(shard, self._copy / _SHARD_DIR)
+            self._copy = snapshot(shard, self.path)
         except OSError as e:
-            self._drop_copy()
             raise StoreError(f"cannot read the shard in {self.path} ({e})") from None
-        return self._guard("open a copy of", EdgeShard.load, str(self._copy / _SHARD_DIR))
+        return self._guard("open a copy of", EdgeShard.load, str(self._copy / SHARD))
 
     def _drop_copy(self) -> None:
         if self._copy is not None:
-            shutil.rmtree(self._copy, ignore_errors=True)
-            self._copy = None
+            copy, self._copy = self._copy, None
+            scratch.remove(copy)
 
     def _check(self, settings: dict[str, Any]) -> None:
         """A finished store must hold the documents its settings record: damaged shard files

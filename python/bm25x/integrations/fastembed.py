@@ -14,6 +14,15 @@ values) and equal values. ``"qdrant/bm25"`` (any other spelling, or ``"bm25"``) 
 vectors Qdrant's server computes for ``qdrant/bm25``, with ascending indices, as int64 and
 float64 arrays holding the server's float32 values exactly.
 
+Texts fastembed takes and bm25x's encoder cannot are handled as fastembed handles them: a
+lone surrogate (``"a\\ud800b"``, left by decoding with ``surrogateescape``) is not valid
+Unicode, so the encoder refuses it, but fastembed's first step turns every character that is
+neither a word character nor a space into a space, a lone surrogate included; the drop-in
+does that to lone surrogates before encoding, so ``"Qdrant/bm25"`` gives fastembed's vector.
+(``"qdrant/bm25"`` refuses them, as the server cannot receive them in JSON.) ``batch_size``
+follows fastembed too: ``embed`` and ``passage_embed`` refuse one below 1 (ValueError, when
+the first vector is asked for), ``query_embed`` ignores it.
+
 Nothing is downloaded: the stopword lists and stemmers are compiled into bm25x. The
 parameters that concern model files or ONNX (``cache_dir``, ``specific_model_path``,
 ``local_files_only``, ``providers``, ``cuda``, ``device_ids``, ``lazy_load``) are accepted and
@@ -22,6 +31,8 @@ have no effect; ``parallel`` has none either (bm25x spreads batches over ``threa
 
 from __future__ import annotations
 
+import operator
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -96,9 +107,21 @@ _SUPPORTED = [
 ]
 
 
-def _check_batch_size(batch_size: int) -> None:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+_DEFAULT_BATCH = 256
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+"""A lone surrogate: a Python str can hold one (``surrogateescape``), UTF-8 cannot."""
+
+
+def _batch_size(batch_size: Any) -> int:
+    """fastembed's rule for ``embed``'s batch size: compared with 1 first (so None or a str is
+    a TypeError), then used as a count (so any integer, bool or numpy integer; a float is a
+    ValueError)."""
+    if batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    try:
+        return operator.index(batch_size)
+    except TypeError:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}") from None
 
 
 class SparseTextEmbedding:
@@ -210,10 +233,10 @@ class SparseTextEmbedding:
         """Encode documents (one ``str`` or an iterable), yielding one
         :class:`SparseEmbedding` per document in order, ``batch_size`` at a time.
         ``parallel`` has no effect (batches use ``threads``)."""
-        _check_batch_size(batch_size)
+        size = _batch_size(batch_size)
         if isinstance(documents, str):
             documents = [documents]
-        for chunk in _chunks(documents, batch_size):
+        for chunk in _chunks(documents, size):
             yield from self._encode(chunk, query=False)
 
     def passage_embed(self, texts: Iterable[str], **kwargs: Any) -> Iterator[SparseEmbedding]:
@@ -221,11 +244,14 @@ class SparseTextEmbedding:
         yield from self.embed(texts, **kwargs)
 
     def query_embed(self, query: str | Iterable[str], **kwargs: Any) -> Iterator[SparseEmbedding]:
-        """Encode queries (one ``str`` or an iterable): each distinct term id once."""
-        batch_size = kwargs.get("batch_size", 256)
-        _check_batch_size(batch_size)
+        """Encode queries (one ``str`` or an iterable): each distinct term id once. Like
+        fastembed's, it takes ``batch_size`` and any other keyword and ignores them (a
+        positive integer ``batch_size`` only sets how many queries are encoded at a time)."""
+        size = kwargs.get("batch_size")
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            size = _DEFAULT_BATCH
         queries = [query] if isinstance(query, str) else query
-        for chunk in _chunks(queries, batch_size):
+        for chunk in _chunks(queries, size):
             yield from self._encode(chunk, query=True)
 
     def token_count(self, texts: str | Iterable[str], **kwargs: Any) -> int:
@@ -233,10 +259,19 @@ class SparseTextEmbedding:
         (fastembed's count for its BM25 model)."""
         items = [texts] if isinstance(texts, str) else list(texts)
         native = self.model._native
-        return sum(len(native.explain(_text(t), False)) for t in items)
+        return sum(len(native.explain(self._text(t), False)) for t in items)
+
+    def _text(self, item: Any) -> str:
+        """``item`` as the encoder takes it: a str; for fastembed's vectors, with each lone
+        surrogate a space, which is what fastembed's first step makes of it."""
+        if not isinstance(item, str):
+            raise TypeError(f"texts must be str, got {type(item).__name__}")
+        if self._fastembed and not item.isascii():
+            return _SURROGATE.sub(" ", item)
+        return item
 
     def _encode(self, texts: list[str], query: bool) -> list[SparseEmbedding]:
-        items = [_text(t) for t in texts]
+        items = [self._text(t) for t in texts]
         if self._fastembed:
             if query:
                 return [self._fastembed_query(t) for t in items]
@@ -267,12 +302,6 @@ class SparseTextEmbedding:
         # order; building the same set here gives the same order.
         ids = np.array(list({term_id for _, term_id in self._terms(text)}), dtype=np.int64)
         return SparseEmbedding(indices=ids, values=np.ones_like(ids))
-
-
-def _text(item: Any) -> str:
-    if not isinstance(item, str):
-        raise TypeError(f"texts must be str, got {type(item).__name__}")
-    return item
 
 
 def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
