@@ -47,14 +47,19 @@ class Doc(NamedTuple):
 _CSV_FIELD_LIMIT = 2**31 - 1
 
 
+BOM = "\ufeff"
+"""A byte-order mark: skipped at the very start of a file (Excel's "CSV UTF-8" and some
+editors write one), refused anywhere else."""
+
+
 def _open_text(path: Path) -> IO[str]:
-    """Text lines; bytes that are not UTF-8 become lone surrogates, which
-    :func:`_checked_lines` reports with their line."""
+    """Text lines, without a leading byte-order mark; bytes that are not UTF-8 become lone
+    surrogates, which :func:`_checked_lines` reports with their line."""
     if path.suffix == ".gz":
         return io.TextIOWrapper(
-            gzip.open(path, "rb"), encoding="utf-8", errors="surrogateescape", newline=""
+            gzip.open(path, "rb"), encoding="utf-8-sig", errors="surrogateescape", newline=""
         )
-    return open(path, encoding="utf-8", errors="surrogateescape", newline="")
+    return open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
 def _format(path: Path) -> str:
@@ -156,6 +161,11 @@ def _record(line: str, n: int, path: Path) -> dict[str, Any]:
     try:
         record = _loads(line)
     except json.JSONDecodeError as e:
+        if line.startswith(BOM):
+            raise CorpusError(
+                f"{path} line {n}: a byte-order mark (U+FEFF) starts this line; one is allowed "
+                "only at the start of the file (were files joined?); remove it"
+            ) from None
         raise CorpusError(
             f"{path} line {n}: not valid JSON ({e.msg} at column {e.colno})"
         ) from None
@@ -406,6 +416,8 @@ def _native_pass(path: Path, step: _Step) -> Iterator[tuple[Any, _Declined | Non
 def _declined_doc(rules: _Rules, text: str, n: int) -> Doc | None:
     """Line ``n``, which the native reader declined, read by the Python path's rules: its
     document, None for a blank line, or the error the Python path raises."""
+    if n == 1 and text.startswith(BOM):
+        text = text[1:]  # the file's byte-order mark, which the Python path's decoder skips
     if not text.isascii():
         _refuse_undecoded(text, n, rules.path)
     if not text or text.isspace():
