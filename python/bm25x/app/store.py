@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
@@ -252,6 +253,20 @@ _OLD_INFIX = ".bm25x-old-"
 """A store being replaced or dropped is renamed to ``.NAME.bm25x-old-PID`` and deleted there."""
 
 
+def _leftovers(store: Path) -> list[Path]:
+    """The builds and old stores that processes writing ``store`` (an absolute path) left
+    beside it: ``.NAME.bm25x-build-PID`` and ``.NAME.bm25x-old-PID``, NAME compared exactly
+    (a glob would read ``[``, ``*`` or ``?`` in a store's name as a pattern that matches other
+    stores' folders)."""
+    infixes = "|".join(map(re.escape, (_BUILD_INFIX, _OLD_INFIX)))
+    ours = re.compile(rf"\.{re.escape(store.name)}(?:{infixes})[0-9]+")
+    try:
+        names = os.listdir(store.parent)
+    except OSError:
+        return []
+    return [store.parent / name for name in names if ours.fullmatch(name)]
+
+
 def _first_line(e: BaseException, limit: int = 300) -> str:
     text = (str(e).strip().splitlines() or [type(e).__name__])[0]
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -304,9 +319,8 @@ class EdgeStore(Store):
         """Delete what an interrupted create or drop left beside the store (a build, or an old
         store set aside); only ever called with the exclusive lock, so none is in use."""
         where = self.path.absolute()
-        for infix in (_BUILD_INFIX, _OLD_INFIX):
-            for stale in where.parent.glob(f".{where.name}{infix}*"):
-                shutil.rmtree(stale, ignore_errors=True)
+        for stale in _leftovers(where):
+            shutil.rmtree(stale, ignore_errors=True)
 
     def _kind(self) -> str:
         """``missing``, ``empty``, ``store``, or ``unfinished`` (only a shard: an older bm25x
