@@ -285,7 +285,10 @@ class EdgeStore(Store):
     read-only location, or another reader has it open) searches a private copy."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
+        self.path = Path(path).resolve()
+        """The store's directory, absolute and free of ``.``, ``..`` and symbolic links: its
+        name names what is built and locked beside it (``--store .`` in an empty folder, or a
+        link and its target, are one store under one lock)."""
         self._shard: Any = None
         self._lock = StoreLock(self.path)
         self._copy: Path | None = None
@@ -452,7 +455,7 @@ class EdgeStore(Store):
                 f"{self.path} was created by another process meanwhile; run this again"
             )
         self._close_shard()
-        parent = self.path.absolute().parent
+        parent = self.path.parent
         vectors = (
             {DENSE: EdgeVectorParams(size=dense_size, distance=Distance.Cosine)}
             if dense_size
@@ -462,15 +465,28 @@ class EdgeStore(Store):
             vectors=vectors,
             sparse_vectors={SPARSE: EdgeSparseVectorParams(modifier=Modifier.Idf)},
         )
-        build = parent / f".{self.path.absolute().name}{_BUILD_INFIX}{os.getpid()}"
+        build = parent / f".{self.path.name}{_BUILD_INFIX}{os.getpid()}"
         parent.mkdir(parents=True, exist_ok=True)
         build.mkdir()
-        shard = self._guard("create", EdgeShard.create, str(build / _SHARD_DIR), config)
-        shard.flush()
-        shard.close()
-        _write_json(build / _SETTINGS_FILE, settings)
-        old = self._set_aside(kind)
-        os.rename(build, self.path)
+        try:
+            shard = self._guard("create", EdgeShard.create, str(build / _SHARD_DIR), config)
+            shard.flush()
+            shard.close()
+            _write_json(build / _SETTINGS_FILE, settings)
+            old = None
+            if kind == "empty":
+                # An empty directory someone made (or is in: `--store .`) stays, so a shell
+                # inside it still sees it: the build's contents move in, the settings last
+                # (they mark a finished store).
+                for name in (_SHARD_DIR, _SETTINGS_FILE):
+                    os.rename(build / name, self.path / name)
+                build.rmdir()
+            else:
+                old = self._set_aside(kind)
+                os.rename(build, self.path)
+        except BaseException:
+            shutil.rmtree(build, ignore_errors=True)
+            raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
         self._shard = self._guard("open", EdgeShard.load, str(self.path / _SHARD_DIR))
