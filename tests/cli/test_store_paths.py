@@ -78,11 +78,11 @@ def test_a_create_that_fails_leaves_no_build_beside_the_store(
     import bm25x.app.store as st
 
     def fail(*args: object) -> None:
-        raise OSError(28, "No space left on device")
+        raise OSError(5, "Input/output error")
 
     monkeypatch.setattr(st, "_write_json", fail)
     store = EdgeStore(tmp_path / "s")
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="Input/output error"):
         ingest(store, sample_corpus(), quiet=True)
     store.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == [".s.lock"]

@@ -82,11 +82,9 @@ class CorpusFile:
         """The file as the checking pass opened it."""
         self._digests: list[bytes] | None = None
         """One digest per block, once a pass has read the whole file."""
-        self.text_bytes: int | None = None
-        """Bytes of text (decompressed, for .gz) the checking pass read, once it read all."""
 
     @contextmanager
-    def open(self) -> Iterator[io.BufferedReader[Any]]:
+    def open(self) -> Iterator[gzip.GzipFile | io.BufferedReader[Any]]:
         """The file's bytes, decompressed if it ends in ``.gz``. The first pass to read the
         whole file records what it read; every later pass must read the same bytes, or
         raises :class:`CorpusError` before giving out any byte of the first block that
@@ -96,13 +94,15 @@ class CorpusFile:
             if expected is None:
                 self._stamp = _stamp(os.fstat(f.fileno()))
             blocks = _Blocks(f, expected, self)
-            gz = self.path.suffix == ".gz"
-            text = _Counted(gzip.GzipFile(fileobj=blocks, mode="rb")) if gz else blocks
-            with io.BufferedReader(text) as stream:
+            stream: gzip.GzipFile | io.BufferedReader[Any] = (
+                gzip.GzipFile(fileobj=blocks, mode="rb")
+                if self.path.suffix == ".gz"
+                else io.BufferedReader(blocks)
+            )
+            with stream:
                 yield stream
             if expected is None and blocks.complete:
                 self._digests = blocks.digests
-                self.text_bytes = text.count if isinstance(text, _Counted) else blocks.offset
 
     def confirm(self) -> None:
         """Raise :class:`CorpusError` if the file's identity, size or modification time are no
@@ -124,8 +124,8 @@ class CorpusFile:
         return CorpusError(
             f"{self.path} changed while it was being ingested: from byte {offset:,} on it is "
             "not what the check read, so the ingest stopped before writing any document from "
-            "there (those before it were written). Once the file no longer changes, run the "
-            "same command again: it checks the file again and resumes"
+            "there (documents before it may have been written). Once the file no longer "
+            "changes, run the same command again: it checks the file again and resumes"
         )
 
 
@@ -180,24 +180,3 @@ class _Blocks(io.RawIOBase):
         self._block, self._at = memoryview(data), 0
         self.offset += len(data)
         return True
-
-
-class _Counted(io.RawIOBase):
-    """``stream``, counting the bytes read from it."""
-
-    def __init__(self, stream: gzip.GzipFile | _Blocks) -> None:
-        super().__init__()
-        self._stream = stream
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        n = self._stream.readinto(buffer) or 0
-        self.count += n
-        return n
-
-    def close(self) -> None:
-        self._stream.close()
-        super().close()

@@ -7,7 +7,10 @@ pass then reads the bytes the check read, or stops before writing any it did not
 are recorded with the collection before the first write and marked complete after the last;
 an interrupted ingest leaves whole batches, and running the same command again skips the
 documents already there with the same text, rewrites those whose text changed, and finishes
-the job. The store is locked against other processes for the whole run.
+the job. The store is locked against other processes for the whole run. A local store's free
+disk space is checked before the first write and before each batch
+(:class:`~bm25x.app.space.SpaceCheck`): a full disk stops the ingest with a message, not a
+crash.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from bm25x._sparse import SparseBatch
 from bm25x.app.corpus import DEFAULT_TEXT_FIELDS, CorpusError, Doc, check_docs, read_docs
 from bm25x.app.corpus_file import CorpusFile
 from bm25x.app.progress import Progress
+from bm25x.app.space import SpaceCheck, text_bytes
 from bm25x.app.store import FINGERPRINT, Dense, Store, StoreError, fingerprint
 
 __all__ = [
@@ -214,6 +218,16 @@ def _scan(
     return n, (tokens / n if counter is not None else None)
 
 
+_SAMPLE = 1000
+"""Documents read to estimate the mean size of a text."""
+
+
+def _mean_text_bytes(source: CorpusFile, read: dict[str, Any]) -> float:
+    """The mean UTF-8 size of a text, over the first :data:`_SAMPLE` documents."""
+    sample = list(islice(read_docs(source.path, **read, source=source), _SAMPLE))
+    return text_bytes(sample) / max(len(sample), 1)
+
+
 def _request(
     flavor: str,
     options: dict[str, Any],
@@ -297,6 +311,8 @@ def ingest(
     measure = avg_len == "auto" and existing is None
     n_docs, measured = _scan(source, read, probe if measure else None, quiet)
     source.confirm()  # an edit since the check is refused before the store is touched
+    space = SpaceCheck(store, store_text)
+    space.before_writing(n_docs, lambda: _mean_text_bytes(source, read))
     embed = dense_embedder(dense_model) if dense_model else None
 
     if existing is None:
@@ -340,6 +356,7 @@ def ingest(
                 skipped += len(batch.docs) - len(todo)
                 updated += batch.updated
                 if todo:
+                    space.before_batch(todo, written)
                     payloads: list[dict[str, Any]] = [
                         {
                             FINGERPRINT: batch.prints[d.id],

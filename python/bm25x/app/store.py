@@ -9,6 +9,7 @@ a document twice overwrites it instead of duplicating it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -195,6 +196,15 @@ class Store(ABC):
     def close(self) -> None:
         """Release the collection (flushes writes)."""
 
+    def free_space(self) -> int | None:
+        """Bytes free on the disk that holds the collection, or None where it is not on a
+        local disk (a server's)."""
+        return None
+
+    def disk_used(self) -> int:
+        """Bytes the collection's files take on a local disk (0 for none, or a server's)."""
+        return 0
+
 
 def _write_json(file: Path, settings: dict[str, Any]) -> None:
     """Write settings atomically (a reader sees the old file or the new one, never half)."""
@@ -265,6 +275,32 @@ def _leftovers(store: Path) -> list[Path]:
     except OSError:
         return []
     return [store.parent / name for name in names if ours.fullmatch(name)]
+
+
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+_FULL_TEXTS = ("No space left on device", "os error 28", "Disk quota exceeded", "os error 122")
+"""How the operating system says a disk (or the user's quota) is full, to Python and to the
+store library (Rust's io::Error)."""
+
+
+def _disk_full(e: BaseException) -> bool:
+    """Whether ``e`` says the disk is full."""
+    if isinstance(e, OSError) and e.errno in _FULL_ERRNOS:
+        return True
+    return _says_full(str(e))
+
+
+def _says_full(text: str) -> bool:
+    return any(t in text for t in _FULL_TEXTS)
+
+
+def _full_error(where: Path, detail: str) -> StoreError:
+    """The error for a write that found the disk holding ``where`` full: what was written
+    stays, and the command resumes once there is room (never advise rebuilding for it)."""
+    return StoreError(
+        f"the disk holding {where} is full ({detail}); free some space and run the same "
+        "command again: an ingest resumes where it stopped, and what it wrote is kept"
+    )
 
 
 def _first_line(e: BaseException, limit: int = 300) -> str:
@@ -351,6 +387,8 @@ class EdgeStore(Store):
         except BaseException as e:
             if not _is_store_library_error(e) or isinstance(e, StoreError):
                 raise
+            if _disk_full(e):
+                raise _full_error(self.path, _first_line(e)) from None
             raise StoreError(
                 f"cannot {what} the shard in {self.path} ({_first_line(e)}); if its files were "
                 "damaged, rebuild it with `bm25x ingest --recreate`"
@@ -401,6 +439,8 @@ class EdgeStore(Store):
                 "using it); wait for it to finish and run this again (the store is not "
                 "damaged)"
             )
+        if _says_full(full):
+            raise _full_error(self.path, message)
         raise StoreError(
             f"cannot open the shard in {self.path} ({message}); rebuild it with "
             "`bm25x ingest --recreate`"
@@ -484,8 +524,10 @@ class EdgeStore(Store):
             else:
                 old = self._set_aside(kind)
                 os.rename(build, self.path)
-        except BaseException:
+        except BaseException as e:
             shutil.rmtree(build, ignore_errors=True)
+            if isinstance(e, OSError) and _disk_full(e):
+                raise _full_error(self.path, _first_line(e)) from None
             raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
@@ -493,7 +535,31 @@ class EdgeStore(Store):
 
     def save_settings(self, settings: dict[str, Any]) -> None:
         self._guard("flush", self._open().flush)
-        _write_json(self.path / _SETTINGS_FILE, settings)
+        try:
+            _write_json(self.path / _SETTINGS_FILE, settings)
+        except OSError as e:
+            if _disk_full(e):
+                raise _full_error(self.path, _first_line(e)) from None
+            raise
+
+    def free_space(self) -> int | None:
+        where = self.path
+        while not where.exists() and where != where.parent:  # not made yet: its parent's disk
+            where = where.parent
+        return shutil.disk_usage(where).free
+
+    def disk_used(self) -> int:
+        total = 0
+        for root, _, files in os.walk(self.path):
+            for name in files:
+                try:
+                    st = os.stat(os.path.join(root, name))
+                except OSError:
+                    continue  # gone meanwhile
+                # allocated blocks where the system counts them: shard files are sparse
+                blocks = getattr(st, "st_blocks", None)
+                total += st.st_size if blocks is None else blocks * 512
+        return total
 
     def drop(self) -> None:
         self._close_shard()
