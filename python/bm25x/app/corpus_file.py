@@ -80,6 +80,8 @@ class CorpusFile:
             )
         self._stamp = _stamp(st)
         """The file as the checking pass opened it."""
+        self.size = st.st_size
+        """Bytes the file takes (compressed, for .gz)."""
         self._digests: list[bytes] | None = None
         """One digest per block, once a pass has read the whole file."""
 

@@ -219,13 +219,16 @@ def _scan(
 
 
 _SAMPLE = 1000
-"""Documents read to estimate the mean size of a text."""
+"""Documents read to estimate the size of the texts."""
 
 
-def _mean_text_bytes(source: CorpusFile, read: dict[str, Any]) -> float:
-    """The mean UTF-8 size of a text, over the first :data:`_SAMPLE` documents."""
+def _texts_size(source: CorpusFile, read: dict[str, Any], documents: int) -> float:
+    """About the UTF-8 size of all the texts, on the low side: the mean of the first
+    :data:`_SAMPLE` documents times their number, but no more than the file's size (what
+    holds them, for JSONL and CSV; a first part of longer documents would overstate them)."""
     sample = list(islice(read_docs(source.path, **read, source=source), _SAMPLE))
-    return text_bytes(sample) / max(len(sample), 1)
+    mean = text_bytes(sample) / max(len(sample), 1)
+    return min(mean * documents, source.size)
 
 
 def _request(
@@ -312,7 +315,7 @@ def ingest(
     n_docs, measured = _scan(source, read, probe if measure else None, quiet)
     source.confirm()  # an edit since the check is refused before the store is touched
     space = SpaceCheck(store, store_text)
-    space.before_writing(n_docs, lambda: _mean_text_bytes(source, read))
+    space.before_writing(n_docs, lambda: _texts_size(source, read, n_docs))
     embed = dense_embedder(dense_model) if dense_model else None
 
     if existing is None:

@@ -7,13 +7,14 @@ and compares what the next batch may need with the free space before each batch;
 with a message while the store is whole, keeping what it wrote, and running the same command
 again once there is room resumes it.
 
-The estimate is a floor, measured on five corpora (BEIR SciFact, Python docs, the bundled
-sample, 100,000 8-word and 20,000 300-word documents, with and without ``--store-text``):
-a store took 1.1 to 2.7 times :data:`PER_DOCUMENT` per document plus :data:`PER_TEXT_BYTE`
-per byte of text (plus :data:`PER_STORED_TEXT_BYTE` with the text stored), so an ingest is
-refused up front only when it certainly cannot fit. The check before each batch allows
-:data:`BATCH_PER_DOCUMENT` and :data:`BATCH_PER_TEXT_BYTE` (twice that with the text stored),
-above the most any batch took in those runs, and keeps :data:`RESERVE` free besides.
+The estimate is a floor: :data:`PER_DOCUMENT` per document plus :data:`PER_TEXT_BYTE` per
+byte of text (and :data:`PER_STORED_TEXT_BYTE` more with ``--store-text``), the texts' size
+taken low (see ``bm25x.app.ingest``). Measured on five corpora (BEIR SciFact and Python docs,
+gzipped; the bundled sample; 100,000 8-word and 20,000 300-word documents), with and without
+``--store-text``, the stores took 1.2 to 3.4 times it, so an ingest is refused up front only
+when it clearly cannot fit. Before each batch, :data:`BATCH_PER_DOCUMENT` per document and
+:data:`BATCH_PER_TEXT_BYTE` per byte of its texts (twice that with the text stored) must be
+free besides :data:`RESERVE`: at least 1.5 times what any batch of those runs took.
 """
 
 from __future__ import annotations
@@ -62,14 +63,14 @@ class SpaceCheck:
         self._text_factor = PER_TEXT_BYTE + (PER_STORED_TEXT_BYTE if store_text else 0.0)
         self._batch_text_factor = BATCH_PER_TEXT_BYTE * (2 if store_text else 1)
 
-    def before_writing(self, documents: int, mean_text_bytes: Callable[[], float]) -> None:
-        """Refuse an ingest of ``documents`` whose texts have ``mean_text_bytes()`` bytes on
-        average (called only for a local store) when it cannot fit: the estimate, less what
-        the store already takes (a resumed ingest), plus :data:`RESERVE`."""
+    def before_writing(self, documents: int, texts_size: Callable[[], float]) -> None:
+        """Refuse an ingest of ``documents`` whose texts take ``texts_size()`` bytes (called
+        only for a local store) when it cannot fit: the estimate, less what the store already
+        takes (a resumed ingest), plus :data:`RESERVE`."""
         free = self._store.free_space()
         if free is None:
             return
-        estimate = documents * (PER_DOCUMENT + self._text_factor * mean_text_bytes())
+        estimate = documents * PER_DOCUMENT + self._text_factor * texts_size()
         need = estimate - self._store.disk_used()
         if need > 0 and free < need + RESERVE:
             raise StoreError(
