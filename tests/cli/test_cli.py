@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import threading
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -206,11 +207,32 @@ def test_encode_npz(tmp_path: Path, capsys: Any) -> None:
     data = np.load(out)
     docs = list(read_docs(sample_corpus()))
     expected = bm25x.Bm25(k=1.5).encode([d.text for d in docs])
-    assert data["ids"].tolist() == [d.id for d in docs]
+    assert npz_ids(data) == [d.id for d in docs]
     got = bm25x.SparseBatch(data["indptr"], data["indices"], data["values"])
     assert got == expected
     status, _, err = run(capsys, "encode", str(sample_corpus()), "-o", str(tmp_path / "v.txt"))
     assert status == 2 and "must end in .npz or .parquet" in err
+
+
+def npz_ids(data: Any) -> list[str]:
+    """The ids of an .npz that `bm25x encode` wrote, read as its -o help says."""
+    blob, ends = data["id_utf8"].tobytes(), data["id_offsets"].tolist()
+    return [blob[a:b].decode("utf-8") for a, b in pairwise(ends)]
+
+
+def test_encode_npz_keeps_every_id_exactly_at_their_total_size(tmp_path: Path, capsys: Any) -> None:
+    long_id = "x" * 200_000
+    ids = ["a", "a\u0000", "\u0000", "é ü", long_id] + [str(i) for i in range(20_000)]
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps({"id": i, "text": "cats"}) + "\n" for i in ids))
+    out = tmp_path / "v.npz"
+    status, _, err = run(capsys, "encode", str(corpus), "-o", str(out))
+    assert status == 0, err
+    with np.load(out) as data:  # allow_pickle is False by default: no object arrays
+        assert npz_ids(data) == ids
+        assert data["id_offsets"].dtype == np.int64 and data["id_utf8"].dtype == np.uint8
+    # the ids cost their own size (about 0.3 MB), not 20,005 x 200,000 characters (15 GiB)
+    assert out.stat().st_size < 2_000_000
 
 
 def test_encode_parquet(tmp_path: Path, capsys: Any) -> None:

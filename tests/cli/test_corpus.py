@@ -5,15 +5,20 @@ document, and never a traceback from the command."""
 from __future__ import annotations
 
 import argparse
+import gzip
+import json
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import bm25x.app.corpus as corpus_module
 from bm25x.app.cli import main
-from bm25x.app.corpus import CorpusError, read_docs
+from bm25x.app.corpus import CorpusError, check_docs, read_docs
 
 
 def write(path: Path, text: str) -> Path:
@@ -292,3 +297,64 @@ def test_parquet_rows_are_read_and_a_repeated_id_is_named_by_row(tmp_path: Path)
     assert [tuple(d) for d in read_docs(path)][:2] == [("a", "x", 1), ("b", "y", 2)]
     with pytest.raises(CorpusError, match=r"c\.parquet row 3: id 'a' repeats row 1"):
         check_docs(path)
+
+
+# -- a byte-order mark (Excel's "CSV UTF-8", some editors' JSONL) -------------------------------
+
+BOM = "\ufeff"
+
+
+@pytest.mark.parametrize("native", [True, False])
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("c.csv", "id,text\nd1,cats purr\nd2,dogs bark\n"),
+        ("c.tsv", "id\ttext\nd1\tcats purr\nd2\tdogs bark\n"),
+        ("c.jsonl", '{"id": "d1", "text": "cats purr"}\n{"id": "d2", "text": "dogs bark"}\n'),
+        ("c.jsonl.gz", '{"id": "d1", "text": "cats purr"}\n{"id": "d2", "text": "dogs bark"}\n'),
+    ],
+)
+def test_a_byte_order_mark_at_the_start_is_skipped(
+    tmp_path: Path, monkeypatch: Any, name: str, content: str, native: bool
+) -> None:
+    if not native:
+        monkeypatch.setattr(corpus_module, "_JsonlReader", None)
+    data = (BOM + content).encode("utf-8")
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    first = 2 if name.endswith("sv") else 1  # after the header
+    docs = [(d.id, d.text, d.line) for d in read_docs(path)]
+    assert docs == [("d1", "cats purr", first), ("d2", "dogs bark", first + 1)]
+    assert check_docs(path) == 2
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_a_byte_order_mark_inside_a_jsonl_file_is_a_clear_error(
+    tmp_path: Path, monkeypatch: Any, native: bool
+) -> None:
+    if not native:
+        monkeypatch.setattr(corpus_module, "_JsonlReader", None)
+    # what `cat a.jsonl b.jsonl` gives when both were saved with a byte-order mark
+    path = write(tmp_path / "c.jsonl", f'{BOM}{{"text": "a"}}\n{BOM}{{"text": "b"}}\n')
+    message = r"c\.jsonl line 2: a byte-order mark \(U\+FEFF\) starts this line"
+    with pytest.raises(CorpusError, match=message):
+        list(read_docs(path))
+    with pytest.raises(CorpusError, match=message):
+        check_docs(path)
+
+
+def test_encode_and_ingest_take_the_ids_of_a_csv_saved_by_excel(
+    tmp_path: Path, capsys: Any
+) -> None:
+    corpus = tmp_path / "c.csv"
+    corpus.write_bytes((BOM + "id,text\nd1,cats purr\nd2,dogs bark\n").encode("utf-8"))
+    out = tmp_path / "v.npz"
+    assert main(["encode", str(corpus), "-o", str(out), "-q"]) == 0
+    data = np.load(out)
+    blob, ends = data["id_utf8"].tobytes(), data["id_offsets"].tolist()
+    assert [blob[a:b].decode() for a, b in pairwise(ends)] == ["d1", "d2"]
+    store = str(tmp_path / "s")
+    assert main(["ingest", str(corpus), "--store", store, "-q"]) == 0
+    assert main(["search", "--store", store, "--json", "cats"]) == 0
+    hits = json.loads(capsys.readouterr().out)[0]["hits"]
+    assert [h["id"] for h in hits] == ["d1"]

@@ -115,6 +115,7 @@ def _read(path: Path, **kw: Any) -> list[Any]:
     chunk=st.sampled_from([1, 2, 3, 7, 64, 1 << 20]),
     fields=st.sampled_from([("title", "text"), ("text",), ("x", "title")]),
     id_field=st.sampled_from([None, "id", "x"]),
+    bom=st.booleans(),
 )
 def test_native_and_python_readers_agree(
     tmp_path_factory: Any,
@@ -125,10 +126,13 @@ def test_native_and_python_readers_agree(
     chunk: int,
     fields: tuple[str, ...],
     id_field: str | None,
+    bom: bool,
 ) -> None:
     data = b"".join(line + end for line, end in zip(body, ends))
     if not last_end:
         data = data[: -len(ends[len(body) - 1])]
+    if bom:  # a byte-order mark starting the file, which both readers skip
+        data = "\ufeff".encode() + data
     path = tmp_path_factory.mktemp("native") / ("c.jsonl.gz" if gz else "c.jsonl")
     path.write_bytes(gzip.compress(data) if gz else data)
     kw = {"text_fields": fields, "id_field": id_field}

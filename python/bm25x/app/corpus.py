@@ -10,12 +10,14 @@ import json
 import sys
 import zlib
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import starmap
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, NamedTuple, TypeAlias
 
 from bm25x._native import JsonlReader
+from bm25x.app.corpus_file import CorpusFile
 from bm25x.errors import CorpusError
 
 __all__ = [
@@ -47,14 +49,36 @@ class Doc(NamedTuple):
 _CSV_FIELD_LIMIT = 2**31 - 1
 
 
-def _open_text(path: Path) -> IO[str]:
-    """Text lines; bytes that are not UTF-8 become lone surrogates, which
-    :func:`_checked_lines` reports with their line."""
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(
-            gzip.open(path, "rb"), encoding="utf-8", errors="surrogateescape", newline=""
-        )
-    return open(path, encoding="utf-8", errors="surrogateescape", newline="")
+BOM = "\ufeff"
+"""A byte-order mark: skipped at the very start of a file (Excel's "CSV UTF-8" and some
+editors write one), refused anywhere else."""
+
+
+_Bytes: TypeAlias = "gzip.GzipFile | io.BufferedReader[Any]"
+
+
+@contextmanager
+def _open_bytes(
+    path: Path, source: CorpusFile | None
+) -> Iterator[gzip.GzipFile | io.BufferedReader]:
+    """The bytes of ``path``, decompressed if it ends in ``.gz``; through ``source`` when
+    given (a file read by several passes that must see the same bytes)."""
+    if source is not None:
+        with source.open() as f:
+            yield f
+    elif path.suffix == ".gz":
+        with gzip.open(path, "rb") as f:
+            yield f
+    else:
+        with open(path, "rb") as f:
+            yield f
+
+
+def _text(binary: _Bytes) -> IO[str]:
+    """The text of ``binary`` (closed by its owner), without a leading byte-order mark; bytes
+    that are not UTF-8 become lone surrogates, which :func:`_checked_lines` reports with their
+    line."""
+    return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
 def _format(path: Path) -> str:
@@ -96,17 +120,17 @@ def _refuse_undecoded(line: str, n: int, path: Path) -> None:
         ) from None
 
 
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def _rows(path: Path, source: CorpusFile | None) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(line, record)`` for every record, in file order."""
     if not path.exists():
         raise CorpusError(f"{path}: no such file")
     fmt = _format(path)
     if fmt == "parquet":
-        yield from _parquet_rows(path)
+        yield from _parquet_rows(path, source)
         return
     try:
-        with _open_text(path) as f:
-            lines = _checked_lines(f, path)
+        with _open_bytes(path, source) as binary, _text(binary) as text:
+            lines = _checked_lines(text, path)
             if fmt == "jsonl":
                 yield from _jsonl_rows(lines, path)
             else:
@@ -156,6 +180,11 @@ def _record(line: str, n: int, path: Path) -> dict[str, Any]:
     try:
         record = _loads(line)
     except json.JSONDecodeError as e:
+        if line.startswith(BOM):
+            raise CorpusError(
+                f"{path} line {n}: a byte-order mark (U+FEFF) starts this line; one is allowed "
+                "only at the start of the file (were files joined?); remove it"
+            ) from None
         raise CorpusError(
             f"{path} line {n}: not valid JSON ({e.msg} at column {e.colno})"
         ) from None
@@ -210,7 +239,7 @@ def _csv_rows(
         ) from None
 
 
-def _parquet_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def _parquet_rows(path: Path, source: CorpusFile | None) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -225,6 +254,8 @@ def _parquet_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     n = 0
     try:
         for batch in pf.iter_batches():
+            if source is not None:
+                source.confirm()  # pyarrow reads the file itself: its size and time only
             for record in batch.to_pylist():
                 n += 1
                 yield n, record
@@ -292,23 +323,25 @@ def read_docs(
     *,
     text_fields: Sequence[str] = DEFAULT_TEXT_FIELDS,
     id_field: str | None = None,
+    source: CorpusFile | None = None,
 ) -> Iterator[Doc]:
     """The documents of a corpus file, validated one record at a time.
 
     ``text_fields`` are joined with a space (missing or empty ones skipped, but at least one
     must be present as a string). ``id_field`` names the id; by default ``_id`` or ``id``,
-    else the row number."""
+    else the row number. ``source`` (the same file as a :class:`CorpusFile`) makes this pass
+    read the bytes an earlier pass through it read, or raise."""
     rules = _Rules(path, text_fields, id_field)
     if _JsonlReader is not None and _format(path) == "jsonl":
         reader = _reader(rules, _JsonlReader)
-        for docs, declined in _native_pass(path, reader.parse):
+        for docs, declined in _native_pass(path, reader.parse, source):
             yield from starmap(Doc, docs)
             if declined is not None:
                 doc = _declined_doc(rules, *declined)
                 if doc is not None:
                     yield doc
         return
-    for n, record in _rows(path):
+    for n, record in _rows(path, source):
         yield rules.doc(record, n)
 
 
@@ -319,16 +352,17 @@ def check_docs(
     id_field: str | None = None,
     on_text: Callable[[str], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    source: CorpusFile | None = None,
 ) -> int:
     """Check every document of a corpus file as :func:`read_docs` reads it, and that no id
     repeats; return how many there are. ``on_text`` is called with each text; ``progress``
     with the number of documents checked since its last call. A JSONL file checked without
-    ``on_text`` makes no Python object per document."""
+    ``on_text`` makes no Python object per document. ``source`` as for :func:`read_docs`."""
     rules = _Rules(path, text_fields, id_field)
     if on_text is None and _JsonlReader is not None and _format(path) == "jsonl":
         reader = _reader(rules, _JsonlReader)
         done = 0
-        for repeat, declined in _native_pass(path, reader.check):
+        for repeat, declined in _native_pass(path, reader.check, source):
             if repeat is not None:
                 raise _repeated(path, *repeat)
             if declined is not None:
@@ -341,7 +375,8 @@ def check_docs(
                 done = reader.ids_seen
         return int(reader.ids_seen)
     seen: dict[str, int] = {}
-    for doc_id, text, line in read_docs(path, text_fields=text_fields, id_field=id_field):
+    docs = read_docs(path, text_fields=text_fields, id_field=id_field, source=source)
+    for doc_id, text, line in docs:
         first = seen.setdefault(doc_id, line)
         if first != line:
             raise _repeated(path, line, doc_id, first, rules.where)
@@ -376,7 +411,9 @@ def _reader(rules: _Rules, reader_type: type[JsonlReader]) -> JsonlReader:
     return reader_type(list(rules.checks), list(rules.id_fields), rules.id_field is None)
 
 
-def _native_pass(path: Path, step: _Step) -> Iterator[tuple[Any, _Declined | None]]:
+def _native_pass(
+    path: Path, step: _Step, source: CorpusFile | None
+) -> Iterator[tuple[Any, _Declined | None]]:
     """Run the native reader over a JSONL file (plain or gzipped), a buffer at a time:
     ``step(buf, start, line, at_eof) -> (result, start, line, declined)`` reads from ``start``;
     yields each step's result with the line it declined, if any, for the caller to read in
@@ -385,7 +422,7 @@ def _native_pass(path: Path, step: _Step) -> Iterator[tuple[Any, _Declined | Non
         raise CorpusError(f"{path}: no such file")
     buf, start, line, eof = b"", 0, 1, False
     try:
-        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as f:
+        with _open_bytes(path, source) as f:
             while True:
                 result, start, line, declined = step(buf, start, line, eof)
                 if declined is not None:
@@ -406,6 +443,8 @@ def _native_pass(path: Path, step: _Step) -> Iterator[tuple[Any, _Declined | Non
 def _declined_doc(rules: _Rules, text: str, n: int) -> Doc | None:
     """Line ``n``, which the native reader declined, read by the Python path's rules: its
     document, None for a blank line, or the error the Python path raises."""
+    if n == 1 and text.startswith(BOM):
+        text = text[1:]  # the file's byte-order mark, which the Python path's decoder skips
     if not text.isascii():
         _refuse_undecoded(text, n, rules.path)
     if not text or text.isspace():
@@ -489,8 +528,8 @@ def load_beir(folder: Path, split: str = "test") -> Beir:
     queries = {d.id: d.text for d in read_docs(qpath, text_fields=("text",))}
     qrels: dict[str, dict[str, int]] = {}
     try:
-        with _open_text(rpath) as f:
-            qrel_lines = list(_checked_lines(f, rpath))
+        with _open_bytes(rpath, None) as binary, _text(binary) as text:
+            qrel_lines = list(_checked_lines(text, rpath))
     except (OSError, EOFError, zlib.error) as e:
         raise CorpusError(f"{rpath}: cannot read ({e})") from None
     for n, line in enumerate(qrel_lines, 1):

@@ -1,11 +1,16 @@
 """Ingest: a corpus file into a collection, batched, resumable and idempotent.
 
 The whole file is read and checked first (ids, text fields, JSON, duplicates; and the mean
-token count for ``avg_len="auto"``), so a bad file never touches the collection. The settings
+token count for ``avg_len="auto"``), so a bad file never touches the collection; the write
+pass then reads the bytes the check read, or stops before writing any it did not
+(:class:`~bm25x.app.corpus_file.CorpusFile`). The settings
 are recorded with the collection before the first write and marked complete after the last;
 an interrupted ingest leaves whole batches, and running the same command again skips the
 documents already there with the same text, rewrites those whose text changed, and finishes
-the job. The store is locked against other processes for the whole run.
+the job. The store is locked against other processes for the whole run. A local store's free
+disk space is checked before the first write and before each batch
+(:class:`~bm25x.app.space.SpaceCheck`): a full disk stops the ingest with a message, not a
+crash.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from bm25x._encoder import Bm25
 from bm25x._native import __version__
 from bm25x._sparse import SparseBatch
 from bm25x.app.corpus import DEFAULT_TEXT_FIELDS, CorpusError, Doc, check_docs, read_docs
+from bm25x.app.corpus_file import CorpusFile
 from bm25x.app.progress import Progress
+from bm25x.app.space import SpaceCheck, text_bytes
 from bm25x.app.store import FINGERPRINT, Dense, Store, StoreError, fingerprint
 
 __all__ = [
@@ -191,7 +198,7 @@ def dense_embedder(model: str) -> Callable[[list[str], bool], Dense]:
 
 
 def _scan(
-    path: Path, read: dict[str, Any], counter: Bm25 | None, quiet: bool
+    source: CorpusFile, read: dict[str, Any], counter: Bm25 | None, quiet: bool
 ) -> tuple[int, float | None]:
     """Check every document; return the count and, with ``counter``, the mean token count."""
     tokens = 0
@@ -205,10 +212,23 @@ def _scan(
 
         on_text = count
     with Progress(None, "checking", quiet=quiet) as bar:
-        n = check_docs(path, **read, on_text=on_text, progress=bar.update)
+        n = check_docs(source.path, **read, on_text=on_text, progress=bar.update, source=source)
     if not n:
-        raise CorpusError(f"{path}: no documents")
+        raise CorpusError(f"{source.path}: no documents")
     return n, (tokens / n if counter is not None else None)
+
+
+_SAMPLE = 1000
+"""Documents read to estimate the size of the texts."""
+
+
+def _texts_size(source: CorpusFile, read: dict[str, Any], documents: int) -> float:
+    """About the UTF-8 size of all the texts, on the low side: the mean of the first
+    :data:`_SAMPLE` documents times their number, but no more than the file's size (what
+    holds them, for JSONL and CSV; a first part of longer documents would overstate them)."""
+    sample = list(islice(read_docs(source.path, **read, source=source), _SAMPLE))
+    mean = text_bytes(sample) / max(len(sample), 1)
+    return min(mean * documents, source.size)
 
 
 def _request(
@@ -277,6 +297,7 @@ def ingest(
     probe = Bm25(flavor=flavor, **options)  # bad options fail here, before any reading
     if avg_len is not None and avg_len != "auto":
         Bm25(flavor=flavor, avg_len=avg_len, **options)
+    source = CorpusFile(path)  # a pipe, which cannot be read twice, is refused here
     read: dict[str, Any] = {"text_fields": tuple(text_fields), "id_field": id_field}
     request = _request(flavor, options, avg_len, text_fields, id_field, store_text, dense_model)
 
@@ -291,7 +312,10 @@ def ingest(
             "pass --recreate (recreate=True) to rebuild it with these"
         )
     measure = avg_len == "auto" and existing is None
-    n_docs, measured = _scan(path, read, probe if measure else None, quiet)
+    n_docs, measured = _scan(source, read, probe if measure else None, quiet)
+    source.confirm()  # an edit since the check is refused before the store is touched
+    space = SpaceCheck(store, store_text)
+    space.before_writing(n_docs, lambda: _texts_size(source, read, n_docs))
     embed = dense_embedder(dense_model) if dense_model else None
 
     if existing is None:
@@ -312,7 +336,7 @@ def ingest(
             "documents": 0,
         }
         if embed is not None:
-            first = next(read_docs(path, **read))
+            first = next(read_docs(path, **read, source=source))
             settings["dense_size"] = int(embed([first.text], False).shape[1])
         store.create(settings, settings["dense_size"], replace=recreate)
     else:
@@ -324,7 +348,7 @@ def ingest(
         return encoder.encode(texts), (embed(texts, False) if embed and texts else None)
 
     written = skipped = updated = 0
-    reading = _batches(read_docs(path, **read), batch_size)
+    reading = _batches(read_docs(path, **read, source=source), batch_size)
     try:
         with Progress(n_docs, "ingesting", quiet=quiet) as bar:
             for batch, (sparse, dense) in _pipelined(
@@ -335,6 +359,7 @@ def ingest(
                 skipped += len(batch.docs) - len(todo)
                 updated += batch.updated
                 if todo:
+                    space.before_batch(todo, written)
                     payloads: list[dict[str, Any]] = [
                         {
                             FINGERPRINT: batch.prints[d.id],

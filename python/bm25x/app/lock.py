@@ -72,7 +72,7 @@ class StoreLock:
     """The lock of the store directory ``store`` (held by this object until :meth:`release`)."""
 
     def __init__(self, store: Path) -> None:
-        where = store.absolute()
+        where = store.resolve()  # `.` and `..` have no name of their own; a link is its target
         self.path = where.parent / f".{where.name}.lock"
         self._file: IO[str] | None = None
         self.shared: bool | None = None

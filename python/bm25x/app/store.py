@@ -9,9 +9,11 @@ a document twice overwrites it instead of duplicating it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -196,6 +198,15 @@ class Store(ABC):
     def close(self) -> None:
         """Release the collection (flushes writes)."""
 
+    def free_space(self) -> int | None:
+        """Bytes free on the disk that holds the collection, or None where it is not on a
+        local disk (a server's)."""
+        return None
+
+    def disk_used(self) -> int:
+        """Bytes the collection's files take on a local disk (0 for none, or a server's)."""
+        return 0
+
 
 def _write_json(file: Path, settings: dict[str, Any]) -> None:
     """Write settings atomically (a reader sees the old file or the new one, never half)."""
@@ -254,6 +265,48 @@ _OLD_INFIX = ".bm25x-old-"
 """A store being replaced or dropped is renamed to ``.NAME.bm25x-old-PID`` and deleted there."""
 
 
+def _leftovers(store: Path) -> list[Path]:
+    """The builds and old stores that processes writing ``store`` (an absolute path) left
+    beside it: ``.NAME.bm25x-build-PID``, ``.NAME.bm25x-old-PID`` and the snapshots of killed
+    searches, ``.NAME.bm25x-read-PID-HEX``, NAME compared exactly (a glob would read ``[``,
+    ``*`` or ``?`` in a store's name as a pattern that matches other stores' folders)."""
+    infixes = "|".join(map(re.escape, (_BUILD_INFIX, _OLD_INFIX)))
+    ours = re.compile(
+        rf"\.{re.escape(store.name)}(?:(?:{infixes})[0-9]+|{re.escape(READ_INFIX)}[0-9]+-[0-9a-f]+)"
+    )
+    try:
+        names = os.listdir(store.parent)
+    except OSError:
+        return []
+    return [store.parent / name for name in names if ours.fullmatch(name)]
+
+
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+_FULL_TEXTS = ("No space left on device", "os error 28", "Disk quota exceeded", "os error 122")
+"""How the operating system says a disk (or the user's quota) is full, to Python and to the
+store library (Rust's io::Error)."""
+
+
+def _disk_full(e: BaseException) -> bool:
+    """Whether ``e`` says the disk is full."""
+    if isinstance(e, OSError) and e.errno in _FULL_ERRNOS:
+        return True
+    return _says_full(str(e))
+
+
+def _says_full(text: str) -> bool:
+    return any(t in text for t in _FULL_TEXTS)
+
+
+def _full_error(where: Path, detail: str) -> StoreError:
+    """The error for a write that found the disk holding ``where`` full: what was written
+    stays, and the command resumes once there is room (never advise rebuilding for it)."""
+    return StoreError(
+        f"the disk holding {where} is full ({detail}); free some space and run the same "
+        "command again: an ingest resumes where it stopped, and what it wrote is kept"
+    )
+
+
 def _first_line(e: BaseException, limit: int = 300) -> str:
     text = (str(e).strip().splitlines() or [type(e).__name__])[0]
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -273,7 +326,10 @@ class EdgeStore(Store):
     (:mod:`bm25x.app.shard_snapshot`)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
+        self.path = Path(path).resolve()
+        """The store's directory, absolute and free of ``.``, ``..`` and symbolic links: its
+        name names what is built and locked beside it (``--store .`` in an empty folder, or a
+        link and its target, are one store under one lock)."""
         self._shard: Any = None
         self._lock = StoreLock(self.path)
         self._copy: Path | None = None
@@ -307,9 +363,8 @@ class EdgeStore(Store):
         """Delete what an interrupted create or drop left beside the store (a build, or an old
         store set aside); only ever called with the exclusive lock, so none is in use."""
         where = self.path.absolute()
-        for infix in (_BUILD_INFIX, _OLD_INFIX, READ_INFIX):
-            for stale in where.parent.glob(f".{where.name}{infix}*"):
-                shutil.rmtree(stale, ignore_errors=True)
+        for stale in _leftovers(where):
+            shutil.rmtree(stale, ignore_errors=True)
 
     def _kind(self) -> str:
         """``missing``, ``empty``, ``store``, or ``unfinished`` (only a shard: an older bm25x
@@ -337,6 +392,8 @@ class EdgeStore(Store):
         except BaseException as e:
             if not _is_store_library_error(e) or isinstance(e, StoreError):
                 raise
+            if _disk_full(e):
+                raise _full_error(self.path, _first_line(e)) from None
             raise StoreError(
                 f"cannot {what} the shard in {self.path} ({_first_line(e)}); if its files were "
                 "damaged, rebuild it with `bm25x ingest --recreate`"
@@ -394,6 +451,8 @@ class EdgeStore(Store):
                 "using it); wait for it to finish and run this again (the store is not "
                 "damaged)"
             )
+        if _says_full(full):
+            raise _full_error(self.path, message)
         raise StoreError(
             f"cannot open the shard in {self.path} ({message}); rebuild it with "
             "`bm25x ingest --recreate`"
@@ -446,7 +505,7 @@ class EdgeStore(Store):
                 f"{self.path} was created by another process meanwhile; run this again"
             )
         self._close_shard()
-        parent = self.path.absolute().parent
+        parent = self.path.parent
         vectors = (
             {DENSE: EdgeVectorParams(size=dense_size, distance=Distance.Cosine)}
             if dense_size
@@ -456,22 +515,61 @@ class EdgeStore(Store):
             vectors=vectors,
             sparse_vectors={SPARSE: EdgeSparseVectorParams(modifier=Modifier.Idf)},
         )
-        build = parent / f".{self.path.absolute().name}{_BUILD_INFIX}{os.getpid()}"
+        build = parent / f".{self.path.name}{_BUILD_INFIX}{os.getpid()}"
         parent.mkdir(parents=True, exist_ok=True)
         build.mkdir()
-        shard = self._guard("create", EdgeShard.create, str(build / _SHARD_DIR), config)
-        shard.flush()
-        shard.close()
-        _write_json(build / _SETTINGS_FILE, settings)
-        old = self._set_aside(kind)
-        os.rename(build, self.path)
+        try:
+            shard = self._guard("create", EdgeShard.create, str(build / _SHARD_DIR), config)
+            shard.flush()
+            shard.close()
+            _write_json(build / _SETTINGS_FILE, settings)
+            old = None
+            if kind == "empty":
+                # An empty directory someone made (or is in: `--store .`) stays, so a shell
+                # inside it still sees it: the build's contents move in, the settings last
+                # (they mark a finished store).
+                for name in (_SHARD_DIR, _SETTINGS_FILE):
+                    os.rename(build / name, self.path / name)
+                build.rmdir()
+            else:
+                old = self._set_aside(kind)
+                os.rename(build, self.path)
+        except BaseException as e:
+            shutil.rmtree(build, ignore_errors=True)
+            if isinstance(e, OSError) and _disk_full(e):
+                raise _full_error(self.path, _first_line(e)) from None
+            raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
         self._shard = self._guard("open", EdgeShard.load, str(self.path / _SHARD_DIR))
 
     def save_settings(self, settings: dict[str, Any]) -> None:
         self._guard("flush", self._open().flush)
-        _write_json(self.path / _SETTINGS_FILE, settings)
+        try:
+            _write_json(self.path / _SETTINGS_FILE, settings)
+        except OSError as e:
+            if _disk_full(e):
+                raise _full_error(self.path, _first_line(e)) from None
+            raise
+
+    def free_space(self) -> int | None:
+        where = self.path
+        while not where.exists() and where != where.parent:  # not made yet: its parent's disk
+            where = where.parent
+        return shutil.disk_usage(where).free
+
+    def disk_used(self) -> int:
+        total = 0
+        for root, _, files in os.walk(self.path):
+            for name in files:
+                try:
+                    st = os.stat(os.path.join(root, name))
+                except OSError:
+                    continue  # gone meanwhile
+                # allocated blocks where the system counts them: shard files are sparse
+                blocks = getattr(st, "st_blocks", None)
+                total += st.st_size if blocks is None else blocks * 512
+        return total
 
     def drop(self) -> None:
         self._close_shard()

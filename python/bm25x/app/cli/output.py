@@ -14,12 +14,22 @@ __all__ = ["print_hits", "score_text", "write_npz", "write_parquet"]
 
 
 def write_npz(path: Path, ids: list[str], batch: Any) -> None:
+    """The vectors as CSR arrays (``indptr``, ``indices``, ``values``) and the ids in the same
+    layout: ``id_utf8``, every id's UTF-8 bytes one after another (uint8), and ``id_offsets``
+    (int64, one more than there are ids), where id ``i`` is ``id_utf8[id_offsets[i]:
+    id_offsets[i + 1]]``. Each id is kept exactly, whatever its length or characters (a
+    fixed-width string array pads every id to the longest one and drops trailing NULs), and
+    ``np.load`` reads it without pickle."""
     import numpy as np
 
+    encoded = [doc_id.encode("utf-8") for doc_id in ids]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
     with open(path, "wb") as f:
         np.savez(
             f,
-            ids=np.asarray(ids, dtype=str),
+            id_utf8=np.frombuffer(b"".join(encoded), dtype=np.uint8),
+            id_offsets=offsets,
             indptr=batch.indptr,
             indices=batch.indices,
             values=batch.values,

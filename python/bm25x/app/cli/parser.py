@@ -160,7 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("encode", "encode a corpus (JSONL, CSV or Parquet) into .npz or .parquet")
     p.add_argument("input", help="corpus file: .jsonl[.gz], .csv, .tsv or .parquet")
-    p.add_argument("-o", "--output", required=True, help="output file: .npz or .parquet")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="output file: .npz (arrays id_utf8 and id_offsets: the ids; indptr, indices, "
+        "values: the vectors) or .parquet (columns id, indices, values)",
+    )
     p.add_argument("--query", action="store_true", help="encode the texts as queries")
     p.add_argument("--batch-size", type=positive_int, default=10_000, help="texts per encode call")
     corpus_args(p)
