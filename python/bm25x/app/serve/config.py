@@ -14,8 +14,10 @@ A file looks like this (every key optional)::
     [limits]
     max_body_bytes = 16777216        # 413 above
     max_inputs = 4096                # 413 above
-    max_concurrent_requests = 64     # 429 (with Retry-After) above
-    retry_after = 1                  # seconds, in that 429
+    max_concurrent_requests = 64     # requests at work at once; 429 (with Retry-After) above
+    max_concurrent_bodies = 256      # bodies being read (before the token is checked); 429 above
+    max_body_memory = 134217728      # bytes those bodies hold between them; 429 above
+    retry_after = 1                  # seconds, in those 429s
     provider_concurrency = 8         # batches in flight per provider and request
     request_timeout = 120.0          # seconds for one request, retries included (504 after)
     body_timeout = 30.0              # seconds for the request body to arrive (408 after)
@@ -47,7 +49,8 @@ A file looks like this (every key optional)::
 
 Environment: ``BM25X_SERVE_TOKEN``, ``BM25X_SERVE_ALLOWED_MODELS`` (comma-separated),
 ``BM25X_SERVE_REQUEST_TIMEOUT``, ``BM25X_SERVE_BODY_TIMEOUT``,
-``BM25X_SERVE_MAX_CONCURRENT_REQUESTS``, ``BM25X_SERVE_MAX_INPUTS``, ``BM25X_SERVE_MAX_BODY_BYTES``,
+``BM25X_SERVE_MAX_CONCURRENT_REQUESTS``, ``BM25X_SERVE_MAX_CONCURRENT_BODIES``,
+``BM25X_SERVE_MAX_BODY_MEMORY``, ``BM25X_SERVE_MAX_INPUTS``, ``BM25X_SERVE_MAX_BODY_BYTES``,
 ``BM25X_SERVE_ALLOW_DOWNLOADS`` (``1``/``0``).
 """
 
@@ -86,15 +89,20 @@ class Limits:
 
     max_body_bytes: int = 16 * 1024 * 1024
     max_inputs: int = 4096
+    # Requests at work (parsed, embedding, answering); only callers with the token get here.
     max_concurrent_requests: int = 64
     retry_after: int = 1
     provider_concurrency: int = 8
     # Qdrant waits 10 minutes by default (less when a client passes ?timeout=); finish well
     # inside that, so a caller sees this service's 504 rather than a dropped connection.
     request_timeout: float = 120.0
-    # A body that arrives slower than this holds a slot for nothing (408 after); uvicorn
-    # itself puts no limit on it.
+    # A body that arrives slower than this holds a reading place for nothing (408 after);
+    # uvicorn itself puts no limit on it.
     body_timeout: float = 30.0
+    # Bodies being read before their token is checked, and the bytes they hold between them:
+    # Qdrant sends the token inside the body, so these are what a caller without it can hold.
+    max_concurrent_bodies: int = 256
+    max_body_memory: int = 128 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -138,11 +146,23 @@ class ServeConfig:
     def __post_init__(self) -> None:
         if not self.path.startswith("/"):
             raise ConfigError(f"path must start with '/', got {self.path!r}")
-        for name in ("max_body_bytes", "max_inputs", "max_concurrent_requests"):
+        for name in (
+            "max_body_bytes",
+            "max_inputs",
+            "max_concurrent_requests",
+            "max_concurrent_bodies",
+            "max_body_memory",
+            "provider_concurrency",
+            "request_timeout",
+            "body_timeout",
+        ):
             _positive(f"limits.{name}", getattr(self.limits, name))
-        _positive("limits.provider_concurrency", self.limits.provider_concurrency)
-        _positive("limits.request_timeout", self.limits.request_timeout)
-        _positive("limits.body_timeout", self.limits.body_timeout)
+        if self.limits.max_body_memory < self.limits.max_body_bytes:
+            raise ConfigError(
+                f"limits.max_body_memory ({self.limits.max_body_memory}) must be at least "
+                f"limits.max_body_bytes ({self.limits.max_body_bytes}): a body of the largest "
+                "size allowed could never be read"
+            )
         for name, key in self.keys.items():
             if not name.endswith("-api-key"):
                 raise ConfigError(
@@ -379,6 +399,8 @@ def apply_environment(config: ServeConfig, env: Mapping[str, str]) -> ServeConfi
         ("BM25X_SERVE_REQUEST_TIMEOUT", "request_timeout", float),
         ("BM25X_SERVE_BODY_TIMEOUT", "body_timeout", float),
         ("BM25X_SERVE_MAX_CONCURRENT_REQUESTS", "max_concurrent_requests", int),
+        ("BM25X_SERVE_MAX_CONCURRENT_BODIES", "max_concurrent_bodies", int),
+        ("BM25X_SERVE_MAX_BODY_MEMORY", "max_body_memory", int),
         ("BM25X_SERVE_MAX_INPUTS", "max_inputs", int),
         ("BM25X_SERVE_MAX_BODY_BYTES", "max_body_bytes", int),
     ):

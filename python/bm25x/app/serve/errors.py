@@ -7,17 +7,19 @@ chosen for what Qdrant (``src/common/inference/service.rs``) makes of them:
 =====================================  ======  ==============================================
 what happened                          status  what Qdrant's client sees
 =====================================  ======  ==============================================
-malformed request, unknown or          400     400 "Inference request validation failed: ..."
-disallowed model, bad input/options,
-``mrl`` too large
+malformed request (JSON nested too     400     400 "Inference request validation failed: ..."
+deep included), unknown or disallowed
+model, bad input/options, ``mrl`` too
+large
 missing or wrong service token,        401     500 "Authentication failed for inference
 missing provider key, provider                 service ..."
 refused the key (its 401)
 provider forbade it (its 403)          403     the same
 the body arrived too slowly            408     500 "Inference service error (408) ..."
 body or input count over the limit     413     400 "Inference can't process request (413)"
-too many concurrent requests,          429     429, with the Retry-After delay
-provider rate limit outlived retries
+too many concurrent requests or        429     429, with the Retry-After delay
+bodies being read, provider rate limit
+outlived retries
 provider answered garbage              502     500 "Inference service error (502) ..."
 provider unreachable or failing,       503     500 "Inference service error (503) ..."
 local model not available
@@ -50,6 +52,7 @@ from bm25x.errors import (
 __all__ = [
     "Answer",
     "BadRequest",
+    "BodiesOverloaded",
     "BodyTimeout",
     "Overloaded",
     "RequestError",
@@ -94,6 +97,10 @@ class Overloaded(RequestError):
     """Too many requests are in flight."""
 
     status = 429
+
+
+class BodiesOverloaded(Overloaded):
+    """Too many request bodies are being read at once, or they hold the bytes allowed."""
 
 
 class RequestTimeout(RequestError):
