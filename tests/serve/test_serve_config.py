@@ -96,6 +96,7 @@ def test_environment_wins(tmp_path: Path) -> None:
         "BM25X_SERVE_MAX_CONCURRENT_REQUESTS": "7",
         "BM25X_SERVE_MAX_CONCURRENT_BODIES": "9",
         "BM25X_SERVE_MAX_BODY_MEMORY": "5000",
+        "BM25X_SERVE_HEADER_TIMEOUT": "2.5",
         "BM25X_SERVE_ALLOW_DOWNLOADS": "1",
     }
     config = load_config(path, env=env)
@@ -103,6 +104,7 @@ def test_environment_wins(tmp_path: Path) -> None:
     assert config.allowed_models == ("bm25", "openai/text-embedding-3-small")
     assert config.limits.request_timeout == 12.5 and config.limits.max_concurrent_requests == 7
     assert config.limits.max_concurrent_bodies == 9 and config.limits.max_body_memory == 5000
+    assert config.limits.header_timeout == 2.5
     assert config.limits.max_inputs == 10  # from the file
     assert config.fastembed.allow_downloads is True
 
@@ -123,6 +125,7 @@ def test_defaults_without_a_file() -> None:
         ("[limits]\nmax_inputs = 'many'", "limits.max_inputs must be a number"),
         ("[limits]\nmax_inputs = 2.5", "limits.max_inputs must be a whole number"),
         ("[limits]\nmax_concurrent_bodies = 0", "limits.max_concurrent_bodies must be a positive"),
+        ("[limits]\nheader_timeout = 0", "limits.header_timeout must be a positive number"),
         (
             "[limits]\nmax_body_bytes = 2000\nmax_body_memory = 1000",
             "limits.max_body_memory (1000) must be at least limits.max_body_bytes (2000)",

@@ -21,6 +21,7 @@ A file looks like this (every key optional)::
     provider_concurrency = 8         # batches in flight per provider and request
     request_timeout = 120.0          # seconds for one request, retries included (504 after)
     body_timeout = 30.0              # seconds for the request body to arrive (408 after)
+    header_timeout = 10.0            # seconds for the request line and headers (closed after)
 
     [aliases.small]                  # model "small" means this model with these options
     model = "openai/text-embedding-3-small"
@@ -48,7 +49,7 @@ A file looks like this (every key optional)::
     max_redirects = 5
 
 Environment: ``BM25X_SERVE_TOKEN``, ``BM25X_SERVE_ALLOWED_MODELS`` (comma-separated),
-``BM25X_SERVE_REQUEST_TIMEOUT``, ``BM25X_SERVE_BODY_TIMEOUT``,
+``BM25X_SERVE_REQUEST_TIMEOUT``, ``BM25X_SERVE_BODY_TIMEOUT``, ``BM25X_SERVE_HEADER_TIMEOUT``,
 ``BM25X_SERVE_MAX_CONCURRENT_REQUESTS``, ``BM25X_SERVE_MAX_CONCURRENT_BODIES``,
 ``BM25X_SERVE_MAX_BODY_MEMORY``, ``BM25X_SERVE_MAX_INPUTS``, ``BM25X_SERVE_MAX_BODY_BYTES``,
 ``BM25X_SERVE_ALLOW_DOWNLOADS`` (``1``/``0``).
@@ -99,6 +100,10 @@ class Limits:
     # A body that arrives slower than this holds a reading place for nothing (408 after);
     # uvicorn itself puts no limit on it.
     body_timeout: float = 30.0
+    # A connection whose request line and headers are not all in within this many seconds is
+    # closed (uvicorn has no such limit): from the connection's start, or from the first byte
+    # of the next request on a kept-alive connection.
+    header_timeout: float = 10.0
     # Bodies being read before their token is checked, and the bytes they hold between them:
     # Qdrant sends the token inside the body, so these are what a caller without it can hold.
     max_concurrent_bodies: int = 256
@@ -155,6 +160,7 @@ class ServeConfig:
             "provider_concurrency",
             "request_timeout",
             "body_timeout",
+            "header_timeout",
         ):
             _positive(f"limits.{name}", getattr(self.limits, name))
         if self.limits.max_body_memory < self.limits.max_body_bytes:
@@ -398,6 +404,7 @@ def apply_environment(config: ServeConfig, env: Mapping[str, str]) -> ServeConfi
     for var, name, kind in (
         ("BM25X_SERVE_REQUEST_TIMEOUT", "request_timeout", float),
         ("BM25X_SERVE_BODY_TIMEOUT", "body_timeout", float),
+        ("BM25X_SERVE_HEADER_TIMEOUT", "header_timeout", float),
         ("BM25X_SERVE_MAX_CONCURRENT_REQUESTS", "max_concurrent_requests", int),
         ("BM25X_SERVE_MAX_CONCURRENT_BODIES", "max_concurrent_bodies", int),
         ("BM25X_SERVE_MAX_BODY_MEMORY", "max_body_memory", int),
