@@ -490,6 +490,40 @@ def test_malformed_provider_json_is_a_502(fake: FakeProviders) -> None:
     assert r.status_code == 502 and "not JSON" in r.json()["error"]
 
 
+def _vectors_of_sizes(*sizes: int) -> Canned:
+    """An OpenAI-style answer with one vector of each size."""
+    data = [
+        {"object": "embedding", "index": i, "embedding": [0.1] * n} for i, n in enumerate(sizes)
+    ]
+    answer = {"object": "list", "data": data, "model": "m", "usage": None}
+    return Canned(status=200, body=json.dumps(answer).encode())
+
+
+@pytest.mark.parametrize(
+    ("answer", "texts", "options", "message"),
+    [
+        (_vectors_of_sizes(8, 16), ["a", "b"], None, "vectors of sizes [8, 16]"),
+        (_vectors_of_sizes(8), ["a"], {"dimensions": 16}, "vectors of sizes [8], asked for 16"),
+        (
+            Canned(status=302, headers={"Location": "http://127.0.0.2:9/v1/embeddings"}),
+            ["a"],
+            None,
+            "which bm25x does not follow",
+        ),
+    ],
+)
+def test_a_providers_unusable_answer_is_a_502(
+    fake: FakeProviders, answer: Canned, texts: list[str], options: Any, message: str
+) -> None:
+    # Qdrant shows a 400 to its client as "validation failed", the client's fault: a
+    # provider's answer of the wrong shape is the provider's (a bad gateway).
+    fake.script("openai", answer)
+    inputs = [qdrant_input(t, "openai/text-embedding-3-small", options=options) for t in texts]
+    r = one(ServeConfig(), qdrant_body(inputs), ALL_KEYS)
+    assert r.status_code == 502 and message in r.json()["error"], r.text
+    assert len(fake.calls("openai")) == 1  # refused at once, not retried
+
+
 @pytest.fixture
 def resetting_server() -> Iterator[str]:
     """A server on 127.0.0.1 that reads each request and resets the connection."""

@@ -20,7 +20,9 @@ body or input count over the limit     413     400 "Inference can't process requ
 too many concurrent requests or        429     429, with the Retry-After delay
 bodies being read, provider rate limit
 outlived retries
-provider answered garbage              502     500 "Inference service error (502) ..."
+provider's answer unusable (malformed, 502     500 "Inference service error (502) ..."
+vectors of other or mixed sizes, a
+redirect bm25x does not follow)
 provider unreachable or failing,       503     500 "Inference service error (503) ..."
 local model not available
 the request's time budget ran out      504     500 "Inference service error (504) ..."
@@ -136,6 +138,8 @@ def _status(exc: BaseException) -> int:
         if upstream in (401, 403, 429):
             return upstream
         return 400  # the provider refused this input (bad dimensions, too long, ...)
+    # A DimensionMismatchError that gets here is the caller's (mrl over the model's size): the
+    # provider's wrong sizes are a ProviderDimensionError, a ProviderResponseError, a 502 above.
     if isinstance(exc, (UnknownModelError, BadInputError, DimensionMismatchError)):
         return 400
     if isinstance(exc, ModelNotAvailableError):
