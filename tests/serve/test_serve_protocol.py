@@ -348,6 +348,11 @@ def test_mrl_cuts_dense_vectors(fake: FakeProviders) -> None:
             "option(s) threads are set by the service's operator",
         ),
         (
+            qdrant_body([qdrant_input("x", "BAAI/bge-small-en-v1.5", options={"device_id": 1})]),
+            400,
+            "option(s) device_id are set by the service's operator",
+        ),
+        (
             qdrant_body([qdrant_input("x", "openai/text-embedding-3-small", options={"mrl": 999})]),
             400,
             "larger than the model's 64 dimensions",
@@ -364,6 +369,39 @@ def test_error_statuses_and_bodies(
     assert r.headers["content-type"] == "application/json"
     error = r.json()
     assert set(error) == {"error"} and message in error["error"], error
+
+
+# fastembed constructor options about the vectors a model makes, which a request may set; every
+# other one (devices, threads, files, how the model loads) is the operator's.
+_VECTOR_OPTIONS = {
+    "alpha",
+    "avg_len",
+    "b",
+    "disable_stemmer",
+    "k",
+    "language",
+    "stemmer",
+    "stopwords",
+    "task_id",
+    "token_max_length",
+}
+
+
+def test_every_fastembed_loading_option_is_the_operators() -> None:
+    # device_id (singular) reached model loading from a request while device_ids did not. The
+    # options are read from fastembed's classes, so one fastembed adds later is decided here.
+    fastembed = require("fastembed")
+    from bm25x.app.serve.models import OPERATOR_OPTIONS
+    from bm25x.providers.fastembed import _KINDS
+
+    provider = FastembedProvider()
+    accepted: set[str] = set()
+    for _, name in _KINDS:
+        cls = getattr(fastembed, name, None)
+        if cls is not None:
+            accepted |= provider.accepted_options(cls)
+    assert "device_id" in accepted and "device_id" in OPERATOR_OPTIONS
+    assert sorted(accepted - OPERATOR_OPTIONS - _VECTOR_OPTIONS) == []
 
 
 def test_the_operator_sets_threads(fake: FakeProviders) -> None:
