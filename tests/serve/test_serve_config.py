@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -175,6 +176,37 @@ def test_operator_keys_need_an_explicit_allow_list(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="allowed_models is not set"):
         create_app(ServeConfig(keys=keys))
     create_app(ServeConfig(keys=keys, allowed_models=("bm25",)))
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('[defaults."openai/*"]\nopenai-api-key = "sk-defaults-key-8812"', 'defaults."openai/*"'),
+        (
+            '[aliases.small]\nmodel = "openai/text-embedding-3-small"\n'
+            'options = { Cohere-API-Key = "sk-defaults-key-8812" }',
+            "aliases.small.options.Cohere-API-Key",
+        ),
+    ],
+)
+def test_a_key_among_default_or_alias_options_needs_an_allow_list(
+    tmp_path: Path, text: str, where: str
+) -> None:
+    # A *-api-key option the operator sets reaches the provider as the caller's own key would:
+    # it is an operator key, and any caller could spend it on any model matching the pattern.
+    from bm25x.app.serve import create_app
+
+    path = tmp_path / "serve.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(ConfigError, match="allowed_models is not set") as info:
+        load_config(path, env={})
+    assert where in str(info.value) and "sk-defaults-key-8812" not in str(info.value)
+    path.write_text('allowed_models = ["openai/*"]\n' + text + "\n")
+    config = load_config(path, env={})
+    assert "sk-defaults-key-8812" not in repr(config)  # held as a masked Secret
+    with pytest.raises(ConfigError, match="allowed_models is not set"):
+        create_app(replace(config, allowed_models=None))
+    create_app(config)
 
 
 def test_idle_connections_outlive_the_clients_pool() -> None:

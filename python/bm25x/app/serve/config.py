@@ -9,7 +9,8 @@ A file looks like this (every key optional)::
     token = "change-me"              # or BM25X_SERVE_TOKEN; absent: no token is required
     allowed_models = ["openai/text-embedding-3-*", "sentence-transformers/*", "bm25"]
                                      # unset: every model, but then the service refuses to
-                                     # start if it holds provider keys ([keys], OPENAI_API_KEY..)
+                                     # start if it holds provider keys ([keys], OPENAI_API_KEY,
+                                     # an *-api-key option in [defaults] or an alias)
 
     [limits]
     max_body_bytes = 16777216        # 413 above
@@ -181,12 +182,17 @@ class ServeConfig:
 
 
 def operator_keys(config: ServeConfig, env: Mapping[str, str]) -> list[str]:
-    """Where the service holds provider keys of its own: ``keys.<name>`` entries of the config
-    and the set environment variables the registered providers read (``OPENAI_API_KEY``, ...).
-    Names only, never the keys."""
+    """Where the service holds provider keys of its own: ``keys.<name>`` entries of the config,
+    ``*-api-key`` options in ``[defaults]`` and in aliases (they reach the provider as a
+    request's own key would), and the set environment variables the registered providers read
+    (``OPENAI_API_KEY``, ...). Names only, never the keys."""
     from bm25x import providers
 
     found = [f"keys.{name}" for name in config.keys]
+    for pattern, options in config.defaults.items():
+        found += [f'defaults."{pattern}".{name}' for name in _key_options(options)]
+    for alias, spec in config.aliases.items():
+        found += [f"aliases.{alias}.options.{name}" for name in _key_options(spec.options)]
     for entry in providers.list():
         try:
             variable = getattr(providers.get(entry), "key_env", "")
@@ -196,6 +202,24 @@ def operator_keys(config: ServeConfig, env: Mapping[str, str]) -> list[str]:
             if variable not in found:
                 found.append(variable)
     return found
+
+
+def _key_options(options: Mapping[str, Any]) -> list[str]:
+    """The provider keys set among ``options`` (``openai-api-key``, ...): their names."""
+    return [name for name, value in options.items() if _is_key(name) and value]
+
+
+def _is_key(option: str) -> bool:
+    return option.lower().endswith("-api-key")
+
+
+def _secret_keys(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` with its provider keys held as :class:`Secret` (masked in reprs, redacted
+    from error texts)."""
+    return {
+        name: remember_secret(value) if _is_key(name) and isinstance(value, str) else value
+        for name, value in options.items()
+    }
 
 
 def require_allow_list(config: ServeConfig, env: Mapping[str, str]) -> None:
@@ -348,13 +372,13 @@ def config_from_mapping(data: Mapping[str, Any]) -> ServeConfig:
         options = spec.get("options", {})
         if not isinstance(options, Mapping):
             raise ConfigError(f"aliases.{name}.options must be a table")
-        aliases[name.lower()] = Alias(spec["model"], dict(options))
+        aliases[name.lower()] = Alias(spec["model"], _secret_keys(options))
     kwargs["aliases"] = aliases
     defaults: dict[str, dict[str, Any]] = {}
     for pattern, options in _table(data, "defaults").items():
         if not isinstance(options, Mapping):
             raise ConfigError(f"defaults.{pattern!r} must be a table of options")
-        defaults[pattern.lower()] = dict(options)
+        defaults[pattern.lower()] = _secret_keys(options)
     kwargs["defaults"] = defaults
     keys: dict[str, Secret] = {}
     for name, key in _table(data, "keys").items():
