@@ -22,7 +22,8 @@ The hierarchy (``Exception`` subclasses unless marked as warnings)::
         ├── ModelNotAvailableError   a local model's package or files are absent
         ├── ProviderConfigError      (also ValueError) a provider set up so nothing can work
         ├── ProviderHTTPError        an error status, or no answer in time
-        │   └── ProviderResponseError  a 2xx answer that is not what the API documents
+        │   └── ProviderResponseError  an answer bm25x cannot use (malformed, a redirect)
+        │       └── ProviderDimensionError  (also DimensionMismatchError) its vectors' sizes
         ├── DimensionMismatchError   vectors of another size than asked for
         └── PartialInferenceError    some items embedded, some failed
     UserWarning
@@ -74,6 +75,7 @@ __all__ = [
     "PartialInferenceError",
     "PartialUploadError",
     "ProviderConfigError",
+    "ProviderDimensionError",
     "ProviderHTTPError",
     "ProviderResponseError",
     "Secret",
@@ -194,14 +196,23 @@ class ProviderConfigError(InferenceError, ValueError):
 
 
 class ProviderResponseError(ProviderHTTPError):
-    """The provider answered 2xx but its body is not what its API documents (not JSON, too
-    large, wrong shape, wrong number of vectors, empty vectors, NaN or infinite values, sizes
-    that differ between the batches of one call)."""
+    """The provider answered, but with nothing bm25x can use: a 2xx whose body is not what its
+    API documents (not JSON, too large, wrong shape, wrong number of vectors, empty vectors,
+    NaN or infinite values, vectors of mixed sizes or of another size than asked for), or a
+    redirect (3xx) bm25x does not follow. A fault of the provider's answer, not of the
+    input: a service answers it as a bad gateway (502)."""
 
 
 class DimensionMismatchError(InferenceError):
     """Vectors have another size than asked for (``dimensions``, ``mrl``), or differ in size
-    within one model's answer."""
+    within one model's answer. When the provider's vectors are at fault, the error is a
+    :class:`ProviderDimensionError`; ``mrl`` larger than the model's size is the caller's."""
+
+
+class ProviderDimensionError(ProviderResponseError, DimensionMismatchError):
+    """The provider's vectors differ in size within one model's answer, or have another size
+    than the ``dimensions`` (``output_dimension``) asked for: a malformed answer
+    (:class:`ProviderResponseError`) and a :class:`DimensionMismatchError` both."""
 
 
 class PartialInferenceError(InferenceError):

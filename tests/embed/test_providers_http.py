@@ -114,6 +114,9 @@ def test_dimension_mismatch_is_reported(fake: FakeProviders) -> None:
     with pytest.raises(bm25x.DimensionMismatchError) as info:
         bm25x.embed("x", model="openai/m", options={**key("openai"), "dimensions": 16})
     assert info.value.provider == "openai" and info.value.items == [0]
+    # the provider's answer is at fault, not the input: a malformed answer too
+    assert isinstance(info.value, bm25x.ProviderDimensionError)
+    assert isinstance(info.value, bm25x.ProviderResponseError)
 
 
 # -- keys ---------------------------------------------------------------------------------
@@ -710,7 +713,7 @@ def test_provider_posts_do_not_follow_cross_origin_redirects(fake: FakeProviders
     try:
         target = other.url("openai") + "/embeddings?token=hidden"
         fake.script("openai", Canned(status=307, headers={"Location": target}))
-        with pytest.raises(bm25x.ProviderHTTPError) as info:
+        with pytest.raises(bm25x.ProviderResponseError) as info:
             bm25x.embed("x", model="openai/m", options=key("openai"))
         message = str(info.value)
         assert f"redirect to http://127.0.0.2:{other.port}" in message
@@ -768,6 +771,7 @@ def test_sizes_that_differ_between_batches_are_refused(fake: FakeProviders) -> N
     err = info.value
     assert err.model == "m" and err.items == [0, 1]
     assert "64 for item 0" in str(err) and "8 for item 1" in str(err)
+    assert isinstance(err, bm25x.DimensionMismatchError)
 
 
 # -- bounds: time, Retry-After, size (issue 9) ----------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -94,12 +95,17 @@ def test_environment_wins(tmp_path: Path) -> None:
         "BM25X_SERVE_ALLOWED_MODELS": "bm25, openai/text-embedding-3-small",
         "BM25X_SERVE_REQUEST_TIMEOUT": "12.5",
         "BM25X_SERVE_MAX_CONCURRENT_REQUESTS": "7",
+        "BM25X_SERVE_MAX_CONCURRENT_BODIES": "9",
+        "BM25X_SERVE_MAX_BODY_MEMORY": "5000",
+        "BM25X_SERVE_HEADER_TIMEOUT": "2.5",
         "BM25X_SERVE_ALLOW_DOWNLOADS": "1",
     }
     config = load_config(path, env=env)
     assert config.token == "env-token-789"
     assert config.allowed_models == ("bm25", "openai/text-embedding-3-small")
     assert config.limits.request_timeout == 12.5 and config.limits.max_concurrent_requests == 7
+    assert config.limits.max_concurrent_bodies == 9 and config.limits.max_body_memory == 5000
+    assert config.limits.header_timeout == 2.5
     assert config.limits.max_inputs == 10  # from the file
     assert config.fastembed.allow_downloads is True
 
@@ -119,6 +125,12 @@ def test_defaults_without_a_file() -> None:
         ("[limits]\nmax_inputs = 0", "limits.max_inputs must be a positive number"),
         ("[limits]\nmax_inputs = 'many'", "limits.max_inputs must be a number"),
         ("[limits]\nmax_inputs = 2.5", "limits.max_inputs must be a whole number"),
+        ("[limits]\nmax_concurrent_bodies = 0", "limits.max_concurrent_bodies must be a positive"),
+        ("[limits]\nheader_timeout = 0", "limits.header_timeout must be a positive number"),
+        (
+            "[limits]\nmax_body_bytes = 2000\nmax_body_memory = 1000",
+            "limits.max_body_memory (1000) must be at least limits.max_body_bytes (2000)",
+        ),
         ("port = 70000", "port must be an integer in 0..65535"),
         ("path = 'infer'", "path must start with '/'"),
         ("allowed_models = 5", "allowed_models must be a list"),
@@ -165,6 +177,37 @@ def test_operator_keys_need_an_explicit_allow_list(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="allowed_models is not set"):
         create_app(ServeConfig(keys=keys))
     create_app(ServeConfig(keys=keys, allowed_models=("bm25",)))
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('[defaults."openai/*"]\nopenai-api-key = "sk-defaults-key-8812"', 'defaults."openai/*"'),
+        (
+            '[aliases.small]\nmodel = "openai/text-embedding-3-small"\n'
+            'options = { Cohere-API-Key = "sk-defaults-key-8812" }',
+            "aliases.small.options.Cohere-API-Key",
+        ),
+    ],
+)
+def test_a_key_among_default_or_alias_options_needs_an_allow_list(
+    tmp_path: Path, text: str, where: str
+) -> None:
+    # A *-api-key option the operator sets reaches the provider as the caller's own key would:
+    # it is an operator key, and any caller could spend it on any model matching the pattern.
+    from bm25x.app.serve import create_app
+
+    path = tmp_path / "serve.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(ConfigError, match="allowed_models is not set") as info:
+        load_config(path, env={})
+    assert where in str(info.value) and "sk-defaults-key-8812" not in str(info.value)
+    path.write_text('allowed_models = ["openai/*"]\n' + text + "\n")
+    config = load_config(path, env={})
+    assert "sk-defaults-key-8812" not in repr(config)  # held as a masked Secret
+    with pytest.raises(ConfigError, match="allowed_models is not set"):
+        create_app(replace(config, allowed_models=None))
+    create_app(config)
 
 
 def test_idle_connections_outlive_the_clients_pool() -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -127,6 +129,39 @@ def test_sigterm_drains_the_request_in_flight(
     assert TOKEN not in text and KEYS["openai"] not in text and "drained" not in text
     with pytest.raises(httpx.TransportError):
         httpx.get(proc.url + "/healthz", timeout=2)
+
+
+def _closed_by_server(sock: socket.socket, within: float) -> bool:
+    """Whether the server closes ``sock`` (a read gives end of file) within ``within`` s."""
+    sock.settimeout(within)
+    try:
+        return sock.recv(1024) == b""
+    except TimeoutError:
+        return False
+
+
+def test_an_unfinished_request_head_is_closed(serve: Callable[..., ServeProcess]) -> None:
+    # uvicorn has no deadline for a request's line and headers: half a request line kept its
+    # connection open for as long as the client liked.
+    proc = serve(header_timeout=0.5)
+    with socket.create_connection(("127.0.0.1", proc.port)) as sock:
+        sock.sendall(b"POST /inference HTT")  # half a request line, then nothing
+        assert _closed_by_server(sock, within=10)
+    # a head that takes a while but finishes in time is answered, and the connection kept
+    with socket.create_connection(("127.0.0.1", proc.port)) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\n")
+        time.sleep(0.2)
+        sock.sendall(b"Host: bm25x\r\n\r\n")
+        sock.settimeout(10)
+        answer = b""
+        while not answer.endswith(b'{"status":"ok"}'):  # the whole answer, head and body
+            answer += sock.recv(1024)
+        assert answer.startswith(b"HTTP/1.1 200 ")
+        # idle between requests is the keep-alive's business (120 s), not the head's ...
+        time.sleep(1.0)
+        # ... but the next request's head has the same deadline from its first byte
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHo")
+        assert _closed_by_server(sock, within=10)
 
 
 # The mix of models of the load test; each request carries one to three of them.

@@ -245,17 +245,25 @@ def test_token_present_absent_and_wrong(fake: FakeProviders) -> None:
     assert one(ServeConfig(), wrong).status_code == 200
 
 
-def test_a_token_that_is_not_valid_unicode_is_a_401(
+def test_a_lone_surrogate_is_a_400_before_the_token_check(
     fake: FakeProviders, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # JSON's "\ud800" decodes to a lone surrogate, which UTF-8 cannot encode.
-    body = json.dumps(qdrant_body([qdrant_input("cookies", "bm25")], token="\ud800")).encode()
-    assert b"\\ud800" in body  # the escape, as Qdrant (serde_json) would send it
-    with caplog.at_level(logging.INFO, logger="bm25x.serve"):
-        r = one(ServeConfig(token=TOKEN), body)
-    assert r.status_code == 401 and "does not match" in r.json()["error"]
+    # JSON's "\ud800" decodes to a lone surrogate, which UTF-8 cannot encode; I-JSON (RFC 7493)
+    # forbids it, Qdrant (writing Rust strings) never sends it, and the body's screen, which
+    # reads the token without building the rest, refuses it wherever it is.
+    for where in ("token", "text"):
+        body = qdrant_body([qdrant_input("cookies", "bm25")], token=TOKEN)
+        if where == "token":
+            body["token"] = "\ud800"
+        else:
+            body["inputs"][0]["data"] = "a\ud800b"
+        raw = json.dumps(body).encode()
+        assert b"\\ud800" in raw  # the escape, as serde_json would write it
+        for config in (ServeConfig(token=TOKEN), ServeConfig()):
+            with caplog.at_level(logging.INFO, logger="bm25x.serve"):
+                r = one(config, raw)
+            assert r.status_code == 400 and "not valid JSON" in r.json()["error"], where
     assert "Traceback" not in caplog.text and "internal error" not in caplog.text
-    assert one(ServeConfig(), body).status_code == 200
 
 
 def test_operator_keys_and_forwarded_headers(
@@ -340,6 +348,11 @@ def test_mrl_cuts_dense_vectors(fake: FakeProviders) -> None:
             "option(s) threads are set by the service's operator",
         ),
         (
+            qdrant_body([qdrant_input("x", "BAAI/bge-small-en-v1.5", options={"device_id": 1})]),
+            400,
+            "option(s) device_id are set by the service's operator",
+        ),
+        (
             qdrant_body([qdrant_input("x", "openai/text-embedding-3-small", options={"mrl": 999})]),
             400,
             "larger than the model's 64 dimensions",
@@ -356,6 +369,39 @@ def test_error_statuses_and_bodies(
     assert r.headers["content-type"] == "application/json"
     error = r.json()
     assert set(error) == {"error"} and message in error["error"], error
+
+
+# fastembed constructor options about the vectors a model makes, which a request may set; every
+# other one (devices, threads, files, how the model loads) is the operator's.
+_VECTOR_OPTIONS = {
+    "alpha",
+    "avg_len",
+    "b",
+    "disable_stemmer",
+    "k",
+    "language",
+    "stemmer",
+    "stopwords",
+    "task_id",
+    "token_max_length",
+}
+
+
+def test_every_fastembed_loading_option_is_the_operators() -> None:
+    # device_id (singular) reached model loading from a request while device_ids did not. The
+    # options are read from fastembed's classes, so one fastembed adds later is decided here.
+    fastembed = require("fastembed")
+    from bm25x.app.serve.models import OPERATOR_OPTIONS
+    from bm25x.providers.fastembed import _KINDS
+
+    provider = FastembedProvider()
+    accepted: set[str] = set()
+    for _, name in _KINDS:
+        cls = getattr(fastembed, name, None)
+        if cls is not None:
+            accepted |= provider.accepted_options(cls)
+    assert "device_id" in accepted and "device_id" in OPERATOR_OPTIONS
+    assert sorted(accepted - OPERATOR_OPTIONS - _VECTOR_OPTIONS) == []
 
 
 def test_the_operator_sets_threads(fake: FakeProviders) -> None:
@@ -480,6 +526,40 @@ def test_malformed_provider_json_is_a_502(fake: FakeProviders) -> None:
     body = qdrant_body([qdrant_input("x", "openai/text-embedding-3-small")])
     r = one(ServeConfig(), body, ALL_KEYS)
     assert r.status_code == 502 and "not JSON" in r.json()["error"]
+
+
+def _vectors_of_sizes(*sizes: int) -> Canned:
+    """An OpenAI-style answer with one vector of each size."""
+    data = [
+        {"object": "embedding", "index": i, "embedding": [0.1] * n} for i, n in enumerate(sizes)
+    ]
+    answer = {"object": "list", "data": data, "model": "m", "usage": None}
+    return Canned(status=200, body=json.dumps(answer).encode())
+
+
+@pytest.mark.parametrize(
+    ("answer", "texts", "options", "message"),
+    [
+        (_vectors_of_sizes(8, 16), ["a", "b"], None, "vectors of sizes [8, 16]"),
+        (_vectors_of_sizes(8), ["a"], {"dimensions": 16}, "vectors of sizes [8], asked for 16"),
+        (
+            Canned(status=302, headers={"Location": "http://127.0.0.2:9/v1/embeddings"}),
+            ["a"],
+            None,
+            "which bm25x does not follow",
+        ),
+    ],
+)
+def test_a_providers_unusable_answer_is_a_502(
+    fake: FakeProviders, answer: Canned, texts: list[str], options: Any, message: str
+) -> None:
+    # Qdrant shows a 400 to its client as "validation failed", the client's fault: a
+    # provider's answer of the wrong shape is the provider's (a bad gateway).
+    fake.script("openai", answer)
+    inputs = [qdrant_input(t, "openai/text-embedding-3-small", options=options) for t in texts]
+    r = one(ServeConfig(), qdrant_body(inputs), ALL_KEYS)
+    assert r.status_code == 502 and message in r.json()["error"], r.text
+    assert len(fake.calls("openai")) == 1  # refused at once, not retried
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import numpy as np
 from bm25x._embed.plan import Group, Plan
 from bm25x._sparse import SparseVector
 from bm25x.errors import (
-    DimensionMismatchError,
     InferenceError,
+    ProviderDimensionError,
     ProviderHTTPError,
     ProviderResponseError,
 )
@@ -48,7 +48,7 @@ def check_dims(group: Group, vectors: list[Vector]) -> None:
     )
     if len(sizes) > 1 or (want is not None and sizes != {want}):
         asked = f", asked for {want}" if want is not None else ""
-        raise DimensionMismatchError(
+        raise ProviderDimensionError(
             f"vectors of sizes {sorted(sizes)}{asked}",
             provider=group.provider.name,
             model=group.model,
@@ -183,7 +183,7 @@ def usable_vectors(
     return usable
 
 
-def mixed_sizes(group: Group) -> ProviderResponseError | None:
+def mixed_sizes(group: Group) -> ProviderDimensionError | None:
     """An error when the dense vectors of one group (one model and options, possibly several
     batches) do not all have one size: a model has one size, so the answer is not usable."""
     first: dict[int, int] = {}  # size -> first slot with it
@@ -195,7 +195,7 @@ def mixed_sizes(group: Group) -> ProviderResponseError | None:
     described = ", ".join(
         f"{size} for item {group.positions[slot][0]}" for size, slot in first.items()
     )
-    error = ProviderResponseError(
+    error = ProviderDimensionError(
         f"vectors of one model differ in size between batches ({described})",
         provider=group.provider.name,
         model=group.model,

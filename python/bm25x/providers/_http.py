@@ -5,7 +5,9 @@ Retries: on 408, 429 and 5xx answers and on connection errors and timeouts, up t
 (``uniform(0, min(backoff_max, backoff_base * 2**attempt))``) or, when the answer names one,
 the ``Retry-After`` (seconds or an HTTP date) / ``retry-after-ms`` delay. A named delay over
 ``retry_after_max`` is not waited for: the call fails at once and says what the server asked.
-Other statuses, an unusable URL and redirects bm25x will not follow fail at once.
+Other statuses, an unusable URL and redirects bm25x will not follow fail at once; an answer
+bm25x cannot use (a 2xx that is not JSON or is too large, a 3xx not followed) is a
+:class:`ProviderResponseError`, the provider's fault rather than the input's.
 
 Bounds: each attempt (connecting, sending, and reading the whole answer) ends within
 ``timeout`` seconds, however slowly the server trickles bytes; the answer is read up to
@@ -228,9 +230,9 @@ async def post_json(
 ) -> Any:
     """POST ``body`` as JSON and return the decoded JSON answer, as the module says.
 
-    Raises :class:`ProviderHTTPError` for an error status, a redirect not followed, a
-    transport failure that outlived the retries or the deadline, and
-    :class:`ProviderResponseError` for a 2xx answer that is not JSON or is too large."""
+    Raises :class:`ProviderHTTPError` for an error status, a transport failure that outlived
+    the retries or the deadline, and :class:`ProviderResponseError` for an answer that cannot
+    be used: a 2xx that is not JSON or is too large, a 3xx not followed."""
     # Errors are raised outside ``except`` blocks: an httpx exception as their ``__context__``
     # would carry the request, and with it the Authorization header.
     import anyio
@@ -274,8 +276,8 @@ async def post_json(
         else:
             status = answer.status
             if answer.refused is not None:
-                error = ProviderResponseError if status < 300 else ProviderHTTPError
-                raise error(
+                # An answer not used: a redirect not followed (any 3xx), a body over the limit.
+                raise ProviderResponseError(
                     f"{provider} answered HTTP {status} at {shown} {answer.refused}",
                     provider=provider,
                     model=model,

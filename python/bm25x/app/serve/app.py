@@ -16,7 +16,7 @@ import os
 import time
 import traceback
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -28,6 +28,7 @@ from starlette.routing import Route
 import bm25x
 from bm25x import providers
 from bm25x._secrets import MAX_KEY_BYTES, key_size
+from bm25x.app.serve.body import BodyGate, read_body
 from bm25x.app.serve.config import ServeConfig, remember_operator_keys, require_allow_list
 from bm25x.app.serve.errors import (
     BadRequest,
@@ -40,7 +41,7 @@ from bm25x.app.serve.errors import (
 )
 from bm25x.app.serve.metrics import CONTENT_TYPE_LATEST, Metrics
 from bm25x.app.serve.models import MAX_NAME_CHARS, ModelPolicy, shown
-from bm25x.app.serve.protocol import decode, encode_answer, parse_request, token_of
+from bm25x.app.serve.protocol import decode, encode_answer, parse_request, screen
 from bm25x.errors import UnknownModelError
 
 __all__ = ["LOGGER_NAME", "create_app"]
@@ -69,12 +70,14 @@ def traceback_frames(exc: BaseException) -> list[str]:
 
 
 class _Service:
-    """The state one app holds: config, policy, metrics, the shared HTTP client."""
+    """The state one app holds: config, policy, metrics, the body gate and the work slots,
+    the shared HTTP client."""
 
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
         self.policy = ModelPolicy(config)
         self.metrics = Metrics()
+        self.bodies = BodyGate(config.limits.max_concurrent_bodies, config.limits.max_body_memory)
         self.in_flight = 0
         self.ready = False
         self.client: httpx.AsyncClient | None = None
@@ -108,64 +111,43 @@ class _Service:
         started = time.perf_counter()
         record: dict[str, Any] = {"event": "inference", "path": request.url.path}
         limits = self.config.limits
-        if self.in_flight >= limits.max_concurrent_requests:
-            return self._fail(
-                Overloaded(
-                    f"the service is answering {self.in_flight} requests, its limit "
-                    f"(limits.max_concurrent_requests); retry after {limits.retry_after} s"
-                ),
-                record,
-                started,
-                [],
-            )
-        self.in_flight += 1
-        self.metrics.in_flight.inc()
         models: list[tuple[str, str]] = []
         try:
-            try:
-                raw = await asyncio.wait_for(self._body(request), timeout=limits.body_timeout)
-            except asyncio.TimeoutError:
-                raise BodyTimeout(
-                    f"the request body did not arrive within {limits.body_timeout:g} s "
-                    "(limits.body_timeout)"
-                ) from None
-            body = decode(raw)
-            self._authenticate(token_of(body))
-            parsed = parse_request(body)
-            record["inference"] = "search" if parsed.query else "update"
-            record["inputs"] = len(parsed.inputs)
-            if len(parsed.inputs) > limits.max_inputs:
-                raise TooLarge(
-                    f"{len(parsed.inputs)} inputs, over this service's limit of "
-                    f"{limits.max_inputs} per request (limits.max_inputs); split the request"
-                )
-            items = [self.policy.item(inp, i) for i, inp in enumerate(parsed.inputs)]
-            names = [str(it["model"]) for it in items]
-            models = self._labels(names)
-            record["models"] = dict(Counter(map(shown, names)))
-            try:
-                vectors = await asyncio.wait_for(
-                    bm25x.aembed(
-                        items,
-                        query=parsed.query,
-                        headers=self._headers(request),
-                        max_concurrency=limits.provider_concurrency,
-                        fetch_policy=self.config.images,
-                        http_client=self.client,
-                    ),
-                    timeout=limits.request_timeout,
-                )
-            except asyncio.TimeoutError:
-                raise RequestTimeout(
-                    f"the request did not finish within {limits.request_timeout:g} s "
-                    "(limits.request_timeout)"
-                ) from None
-            payload = encode_answer(vectors)
+            raw = await self._admit(request)
+            with self._work_slot():
+                parsed = parse_request(decode(raw))
+                del raw  # the parsed request holds what is needed
+                record["inference"] = "search" if parsed.query else "update"
+                record["inputs"] = len(parsed.inputs)
+                if len(parsed.inputs) > limits.max_inputs:
+                    raise TooLarge(
+                        f"{len(parsed.inputs)} inputs, over this service's limit of "
+                        f"{limits.max_inputs} per request (limits.max_inputs); split the request"
+                    )
+                items = [self.policy.item(inp, i) for i, inp in enumerate(parsed.inputs)]
+                names = [str(it["model"]) for it in items]
+                models = self._labels(names)
+                record["models"] = dict(Counter(map(shown, names)))
+                try:
+                    vectors = await asyncio.wait_for(
+                        bm25x.aembed(
+                            items,
+                            query=parsed.query,
+                            headers=self._headers(request),
+                            max_concurrency=limits.provider_concurrency,
+                            fetch_policy=self.config.images,
+                            http_client=self.client,
+                        ),
+                        timeout=limits.request_timeout,
+                    )
+                except asyncio.TimeoutError:
+                    raise RequestTimeout(
+                        f"the request did not finish within {limits.request_timeout:g} s "
+                        "(limits.request_timeout)"
+                    ) from None
+                payload = encode_answer(vectors)
         except Exception as exc:
             return self._fail(exc, record, started, models)
-        finally:
-            self.in_flight -= 1
-            self.metrics.in_flight.dec()
         elapsed = time.perf_counter() - started
         models = self._labels(names, worked=True)
         for model, provider in models:
@@ -198,26 +180,47 @@ class _Service:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    async def _body(self, request: Request) -> bytes:
-        limit = self.config.limits.max_body_bytes
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise TooLarge(self._too_large(int(declared), limit))
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise TooLarge(self._too_large(size, limit))
-            chunks.append(chunk)
-        return b"".join(chunks)
+    async def _admit(self, request: Request) -> bytearray:
+        """The body of a request whose sender has the token: read in a place of the body gate
+        (not a work slot), within ``limits.body_timeout``, and screened (nesting, JSON, the
+        token) before anything of it is built."""
+        limits = self.config.limits
+        with self.bodies.reading() as place:
+            try:
+                raw = await asyncio.wait_for(
+                    read_body(
+                        request.stream(),
+                        request.headers.get("content-length"),
+                        place,
+                        limits.max_body_bytes,
+                    ),
+                    timeout=limits.body_timeout,
+                )
+            except asyncio.TimeoutError:
+                raise BodyTimeout(
+                    f"the request body did not arrive within {limits.body_timeout:g} s "
+                    "(limits.body_timeout)"
+                ) from None
+            self._authenticate(screen(raw))
+        return raw
 
-    @staticmethod
-    def _too_large(size: int, limit: int) -> str:
-        return (
-            f"request body of {size}+ bytes is over this service's limit of {limit} bytes "
-            "(limits.max_body_bytes); send fewer inputs per request"
-        )
+    @contextlib.contextmanager
+    def _work_slot(self) -> Iterator[None]:
+        """One of ``limits.max_concurrent_requests`` slots for the work of a request;
+        :class:`Overloaded` when every one is taken."""
+        limits = self.config.limits
+        if self.in_flight >= limits.max_concurrent_requests:
+            raise Overloaded(
+                f"the service is answering {self.in_flight} requests, its limit "
+                f"(limits.max_concurrent_requests); retry after {limits.retry_after} s"
+            )
+        self.in_flight += 1
+        self.metrics.in_flight.inc()
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            self.metrics.in_flight.dec()
 
     def _authenticate(self, token: str | None) -> None:
         expected = self.config.token

@@ -10,17 +10,21 @@ A file looks like this (every key optional)::
     metrics_token_required = false   # true: GET /metrics needs "Authorization: Bearer <token>"
     allowed_models = ["openai/text-embedding-3-*", "sentence-transformers/*", "bm25"]
                                      # unset: every model, but then the service refuses to
-                                     # start if it holds provider keys ([keys], OPENAI_API_KEY..)
+                                     # start if it holds provider keys ([keys], OPENAI_API_KEY,
+                                     # an *-api-key option in [defaults] or an alias)
 
     [limits]
     max_body_bytes = 16777216        # 413 above
     max_inputs = 4096                # 413 above
-    max_concurrent_requests = 64     # 429 (with Retry-After) above
-    retry_after = 1                  # seconds, in that 429
+    max_concurrent_requests = 64     # requests at work at once; 429 (with Retry-After) above
+    max_concurrent_bodies = 256      # bodies being read (before the token is checked); 429 above
+    max_body_memory = 134217728      # bytes those bodies hold between them; 429 above
+    retry_after = 1                  # seconds, in those 429s
     provider_concurrency = 8         # batches in flight per provider and request
     request_timeout = 120.0          # seconds for one request, retries included (504 after)
     body_timeout = 30.0              # seconds for the request body to arrive (408 after)
     max_options_bytes = 65536        # 400 above: one input's options, as JSON
+    header_timeout = 10.0            # seconds for the request line and headers (closed after)
 
     [aliases.small]                  # model "small" means this model with these options
     model = "openai/text-embedding-3-small"
@@ -48,8 +52,9 @@ A file looks like this (every key optional)::
     max_redirects = 5
 
 Environment: ``BM25X_SERVE_TOKEN``, ``BM25X_SERVE_ALLOWED_MODELS`` (comma-separated),
-``BM25X_SERVE_REQUEST_TIMEOUT``, ``BM25X_SERVE_BODY_TIMEOUT``,
-``BM25X_SERVE_MAX_CONCURRENT_REQUESTS``, ``BM25X_SERVE_MAX_INPUTS``, ``BM25X_SERVE_MAX_BODY_BYTES``,
+``BM25X_SERVE_REQUEST_TIMEOUT``, ``BM25X_SERVE_BODY_TIMEOUT``, ``BM25X_SERVE_HEADER_TIMEOUT``,
+``BM25X_SERVE_MAX_CONCURRENT_REQUESTS``, ``BM25X_SERVE_MAX_CONCURRENT_BODIES``,
+``BM25X_SERVE_MAX_BODY_MEMORY``, ``BM25X_SERVE_MAX_INPUTS``, ``BM25X_SERVE_MAX_BODY_BYTES``,
 ``BM25X_SERVE_ALLOW_DOWNLOADS`` (``1``/``0``), ``BM25X_SERVE_METRICS_TOKEN_REQUIRED`` (``1``/``0``).
 
 The token and the operator's keys (``[keys]``, and the provider keys in the environment, see
@@ -94,18 +99,27 @@ class Limits:
 
     max_body_bytes: int = 16 * 1024 * 1024
     max_inputs: int = 4096
+    # Requests at work (parsed, embedding, answering); only callers with the token get here.
     max_concurrent_requests: int = 64
     retry_after: int = 1
     provider_concurrency: int = 8
     # Qdrant waits 10 minutes by default (less when a client passes ?timeout=); finish well
     # inside that, so a caller sees this service's 504 rather than a dropped connection.
     request_timeout: float = 120.0
-    # A body that arrives slower than this holds a slot for nothing (408 after); uvicorn
-    # itself puts no limit on it.
+    # A body that arrives slower than this holds a reading place for nothing (408 after);
+    # uvicorn itself puts no limit on it.
     body_timeout: float = 30.0
     # One input's options (as JSON, UTF-8): bm25 builds an encoder from them (a stopword list
     # costs about 15 to 30 times its size), so a request cannot ask for gigabytes.
     max_options_bytes: int = 64 * 1024
+    # A connection whose request line and headers are not all in within this many seconds is
+    # closed (uvicorn has no such limit): from the connection's start, or from the first byte
+    # of the next request on a kept-alive connection.
+    header_timeout: float = 10.0
+    # Bodies being read before their token is checked, and the bytes they hold between them:
+    # Qdrant sends the token inside the body, so these are what a caller without it can hold.
+    max_concurrent_bodies: int = 256
+    max_body_memory: int = 128 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -152,11 +166,18 @@ class ServeConfig:
     def __post_init__(self) -> None:
         if not self.path.startswith("/"):
             raise ConfigError(f"path must start with '/', got {self.path!r}")
-        for name in ("max_body_bytes", "max_inputs", "max_concurrent_requests"):
+        for name in (
+            "max_body_bytes",
+            "max_inputs",
+            "max_concurrent_requests",
+            "max_concurrent_bodies",
+            "max_body_memory",
+            "provider_concurrency",
+            "request_timeout",
+            "body_timeout",
+            "header_timeout",
+        ):
             _positive(f"limits.{name}", getattr(self.limits, name))
-        _positive("limits.provider_concurrency", self.limits.provider_concurrency)
-        _positive("limits.request_timeout", self.limits.request_timeout)
-        _positive("limits.body_timeout", self.limits.body_timeout)
         _positive("limits.max_options_bytes", self.limits.max_options_bytes)
         if self.metrics_token_required and self.token is None:
             raise ConfigError(
@@ -165,6 +186,12 @@ class ServeConfig:
             )
         if self.token is not None:
             operator_secret("token", self.token)
+        if self.limits.max_body_memory < self.limits.max_body_bytes:
+            raise ConfigError(
+                f"limits.max_body_memory ({self.limits.max_body_memory}) must be at least "
+                f"limits.max_body_bytes ({self.limits.max_body_bytes}): a body of the largest "
+                "size allowed could never be read"
+            )
         for name, key in self.keys.items():
             if not name.endswith("-api-key"):
                 raise ConfigError(
@@ -202,12 +229,17 @@ def remember_operator_keys(env: Mapping[str, str]) -> None:
 
 
 def operator_keys(config: ServeConfig, env: Mapping[str, str]) -> list[str]:
-    """Where the service holds provider keys of its own: ``keys.<name>`` entries of the config
-    and the set environment variables the registered providers read (``OPENAI_API_KEY``, ...).
-    Names only, never the keys."""
+    """Where the service holds provider keys of its own: ``keys.<name>`` entries of the config,
+    ``*-api-key`` options in ``[defaults]`` and in aliases (they reach the provider as a
+    request's own key would), and the set environment variables the registered providers read
+    (``OPENAI_API_KEY``, ...). Names only, never the keys."""
     from bm25x import providers
 
     found = [f"keys.{name}" for name in config.keys]
+    for pattern, options in config.defaults.items():
+        found += [f'defaults."{pattern}".{name}' for name in _key_options(options)]
+    for alias, spec in config.aliases.items():
+        found += [f"aliases.{alias}.options.{name}" for name in _key_options(spec.options)]
     for entry in providers.list():
         try:
             variable = getattr(providers.get(entry), "key_env", "")
@@ -217,6 +249,24 @@ def operator_keys(config: ServeConfig, env: Mapping[str, str]) -> list[str]:
             if variable not in found:
                 found.append(variable)
     return found
+
+
+def _key_options(options: Mapping[str, Any]) -> list[str]:
+    """The provider keys set among ``options`` (``openai-api-key``, ...): their names."""
+    return [name for name, value in options.items() if _is_key(name) and value]
+
+
+def _is_key(option: str) -> bool:
+    return option.lower().endswith("-api-key")
+
+
+def _secret_keys(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` with its provider keys held as :class:`Secret` (masked in reprs, redacted
+    from error texts)."""
+    return {
+        name: remember_secret(value) if _is_key(name) and isinstance(value, str) else value
+        for name, value in options.items()
+    }
 
 
 def require_allow_list(config: ServeConfig, env: Mapping[str, str]) -> None:
@@ -374,13 +424,13 @@ def config_from_mapping(data: Mapping[str, Any]) -> ServeConfig:
         options = spec.get("options", {})
         if not isinstance(options, Mapping):
             raise ConfigError(f"aliases.{name}.options must be a table")
-        aliases[name.lower()] = Alias(spec["model"], dict(options))
+        aliases[name.lower()] = Alias(spec["model"], _secret_keys(options))
     kwargs["aliases"] = aliases
     defaults: dict[str, dict[str, Any]] = {}
     for pattern, options in _table(data, "defaults").items():
         if not isinstance(options, Mapping):
             raise ConfigError(f"defaults.{pattern!r} must be a table of options")
-        defaults[pattern.lower()] = dict(options)
+        defaults[pattern.lower()] = _secret_keys(options)
     kwargs["defaults"] = defaults
     keys: dict[str, Secret] = {}
     for name, key in _table(data, "keys").items():
@@ -439,7 +489,10 @@ def apply_environment(config: ServeConfig, env: Mapping[str, str]) -> ServeConfi
     for var, name, kind in (
         ("BM25X_SERVE_REQUEST_TIMEOUT", "request_timeout", float),
         ("BM25X_SERVE_BODY_TIMEOUT", "body_timeout", float),
+        ("BM25X_SERVE_HEADER_TIMEOUT", "header_timeout", float),
         ("BM25X_SERVE_MAX_CONCURRENT_REQUESTS", "max_concurrent_requests", int),
+        ("BM25X_SERVE_MAX_CONCURRENT_BODIES", "max_concurrent_bodies", int),
+        ("BM25X_SERVE_MAX_BODY_MEMORY", "max_body_memory", int),
         ("BM25X_SERVE_MAX_INPUTS", "max_inputs", int),
         ("BM25X_SERVE_MAX_BODY_BYTES", "max_body_bytes", int),
     ):

@@ -7,18 +7,22 @@ chosen for what Qdrant (``src/common/inference/service.rs``) makes of them:
 =====================================  ======  ==============================================
 what happened                          status  what Qdrant's client sees
 =====================================  ======  ==============================================
-malformed request, unknown or          400     400 "Inference request validation failed: ..."
-disallowed model, bad input/options,
-``mrl`` too large
+malformed request (JSON nested too     400     400 "Inference request validation failed: ..."
+deep included), unknown or disallowed
+model, bad input/options, ``mrl`` too
+large
 missing or wrong service token,        401     500 "Authentication failed for inference
 missing provider key, provider                 service ..."
 refused the key (its 401)
 provider forbade it (its 403)          403     the same
 the body arrived too slowly            408     500 "Inference service error (408) ..."
 body or input count over the limit     413     400 "Inference can't process request (413)"
-too many concurrent requests,          429     429, with the Retry-After delay
-provider rate limit outlived retries
-provider answered garbage              502     500 "Inference service error (502) ..."
+too many concurrent requests or        429     429, with the Retry-After delay
+bodies being read, provider rate limit
+outlived retries
+provider's answer unusable (malformed, 502     500 "Inference service error (502) ..."
+vectors of other or mixed sizes, a
+redirect bm25x does not follow)
 provider unreachable or failing,       503     500 "Inference service error (503) ..."
 local model not available
 the request's time budget ran out      504     500 "Inference service error (504) ..."
@@ -50,6 +54,7 @@ from bm25x.errors import (
 __all__ = [
     "Answer",
     "BadRequest",
+    "BodiesOverloaded",
     "BodyTimeout",
     "Overloaded",
     "RequestError",
@@ -96,6 +101,10 @@ class Overloaded(RequestError):
     status = 429
 
 
+class BodiesOverloaded(Overloaded):
+    """Too many request bodies are being read at once, or they hold the bytes allowed."""
+
+
 class RequestTimeout(RequestError):
     """The request's time budget ran out."""
 
@@ -129,6 +138,8 @@ def _status(exc: BaseException) -> int:
         if upstream in (401, 403, 429):
             return upstream
         return 400  # the provider refused this input (bad dimensions, too long, ...)
+    # A DimensionMismatchError that gets here is the caller's (mrl over the model's size): the
+    # provider's wrong sizes are a ProviderDimensionError, a ProviderResponseError, a 502 above.
     if isinstance(exc, (UnknownModelError, BadInputError, DimensionMismatchError)):
         return 400
     if isinstance(exc, ModelNotAvailableError):

@@ -33,8 +33,10 @@ def shown(model: str) -> str:
 
 #: Options that reach the service's disk or hardware: only the operator sets them (in
 #: ``[fastembed]``, ``[defaults]`` or an alias), so that a caller can neither make the service
-#: load files of its choosing nor start threads (``threads``: bm25 and fastembed models start
-#: that many OS threads per distinct value).
+#: load files of its choosing, pick its devices or the way it loads a model, nor start threads
+#: (``threads``: bm25 and fastembed models start that many OS threads per distinct value).
+#: Every fastembed constructor option that is not about the vectors themselves is here
+#: (``tests/serve`` checks the list against fastembed's classes).
 OPERATOR_OPTIONS = frozenset(
     {
         "threads",
@@ -44,8 +46,10 @@ OPERATOR_OPTIONS = frozenset(
         "local_files_only",
         "providers",
         "cuda",
+        "device_id",
         "device_ids",
         "lazy_load",
+        "mmap",
     }
 )
 

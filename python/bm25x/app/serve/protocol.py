@@ -6,6 +6,11 @@ Request: ``{"inputs": [{"data", "data_type": "text"|"image"|"object", "model", "
 "inference": "update"|"search", "token": str|null}``. Answer: ``{"embeddings": [...],
 "usage": null}`` with one embedding per input, in input order: a dense vector (a list of
 numbers), a sparse one (``{"indices", "values"}``) or a multi-vector (a list of lists).
+
+A body is read in two steps. :func:`screen` runs before the caller is known: it checks the
+nesting depth and the JSON syntax and reads the ``token``, building nothing of the rest (Qdrant
+sends the token last, after every input). Only then, for a caller with the token, does
+:func:`decode` build the whole value and :func:`parse_request` check it.
 """
 
 from __future__ import annotations
@@ -15,13 +20,29 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import msgspec
 import numpy as np
 
 from bm25x._sparse import SparseVector
 from bm25x.app.serve.errors import BadRequest
+from bm25x.app.serve.nesting import nesting_depth
 from bm25x.errors import ProviderResponseError
 
-__all__ = ["InferenceRequest", "Input", "decode", "encode_answer", "parse_request", "token_of"]
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "InferenceRequest",
+    "Input",
+    "decode",
+    "encode_answer",
+    "parse_request",
+    "screen",
+]
+
+#: How deep a body's arrays and objects may nest. Qdrant reads its clients' JSON with
+#: serde_json, whose limit is 128 levels, and an inference object sits deeper in the client's
+#: request than in the body Qdrant sends on: no body from Qdrant comes near this. Deeper bodies
+#: get 400 before any parser recurses into them.
+MAX_JSON_DEPTH = 128
 
 DataType = Literal["text", "image", "object"]
 _DATA_TYPES: tuple[DataType, ...] = ("text", "image", "object")
@@ -45,8 +66,49 @@ class InferenceRequest:
     query: bool
 
 
-def decode(raw: bytes) -> dict[str, Any]:
-    """The JSON object of a request body; :class:`BadRequest` for anything else."""
+class _Envelope(msgspec.Struct):
+    """The one field of a body read before its sender is known; msgspec skips every other
+    field without building it. The token is kept as its JSON text, and decoded only when it is
+    a string."""
+
+    token: msgspec.Raw = msgspec.Raw(b"null")
+
+
+_ENVELOPE = msgspec.json.Decoder(_Envelope)
+
+
+def screen(raw: bytes | bytearray) -> str | None:
+    """The ``token`` of a request body (Qdrant's configured token or the caller's JWT
+    subject), read without building anything else; :class:`BadRequest` for a body nested
+    deeper than :data:`MAX_JSON_DEPTH`, that is not JSON, or is not a JSON object."""
+    if nesting_depth(raw, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise BadRequest(
+            f"request body nests arrays and objects more than {MAX_JSON_DEPTH} levels deep, "
+            "this service's limit"
+        )
+    try:
+        envelope = _ENVELOPE.decode(raw)
+    except msgspec.ValidationError:
+        raise BadRequest("request body must be a JSON object with 'inputs'") from None
+    except msgspec.DecodeError as exc:
+        # msgspec's reason says what and where (a byte offset), never quoting the body, which
+        # may be a user's text. A lone surrogate escape ("\ud800") is refused here too, as
+        # I-JSON (RFC 7493) requires; Qdrant, writing Rust strings, never sends one.
+        reason = str(exc).removeprefix("JSON is malformed: ")
+        raise BadRequest(f"request body is not valid JSON ({reason})") from None
+    text = bytes(envelope.token)
+    if text == b"null":
+        return None
+    # Only a string is decoded: any other value could be a large structure, built for nothing.
+    if not text.startswith(b'"'):
+        raise BadRequest("'token' must be a string or null")
+    token: str = json.loads(text)
+    return token
+
+
+def decode(raw: bytes | bytearray) -> dict[str, Any]:
+    """The JSON object of a request body that passed :func:`screen` (so nested at most
+    :data:`MAX_JSON_DEPTH` levels); :class:`BadRequest` for anything else."""
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -58,14 +120,6 @@ def decode(raw: bytes) -> dict[str, Any]:
             f"request body must be a JSON object with 'inputs', got {type(body).__name__}"
         )
     return body
-
-
-def token_of(body: Mapping[str, Any]) -> str | None:
-    """The request's ``token`` (Qdrant's configured token or the caller's JWT subject)."""
-    token = body.get("token")
-    if token is not None and not isinstance(token, str):
-        raise BadRequest("'token' must be a string or null")
-    return token
 
 
 def parse_request(body: Mapping[str, Any]) -> InferenceRequest:

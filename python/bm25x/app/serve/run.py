@@ -68,10 +68,14 @@ def _drained(signum: int, frame: Any) -> None:
 
 
 def _serve(uvicorn: Any, config: ServeConfig) -> None:
+    from bm25x.app.serve.transport import head_timeout_protocol
+
     uvicorn.run(
         create_app(config),
         host=config.host,
         port=config.port,
+        # h11 with a deadline for request heads (limits.header_timeout), which uvicorn lacks.
+        http=head_timeout_protocol(config.limits.header_timeout),
         # uvicorn's access log would repeat what the request line says, less carefully.
         access_log=False,
         log_level="warning",
