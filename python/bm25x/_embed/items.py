@@ -12,7 +12,13 @@ from bm25x._secrets import remember_secret
 from bm25x.errors import BadInputError, KeyTooLongError
 from bm25x.providers._base import Item, Kind
 
-__all__ = ["Parsed", "collect_headers", "parse", "passthrough", "value_key"]
+__all__ = ["MAX_MODEL_BYTES", "Parsed", "collect_headers", "parse", "passthrough", "value_key"]
+
+#: The longest model name :func:`bm25x.embed` takes, in UTF-8 bytes. Real names are far shorter
+#: (a Hugging Face repository id is at most 96 characters each side of its slash, with a
+#: provider prefix); a name is kept in messages, groups and caches, and a caller of a service
+#: controls it, so it is bounded before anything else is done with it.
+MAX_MODEL_BYTES = 512
 
 KIND_FIELDS: tuple[tuple[str, Kind], ...] = (
     ("text", "text"),
@@ -59,6 +65,7 @@ def parse(item: Any, model: str | None, options: Mapping[str, Any] | None, i: in
     if isinstance(item, str):
         if model is None:
             raise BadInputError(f"{where} is a str, so embed needs model=...", items=[i])
+        check_model(model, where, i)
         check_text(item, where, i)
         return Parsed("text", item, model, options_dict(options, where, i))
     if isinstance(item, Mapping):
@@ -75,6 +82,7 @@ def parse(item: Any, model: str | None, options: Mapping[str, Any] | None, i: in
             f"of 'text', 'image', 'object' and a 'model'; got {type(item).__name__}",
             items=[i],
         )
+    check_model(get_model, where, i)
     ((name, value),) = fields.items()
     kind = dict(KIND_FIELDS)[name]
     if kind == "text":
@@ -84,6 +92,20 @@ def parse(item: Any, model: str | None, options: Mapping[str, Any] | None, i: in
             )
         check_text(value, where, i)
     return Parsed(kind, value, get_model, options_dict(get_options, where, i))
+
+
+def check_model(model: str, where: str, i: int) -> None:
+    """Refuse a model name over :data:`MAX_MODEL_BYTES`, naming the item and showing only the
+    name's start."""
+    if len(model) <= MAX_MODEL_BYTES // 4:  # short enough whatever its characters
+        return
+    size = len(model.encode("utf-8", "surrogatepass"))
+    if size > MAX_MODEL_BYTES:
+        raise BadInputError(
+            f"{where}: model name {model[:64]!r}... is {size:,} bytes, over the limit of "
+            f"{MAX_MODEL_BYTES} bytes for a model name",
+            items=[i],
+        )
 
 
 def check_text(text: str, where: str, i: int) -> None:
