@@ -225,9 +225,7 @@ async def _siege(proc: ServeProcess) -> tuple[Any, Counter[tuple[str, int | str]
     tasks = [asyncio.ensure_future(a) for a in actors]
     await asyncio.sleep(1.0)  # let every actor get going before the valid load starts
     try:
-        valid = await run_load(
-            proc.url + "/inference", VALID_REQUESTS, VALID_CONNECTIONS, _valid
-        )
+        valid = await run_load(proc.url + "/inference", VALID_REQUESTS, VALID_CONNECTIONS, _valid)
     finally:
         hostile.stop.set()
         done, pending = await asyncio.wait(tasks, timeout=15)
