@@ -78,9 +78,10 @@ mod tests {
     }
 
     /// The `crate::<module>` paths a source file's non-test code names (`use` lines and inline
-    /// paths alike); the `#[cfg(test)]` part is left out, as tests may build a stage from options.
+    /// paths alike); every item under `#[cfg(test)]` is left out, wherever it stands in the file
+    /// (tests may build a stage from options), and only that item.
     fn crate_imports(source: &str) -> Vec<String> {
-        let code = source.split("#[cfg(test)]").next().unwrap_or("");
+        let code = without_test_items(source);
         code.match_indices("crate::")
             .map(|(i, m)| {
                 let rest = &code[i + m.len()..];
@@ -90,6 +91,40 @@ mod tests {
                 rest[..end].to_string()
             })
             .collect()
+    }
+
+    /// `source` less each item marked `#[cfg(test)]`: from the attribute to the end of the item
+    /// it marks, the `;` of a one-line item or the brace closing its block.
+    fn without_test_items(source: &str) -> String {
+        const MARK: &str = "#[cfg(test)]";
+        let mut out = String::with_capacity(source.len());
+        let mut rest = source;
+        while let Some(at) = rest.find(MARK) {
+            out.push_str(&rest[..at]);
+            let item = &rest[at + MARK.len()..];
+            let mut depth = 0usize;
+            let mut end = item.len();
+            for (i, c) in item.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            end = i + 1;
+                            break;
+                        }
+                    }
+                    ';' if depth == 0 => {
+                        end = i + 1;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            rest = &item[end..];
+        }
+        out.push_str(rest);
+        out
     }
 
     fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -150,5 +185,23 @@ mod tests {
              #[cfg(test)]\nmod tests { use crate::encoder::Encoder; }",
         );
         assert_eq!(found, vec!["process", "options"]);
+    }
+
+    #[test]
+    fn the_import_scan_reads_past_test_items_in_the_middle_of_a_file() {
+        // A test-only method early in a file hides only itself: the code after it is scanned.
+        let found = crate_imports(
+            "use crate::hash::Hasher;
+impl A {
+    #[cfg(test)]
+    fn len(&self) -> usize \
+             { crate::encoder::count() }
+    #[cfg(test)]
+    use crate::options::Config;
+}
+             fn g() { crate::weight::Params::default(); }
+",
+        );
+        assert_eq!(found, vec!["hash", "weight"]);
     }
 }
