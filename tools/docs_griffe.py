@@ -60,8 +60,20 @@ def markdown(text: str) -> str:
 
 
 class RestToMarkdown(griffe.Extension):
-    """Rewrites each docstring once, when griffe has loaded its object."""
+    """Rewrites each docstring once, when griffe has loaded its object (griffe reports the
+    top-level package through ``on_package`` only, every other object through ``on_object``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._done: set[str] = set()
+
+    def _rewrite(self, obj: griffe.Object) -> None:
+        if obj.docstring is not None and obj.path not in self._done:
+            self._done.add(obj.path)
+            obj.docstring.value = markdown(obj.docstring.value)
 
     def on_object(self, *, obj: griffe.Object, **kwargs: Any) -> None:
-        if obj.docstring is not None:
-            obj.docstring.value = markdown(obj.docstring.value)
+        self._rewrite(obj)
+
+    def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
+        self._rewrite(pkg)
