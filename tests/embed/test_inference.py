@@ -647,16 +647,16 @@ def test_embed_request_is_a_frozen_value_that_hides_keys() -> None:
     assert EmbedRequest("m", []).options == {} and EmbedRequest("m", []).call.query is False
 
 
-def test_readme_plugin_example_runs(registry: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_docs_plugin_example_runs(registry: Any, capsys: pytest.CaptureFixture[str]) -> None:
     import re
 
     from support.strategies import REPO
 
-    readme = REPO.joinpath("README.md").read_text(encoding="utf-8")
+    page = REPO.joinpath("docs", "guides", "embed.md").read_text(encoding="utf-8")
     (block,) = [
-        b for b in re.findall(r"```python\n(.*?)```", readme, re.DOTALL) if "EmbedRequest" in b
+        b for b in re.findall(r"```python\n(.*?)```", page, re.DOTALL) if "EmbedRequest" in b
     ]
-    exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+    exec(compile(block, "docs/guides/embed.md", "exec"), {"__name__": "docs"})
     assert (
         "[array([1., 1., 1., 1.], dtype=float32), array([3., 3., 3., 3.]" in capsys.readouterr().out
     )
