@@ -200,6 +200,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Fill a named vector of an existing collection (:mod:`bm25x.app.backfill`)."""
+    from bm25x.app.backfill.cli import run
+
+    return run(args)
+
+
 # --- eval, bench, demo -------------------------------------------------------------------------
 
 

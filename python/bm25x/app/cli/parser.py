@@ -12,6 +12,7 @@ from bm25x.app.cli.commands import (
     DEFAULT_STORE,
     DEMO_QUERIES,
     DEMO_STORE,
+    cmd_backfill,
     cmd_bench,
     cmd_demo,
     cmd_encode,
@@ -143,12 +144,13 @@ def ingest_args(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``bm25x`` command."""
+    from bm25x.app.backfill.cli import add_arguments as backfill_arguments
     from bm25x.app.bench import add_arguments as bench_arguments
 
     ap = argparse.ArgumentParser(
         prog="bm25x",
         description="BM25 sparse vectors bit-identical to Qdrant's, and the collections to "
-        "search them: encode, ingest, search, eval, bench, demo.",
+        "search them: encode, ingest, search, eval, bench, demo, backfill.",
     )
     ap.add_argument("--version", action="version", version=f"bm25x {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -174,6 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
     ingest_args(p)
     store_args(p)
     p.set_defaults(func=cmd_ingest)
+
+    p = command(
+        "backfill",
+        "fill a named vector of an existing collection from a payload field (resumable)",
+    )
+    backfill_arguments(p)
+    p.set_defaults(func=cmd_backfill)
 
     p = command("search", "query a collection")
     p.add_argument("query", nargs="+", help="one or more queries")
