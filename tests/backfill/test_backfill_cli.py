@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from support import require
 from support.backfill import Where, docs, points_of, sparse_bytes, where
@@ -286,3 +287,203 @@ def test_usage_errors(capsys: Any, tmp_path: Path) -> None:
         backfill(store=tmp_path, vector="v", from_field="a..b")
     with pytest.raises(ValueError, match="workers"):
         backfill(store=tmp_path, vector="v", from_field="t", workers=0)
+
+
+def _with_fields(corpus: list[Any]) -> list[Any]:
+    points = points_of(corpus)
+    for i, p in enumerate(points):
+        p.payload.update(
+            lang="en" if i % 3 else "fr",
+            n=i,
+            tags=["even" if i % 2 == 0 else "odd", f"t{i % 4}"],
+            meta={
+                "year": 1700 + i,
+                "kind": "amendment" if "amendment" in p.payload["doc_id"] else "other",
+            },
+        )
+    return points
+
+
+def test_filter_only_missing_and_id_range(coll: Where, capsys: Any) -> None:
+    points = _with_fields(docs())
+    coll.create(points)
+    base = ["backfill", *coll.argv, "--from-field", "text", "--json", "-q"]
+    english = {"must": [{"key": "lang", "match": {"value": "en"}}]}
+    status, out, err = run(capsys, *base, "--vector", "bm25", "--filter", json.dumps(english))
+    assert status == 0, err
+    en = {p.id for p in points if p.payload["lang"] == "en"}
+    assert json.loads(out)["written"] == len(en) == 61
+    snap = coll.snapshot()
+    assert {pid for pid, p in snap.items() if "bm25" in p["vectors"]} == en
+
+    status, out, _ = run(capsys, *base, "--vector", "bm25", "--only-missing")
+    report = json.loads(out)
+    assert (report["read"], report["written"], report["skipped"]) == (31, 31, 61)
+    after = coll.snapshot()
+    assert all("bm25" in p["vectors"] for p in after.values())
+    assert {pid: p["vectors"]["bm25"] for pid, p in after.items() if pid in en} == {
+        pid: p["vectors"]["bm25"] for pid, p in snap.items() if pid in en
+    }  # the points that had it are untouched
+
+    order = sorted(after, key=id_order)
+    start, end = order[10], order[50]
+    status, out, _ = run(capsys, *base, "--vector", "part", "--id-range", f"{start}:{end}")
+    assert status == 0 and json.loads(out)["written"] == 40
+    got = {pid for pid, p in coll.snapshot().items() if "part" in p["vectors"]}
+    assert got == set(order[10:50])
+    status, out, _ = run(capsys, *base, "--vector", "part", "--id-range", f"{end}:")
+    assert status == 0 and json.loads(out)["written"] == 42
+    # Two parts, two checkpoints: each resumable on its own.
+    keys = [k for k in coll.metadata() if k.startswith("bm25x_backfill:part:")]
+    assert len(keys) == 2
+
+
+FILTERS: list[dict[str, Any]] = [
+    {"must": [{"key": "lang", "match": {"value": "fr"}}]},
+    {"must_not": [{"key": "lang", "match": {"value": "fr"}}]},
+    {"should": [{"key": "n", "range": {"lt": 10}}, {"key": "n", "range": {"gte": 80}}]},
+    {"must": [{"key": "tags", "match": {"any": ["t1", "t3"]}}]},
+    {"must": [{"key": "lang", "match": {"except": ["fr"]}}]},
+    {"must": [{"key": "meta.year", "range": {"gt": 1750.5, "lte": 1760}}]},
+    {
+        "must": [
+            {"key": "meta.kind", "match": {"value": "amendment"}},
+            {"key": "n", "range": {"gte": 50}},
+        ]
+    },
+    {
+        "must": [
+            {"must_not": [{"key": "lang", "match": {"value": "en"}}]},
+            {"key": "n", "range": {"lt": 40}},
+        ]
+    },
+    {"must": [{"has_id": [0, 5, 10]}]},
+    {
+        "must": [{"is_empty": {"key": "missing_key"}}],
+        "must_not": [{"key": "n", "range": {"gt": 5}}],
+    },
+    {"must": [{"key": "text", "match": {"text": "jury"}}]},
+    {
+        "min_should": {
+            "conditions": [
+                {"key": "lang", "match": {"value": "fr"}},
+                {"key": "tags", "match": {"value": "even"}},
+                {"key": "n", "range": {"lt": 30}},
+            ],
+            "min_count": 2,
+        }
+    },
+    {"must": [{"key": "tags", "values_count": {"gte": 2}}, {"key": "n", "range": {"lt": 3}}]},
+]
+
+
+def test_a_filter_selects_the_same_points_in_an_edge_shard_and_on_a_server(
+    tmp_path: Path, server: LocalQdrant
+) -> None:
+    from bm25x.app.backfill.run import open_target
+
+    points = _with_fields(docs())
+    edge, remote = where("edge", tmp_path), where("server", tmp_path, server)
+    for c in (edge, remote):
+        c.create(points)
+    targets = [open_target(**edge.target), open_target(**remote.target)]
+    try:
+        for flt in FILTERS:
+            selected = []
+            for t in targets:
+                records, following = t.scroll(None, 1000, "n", flt, None)
+                assert following is None
+                selected.append([pid for pid, _ in records])
+                assert t.count(flt, None) == len(records)
+            assert selected[0] == selected[1], flt
+            assert 0 < len(selected[0]) < 92, flt
+    finally:
+        for t in targets:
+            t.close()
+
+
+def test_a_filter_edge_cannot_read_is_refused_by_name(tmp_path: Path) -> None:
+    from bm25x.app.backfill.edge_filter import edge_filter
+
+    with pytest.raises(ValueError, match=r"the filter\.must\[0\]\.geo_polygon is not supported"):
+        edge_filter({"must": [{"key": "loc", "geo_polygon": {"exterior": {"points": []}}}]})
+    with pytest.raises(ValueError, match="unknown clauses"):
+        edge_filter({"mustnt": []})
+    with pytest.raises(ValueError, match="match must be one of"):
+        edge_filter({"must": [{"key": "a", "match": {"regex": "x"}}]})
+
+
+def test_a_server_before_1_18_cannot_add_a_vector_and_to_fills_a_copy(
+    tmp_path: Path, capsys: Any, monkeypatch: Any
+) -> None:
+    from bm25x.app.backfill.server import ServerTarget
+
+    old = LocalQdrant(version="1.17.1")
+    try:
+        coll = where("server", tmp_path, old)
+        points = _with_problems(docs())
+        coll.create(points)
+        before = coll.snapshot()
+        argv = ["backfill", *coll.argv, "--vector", "bm25", "--from-field", "text", "--json"]
+        status, _, err = run(capsys, *argv)
+        assert status == 2
+        assert "(version 1.17.1) cannot add a named vector to an existing collection" in err
+        assert "needs Qdrant 1.18.0 or later; --to NEW fills a copy instead" in err
+        assert coll.snapshot() == before
+
+        # Interrupted on its third page, then run again: the copy resumes.
+        real, calls = ServerTarget.write, []
+
+        def failing(self: Any, *args: Any) -> None:
+            calls.append(1)
+            if len(calls) == 3:
+                raise ConnectionError("the network went away")
+            real(self, *args)
+
+        monkeypatch.setattr(ServerTarget, "write", failing)
+        status, _, err = run(capsys, *argv, "--to", "docs2", "--page-size", "20")
+        assert status == 1 and "the network went away" in err
+        monkeypatch.setattr(ServerTarget, "write", real)
+        status, out, err = run(capsys, *argv, "--to", "docs2", "--page-size", "20")
+        assert status == 0, err
+        assert json.loads(out)["resumed"] and json.loads(out)["totals"]["written"] == 87
+
+        assert coll.snapshot() == before  # the source is only read
+        copy = where("server", tmp_path, old, name="docs2")
+        copied = copy.snapshot()
+        assert copied.keys() == before.keys()
+        for pid, p in before.items():
+            assert copied[pid]["payload"] == p["payload"]
+            # Qdrant normalises Cosine vectors on every upsert: normalising a unit vector again
+            # may move its last bit, so a copied Cosine vector is equal to float32 rounding.
+            (dense,) = p["vectors"]["dense"]
+            (copied_dense,) = copied[pid]["vectors"]["dense"]
+            assert np.allclose(
+                np.frombuffer(copied_dense, np.float32), np.frombuffer(dense, np.float32), rtol=1e-6
+            )
+        enc = bm25x.Bm25()
+        for p in points:
+            text = p.payload.get("text")
+            stored = copied[p.id]["vectors"].get("bm25")
+            ok = isinstance(text, str) and text.strip()
+            assert stored == (sparse_bytes(enc.encode(text)) if ok else None)
+        meta = copy.metadata()
+        assert meta["bm25x_copy"] == {"from": "docs", "vector": "bm25"}
+        assert meta["bm25x_vector:bm25"]["model"] == "qdrant/bm25"
+
+        status, _, err = run(capsys, *argv, "--to", "docs2")
+        assert status == 0 and "nothing to do" in err
+        other = where("server", tmp_path, old, name="other")
+        other.create(points[:2])
+        status, _, err = run(capsys, *argv, "--to", "other")
+        assert status == 2 and "'other' exists and is not a copy of 'docs'" in err
+    finally:
+        old.close()
+
+
+def test_to_is_for_servers(tmp_path: Path, capsys: Any) -> None:
+    coll = where("edge", tmp_path)
+    coll.create(points_of(docs()[:3]))
+    argv = ["backfill", *coll.argv, "--vector", "bm25", "--from-field", "text", "--to", "x"]
+    status, _, err = run(capsys, *argv)
+    assert status == 2 and "gets the vector in place" in err

@@ -113,6 +113,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--only-missing", action="store_true", help="skip points that already have the vector"
     )
+    g.add_argument(
+        "--to",
+        default=None,
+        metavar="NEW",
+        help="fill a copy instead: a new collection NEW on the server with the points, payloads "
+        "and vectors, and the vector (for servers before Qdrant 1.18.0, which cannot add one)",
+    )
 
     g = p.add_argument_group("run")
     g.add_argument(
@@ -183,6 +190,7 @@ def run(args: argparse.Namespace) -> int:
             url=args.url,
             api_key=args.api_key if args.url else None,
             collection=args.collection,
+            to=args.to,
             filter=args.filter,
             id_range=args.id_range,
             only_missing=args.only_missing,

@@ -175,6 +175,7 @@ def backfill(
     api_key: str | None = None,
     collection: str | None = None,
     client: Any = None,
+    to: str | None = None,
     filter: Mapping[str, Any] | None = None,
     id_range: IdRange | None = None,
     only_missing: bool = False,
@@ -206,7 +207,11 @@ def backfill(
     finished, the same call does nothing (``restart`` does it all again). ``verify`` re-reads
     that many random points afterwards and checks their vectors equal a fresh encoding
     (:class:`VerifyError` if not). Pages of ``page_size`` points are encoded and written by
-    ``workers`` threads while the next page is read."""
+    ``workers`` threads while the next page is read.
+
+    ``to``: fill a copy instead, the new collection ``to`` on the same server, with the
+    source's configuration, points, payloads and vectors, and the vector (for servers that
+    cannot add one to an existing collection, before Qdrant 1.18.0); resumable likewise."""
     field = FieldPath(from_field)
     if not isinstance(vector, str) or not vector:
         raise ValueError("the vector must be a name, e.g. 'bm25'")
@@ -224,6 +229,12 @@ def backfill(
             store=store, url=url, api_key=api_key, collection=collection, client=client
         )
     try:
+        if to is not None:
+            from bm25x.app.backfill.copy import copy_target
+
+            if only_missing:
+                raise ValueError("only_missing has no meaning with to= (the copy is new)")
+            target = copy_target(target, to, vector, vm.spec)
         return _Run(target, vm, vector, field, flt, rng, only_missing).go(
             create=create,
             strict=strict,

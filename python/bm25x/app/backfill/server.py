@@ -25,6 +25,10 @@ __all__ = ["NAMED_VECTORS_SINCE", "ServerTarget"]
 
 NAMED_VECTORS_SINCE = "1.18.0"
 """The first Qdrant release that adds a named vector to an existing collection."""
+COPY_HINT = (
+    "; --to NEW fills a copy instead: a new collection NEW with this one's points, payloads "
+    "and vectors, and the vector"
+)
 
 
 class ServerTarget(Target):
@@ -108,7 +112,7 @@ class ServerTarget(Target):
         if create is None:
             raise CannotAddVector(
                 "this qdrant-client cannot add a named vector to an existing collection "
-                f"(that needs qdrant-client and Qdrant {NAMED_VECTORS_SINCE} or later)"
+                f"(that needs qdrant-client and Qdrant {NAMED_VECTORS_SINCE} or later){COPY_HINT}"
             )
         try:
             create(self.collection, name, config, wait=True)
@@ -118,7 +122,7 @@ class ServerTarget(Target):
             raise CannotAddVector(
                 f"the Qdrant server{self._at()} (version {self._server_version()}) cannot add a "
                 f"named vector to an existing collection: that needs Qdrant "
-                f"{NAMED_VECTORS_SINCE} or later"
+                f"{NAMED_VECTORS_SINCE} or later{COPY_HINT}"
             ) from None
 
     # --- metadata --------------------------------------------------------------------------
