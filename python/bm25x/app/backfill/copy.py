@@ -19,6 +19,7 @@ from bm25x.app.backfill.errors import BackfillError
 from bm25x.app.backfill.model import Encoded, VectorSpec
 from bm25x.app.backfill.server import ServerTarget
 from bm25x.app.backfill.target import Existing, PointId, Record, Target, normal_id
+from bm25x.app.store import Hit
 
 __all__ = ["COPY_KEY", "CopyTarget", "copy_target"]
 
@@ -170,6 +171,9 @@ class CopyTarget(Target):
         self, n: int, name: str, field: str, flt: Mapping[str, Any] | None
     ) -> list[tuple[PointId, dict[str, Any] | None, Any]]:
         return self.dest.sample(n, name, field, flt)
+
+    def query(self, name: str, vectors: Sequence[Any], limit: int) -> list[list[Hit]]:
+        return self.dest.query(name, vectors, limit)
 
     def count(self, flt: Mapping[str, Any] | None, missing: str | None) -> int:
         return self.source.count(flt, missing)

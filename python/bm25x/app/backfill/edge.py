@@ -21,8 +21,9 @@ from bm25x._sparse import SparseBatch
 from bm25x.app.backfill.edge_filter import edge_filter
 from bm25x.app.backfill.errors import BackfillError
 from bm25x.app.backfill.model import Encoded, VectorSpec
-from bm25x.app.backfill.target import Existing, PointId, Record, Target, normal_id
+from bm25x.app.backfill.target import Existing, PointId, Record, Target, hit, normal_id
 from bm25x.app.lock import LockBusy, StoreLock
+from bm25x.app.store import Hit
 
 __all__ = ["METADATA_FILE", "EdgeTarget", "shard_dir"]
 
@@ -44,9 +45,10 @@ def _first_line(e: BaseException) -> str:
 
 
 class EdgeTarget(Target):
-    """The shard at (or in) ``path``, opened and locked for writing."""
+    """The shard at (or in) ``path``, opened and locked for writing (for reading only, with
+    ``shared``: other readers may hold it too)."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], shared: bool = False) -> None:
         self.path = Path(path)
         found = shard_dir(self.path)
         if found is None:
@@ -56,7 +58,7 @@ class EdgeTarget(Target):
         self.shard_path = found
         self._lock = StoreLock(self.path)
         try:
-            self._lock.acquire(shared=False)
+            self._lock.acquire(shared=shared)
         except LockBusy as e:
             holder = f" (process {e.pid})" if e.pid is not None else ""
             raise BackfillError(
@@ -211,6 +213,24 @@ class EdgeTarget(Target):
                 stored = (list(stored.indices), list(stored.values))
             out.append((normal_id(p.id), p.payload, stored))
         return out
+
+    def query(self, name: str, vectors: Sequence[Any], limit: int) -> list[list[Hit]]:
+        from qdrant_edge import Query, QueryBatchRequest, QueryRequest
+        from qdrant_edge import SparseVector as EdgeSparse
+
+        requests = []
+        for v in vectors:
+            if hasattr(v, "indices"):
+                target: Any = EdgeSparse(v.indices.tolist(), v.values.tolist())
+            else:
+                target = [float(x) for x in v]
+            requests.append(
+                QueryRequest(limit=limit, query=Query.Nearest(target, name), with_payload=True)
+            )
+        if not requests:
+            return []
+        found = self._call("search", self._shard.query_batch, QueryBatchRequest(requests))
+        return [[hit(p.id, p.score, p.payload) for p in points] for points in found]
 
     def count(self, flt: Mapping[str, Any] | None, missing: str | None) -> int:
         from qdrant_edge import CountRequest

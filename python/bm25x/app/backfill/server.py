@@ -18,8 +18,8 @@ from typing import Any
 from bm25x._sparse import SparseBatch
 from bm25x.app.backfill.errors import BackfillError, CannotAddVector
 from bm25x.app.backfill.model import Encoded, VectorSpec
-from bm25x.app.backfill.target import Existing, PointId, Record, Target, normal_id
-from bm25x.app.store import public_url
+from bm25x.app.backfill.target import Existing, PointId, Record, Target, hit, normal_id
+from bm25x.app.store import Hit, public_url
 
 __all__ = ["NAMED_VECTORS_SINCE", "ServerTarget"]
 
@@ -208,6 +208,25 @@ class ServerTarget(Target):
                 stored = (list(stored.indices), list(stored.values))
             out.append((normal_id(p.id), p.payload, stored))
         return out
+
+    def query(self, name: str, vectors: Sequence[Any], limit: int) -> list[list[Hit]]:
+        from qdrant_client import models
+
+        requests = []
+        for v in vectors:
+            if hasattr(v, "indices"):
+                target: Any = models.SparseVector(
+                    indices=v.indices.tolist(), values=v.values.tolist()
+                )
+            else:
+                target = [float(x) for x in v]
+            requests.append(
+                models.QueryRequest(query=target, using=name, limit=limit, with_payload=True)
+            )
+        if not requests:
+            return []
+        found = self.client.query_batch_points(self.collection, requests)
+        return [[hit(p.id, p.score, p.payload) for p in r.points] for r in found]
 
     def count(self, flt: Mapping[str, Any] | None, missing: str | None) -> int:
         found = self.client.count(

@@ -19,9 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bm25x._vector_records import record_key
 from bm25x.app.backfill.target import PointId
 
-__all__ = ["COUNTS", "Checkpoint", "part_key", "vector_key"]
+__all__ = ["COUNTS", "Checkpoint", "is_part_of", "part_key", "vector_key"]
 
 CHECKPOINT_FORMAT = 1
 COUNTS = ("read", "written", "missing", "empty", "not_text", "no_terms")
@@ -30,14 +31,21 @@ empty or not a string (none of those get a vector), and written vectors without 
 
 
 def vector_key(name: str) -> str:
-    """The metadata key of the vector's record."""
-    return f"bm25x_vector:{name}"
+    """The metadata key of the vector's record (read by the library too: it lives there)."""
+    return record_key(name)
 
 
 def part_key(name: str, request: Mapping[str, Any]) -> str:
     """The metadata key of the checkpoint of the points ``request`` covers."""
     scope = json.dumps([request.get("filter"), request.get("id_range")], sort_keys=True)
     return f"bm25x_backfill:{name}:{hashlib.blake2b(scope.encode(), digest_size=6).hexdigest()}"
+
+
+def is_part_of(key: str, name: str) -> bool:
+    """Whether the metadata key ``key`` is the checkpoint of a part of vector ``name``'s
+    backfill (vector names may hold colons: the part is what follows the last one)."""
+    head, _, _ = key.rpartition(":")
+    return head == f"bm25x_backfill:{name}"
 
 
 @dataclass

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bm25x.app.backfill.model import Encoded, VectorSpec
+from bm25x.app.store import FINGERPRINT, Hit, f32
 
-__all__ = ["Existing", "PointId", "Record", "Target", "id_order", "normal_id"]
+__all__ = ["Existing", "PointId", "Record", "Target", "hit", "id_order", "normal_id"]
 
 PointId = int | str
 """A point id: an unsigned integer, or a UUID in its canonical (lower-case, hyphenated) text."""
@@ -47,6 +48,15 @@ def id_order(point_id: PointId) -> tuple[int, int]:
     if isinstance(point_id, int):
         return 0, point_id
     return 1, uuid.UUID(point_id).int
+
+
+def hit(point_id: Any, score: float, payload: Mapping[str, Any] | None) -> Hit:
+    """A search result: the point's ``doc_id`` (a collection ``bm25x ingest`` wrote) or its
+    id, its score as float32, and its payload (without bm25x's own keys)."""
+    body = dict(payload or {})
+    body.pop(FINGERPRINT, None)
+    shown = body.pop("doc_id", None)
+    return Hit(str(shown if shown is not None else normal_id(point_id)), f32(score), body)
 
 
 @dataclass(frozen=True)
@@ -116,6 +126,11 @@ class Target(ABC):
         """Up to ``n`` random points that have the vector ``name`` (and match ``flt``): id,
         payload at ``field``, and the stored vector as ``(indices, values)`` lists (sparse) or
         a list of floats (dense)."""
+
+    @abstractmethod
+    def query(self, name: str, vectors: Sequence[Any], limit: int) -> list[list[Hit]]:
+        """The ``limit`` nearest points to each query vector (a :class:`bm25x.SparseVector`
+        or a dense vector) in the vector ``name``, with their payloads."""
 
     @abstractmethod
     def count(self, flt: Mapping[str, Any] | None, missing: str | None) -> int:

@@ -187,6 +187,11 @@ def cmd_search(args: argparse.Namespace) -> int:
     """Query a collection."""
     from bm25x.app.search import search
 
+    if getattr(args, "vector", None):
+        from bm25x.app.backfill.search import cmd_search_vector
+
+        print_hits(args.query, cmd_search_vector(args), args.json)
+        return 0
     store = _store(args)
     try:
         results = search(store, args.query, limit=args.limit, threads=args.threads)

@@ -189,6 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", "--limit", type=int, default=10, help="results per query (10)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--threads", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--vector",
+        default=None,
+        metavar="NAME",
+        help="search this named vector, filled by `bm25x backfill` (queries encoded as it "
+        "records); --store may be any Edge shard directory",
+    )
     store_args(p)
     p.set_defaults(func=cmd_search)
 
