@@ -19,7 +19,9 @@ model and the record), :mod:`~bm25x.app.backfill.target` with
 :mod:`~bm25x.app.backfill.edge` and :mod:`~bm25x.app.backfill.server` (the collections),
 :mod:`~bm25x.app.backfill.fields` (the text of a point), :mod:`~bm25x.app.backfill.state`
 (metadata keys and checkpoints), :mod:`~bm25x.app.backfill.report`,
-:mod:`~bm25x.app.backfill.verify`, :mod:`~bm25x.app.backfill.edge_filter`,
+:mod:`~bm25x.app.backfill.verify`, :mod:`~bm25x.app.backfill.split` (parts for several
+processes), :mod:`~bm25x.app.backfill.copy` (``--to``), :mod:`~bm25x.app.backfill.search`,
+:mod:`~bm25x.app.backfill.edge_filter`,
 :mod:`~bm25x.app.backfill.errors`.
 """
 
@@ -29,6 +31,7 @@ from bm25x.app.backfill.errors import BackfillError, CannotAddVector, FieldError
 from bm25x.app.backfill.fields import Problem
 from bm25x.app.backfill.report import BackfillReport, VerifyResult
 from bm25x.app.backfill.run import IdRange, backfill, open_target
+from bm25x.app.backfill.split import split_ids
 
 __all__ = [
     "BackfillError",
@@ -41,4 +44,5 @@ __all__ = [
     "VerifyResult",
     "backfill",
     "open_target",
+    "split_ids",
 ]

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from bm25x._sparse import SparseBatch
-from bm25x.app.backfill.errors import BackfillError, FieldError, VerifyError
+from bm25x.app.backfill.errors import BackfillError, CannotAddVector, FieldError, VerifyError
 from bm25x.app.backfill.fields import EMPTY, MISSING, FieldPath, Problem
 from bm25x.app.backfill.model import VectorModel, VectorSpec
 from bm25x.app.backfill.report import SHOWN_PROBLEMS, BackfillReport, ReportFile
@@ -290,7 +290,17 @@ class _Run:
             return False
         if not create:
             raise BackfillError(f"{where} has no vector {self.vector!r}")
-        self.target.add_vector(self.vector, self.model.spec)
+        try:
+            self.target.add_vector(self.vector, self.model.spec)
+        except CannotAddVector:
+            raise
+        except Exception:
+            # Another part of a split backfill may have added it just now.
+            existing = self.target.vectors().get(self.vector)
+            if existing is None:
+                raise
+            _check_fits(existing, self.model.spec, self.vector, where, self.model.model)
+            return False
         return True
 
     def _checkpoint(self, restart: bool) -> tuple[Checkpoint, bool]:
