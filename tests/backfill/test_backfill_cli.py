@@ -454,8 +454,10 @@ def test_a_server_before_1_18_cannot_add_a_vector_and_to_fills_a_copy(
         assert copied.keys() == before.keys()
         for pid, p in before.items():
             assert copied[pid]["payload"] == p["payload"]
-            # Qdrant normalises Cosine vectors on every upsert: normalising a unit vector again
-            # may move its last bit, so a copied Cosine vector is equal to float32 rounding.
+            # A Qdrant server leaves a vector that is already of length 1 as it is (within
+            # 1e-6, `is_length_zero_or_normalized`), so it copies Cosine vectors bit for bit;
+            # qdrant-client's local mode, behind the stand-in, normalises them again, which
+            # may move a last bit: here they are equal to float32 rounding.
             (dense,) = p["vectors"]["dense"]
             (copied_dense,) = copied[pid]["vectors"]["dense"]
             assert np.allclose(
