@@ -489,3 +489,34 @@ def test_to_is_for_servers(tmp_path: Path, capsys: Any) -> None:
     argv = ["backfill", *coll.argv, "--vector", "bm25", "--from-field", "text", "--to", "x"]
     status, _, err = run(capsys, *argv)
     assert status == 2 and "gets the vector in place" in err
+
+
+def test_verify_finds_a_vector_changed_behind_its_back_and_ctrl_c_says_how_to_resume(
+    tmp_path: Path, capsys: Any, monkeypatch: Any
+) -> None:
+    import qdrant_edge as qe
+
+    from bm25x.app.backfill.edge import EdgeTarget
+
+    coll = where("edge", tmp_path)
+    points = points_of(docs()[:20])
+    coll.create(points)
+    argv = ["backfill", *coll.argv, "--vector", "bm25", "--from-field", "text"]
+    assert run(capsys, *argv, "-q")[0] == 0
+    shard = qe.EdgeShard.load(str(coll.path))
+    for p in points:  # every stored vector made wrong
+        vec = qe.SparseVector([1, 2], [0.5, 0.25])
+        shard.update(qe.UpdateOperation.update_vectors([qe.PointVectors(p.id, {"bm25": vec})]))
+    shard.flush()
+    shard.close()
+    status, _, err = run(capsys, *argv, "--verify", "5")  # finished before: verifies only
+    assert status == 1 and "nothing to do" in err and "verified 5 random points: 5 differ" in err
+    assert "5 of 5 verified points of vector 'bm25' differ from a fresh encoding" in err
+
+    def interrupted(self: Any, *args: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(EdgeTarget, "write", interrupted)
+    status, _, err = run(capsys, *argv, "--vector", "other")
+    assert status == 130
+    assert err.strip().endswith("interrupted; run the same command again to resume")

@@ -115,11 +115,12 @@ class BackfillReport:
     def summary(self) -> str:
         """The run in a few lines, for the end of ``bm25x backfill``."""
         if self.already_done:
-            return (
+            done = (
                 f"vector {self.vector!r} of {self.where} was already filled from this field "
                 "with this model (nothing to do; --restart fills it again, --only-missing "
                 "fills points added since)"
             )
+            return "\n".join([done, *self._verified()])
         how = "resumed, " if self.resumed else ""
         added = f"added vector {self.vector!r}; " if self.created else ""
         lines = [
@@ -141,10 +142,11 @@ class BackfillReport:
                 + (f" and {more:,} more" if more > 0 else "")
                 + where
             )
-        if self.verify is not None:
-            bad = len(self.verify.mismatched)
-            lines.append(
-                f"verified {self.verify.checked:,} random points: "
-                + ("all equal a fresh encoding" if not bad else f"{bad:,} differ")
-            )
-        return "\n".join(lines)
+        return "\n".join([*lines, *self._verified()])
+
+    def _verified(self) -> list[str]:
+        if self.verify is None:
+            return []
+        bad = len(self.verify.mismatched)
+        outcome = "all equal a fresh encoding" if not bad else f"{bad:,} differ"
+        return [f"verified {self.verify.checked:,} random points: {outcome}"]

@@ -349,7 +349,7 @@ class _Run:
             out.already_done = out.complete = True
             out.totals = dict(cp.counts)
             out.seconds = time.perf_counter() - started
-            return out
+            return self._verify(out, verify)
         if not resumed:
             cp = Checkpoint(self.request, offset=self.rng[0] if self.rng else None)
         missing = self.vector if self.only_missing else None
@@ -460,16 +460,19 @@ class _Run:
             listing.close()
         out.totals = dict(cp.counts)
         out.seconds = time.perf_counter() - started
-        if verify:
-            out.verify = verify_points(
-                target, self.model, self.vector, self.field, self.flt, verify
+        return self._verify(out, verify)
+
+    def _verify(self, out: BackfillReport, n: int) -> BackfillReport:
+        """``out`` with ``n`` random points checked (none for 0); VerifyError if any differs."""
+        if not n:
+            return out
+        out.verify = verify_points(self.target, self.model, self.vector, self.field, self.flt, n)
+        if out.verify.mismatched:
+            shown = ", ".join(repr(p) for p in out.verify.mismatched[:5])
+            raise VerifyError(
+                f"{len(out.verify.mismatched):,} of {out.verify.checked:,} verified points "
+                f"of vector {self.vector!r} differ from a fresh encoding of their text: "
+                f"{shown}",
+                out,
             )
-            if out.verify.mismatched:
-                shown = ", ".join(repr(p) for p in out.verify.mismatched[:5])
-                raise VerifyError(
-                    f"{len(out.verify.mismatched):,} of {out.verify.checked:,} verified points "
-                    f"of vector {self.vector!r} differ from a fresh encoding of their text: "
-                    f"{shown}",
-                    out,
-                )
         return out
