@@ -14,14 +14,15 @@ encoding pipelined with the I/O; the run is resumable and records what it did in
 collection's metadata (:mod:`~bm25x.app.backfill.state`), so queries for the vector are
 encoded the same way. See ``docs/backfill.md``.
 
-Modules: :mod:`~bm25x.app.backfill.run` (the run), :mod:`~bm25x.app.backfill.model` (the
-model and the record), :mod:`~bm25x.app.backfill.target` with
-:mod:`~bm25x.app.backfill.edge` and :mod:`~bm25x.app.backfill.server` (the collections),
-:mod:`~bm25x.app.backfill.fields` (the text of a point), :mod:`~bm25x.app.backfill.state`
-(metadata keys and checkpoints), :mod:`~bm25x.app.backfill.report`,
-:mod:`~bm25x.app.backfill.verify`, :mod:`~bm25x.app.backfill.split` (parts for several
-processes), :mod:`~bm25x.app.backfill.copy` (``--to``), :mod:`~bm25x.app.backfill.search`,
-:mod:`~bm25x.app.backfill.edge_filter`,
+Modules: :mod:`~bm25x.app.backfill.run` (the run) and :mod:`~bm25x.app.backfill.pages`
+(its pages), :mod:`~bm25x.app.backfill.model` (the model and the record),
+:mod:`~bm25x.app.backfill.target` with :mod:`~bm25x.app.backfill.edge` and
+:mod:`~bm25x.app.backfill.server` (the collections), :mod:`~bm25x.app.backfill.fields` (the
+text of a point), :mod:`~bm25x.app.backfill.state` (metadata keys and checkpoints),
+:mod:`~bm25x.app.backfill.report`, :mod:`~bm25x.app.backfill.verify`,
+:mod:`~bm25x.app.backfill.split` (parts for several processes),
+:mod:`~bm25x.app.backfill.copy` (``--to``), :mod:`~bm25x.app.backfill.search`,
+:mod:`~bm25x.app.backfill.edge_filter`, :mod:`~bm25x.app.backfill.cli` (the command) and
 :mod:`~bm25x.app.backfill.errors`.
 """
 

@@ -16,17 +16,14 @@ import json
 import os
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from bm25x._sparse import SparseBatch
 from bm25x.app.backfill.errors import BackfillError, CannotAddVector, FieldError, VerifyError
-from bm25x.app.backfill.fields import EMPTY, MISSING, FieldPath, Problem
+from bm25x.app.backfill.fields import EMPTY, MISSING, FieldPath
 from bm25x.app.backfill.model import VectorModel, VectorSpec
+from bm25x.app.backfill.pages import Page, encode_and_write, pages
 from bm25x.app.backfill.report import SHOWN_PROBLEMS, BackfillReport, ReportFile
 from bm25x.app.backfill.state import Checkpoint, part_key, vector_key
 from bm25x.app.backfill.target import Existing, PointId, Target, id_order, normal_id
@@ -65,61 +62,6 @@ def open_target(
         return ServerTarget(client, collection)
     assert url is not None
     return ServerTarget.connect(url, collection, api_key)
-
-
-@dataclass
-class _Page:
-    following: PointId | None
-    read: int
-    ids: list[PointId]
-    texts: list[str]
-    problems: list[Problem]
-
-
-def _pages(
-    target: Target,
-    start: PointId | None,
-    end: PointId | None,
-    size: int,
-    field: FieldPath,
-    flt: Mapping[str, Any] | None,
-    missing: str | None,
-) -> Iterator[_Page]:
-    offset = start
-    stop = id_order(end) if end is not None else None
-    while True:
-        records, following = target.scroll(offset, size, field.path, flt, missing)
-        if stop is not None:
-            inside = [r for r in records if id_order(r[0]) < stop]
-            if len(inside) < len(records) or (
-                following is not None and id_order(following) >= stop
-            ):
-                records, following = inside, None
-        ids: list[PointId] = []
-        texts: list[str] = []
-        problems: list[Problem] = []
-        for pid, payload in records:
-            text = field.text(pid, payload)
-            if isinstance(text, Problem):
-                problems.append(text)
-            else:
-                ids.append(pid)
-                texts.append(text)
-        yield _Page(following, len(records), ids, texts, problems)
-        if following is None:
-            return
-        offset = following
-
-
-def _encode_and_write(
-    target: Target, model: VectorModel, name: str, ids: list[PointId], texts: list[str]
-) -> tuple[int, int]:
-    """Encode and write one page; returns (vectors written, vectors without a term)."""
-    vectors = model.encode(texts)
-    target.write(ids, name, vectors)
-    if isinstance(vectors, SparseBatch):
-        return len(ids), int(np.count_nonzero(np.diff(vectors.indptr) == 0))
-    return len(ids), 0
 
 
 def _check_fits(existing: Existing, spec: VectorSpec, name: str, where: str, model: str) -> None:
@@ -374,7 +316,7 @@ class _Run:
             cp.complete = complete
             target.save_metadata({self.key: cp.as_json()})
 
-        inflight: deque[tuple[_Page, Future[tuple[int, int]]]] = deque()
+        inflight: deque[tuple[Page, Future[tuple[int, int]]]] = deque()
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bm25x-backfill")
         bar = Progress(total, "backfilling", unit="point", quiet=quiet)
         if resumed and not self.only_missing and total is not None:
@@ -403,7 +345,7 @@ class _Run:
 
         last_save = time.monotonic()
         try:
-            pages = _pages(
+            reading = pages(
                 target,
                 cp.offset,
                 self.rng[1] if self.rng else None,
@@ -412,7 +354,7 @@ class _Run:
                 self.flt,
                 missing,
             )
-            for page in pages:
+            for page in reading:
                 if strict and page.problems:
                     while inflight:  # every page before this one, written and committed
                         commit()
@@ -427,7 +369,7 @@ class _Run:
                 fut: Future[tuple[int, int]]
                 if page.ids:
                     fut = pool.submit(
-                        _encode_and_write, target, self.model, self.vector, page.ids, page.texts
+                        encode_and_write, target, self.model, self.vector, page.ids, page.texts
                     )
                 else:
                     fut = Future()
