@@ -47,11 +47,15 @@ class AsyncClient(Client):
         except Exception:  # absent collection: the request itself will say so
             return
         self._infos[collection] = info
+        self._records.seen(collection, info)
         vectors = info.config.params.vectors
         if isinstance(vectors, models.VectorParams):
             self._sizes[collection] = {"": vectors.size}
         else:
             self._sizes[collection] = {k: v.size for k, v in (vectors or {}).items()}
+
+    def _collection_metadata(self, collection: str) -> Any:
+        return self._records.cached(collection)
 
     def _collection_sizes(self, collection: str) -> dict[str, int]:
         return self._sizes.get(collection, {})
@@ -65,6 +69,7 @@ class AsyncClient(Client):
         self._sizes.pop(collection_name, None)
         self._infos.pop(collection_name, None)
         self._idf.forget(collection_name)
+        self._records.forget(collection_name)
 
     # --- collections ------------------------------------------------------------------------
 

@@ -22,6 +22,12 @@ Options of a remote client's ``qdrant/bm25`` Documents are read as the server re
 does not know means ``"none"``, and each such option is reported once per process with a
 :class:`bm25x.errors.ServerOptionWarning`; ``strict_options=True`` refuses them instead
 (:class:`bm25x.OptionError`). :class:`bm25x.Bm25` itself stays strict.
+
+A vector that ``bm25x backfill`` filled has a record in the collection's metadata
+(``bm25x_vector:NAME``: model, flavour, options); bm25 Documents for that vector, in queries
+and in new points alike, are encoded with the recorded flavour and options, so they match the
+stored points whichever client (remote or local mode) sends them. The metadata is read once
+per collection and client.
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ from bm25x._qdrant_walk import (
 )
 from bm25x._server_options import report, server_options, translate
 from bm25x._sparse import SparseVector
+from bm25x._vector_records import RecordCache, bm25_encoding
 from bm25x.errors import PartialUploadError, VectorSizeError
 from bm25x.providers.bm25 import BM25_MODELS, bm25_flavor, client_flavor, shared_encoder
 
@@ -212,6 +219,7 @@ class Client:
         )
         self._sizes: dict[str, dict[str, int]] = {}
         self._idf = IdfCheck()
+        self._records = RecordCache()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client, name)
@@ -232,7 +240,7 @@ class Client:
         if not found or not self.local_resolution:
             return obj
         entries = list(found.items())
-        results = self.resolver([f.item for _, f in entries], query)
+        results = self.resolver([self._as_recorded(collection, f) for _, f in entries], query)
         if len(results) != len(entries):
             raise ValueError(
                 f"the resolver returned {len(results)} results for {len(entries)} items"
@@ -247,6 +255,22 @@ class Client:
                 self._check_idf(collection, f.name)
             done[key] = value
         return replace(obj, done) if done else obj
+
+    def _collection_metadata(self, collection: str) -> Any:
+        return self._records.get(self.client, collection)
+
+    def _as_recorded(self, collection: str, found: Found) -> Any:
+        """A bm25 Document for a vector that ``bm25x backfill`` filled, with the flavour and
+        options its record names (they win over the Document's: queries and new points are
+        encoded as the stored points were); any other item as it is."""
+        item = found.item
+        if not _is_bm25(item):
+            return item
+        recorded = bm25_encoding(self._collection_metadata(collection), found.name)
+        if recorded is None:
+            return item
+        flavor, options = recorded
+        return item.model_copy(update={"options": {**options, "flavor": flavor}})
 
     def _check_idf(self, collection: str, vector_name: str) -> None:
         """Warn once per collection and vector when bm25 vectors go into a sparse vector
@@ -339,6 +363,7 @@ class Client:
         ``create_collection``."""
         self._sizes.pop(collection_name, None)
         self._idf.forget(collection_name)
+        self._records.forget(collection_name)
         config = collection_config(vectors, sizes=sizes, distance=distance)
         return bool(self.client.create_collection(collection_name, **config, **kwargs))
 
@@ -346,18 +371,21 @@ class Client:
         """qdrant-client's ``create_collection``."""
         self._sizes.pop(collection_name, None)
         self._idf.forget(collection_name)
+        self._records.forget(collection_name)
         return bool(self.client.create_collection(collection_name, *args, **kwargs))
 
     def recreate_collection(self, collection_name: str, *args: Any, **kwargs: Any) -> bool:
         """qdrant-client's ``recreate_collection``."""
         self._sizes.pop(collection_name, None)
         self._idf.forget(collection_name)
+        self._records.forget(collection_name)
         return bool(self.client.recreate_collection(collection_name, *args, **kwargs))
 
     def delete_collection(self, collection_name: str, *args: Any, **kwargs: Any) -> bool:
         """qdrant-client's ``delete_collection``."""
         self._sizes.pop(collection_name, None)
         self._idf.forget(collection_name)
+        self._records.forget(collection_name)
         return bool(self.client.delete_collection(collection_name, *args, **kwargs))
 
     # --- writes -----------------------------------------------------------------------------

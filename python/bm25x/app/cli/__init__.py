@@ -1,4 +1,4 @@
-"""The ``bm25x`` command: encode, ingest, search, eval, bench, demo and serve.
+"""The ``bm25x`` command: encode, ingest, search, eval, bench, demo, serve and backfill.
 
 Collections live in a Qdrant Edge shard in a local directory by default (``--store DIR``), or
 in a Qdrant server or cluster with ``--url`` (and ``--api-key`` or ``QDRANT_API_KEY``).
@@ -55,7 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bm25x {args.command}: error: Qdrant{where}: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        hint = "; run the same command again to resume" if args.command == "ingest" else ""
+        resumable = args.command in ("ingest", "backfill")
+        hint = "; run the same command again to resume" if resumable else ""
         print(f"bm25x {args.command}: interrupted{hint}", file=sys.stderr)
         return 130
 
