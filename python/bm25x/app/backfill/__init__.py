@@ -12,7 +12,7 @@ The collection is on a Qdrant server or cluster (``url``/``api_key``/``collectio
 ``scroll`` in pages and written with ``update_vectors`` (only the named vector changes),
 encoding pipelined with the I/O; the run is resumable and records what it did in the
 collection's metadata (:mod:`~bm25x.app.backfill.state`), so queries for the vector are
-encoded the same way. See ``docs/backfill.md``.
+encoded the same way. See ``docs/guides/backfill.md``.
 
 Modules: :mod:`~bm25x.app.backfill.run` (the run) and :mod:`~bm25x.app.backfill.pages`
 (its pages), :mod:`~bm25x.app.backfill.model` (the model and the record),

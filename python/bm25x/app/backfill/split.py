@@ -1,6 +1,6 @@
 """Splitting one backfill into parts that run apart (processes, machines, a Dask cluster): id
 ranges in Qdrant's order, each part a ``backfill(..., id_range=part)`` call with a checkpoint
-of its own (see ``docs/backfill.md``)."""
+of its own (see ``docs/guides/backfill.md``)."""
 
 from __future__ import annotations
 
