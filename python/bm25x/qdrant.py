@@ -33,7 +33,6 @@ per collection and client.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any, overload
@@ -50,6 +49,7 @@ except ImportError as _e:  # pragma: no cover - exercised only without qdrant-cl
 
 from bm25x._idf import IdfCheck
 from bm25x._ids import point_id
+from bm25x._options import options_key
 from bm25x._qdrant_walk import (
     INFERENCE_TYPES,
     Found,
@@ -94,16 +94,6 @@ item itself) to leave the item as it is. ``query`` is True for items in queries.
 _UPLOAD_CHUNK = 256
 
 
-def _options_key(options: Any) -> str:
-    def plain(value: Any) -> Any:
-        dump = getattr(value, "model_dump", None)
-        if callable(dump):
-            return dump(exclude_none=True)
-        return getattr(value, "value", str(value))
-
-    return json.dumps(options or {}, sort_keys=True, default=plain)
-
-
 def is_local_mode(client: Any) -> bool:
     """Whether ``client`` is a qdrant-client in local mode (``":memory:"``, ``path=``), where
     qdrant-client embeds bm25 documents with fastembed instead of sending them to a server."""
@@ -141,13 +131,13 @@ def resolve_bm25(
     True
     """
     out: list[SparseVector | None] = [None] * len(items)
-    groups: dict[tuple[str, str], list[int]] = {}
+    groups: dict[tuple[str, bytes], list[int]] = {}
     for i, item in enumerate(items):
         flavor = (
             client_flavor(item.model, local=local) if isinstance(item, models.Document) else None
         )
         if flavor is not None:
-            groups.setdefault((flavor, _options_key(item.options)), []).append(i)
+            groups.setdefault((flavor, options_key(item.options)), []).append(i)
     for (flavor, _), positions in groups.items():
         first = items[positions[0]]
         assert isinstance(first, models.Document)
