@@ -314,8 +314,11 @@ def translate(options: Any) -> Translation:
     """The strict options that encode as a Qdrant server would for ``options`` (a Document's
     options: a mapping or qdrant-client's ``Bm25Config``), and the problems found.
 
-    Raises :class:`bm25x.OptionError` for a ``null`` the server refuses; leaves every other
-    value the server refuses as it is, for the strict parser to refuse with its message.
+    The options are read as plain JSON first (:func:`bm25x._options.plain`: models, enums,
+    numpy scalars, sets), which refuses what has no JSON form (``TypeError``) and a
+    non-finite number (:class:`bm25x.OptionError`). Raises :class:`bm25x.OptionError` for a
+    ``null`` the server refuses; leaves every other value the server refuses as it is, for
+    the strict parser to refuse with its message.
 
     >>> t = translate({"language": "German", "avglen": 5})
     >>> t.options
