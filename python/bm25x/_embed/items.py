@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bm25x._options import is_key_option, plain
 from bm25x._secrets import remember_secret
 from bm25x.errors import BadInputError, KeyTooLongError
 from bm25x.providers._base import Item, Kind
@@ -38,24 +39,23 @@ class Parsed:
 def options_dict(options: Any, where: str, i: int) -> dict[str, Any]:
     if options is None:
         return {}
-    dump = getattr(options, "model_dump", None)  # qdrant_client.models.Bm25Config
-    if callable(dump):
-        dumped = dump(mode="json", exclude_unset=True, exclude_none=True)
-        if isinstance(dumped, dict):
-            options = dumped
+    if callable(getattr(options, "model_dump", None)):  # qdrant_client.models.Bm25Config
+        options = plain(options)
     if not isinstance(options, Mapping):
         raise BadInputError(f"{where}: options must be a dict, got {type(options).__name__}")
     try:
-        return {str(k): mask_key(str(k), v, where) for k, v in options.items()}
+        return {str(k): mask_key(str(k), plain(v, str(k)), where) for k, v in options.items()}
     except KeyTooLongError as exc:
         raise exc.with_items([i]) from None
+    except (TypeError, ValueError) as exc:  # no JSON form
+        raise BadInputError(f"{where}: {exc}", items=[i]) from None
 
 
 def mask_key(name: str, value: Any, where: str) -> Any:
     """An API key option's value as a :class:`Secret`, from the moment bm25x reads it, so that
     none of bm25x's own values (and the traceback locals showing them) holds it in clear;
     :class:`KeyTooLongError` for a key over ``MAX_KEY_BYTES``."""
-    if name.lower().endswith("-api-key") and value is not None:
+    if is_key_option(name) and value is not None:
         return remember_secret(str(value), where=f"{where}: option {name!r}")
     return value
 
@@ -157,7 +157,7 @@ def collect_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     if headers:
         merged.update({str(k).lower(): v for k, v in headers.items()})
     for name, value in merged.items():
-        if name.endswith("-api-key") and isinstance(value, str):
+        if is_key_option(name) and isinstance(value, str):
             merged[name] = remember_secret(value, where=f"header {name!r}")
     return merged
 

@@ -15,9 +15,7 @@ crash.
 
 from __future__ import annotations
 
-import enum
 import json
-import math
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,6 +28,7 @@ import numpy as np
 
 from bm25x._encoder import Bm25
 from bm25x._native import __version__
+from bm25x._options import plain
 from bm25x._sparse import SparseBatch
 from bm25x.app.corpus import DEFAULT_TEXT_FIELDS, CorpusError, Doc, check_docs, read_docs
 from bm25x.app.corpus_file import CorpusFile
@@ -119,58 +118,13 @@ def _pipelined(
             yield ahead[0], ahead[1].result()
 
 
-_MAX_OPTION_DEPTH = 32
-"""Options are a few levels deep (``{"stopwords": {"custom": [...]}}``); deeper is a mistake."""
-
-
-def _plain(value: Any, name: str, depth: int = 0) -> Any:
-    """``value`` as plain JSON (dict, list, str, int, float, bool, None): numpy scalars and
-    arrays, enums (qdrant-client's) and pydantic models (``models.StopwordsSet``) become what
-    they stand for, so the settings saved with a collection are canonical JSON that the same
-    options compare equal to on the next run."""
-    if depth > _MAX_OPTION_DEPTH:
-        raise TypeError(
-            f"option {name!r} is nested more than {_MAX_OPTION_DEPTH} levels deep; "
-            "options are flat values, lists and small objects"
-        )
-    if isinstance(value, enum.Enum):
-        value = value.value
-    if isinstance(value, (np.generic, np.ndarray)):
-        value = value.tolist()
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        value = dump(exclude_none=True)
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"option {name!r} must be a finite number, got {value!r}")
-        return float(value)
-    if isinstance(value, Mapping):
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError(f"option {name!r}: keys must be strings, got {key!r}")
-            out[str(key)] = _plain(item, f"{name}.{key}", depth + 1)
-        return out
-    if isinstance(value, (list, tuple)):
-        return [_plain(item, f"{name}[{i}]", depth + 1) for i, item in enumerate(value)]
-    raise TypeError(
-        f"option {name!r}: a {type(value).__name__} cannot be saved with the collection; "
-        "give a number, string, bool, list or JSON object"
-    )
-
-
 def plain_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Encoder options as canonical JSON (see :func:`_plain`); an error names the option that
-    cannot be saved."""
+    """Encoder options as canonical JSON (:func:`bm25x._options.plain`), so that the settings
+    saved with a collection compare equal to the same options on the next run; an error names
+    the option that cannot be saved."""
     if not isinstance(options, Mapping):
         raise TypeError(f"options must be a dict of option names to values, got {options!r}")
-    return {str(k): _plain(v, str(k)) for k, v in options.items()}
+    return {str(k): plain(v, str(k)) for k, v in options.items()}
 
 
 def encoder_from_settings(settings: dict[str, Any], threads: int | None = None) -> Bm25:
@@ -289,7 +243,7 @@ def ingest(
             raise ValueError("give avg_len either as an option or as avg_len=, not both")
         avg_len = options.pop("avg_len")
     if avg_len != "auto":
-        avg_len = _plain(avg_len, "avg_len")
+        avg_len = plain(avg_len, "avg_len")
     if isinstance(avg_len, str) and avg_len != "auto":
         raise ValueError(f"avg_len must be a number or 'auto', got {avg_len!r}")
     if batch_size < 1:

@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 import bm25x
 from bm25x import providers
+from bm25x._options import is_key_option
 from bm25x._secrets import MAX_KEY_BYTES, key_size
 from bm25x.app.serve.body import BodyGate, read_body
 from bm25x.app.serve.config import ServeConfig, remember_operator_keys, require_allow_list
@@ -48,8 +49,6 @@ __all__ = ["LOGGER_NAME", "create_app"]
 
 LOGGER_NAME = "bm25x.serve"
 log = logging.getLogger(LOGGER_NAME)
-
-_KEY_SUFFIX = "-api-key"  # Qdrant forwards every client header whose name ends so
 
 
 def traceback_frames(exc: BaseException) -> list[str]:
@@ -254,7 +253,7 @@ class _Service:
         a key over ``MAX_KEY_BYTES`` is refused before bm25x stores anything of it."""
         headers: dict[str, str] = dict(self.config.keys)
         for name, value in request.headers.items():
-            if name.lower().endswith(_KEY_SUFFIX) and value:
+            if is_key_option(name) and value:  # Qdrant forwards these headers
                 if key_size(value) > MAX_KEY_BYTES:
                     raise BadRequest(
                         f"header {shown(name.lower())!r} is {key_size(value):,} bytes, over "

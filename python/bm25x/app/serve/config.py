@@ -71,6 +71,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from bm25x._options import KEY_SUFFIX, is_key_option
 from bm25x._secrets import Secret, remember_secret
 from bm25x.errors import KeyTooLongError
 from bm25x.providers import FetchPolicy
@@ -193,7 +194,7 @@ class ServeConfig:
                 "size allowed could never be read"
             )
         for name, key in self.keys.items():
-            if not name.endswith("-api-key"):
+            if not name.endswith(KEY_SUFFIX):
                 raise ConfigError(
                     f"keys.{name}: key names are the provider's header name, ending in "
                     "'-api-key' (openai-api-key, cohere-api-key, jina-api-key, "
@@ -253,18 +254,14 @@ def operator_keys(config: ServeConfig, env: Mapping[str, str]) -> list[str]:
 
 def _key_options(options: Mapping[str, Any]) -> list[str]:
     """The provider keys set among ``options`` (``openai-api-key``, ...): their names."""
-    return [name for name, value in options.items() if _is_key(name) and value]
-
-
-def _is_key(option: str) -> bool:
-    return option.lower().endswith("-api-key")
+    return [name for name, value in options.items() if is_key_option(name) and value]
 
 
 def _secret_keys(options: Mapping[str, Any]) -> dict[str, Any]:
     """``options`` with its provider keys held as :class:`Secret` (masked in reprs, redacted
     from error texts)."""
     return {
-        name: remember_secret(value) if _is_key(name) and isinstance(value, str) else value
+        name: remember_secret(value) if is_key_option(name) and isinstance(value, str) else value
         for name, value in options.items()
     }
 
