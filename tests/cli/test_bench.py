@@ -65,7 +65,7 @@ def test_control_hashes_the_corpus_split_over_the_threads() -> None:
     ]
 
 
-def test_url_stand_in_takes_upserts_as_qdrant_client_sends_them() -> None:
+def test_url_stand_in_takes_upserts_as_bm25x_sends_them() -> None:
     import bm25x
     from bm25x.app.bench_ingest import _completed
     from bm25x.app.stand_in import StandInQdrant
@@ -76,7 +76,8 @@ def test_url_stand_in_takes_upserts_as_qdrant_client_sends_them() -> None:
     try:
         store = QdrantStore.connect(stand_in.url, "bench")
         batch = bm25x.Bm25().encode(["first text", "second text"])
-        store.upsert(["d0", "d1"], [{}, {}], batch, None)  # raises on an unexpected answer
+        store.upsert(["d0", "d1"], [{}, {}], batch, None)
+        store.close()  # waits for the write; raises on an unexpected answer
         assert stand_in.requests == ["/collections/bench/points?wait=true"]
     finally:
         stand_in.close()
