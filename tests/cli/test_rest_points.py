@@ -148,7 +148,7 @@ def _writer(server: StandInQdrant, **kw: Any) -> PointWriter:
 
 def _body(ids: list[str]) -> tuple[bytes, list[str]]:
     sparse = bm25x.Bm25().encode([f"text of {d}" for d in ids])
-    return upsert_body(ids, [{} for _ in ids], sparse, None, SPARSE, DENSE)
+    return upsert_body(ids, [{} for _ in ids], sparse, None, SPARSE, DENSE), ids
 
 
 def test_a_failure_that_may_pass_is_sent_again_as_it_was() -> None:

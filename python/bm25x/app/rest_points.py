@@ -2,9 +2,10 @@
 
 qdrant-client builds a pydantic object per point and serializes it in Python: 45-60 µs a
 point, 15-19x the cost of encoding the document. Here the upsert request's JSON is written
-straight from a batch's CSR arrays by orjson (numpy slices, no Python float per value), and
-sent with httpx from a few threads, so that the next batch is encoded and serialized while
-earlier ones are on the wire or being written by the server.
+natively from a batch's CSR arrays (``bm25x._native.upsert_json``: the point ids, the vectors
+and the payloads, which orjson serializes in one call), and sent with httpx from a few threads,
+so that the next batch is encoded and serialized while earlier ones are on the wire or being
+written by the server.
 
 The JSON is the one qdrant-client sends for the same points (the same keys, and the float32
 values widened to float64 as qdrant-client's ``tolist()`` does, so the server parses the same
@@ -28,8 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from bm25x._ids import point_id
-from bm25x._native import __version__
+from bm25x._native import __version__, upsert_json
 from bm25x._sparse import SparseBatch
 from bm25x.errors import StoreError
 
@@ -78,27 +78,28 @@ def upsert_body(
     dense: Dense | None,
     sparse_name: str,
     dense_name: str,
-) -> tuple[bytes, list[str]]:
+) -> bytes:
     """The JSON of an upsert of these documents (``{"points": [...]}``, each point with its
-    id, its named vectors and the payload ``{"doc_id": id, **payload}``), and the point ids."""
+    id, its named vectors and the payload ``{"doc_id": id, **payload}``), written natively
+    from the batch's arrays; the payloads are serialized by orjson in one call."""
     if not len(doc_ids) == len(payloads) == len(sparse):
         raise ValueError(
             f"{len(doc_ids)} ids, {len(payloads)} payloads and {len(sparse)} vectors: "
             "one of each per document"
         )
-    ptr = sparse.indptr.tolist()
-    indices = sparse.indices
-    values = sparse.values.astype(np.float64)  # what float32.tolist() gives, per value
-    rows = None if dense is None else np.ascontiguousarray(dense, dtype=np.float64)
-    ids = [point_id(d) for d in doc_ids]
-    points = []
-    for i, (pid, doc_id, payload) in enumerate(zip(ids, doc_ids, payloads)):
-        a, b = ptr[i], ptr[i + 1]
-        vector: dict[str, Any] = {sparse_name: {"indices": indices[a:b], "values": values[a:b]}}
-        if rows is not None:
-            vector[dense_name] = rows[i]
-        points.append({"id": pid, "vector": vector, "payload": {"doc_id": doc_id, **payload}})
-    return orjson.dumps({"points": points}, option=orjson.OPT_SERIALIZE_NUMPY), ids
+    if any("doc_id" in p for p in payloads):
+        raise ValueError("a payload may not set doc_id: it is the document's id")
+    rows = None if dense is None else np.ascontiguousarray(dense, dtype=np.float32)
+    return upsert_json(
+        doc_ids,
+        orjson.dumps(payloads),
+        np.ascontiguousarray(sparse.indptr, dtype=np.int64),
+        np.ascontiguousarray(sparse.indices, dtype=np.uint32),
+        np.ascontiguousarray(sparse.values, dtype=np.float32),
+        sparse_name,
+        rows,
+        dense_name,
+    )
 
 
 class PointWriter:
@@ -133,7 +134,7 @@ class PointWriter:
         self._stop = threading.Event()
 
     def put(self, body: bytes, ids: Sequence[str]) -> None:
-        """Send an upsert of the points ``ids`` (``body``, from :func:`upsert_body`)."""
+        """Send an upsert (``body``, from :func:`upsert_body`) of the documents ``ids``."""
         keys = frozenset(ids)
         self.wait_for(keys)
         while len(self._pending) >= self._in_flight:
@@ -141,7 +142,7 @@ class PointWriter:
         self._pending.append((self._pool.submit(self._send, body), keys))
 
     def wait_for(self, ids: frozenset[str] | Sequence[str]) -> None:
-        """Wait for the requests in flight that write any of ``ids``."""
+        """Wait for the requests in flight that write any of the documents ``ids``."""
         keys = ids if isinstance(ids, frozenset) else frozenset(ids)
         self._raise_failed()
         last = max((k for k, (_, held) in enumerate(self._pending) if held & keys), default=-1)

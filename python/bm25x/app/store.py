@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bm25x._ids import point_id
+from bm25x._ids import point_id, point_ids
+from bm25x._native import fingerprints as native_fingerprints
 from bm25x._sparse import SparseBatch, SparseVector
 from bm25x.app import scratch
 from bm25x.app.lock import LockBusy, StoreLock
@@ -45,6 +46,7 @@ __all__ = [
     "StoreError",
     "f32",
     "fingerprint",
+    "fingerprints",
     "point_id",
     "public_url",
     "version_gap",
@@ -120,6 +122,15 @@ def version_gap(client: str, server: str) -> bool:
 def fingerprint(text: str) -> str:
     """A short, stable digest of a document's text."""
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+def fingerprints(texts: Sequence[str]) -> list[str]:
+    """:func:`fingerprint` of each text, computed natively a batch at a time; a batch with a
+    text that is not UTF-8 (a lone surrogate) goes through :func:`fingerprint`."""
+    try:
+        return native_fingerprints(texts)
+    except ValueError:
+        return [fingerprint(t) for t in texts]
 
 
 @dataclass(frozen=True)
@@ -245,12 +256,13 @@ def _point_rows(
             "one of each per document"
         )
     ptr, ind, val = sparse.indptr.tolist(), sparse.indices.tolist(), sparse.values.tolist()
+    ids = point_ids(doc_ids)
     for i, (doc_id, payload) in enumerate(zip(doc_ids, payloads)):
         a, b = ptr[i], ptr[i + 1]
         vector: dict[str, Any] = {SPARSE: make_sparse(ind[a:b], val[a:b])}
         if dense is not None:
             vector[DENSE] = dense[i].tolist()
-        yield point_id(doc_id), vector, {"doc_id": doc_id, **payload}
+        yield ids[i], vector, {"doc_id": doc_id, **payload}
 
 
 def _hit(point: Any) -> Hit:
@@ -606,7 +618,7 @@ class EdgeStore(Store):
         records = self._guard(
             "read",
             self._open().retrieve,
-            [point_id(d) for d in doc_ids],
+            point_ids(doc_ids),
             ["doc_id", FINGERPRINT],
             False,
         )
@@ -818,12 +830,11 @@ class QdrantStore(Store):
             self.client.delete_collection(self.collection)
 
     def existing(self, doc_ids: Sequence[str]) -> dict[str, str | None]:
-        ids = [point_id(d) for d in doc_ids]
         if self._writer is not None:
-            self._writer.wait_for(ids)  # only the writes of these points
+            self._writer.wait_for(doc_ids)  # only the writes of these documents
         records = self.client.retrieve(
             self.collection,
-            ids,
+            point_ids(doc_ids),
             with_payload=["doc_id", FINGERPRINT],
             with_vectors=False,
         )
@@ -837,7 +848,7 @@ class QdrantStore(Store):
         dense: Dense | None,
     ) -> None:
         if self._writer is not None:
-            self._writer.put(*upsert_body(doc_ids, payloads, sparse, dense, SPARSE, DENSE))
+            self._writer.put(upsert_body(doc_ids, payloads, sparse, dense, SPARSE, DENSE), doc_ids)
             return
         from qdrant_client import models
 
