@@ -125,13 +125,18 @@ def _make(name: str, threads: int) -> tuple[Fn, Fn, Callable[[str], Any] | None]
         enc = bm25x.Bm25(threads=threads)
         return enc.encode, enc.encode_query, enc.encode_query
     if name == FLOOR:
-        import functools
-
         import bm25x
 
         native = bm25x.Bm25()._native
-        floor = functools.partial(native.floor_one, query=True)
-        return floor, floor, floor
+
+        def floor(text: str) -> Any:
+            # Shaped as Bm25.encode_query is: a Python function making one positional call.
+            return native.floor_one(text, True)
+
+        def each(texts: list[str]) -> Any:
+            return [floor(t) for t in texts]
+
+        return each, each, floor
     if name == CONTROL:
         digest = _control(threads)
         return digest, digest, None

@@ -167,11 +167,22 @@ def _latency(runs: _Runs) -> str | None:
     return text
 
 
+MIN_CONTROL_GAIN = 1.5
+"""Below this two-thread gain of the control, the run's second core was busy elsewhere, and
+no serial fraction can be read from it."""
+
+
 def _scaling(runs: _Runs) -> str | None:
     lines = []
     for c in runs.corpora:
         mine, machine = runs.gains(c, "bm25x"), runs.gains(c, "control")
         if not mine or not machine:
+            continue
+        if statistics.median(machine) < MIN_CONTROL_GAIN:
+            lines.append(
+                f"{c}: not measurable in this run (the control got "
+                f"{statistics.median(machine):.2f}× from a second thread: the machine was busy)"
+            )
             continue
         e_mine = karp_flatt(statistics.median(mine), 2)
         e_machine = karp_flatt(statistics.median(machine), 2)
