@@ -13,7 +13,9 @@
 //!
 //! ```text
 //! 0  error, language, hash, normalize,     leaves (language: stopword lists, stemmer names;
-//!    jsonl                                 jsonl: the corpus reader's fast path, beside the pipeline)
+//!    jsonl, points                         jsonl: the corpus reader's fast path, points: the
+//!                                          command's point ids, fingerprints and REST JSON,
+//!                                          both beside the pipeline)
 //! 1  filter, stem, weight, cache, pool     stages that need a leaf (cache: hash; filter, stem:
 //!                                          language); `weight` owns `Params`
 //! 2  process                               the per-token chain; owns `Processor`, `Profile`
@@ -34,6 +36,7 @@ pub mod jsonl;
 pub mod language;
 pub mod normalize;
 pub mod options;
+pub mod points;
 mod pool;
 pub mod process;
 pub mod stem;
@@ -61,6 +64,7 @@ mod tests {
         ("language", 0),
         ("hash", 0),
         ("jsonl", 0),
+        ("points", 0),
         ("normalize", 0),
         ("filter", 1),
         ("stem", 1),
