@@ -21,6 +21,8 @@ SMOKE_RUNS = {
         "vs qdrant-edge",
     ),
     "bench_backfill.py": (["--smoke"], "backfill rate / ingest rate"),
+    # The performance page's tables, made from the committed report of a full run.
+    "perf_table.py": ([str(BENCHES / "results.json")], "Measured"),
     # The driver of profile.sh (which needs valgrind): one warm-up pass, no profiled pass.
     "profile_encode.py": (["short", "1", "0"], ""),
 }
