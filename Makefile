@@ -112,7 +112,7 @@ docs:  ## build the documentation site into target/site (mkdocs --strict)
 	NO_MKDOCS_2_WARNING=1 $(PYTHON) -m mkdocs build --strict --site-dir target/site
 
 # Installs the development dependencies, builds the extension, runs every check and test.
-test: dev test-rust lint test-python smoke docs  ## everything CI runs: dev, test-rust, lint, test-python, smoke, docs
+test: dev test-rust lint docs smoke test-python  ## everything CI runs: dev, test-rust, lint, docs, smoke, test-python (its summary line last)
 fmt:  ## format Rust and Python and apply ruff's fixes
 	cargo fmt --all
 	$(PYTHON) -m ruff format python tests benches tools
