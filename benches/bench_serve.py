@@ -64,6 +64,7 @@ class Result:
     failures: list[str]
     seconds: float
     cpu: float = 0.0
+    service_cpu: float = 0.0  # of which the service's processes
 
     @property
     def rate(self) -> float:
@@ -81,6 +82,7 @@ class Lane:
     name: str
     run: Callable[[int, int, bool], Result]
     pids: Sequence[int]
+    service: Sequence[int] = ()  # the service's processes among pids
     rounds: list[Result] = field(default_factory=list)
 
 
@@ -161,10 +163,13 @@ async def _served(url: str, model: str, n: int, connections: int, verify: bool) 
 
 
 def cpu_seconds(pids: Sequence[int]) -> float:
+    """CPU seconds (user and system) of the processes ``pids`` and their children so far."""
     total = 0.0
     for pid in pids:
         times = psutil.Process(pid).cpu_times()
         total += times.user + times.system
+        if pid == os.getpid():
+            continue  # this process's children are the service and the stand-in, counted apart
         for child in psutil.Process(pid).children(recursive=True):
             try:
                 t = child.cpu_times()
@@ -175,10 +180,16 @@ def cpu_seconds(pids: Sequence[int]) -> float:
 
 
 def measured(path: Lane, n: int, connections: int, verify: bool) -> Result:
-    before = cpu_seconds(path.pids)
+    before, service_before = cpu_seconds(path.pids), cpu_seconds(path.service)
     result = path.run(n, connections, verify)
     result.cpu = cpu_seconds(path.pids) - before
+    result.service_cpu = cpu_seconds(path.service) - service_before
     return result
+
+
+def per_request(seconds: float, result: Result) -> float:
+    """Microseconds of CPU per request answered."""
+    return seconds / len(result.latencies) * 1e6 if result.latencies else 0.0
 
 
 def ratio_text(values: list[float]) -> str:
@@ -188,21 +199,21 @@ def ratio_text(values: list[float]) -> str:
 
 
 def report(paths: list[Lane], pairs: list[tuple[str, str]]) -> None:
-    print("| path | req/s | p50 ms | p99 ms | CPU µs/req | failures |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| path | req/s | p50 ms | p99 ms | CPU µs/req | of which service | failures |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for path in paths:
         rates = [r.rate for r in path.rounds]
         rate = statistics.median(rates)
         spread = f" ({min(rates):,.0f}-{max(rates):,.0f})" if len(rates) > 1 else ""
         latencies = [x for r in path.rounds for x in r.latencies]
         pooled = Result(latencies, [], 1.0)
-        cpu = statistics.median(
-            r.cpu / len(r.latencies) * 1e6 if r.latencies else 0.0 for r in path.rounds
-        )
+        cpu = statistics.median(per_request(r.cpu, r) for r in path.rounds)
+        service = statistics.median(per_request(r.service_cpu, r) for r in path.rounds)
+        service_text = f"{service:,.0f}" if path.service else "-"
         failures = sum(len(r.failures) for r in path.rounds)
         print(
             f"| {path.name} | {rate:,.0f}{spread} | {pooled.percentile(0.5) * 1000:.1f} | "
-            f"{pooled.percentile(0.99) * 1000:.1f} | {cpu:,.0f} | {failures} |"
+            f"{pooled.percentile(0.99) * 1000:.1f} | {cpu:,.0f} | {service_text} | {failures} |"
         )
     by_name = {p.name: p for p in paths}
     print()
@@ -248,9 +259,14 @@ def main(argv: list[str] | None = None) -> int:
 
         paths = [
             Lane("bm25: bm25x.aembed directly", direct(BM25), [me]),
-            Lane("bm25: through bm25x serve", served(BM25), [me, *pids]),
+            Lane("bm25: through bm25x serve", served(BM25), [me, *pids], service=pids),
             Lane("remote stand-in: bm25x.aembed directly", direct(REMOTE), [me, stand_in.pid]),
-            Lane("remote stand-in: through bm25x serve", served(REMOTE), [me, *pids, stand_in.pid]),
+            Lane(
+                "remote stand-in: through bm25x serve",
+                served(REMOTE),
+                [me, *pids, stand_in.pid],
+                service=pids,
+            ),
         ]
         pairs = [(paths[1].name, paths[0].name), (paths[3].name, paths[2].name)]
         try:

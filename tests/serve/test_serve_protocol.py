@@ -698,6 +698,50 @@ def test_health_readiness_and_paths(fake: FakeProviders) -> None:
     assert get.status_code == 405
 
 
+def test_a_client_gone_mid_body_is_logged_499_not_an_internal_error(
+    fake: FakeProviders, caplog: pytest.LogCaptureFixture
+) -> None:
+    # ServeApp reads bodies from ASGI's receive(); a disconnect used to reach the handler as
+    # Starlette's ClientDisconnect: a 500 "internal error" with a traceback in the log.
+    app = create_app(ServeConfig())
+    sent: list[dict[str, Any]] = []
+    messages = [
+        {"type": "http.request", "body": b'{"inputs": [', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/inference", "headers": []}
+
+    async def main() -> None:
+        async with app.router.lifespan_context(app):
+            await app(scope, receive, send)
+
+    with caplog.at_level(logging.INFO, logger="bm25x.serve"):
+        asyncio.run(main())
+    records = [json.loads(r.getMessage()) for r in caplog.records if r.name == "bm25x.serve"]
+    assert [(r["status"], r["error"]) for r in records] == [(499, "ClientGone")]
+    assert "internal error" not in caplog.text and "Traceback" not in caplog.text
+    assert sent[0]["status"] == 499  # uvicorn drops it: nobody is there to read it
+
+
+def test_the_service_posts_through_its_own_pooled_session(fake: FakeProviders) -> None:
+    # One aiohttp session on the service's loop (not httpx, not bm25x's own loop): the
+    # requests of several callers share its kept-alive connections.
+    config = ServeConfig(allowed_models=("openai/*",), keys={"openai-api-key": KEYS["openai"]})
+    bodies = [qdrant_body([qdrant_input(f"text {i}", "openai/m")]) for i in range(4)]
+    answers = post(config, bodies)
+    assert [a.status_code for a in answers] == [200] * 4
+    calls = fake.calls("openai")
+    assert len(calls) == 4 and len({c["client_port"] for c in calls}) == 1
+    assert all("aiohttp" in c["headers"].get("user-agent", "") for c in calls)
+
+
 # -- the real offline fastembed model -------------------------------------------------------
 
 

@@ -28,8 +28,9 @@ model whose sizes differ between batches fail the group (:class:`bm25x.ProviderR
 
 Where it runs: calls that need only local models (bm25, fastembed) run in the caller's thread
 and never build an HTTP client; calls with remote providers run on bm25x's own event loop with
-one pooled client (:mod:`bm25x.providers._clients`), unless the caller passes ``http_client``.
-The whole call ends within ``deadline`` seconds.
+one pooled ``aiohttp`` session (:mod:`bm25x.providers._clients`), unless the caller passes
+``http_client`` (an ``httpx.AsyncClient`` or an ``aiohttp.ClientSession``), which runs them on
+the caller's loop. The whole call ends within ``deadline`` seconds.
 """
 
 from __future__ import annotations
@@ -43,9 +44,11 @@ from bm25x._embed.finish import finish
 from bm25x._embed.items import collect_headers
 from bm25x._embed.plan import Cloud, Plan, check_call, make_plan
 from bm25x._embed.run import run
+from bm25x.providers._base import DEFAULT_FETCH_POLICY
 from bm25x.providers._fetch import FetchPolicy
 
 if TYPE_CHECKING:
+    import aiohttp
     import httpx
 
 __all__ = ["DEFAULT_DEADLINE", "aembed", "embed"]
@@ -64,7 +67,7 @@ async def aembed(
     headers: Mapping[str, str] | None = None,
     max_concurrency: int | None = None,
     fetch_policy: FetchPolicy | None = None,
-    http_client: httpx.AsyncClient | None = None,
+    http_client: httpx.AsyncClient | aiohttp.ClientSession | None = None,
     deadline: float | None = DEFAULT_DEADLINE,
 ) -> Any:
     """Embed one item or a list of items; the awaitable form of :func:`embed`.
@@ -97,7 +100,7 @@ def embed(
     headers: Mapping[str, str] | None = None,
     max_concurrency: int | None = None,
     fetch_policy: FetchPolicy | None = None,
-    http_client: httpx.AsyncClient | None = None,
+    http_client: httpx.AsyncClient | aiohttp.ClientSession | None = None,
     deadline: float | None = DEFAULT_DEADLINE,
 ) -> Any:
     """Embed one item, or a list of items, on the client, as Qdrant's inference would.
@@ -117,8 +120,9 @@ def embed(
 
     ``fetch_policy`` governs image URLs bm25x fetches itself (for Cohere): by default only
     public addresses, at most 5 MiB, 30 s (see :class:`bm25x.providers.FetchPolicy`).
-    ``http_client`` is used for every remote request and never closed by bm25x (otherwise
-    bm25x pools one client across calls; local models never create one). ``deadline`` bounds
+    ``http_client`` (an ``httpx.AsyncClient`` or an ``aiohttp.ClientSession``) is used for
+    every remote request and never closed by bm25x (otherwise bm25x pools one aiohttp session
+    across calls; local models never create one). ``deadline`` bounds
     the whole call, retries and waits included, in seconds (``None``: no bound); items not
     embedded by then fail with :class:`bm25x.ProviderHTTPError`.
 
@@ -163,7 +167,7 @@ def _prepare(
     headers: Mapping[str, str] | None,
     max_concurrency: int | None,
     fetch_policy: FetchPolicy | None,
-    http_client: httpx.AsyncClient | None,
+    http_client: Any,
     deadline: float | None,
 ) -> tuple[Plan, Coroutine[Any, Any, Any]]:
     """Check the call's arguments and plan it (steps 1 to 3), for :func:`embed` and
@@ -171,7 +175,7 @@ def _prepare(
     check_call(cloud, max_concurrency, deadline, fetch_policy, http_client)
     collected = collect_headers(headers)
     plan = make_plan(items, model, options, query, cloud, max_concurrency)
-    policy = fetch_policy or FetchPolicy()
+    policy = fetch_policy or DEFAULT_FETCH_POLICY
     return plan, execute(plan, collected, policy, deadline, http_client)
 
 
@@ -180,7 +184,7 @@ async def execute(
     headers: dict[str, str],
     fetch_policy: FetchPolicy,
     deadline: float | None,
-    http_client: httpx.AsyncClient | None,
+    http_client: Any,
 ) -> Any:
     """Run a plan (steps 4 and 5 of the module's list) and return what embed returns."""
     end = time.monotonic() + deadline if deadline is not None else None

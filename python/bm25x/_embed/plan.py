@@ -85,12 +85,13 @@ def check_call(
             f"{type(fetch_policy).__name__}"
         )
     if http_client is not None:
+        import aiohttp
         import httpx
 
-        if not isinstance(http_client, httpx.AsyncClient):
+        if not isinstance(http_client, (httpx.AsyncClient, aiohttp.ClientSession)):
             raise TypeError(
-                "http_client must be an httpx.AsyncClient or None, got "
-                f"{type(http_client).__name__}"
+                "http_client must be an httpx.AsyncClient, an aiohttp.ClientSession or None, "
+                f"got {type(http_client).__name__}"
             )
 
 
@@ -139,7 +140,7 @@ def make_plan(
             id(provider),
             name,
             parsed.kind,
-            json.dumps(opts, sort_keys=True, default=repr),
+            json.dumps(opts, sort_keys=True, default=repr) if opts else "{}",
             tuple(sorted(keys.items())),  # Secret values: masked wherever this key is shown
         )
         group = plan.groups.get(gkey)

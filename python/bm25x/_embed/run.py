@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from bm25x._aio import fail_after
 from bm25x._embed.plan import Group, Plan
 from bm25x._sparse import SparseVector
 from bm25x.errors import (
@@ -20,9 +21,6 @@ from bm25x.errors import (
 )
 from bm25x.providers._base import Call, EmbedRequest, Vector, vector_problem
 from bm25x.providers._fetch import FetchPolicy
-
-if TYPE_CHECKING:
-    import httpx
 
 __all__ = ["run"]
 
@@ -55,14 +53,27 @@ def check_dims(group: Group, vectors: list[Vector]) -> None:
         )
 
 
-def connector(http_client: httpx.AsyncClient | None) -> Any:
-    """How a Call gets its client on first use: the caller's, else bm25x's pooled one when
-    running on bm25x's loop, else (a provider that is local yet asks) the pooled one too."""
-    if http_client is not None:
-        return lambda: http_client
-    from bm25x.providers._clients import shared_client
+def connectors(http_client: Any) -> dict[str, Any]:
+    """How a Call gets its clients on first use (see :class:`~bm25x.providers.Call`): the
+    caller's ``http_client`` for both when it is an ``httpx.AsyncClient``, for :attr:`http`
+    only when it is an ``aiohttp.ClientSession``; else bm25x's pooled ones (the call runs on
+    bm25x's loop)."""
+    import httpx
 
-    return shared_client
+    from bm25x.providers._clients import shared_client, shared_session
+
+    if isinstance(http_client, httpx.AsyncClient):
+        return {"client": http_client}
+    if http_client is not None:
+        return {"http": http_client, "connect": _no_httpx_client}
+    return {"connect": shared_client, "open_http": shared_session}
+
+
+def _no_httpx_client() -> Any:
+    raise TypeError(
+        "this provider sends its requests through an httpx.AsyncClient: pass one as "
+        "http_client (the aiohttp.ClientSession given serves bm25x's own providers only)"
+    )
 
 
 async def run(
@@ -71,13 +82,11 @@ async def run(
     fetch_policy: FetchPolicy,
     end: float | None,
     deadline: float | None,
-    http_client: httpx.AsyncClient | None,
+    http_client: Any,
 ) -> list[InferenceError]:
     groups = plan.groups
     if not groups:
         return []
-    import anyio
-
     semaphores: dict[int, asyncio.Semaphore] = {}
     errors: list[InferenceError] = []
     call = Call(
@@ -85,7 +94,7 @@ async def run(
         headers=headers,
         fetch_policy=fetch_policy,
         deadline=end,
-        connect=connector(http_client),
+        **connectors(http_client),
     )
 
     async def one(group: Group, start: int, stop: int) -> None:
@@ -97,7 +106,7 @@ async def run(
         positions = [i for slot in group.positions[start:stop] for i in slot]
         late = False
         try:
-            with anyio.fail_after(None if end is None else max(0.0, end - time.monotonic())):
+            async with fail_after(None if end is None else max(0.0, end - time.monotonic())):
                 async with sem:
                     vectors = await group.provider.embed_batch(
                         EmbedRequest(group.model, batch, group.options, call, group.keys)

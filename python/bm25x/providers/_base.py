@@ -92,13 +92,27 @@ class Call:
     """What a provider needs to know about the call beyond the items.
 
     ``query`` selects query-side encoding; ``headers`` are the request headers the caller gave
-    (lower-cased names; where API keys may be); ``client`` is the HTTP client for remote
-    requests (created on first use, so local models never build one); ``fetch_policy``
-    governs image URLs a provider fetches itself; ``deadline`` is the ``time.monotonic()``
-    instant by which the call must end (``None``: no deadline).
+    (lower-cased names; where API keys may be); ``fetch_policy`` governs image URLs a provider
+    fetches itself; ``deadline`` is the ``time.monotonic()`` instant by which the call must end
+    (``None``: no deadline).
+
+    Two HTTP clients, both made on first use only (so local models never build one):
+    :attr:`http` is what bm25x's own HTTP providers post through
+    (``bm25x.providers._http.post_json`` takes it): the caller's ``http_client``, else bm25x's
+    pooled ``aiohttp.ClientSession``. :attr:`client` is an ``httpx.AsyncClient`` for providers
+    that send requests themselves: the caller's, else bm25x's pooled one.
     """
 
-    __slots__ = ("_client", "_connect", "deadline", "fetch_policy", "headers", "query")
+    __slots__ = (
+        "_client",
+        "_connect",
+        "_http",
+        "_open",
+        "deadline",
+        "fetch_policy",
+        "headers",
+        "query",
+    )
 
     def __init__(
         self,
@@ -108,6 +122,8 @@ class Call:
         fetch_policy: FetchPolicy = DEFAULT_FETCH_POLICY,
         deadline: float | None = None,
         connect: Callable[[], httpx.AsyncClient] | None = None,
+        http: Any = None,
+        open_http: Callable[[], Any] | None = None,
     ) -> None:
         self.query = query
         self.headers: Mapping[str, str] = {} if headers is None else headers  # may hold keys
@@ -115,16 +131,27 @@ class Call:
         self.deadline = deadline
         self._client = client
         self._connect = connect
+        self._http = http
+        self._open = open_http
 
     @property
     def client(self) -> httpx.AsyncClient:
-        """The HTTP client: the one given, else one from ``connect`` (bm25x's pooled client),
-        made on first use."""
+        """The ``httpx.AsyncClient``: the one given, else one from ``connect`` (bm25x's pooled
+        client), made on first use."""
         if self._client is None:
             if self._connect is None:
                 raise RuntimeError("this Call has no HTTP client; bm25x.embed gives providers one")
             self._client = self._connect()
         return self._client
+
+    @property
+    def http(self) -> Any:
+        """The client bm25x's HTTP providers post through: the one given (an
+        ``httpx.AsyncClient`` or an ``aiohttp.ClientSession``), else one from ``open_http``
+        (bm25x's pooled session), else :attr:`client`; made on first use."""
+        if self._http is None:
+            self._http = self._open() if self._open is not None else self.client
+        return self._http
 
     def __repr__(self) -> str:  # headers may hold keys: never shown
         return (

@@ -25,6 +25,9 @@ from bm25x.providers._http import RetryPolicy
 __all__ = ["HttpProvider", "dense", "parse_openai_style"]
 
 
+_NUMBER_TYPES = frozenset({int, float})
+
+
 def dense(
     values: Any, *, provider: str, model: str, index: int | None = None
 ) -> npt.NDArray[np.float32]:
@@ -51,9 +54,8 @@ def _dense(values: Any, *, provider: str, model: str) -> npt.NDArray[np.float32]
                 "embedding is a string that is not base64 float32", provider=provider, model=model
             )
         return np.frombuffer(raw, dtype="<f4").astype(np.float32)
-    if not isinstance(values, list) or not all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
-    ):
+    # Exactly int and float (what JSON numbers decode to): no bool, no other type.
+    if not isinstance(values, list) or not {type(v) for v in values} <= _NUMBER_TYPES:
         raise ProviderResponseError(
             "embedding is not a list of numbers", provider=provider, model=model
         )
@@ -207,7 +209,7 @@ class HttpProvider:
         key = self.api_key(model, request.api_key_options, call)
         body = await self.request(model, items, request.options, call)
         answer = await post_json(
-            call.client,
+            call.http,
             url,
             headers=self.headers(key),
             body=body,

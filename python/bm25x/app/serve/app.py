@@ -10,25 +10,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 import os
 import time
 import traceback
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
 
-import httpx
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 import bm25x
 from bm25x import providers
+from bm25x._aio import fail_after
 from bm25x._secrets import MAX_KEY_BYTES, key_size
-from bm25x.app.serve.body import BodyGate, read_body
+from bm25x.app.serve.body import BodyGate, body_chunks, read_body
 from bm25x.app.serve.config import ServeConfig, remember_operator_keys, require_allow_list
 from bm25x.app.serve.errors import (
     BadRequest,
@@ -41,15 +42,16 @@ from bm25x.app.serve.errors import (
 )
 from bm25x.app.serve.metrics import CONTENT_TYPE_LATEST, Metrics
 from bm25x.app.serve.models import MAX_NAME_CHARS, ModelPolicy, shown
-from bm25x.app.serve.protocol import decode, encode_answer, parse_request, screen
+from bm25x.app.serve.protocol import encode_answer, read_request, screen
 from bm25x.errors import UnknownModelError
+from bm25x.providers._clients import new_session
 
-__all__ = ["LOGGER_NAME", "create_app"]
+__all__ = ["LOGGER_NAME", "ServeApp", "create_app"]
 
 LOGGER_NAME = "bm25x.serve"
 log = logging.getLogger(LOGGER_NAME)
 
-_KEY_SUFFIX = "-api-key"  # Qdrant forwards every client header whose name ends so
+_KEY_SUFFIX = b"-api-key"  # Qdrant forwards every client header whose name ends so
 
 
 def traceback_frames(exc: BaseException) -> list[str]:
@@ -80,19 +82,16 @@ class _Service:
         self.bodies = BodyGate(config.limits.max_concurrent_bodies, config.limits.max_body_memory)
         self.in_flight = 0
         self.ready = False
-        self.client: httpx.AsyncClient | None = None
+        self.session: Any = None  # aiohttp.ClientSession, made in lifespan
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         limit = self.config.limits
-        # One pooled client for every request's provider calls:
+        # One pooled session, on the service's own loop, for every request's provider calls:
         # connections to the providers are reused instead of opened per request.
-        self.client = httpx.AsyncClient(
-            limits=httpx.Limits(
-                max_connections=max(100, limit.max_concurrent_requests * 2),
-                max_keepalive_connections=max(20, limit.max_concurrent_requests),
-            ),
-            timeout=httpx.Timeout(limit.request_timeout),
+        self.session = new_session(
+            connections=max(100, limit.max_concurrent_requests * 2),
+            per_origin=max(64, limit.max_concurrent_requests),
         )
         # Warm up before saying ready: the first call imports the providers' modules and loads
         # the registry's entry points, seconds that would otherwise land on a caller.
@@ -103,19 +102,21 @@ class _Service:
             yield
         finally:
             self.ready = False
-            await self.client.aclose()
+            await self.session.close()
 
     # -- endpoints --------------------------------------------------------------------------
 
-    async def infer(self, request: Request) -> Response:
+    async def infer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST {config.path}``: Qdrant's inference request, answered at the ASGI level (no
+        Starlette request, middleware or routing on this path, which every request takes)."""
         started = time.perf_counter()
-        record: dict[str, Any] = {"event": "inference", "path": request.url.path}
+        record: dict[str, Any] = {"event": "inference", "path": scope["path"]}
         limits = self.config.limits
         models: list[tuple[str, str]] = []
         try:
-            raw = await self._admit(request)
+            raw = await self._admit(scope, receive)
             with self._work_slot():
-                parsed = parse_request(decode(raw))
+                parsed = read_request(raw)
                 del raw  # the parsed request holds what is needed
                 record["inference"] = "search" if parsed.query else "update"
                 record["inputs"] = len(parsed.inputs)
@@ -129,33 +130,33 @@ class _Service:
                 models = self._labels(names)
                 record["models"] = dict(Counter(map(shown, names)))
                 try:
-                    vectors = await asyncio.wait_for(
-                        bm25x.aembed(
+                    async with fail_after(limits.request_timeout):
+                        vectors = await bm25x.aembed(
                             items,
                             query=parsed.query,
-                            headers=self._headers(request),
+                            headers=self._headers(scope),
                             max_concurrency=limits.provider_concurrency,
                             fetch_policy=self.config.images,
-                            http_client=self.client,
-                        ),
-                        timeout=limits.request_timeout,
-                    )
-                except asyncio.TimeoutError:
+                            http_client=self.session,
+                        )
+                except TimeoutError:
                     raise RequestTimeout(
                         f"the request did not finish within {limits.request_timeout:g} s "
                         "(limits.request_timeout)"
                     ) from None
                 payload = encode_answer(vectors)
         except Exception as exc:
-            return self._fail(exc, record, started, models)
+            await self._fail(send, exc, record, started, models)
+            return
         elapsed = time.perf_counter() - started
         models = self._labels(names, worked=True)
-        for model, provider in models:
-            self.metrics.inputs.labels(model, provider).inc()
-        for model, provider in set(models):
-            self.metrics.model_latency.labels(model, provider).observe(elapsed)
+        self.metrics.models_done(models, elapsed)
         self._done(200, record, elapsed)
-        return Response(payload, media_type="application/json")
+        await _respond(send, 200, payload)
+
+    async def not_routed(self, request: Request) -> Response:
+        """Never reached: :class:`ServeApp` answers POST to the inference paths itself."""
+        raise RuntimeError("inference requests are answered by ServeApp")
 
     async def health(self, request: Request) -> Response:
         """Liveness: the process answers."""
@@ -180,23 +181,21 @@ class _Service:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    async def _admit(self, request: Request) -> bytearray:
+    async def _admit(self, scope: Scope, receive: Receive) -> bytearray:
         """The body of a request whose sender has the token: read in a place of the body gate
         (not a work slot), within ``limits.body_timeout``, and screened (nesting, JSON, the
         token) before anything of it is built."""
         limits = self.config.limits
         with self.bodies.reading() as place:
             try:
-                raw = await asyncio.wait_for(
-                    read_body(
-                        request.stream(),
-                        request.headers.get("content-length"),
+                async with fail_after(limits.body_timeout):
+                    raw = await read_body(
+                        body_chunks(receive),
+                        _header(scope, b"content-length"),
                         place,
                         limits.max_body_bytes,
-                    ),
-                    timeout=limits.body_timeout,
-                )
-            except asyncio.TimeoutError:
+                    )
+            except TimeoutError:
                 raise BodyTimeout(
                     f"the request body did not arrive within {limits.body_timeout:g} s "
                     "(limits.body_timeout)"
@@ -249,18 +248,20 @@ class _Service:
             given.strip().encode("latin-1"), str(expected).encode("utf-8", "surrogatepass")
         )
 
-    def _headers(self, request: Request) -> dict[str, str]:
+    def _headers(self, scope: Scope) -> dict[str, str]:
         """Provider keys: the operator's, then the forwarded ``*-api-key`` headers over them;
         a key over ``MAX_KEY_BYTES`` is refused before bm25x stores anything of it."""
         headers: dict[str, str] = dict(self.config.keys)
-        for name, value in request.headers.items():
-            if name.lower().endswith(_KEY_SUFFIX) and value:
+        for raw_name, raw_value in scope["headers"]:
+            if raw_value and raw_name.lower().endswith(_KEY_SUFFIX):
+                # Header values are Latin-1 text (as Starlette reads them).
+                name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
                 if key_size(value) > MAX_KEY_BYTES:
                     raise BadRequest(
-                        f"header {shown(name.lower())!r} is {key_size(value):,} bytes, over "
+                        f"header {shown(name)!r} is {key_size(value):,} bytes, over "
                         f"the limit of {MAX_KEY_BYTES:,} bytes for an API key"
                     )
-                headers[name.lower()] = value
+                headers[name] = value
         return headers
 
     def _labels(self, models: list[str], *, worked: bool = False) -> list[tuple[str, str]]:
@@ -282,13 +283,14 @@ class _Service:
             out.append(seen[model])
         return out
 
-    def _fail(
+    async def _fail(
         self,
+        send: Send,
         exc: BaseException,
         record: dict[str, Any],
         started: float,
         models: list[tuple[str, str]],
-    ) -> Response:
+    ) -> None:
         answer = answer_for(exc, retry_after=self.config.limits.retry_after)
         record["error"] = answer.kind
         for model, provider in set(models) or {("none", "none")}:
@@ -296,21 +298,66 @@ class _Service:
         if answer.status == 500:
             # Where it happened goes to the operator's log, never to the caller; not what the
             # exceptions say, which may quote the request (its texts, a key).
-            log.error(json.dumps({"event": "internal error", "traceback": traceback_frames(exc)}))
+            log.error(_json({"event": "internal error", "traceback": traceback_frames(exc)}))
         self._done(answer.status, record, time.perf_counter() - started)
-        return JSONResponse(
-            {"error": answer.message}, status_code=answer.status, headers=answer.headers
-        )
+        body = orjson.dumps({"error": answer.message})
+        await _respond(send, answer.status, body, answer.headers)
 
     def _done(self, status: int, record: dict[str, Any], elapsed: float) -> None:
         record["status"] = status
         record["latency_ms"] = round(elapsed * 1000.0, 3)
-        self.metrics.requests.labels(str(status)).inc()
-        self.metrics.latency.labels(record.get("inference", "unknown")).observe(elapsed)
-        log.info(json.dumps(record, sort_keys=True))
+        self.metrics.request_done(status, record.get("inference", "unknown"), elapsed)
+        log.info(_json(record))
 
 
-def create_app(config: ServeConfig | None = None) -> Starlette:
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+async def _respond(
+    send: Send, status: int, body: bytes, headers: Mapping[str, str] | None = None
+) -> None:
+    """Answer with ``body`` (JSON) and ``headers``."""
+    head = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode("ascii"))]
+    if headers:
+        head += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": head})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    """The value of header ``name`` (lower-case) of a request, if it has one."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _json(record: dict[str, Any]) -> str:
+    """One log line: the record as JSON, keys sorted."""
+    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+
+
+class ServeApp:
+    """The ASGI app of ``bm25x serve``: ``POST`` to the inference paths is answered by the
+    service directly; everything else (lifespan, health, readiness, metrics, other methods and
+    paths) by a Starlette app, whose attributes (``router``, ``state``) this app shows."""
+
+    def __init__(self, service: _Service, starlette: Starlette, paths: Iterable[str]) -> None:
+        self.service = service
+        self.starlette = starlette
+        self.paths = frozenset(paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in self.paths:
+            await self.service.infer(scope, receive, send)
+            return
+        await self.starlette(scope, receive, send)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.starlette, name)
+
+
+def create_app(config: ServeConfig | None = None) -> ServeApp:
     """The ASGI app of ``bm25x serve`` for ``config`` (defaults: :class:`ServeConfig`()).
 
     Routes: ``POST {config.path}`` (and ``POST /``) the inference endpoint, ``GET /healthz``
@@ -323,13 +370,14 @@ def create_app(config: ServeConfig | None = None) -> Starlette:
     require_allow_list(config, os.environ)
     remember_operator_keys(os.environ)
     service = _Service(config)
-    paths = dict.fromkeys([service.config.path, "/"])
-    routes = [Route(p, service.infer, methods=["POST"]) for p in paths]
+    paths = list(dict.fromkeys([service.config.path, "/"]))
+    # The inference paths' routes only give other methods their 405: ServeApp answers POST.
+    routes = [Route(p, service.not_routed, methods=["POST"]) for p in paths]
     routes += [
         Route("/healthz", service.health, methods=["GET"]),
         Route("/readyz", service.ready_check, methods=["GET"]),
         Route("/metrics", service.metrics_page, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, lifespan=service.lifespan)
-    app.state.service = service
-    return app
+    starlette = Starlette(routes=routes, lifespan=service.lifespan)
+    starlette.state.service = service
+    return ServeApp(service, starlette, paths)

@@ -56,6 +56,7 @@ __all__ = [
     "BadRequest",
     "BodiesOverloaded",
     "BodyTimeout",
+    "ClientGone",
     "Overloaded",
     "RequestError",
     "RequestTimeout",
@@ -103,6 +104,13 @@ class Overloaded(RequestError):
 
 class BodiesOverloaded(Overloaded):
     """Too many request bodies are being read at once, or they hold the bytes allowed."""
+
+
+class ClientGone(RequestError):
+    """The client disconnected before its request body was complete (nobody reads the answer;
+    499 is the status the log records, as nginx does)."""
+
+    status = 499
 
 
 class RequestTimeout(RequestError):

@@ -11,6 +11,7 @@ sending random, long or failing model names cannot grow the metrics (``app._labe
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -61,6 +62,29 @@ class Metrics:
         )
         self._models: set[str] = set()
         self._lock = threading.Lock()
+        # Children of the labelled metrics, by label values: prometheus-client's labels()
+        # builds and checks its key on every call, which every request would pay.
+        self._children: dict[tuple[Any, ...], Any] = {}
+
+    def _child(self, metric: Any, *values: str) -> Any:
+        key = (id(metric), *values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
+
+    def request_done(self, status: int, inference: str, elapsed: float) -> None:
+        """Count an answered request and its latency."""
+        self._child(self.requests, str(status)).inc()
+        self._child(self.latency, inference).observe(elapsed)
+
+    def models_done(self, models: list[tuple[str, str]], elapsed: float) -> None:
+        """Count the inputs of a request that worked, per (model, provider) label, and its
+        latency once per model."""
+        for model, provider in models:
+            self._child(self.inputs, model, provider).inc()
+        for model, provider in set(models):
+            self._child(self.model_latency, model, provider).observe(elapsed)
 
     def model_label(self, model: str, *, grant: bool) -> str:
         """``model`` if it is a label already, or ``grant`` allows making it one and the

@@ -128,6 +128,8 @@ class ModelPolicy:
     def _check_sizes(self, options: Mapping[str, Any], i: int) -> None:
         """Refuse options over ``limits.max_options_bytes`` as JSON, and keys (``*-api-key``
         options) over ``MAX_KEY_BYTES``, before anything is built from them or stored."""
+        if not options:
+            return
         limit = self.config.limits.max_options_bytes
         text = json.dumps(options, ensure_ascii=False, separators=(",", ":"))
         size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))

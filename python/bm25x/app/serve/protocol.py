@@ -10,7 +10,9 @@ numbers), a sparse one (``{"indices", "values"}``) or a multi-vector (a list of 
 A body is read in two steps. :func:`screen` runs before the caller is known: it checks the
 nesting depth and the JSON syntax and reads the ``token``, building nothing of the rest (Qdrant
 sends the token last, after every input). Only then, for a caller with the token, does
-:func:`decode` build the whole value and :func:`parse_request` check it.
+:func:`read_request` build and check the request: msgspec decodes it into typed structures in
+one pass; a body those refuse is read again by :func:`decode` and :func:`parse_request`, which
+say what is wrong with it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any, Literal
 
 import msgspec
 import numpy as np
+import orjson
 
 from bm25x._sparse import SparseVector
 from bm25x.app.serve.errors import BadRequest
@@ -35,6 +38,7 @@ __all__ = [
     "decode",
     "encode_answer",
     "parse_request",
+    "read_request",
     "screen",
 ]
 
@@ -77,11 +81,38 @@ class _Envelope(msgspec.Struct):
 _ENVELOPE = msgspec.json.Decoder(_Envelope)
 
 
+class _WireInput(msgspec.Struct):
+    """One input as Qdrant serialises ``InferenceInput`` (checked further by
+    :func:`read_request`)."""
+
+    data: Any
+    data_type: DataType
+    model: str
+    options: dict[str, Any] | None = None
+
+
+class _WireRequest(msgspec.Struct):
+    inputs: list[_WireInput]
+    inference: Literal["update", "search"] | None = None
+
+
+_REQUEST = msgspec.json.Decoder(_WireRequest)
+
+
+def _may_nest_deeper(raw: bytes | bytearray, limit: int) -> bool:
+    """False when ``raw`` holds at most ``limit`` opening brackets in all (so it cannot nest
+    deeper): two byte counts in C, where the exact scan costs tens of microseconds."""
+    return raw.count(b"[") + raw.count(b"{") > limit
+
+
 def screen(raw: bytes | bytearray) -> str | None:
     """The ``token`` of a request body (Qdrant's configured token or the caller's JWT
     subject), read without building anything else; :class:`BadRequest` for a body nested
     deeper than :data:`MAX_JSON_DEPTH`, that is not JSON, or is not a JSON object."""
-    if nesting_depth(raw, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+    if (
+        _may_nest_deeper(raw, MAX_JSON_DEPTH)
+        and nesting_depth(raw, MAX_JSON_DEPTH) > MAX_JSON_DEPTH
+    ):
         raise BadRequest(
             f"request body nests arrays and objects more than {MAX_JSON_DEPTH} levels deep, "
             "this service's limit"
@@ -104,6 +135,24 @@ def screen(raw: bytes | bytearray) -> str | None:
         raise BadRequest("'token' must be a string or null")
     token: str = json.loads(text)
     return token
+
+
+def read_request(raw: bytes | bytearray) -> InferenceRequest:
+    """The request in a body that passed :func:`screen`; :class:`BadRequest` saying what is
+    wrong for anything else."""
+    try:
+        wire = _REQUEST.decode(raw)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        wire = None
+    if wire is not None:
+        inputs = []
+        for item in wire.inputs:
+            if not item.model or (item.data_type != "object" and not isinstance(item.data, str)):
+                break  # parse_request says which and why
+            inputs.append(Input(item.data, item.data_type, item.model, item.options or {}))
+        else:
+            return InferenceRequest(inputs, wire.inference == "search")
+    return parse_request(decode(raw))
 
 
 def decode(raw: bytes | bytearray) -> dict[str, Any]:
@@ -162,7 +211,12 @@ def _input(item: Any, i: int) -> Input:
 
 
 def _dense(values: Any) -> list[float]:
-    out: list[float] = np.asarray(values, dtype=np.float32).tolist()
+    array = np.asarray(values, dtype=np.float32)
+    if not np.isfinite(array).all():
+        raise ProviderResponseError(
+            "a model returned a vector with NaN or infinite values, which JSON cannot carry"
+        )
+    out: list[float] = array.tolist()
     return out
 
 
@@ -183,12 +237,7 @@ def encode_answer(vectors: Sequence[Any]) -> bytes:
     """The 200 body for ``vectors``, in order. ``usage`` is null: the providers behind bm25x
     do not report token counts per input, and Qdrant accepts a null usage."""
     embeddings = [embedding_json(v) for v in vectors]
-    try:
-        text = json.dumps(
-            {"embeddings": embeddings, "usage": None}, allow_nan=False, separators=(",", ":")
-        )
-    except ValueError:
-        raise ProviderResponseError(
-            "a model returned a vector with NaN or infinite values, which JSON cannot carry"
-        ) from None
-    return text.encode("utf-8")
+    # orjson writes each float as Python's repr does (the shortest text that reads back the
+    # same double), like json.dumps, several times faster.
+    out: bytes = orjson.dumps({"embeddings": embeddings, "usage": None})
+    return out
