@@ -131,7 +131,9 @@ def new_session(connections: int = CONNECTIONS, per_origin: int = CONNECTIONS_PE
         ssl=ssl.create_default_context(cafile=certifi.where()),
         keepalive_timeout=60.0,
     )
-    session = aiohttp.ClientSession(connector=connector)
+    # No aiohttp timeouts: bm25x.providers._http bounds each attempt itself (the provider's
+    # timeout, the call's deadline), and a timer per request more would cost for nothing.
+    session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout())
     _own.add(session)
     return session
 

@@ -221,20 +221,19 @@ async def _attempt_aiohttp(
 ) -> tuple[_Answer, str | None]:
     """One POST through an aiohttp session: the answer, and a redirect's Location (else
     None)."""
-    import aiohttp
-
     from bm25x.providers._clients import own_session
 
     url = str(target)
     # bm25x's own session goes through the environment's proxies; a caller's session is
     # configured by its owner (its trust_env, its proxy).
     proxy, proxy_auth = _env_proxy(url) if own_session(session) else (None, None)
+    # post_json bounds each attempt (a timer of its own); bm25x's session sets no aiohttp
+    # timer on top (see new_session), a caller's session keeps its own.
     async with session.post(
         _aiohttp_url(url),
         data=payload,
         headers=headers,
         allow_redirects=False,
-        timeout=aiohttp.ClientTimeout(total=policy.timeout),
         proxy=proxy,
         proxy_auth=proxy_auth,
     ) as response:
