@@ -120,7 +120,19 @@ def test_mixed_models_in_one_update_request_answer_in_input_order(fake: FakeProv
     r = one(ServeConfig(), qdrant_body(inputs), ALL_KEYS)
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     answer = r.json()
-    assert set(answer) == {"embeddings", "usage"} and answer["usage"] is None
+    assert set(answer) == {"embeddings", "usage"}
+    # usage as Qdrant reads it: the providers' own counts (the stand-ins count words, Cohere
+    # and Jina inputs), bm25's kept terms; the duplicate was embedded, and counted, once
+    assert answer["usage"] == {
+        "models": {
+            "openai/text-embedding-3-small": {"tokens": 2},
+            "cohere/embed-v4.0": {"tokens": 1},
+            "qdrant/bm25": {"tokens": len(bm25x.Bm25(k=1.5).terms(texts[2]))},
+            "jinaai/jina-embeddings-v3": {"tokens": 1},
+            "openrouter/mistral/mistral-embed": {"tokens": 2},
+            "Qdrant/bm25": {"tokens": len(bm25x.Bm25(flavor="fastembed").terms(texts[2]))},
+        }
+    }
     emb = answer["embeddings"]
     assert len(emb) == len(inputs)
     assert np.array_equal(
@@ -304,6 +316,44 @@ def test_aliases_and_default_options(fake: FakeProviders) -> None:
     ]
     r = one(config, qdrant_body(inputs), ALL_KEYS)
     assert [len(e) for e in r.json()["embeddings"]] == [16, 8, 24]
+
+
+def test_usage_is_counted_per_model_as_the_request_names_it(fake: FakeProviders) -> None:
+    config = ServeConfig(
+        allowed_models=("openai/*", "bm25"),
+        aliases={"small": Alias("openai/text-embedding-3-small", {"dimensions": 16})},
+    )
+    inputs = [
+        qdrant_input("three word text", "small"),
+        qdrant_input("two words", "openai/text-embedding-3-small"),
+        qdrant_input("baking the cookies", "bm25"),
+    ]
+
+    async def main() -> tuple[Any, str]:
+        async with asgi_client(create_app(config)) as client:
+            r = await client.post("/inference", json=qdrant_body(inputs), headers=ALL_KEYS)
+            return r, (await client.get("/metrics")).text
+
+    r, metrics = asyncio.run(main())
+    assert r.json()["usage"] == {
+        "models": {
+            "small": {"tokens": 3},  # the alias, as the caller named it
+            "openai/text-embedding-3-small": {"tokens": 2},
+            "bm25": {"tokens": 2},  # bake, cooki: the terms bm25 kept
+        }
+    }
+    assert 'bm25x_serve_tokens_total{model="bm25",provider="bm25"} 2.0' in metrics
+    assert (
+        'bm25x_serve_tokens_total{model="openai/text-embedding-3-small",provider="openai"} 5.0'
+        in metrics
+    )
+
+
+def test_usage_is_null_when_no_provider_counts(fake: FakeProviders) -> None:
+    answer = {"object": "list", "data": [{"index": 0, "embedding": [0.5] * 8}], "model": "m"}
+    fake.script("openai", Canned(body=json.dumps(answer).encode()))
+    body = qdrant_body([qdrant_input("x", "openai/m")])
+    assert one(ServeConfig(), body, ALL_KEYS).json() == {"embeddings": [[0.5] * 8], "usage": None}
 
 
 def test_mrl_cuts_dense_vectors(fake: FakeProviders) -> None:

@@ -33,6 +33,7 @@ class Group:
     positions: list[list[int]] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)
     done: dict[int, Vector] = field(default_factory=dict, repr=False)  # slot -> its vector
+    tokens: dict[int, int] = field(default_factory=dict)  # slot -> tokens counted for it
 
 
 @dataclass
@@ -47,6 +48,8 @@ class Plan:
     mrls: dict[int, tuple[Any, str, str]]
     query: bool
     max_concurrency: int | None
+    names: list[str | None] = field(default_factory=list)  # each item's model, as named
+    tokens: list[int | None] = field(default_factory=list)  # each item's tokens, once run
 
     @property
     def remote(self) -> bool:
@@ -119,6 +122,8 @@ def make_plan(
     else:
         raise TypeError(f"embed takes an item or an iterable of items, got {type(items).__name__}")
     plan = Plan(len(seq), single, [None] * len(seq), [], {}, {}, query, max_concurrency)
+    plan.names = [None] * len(seq)
+    plan.tokens = [None] * len(seq)
     for i, item in enumerate(seq):
         parsed = parse(item, model, options, i) if cloud is not True else None
         if parsed is None:
@@ -155,4 +160,5 @@ def make_plan(
             group.positions.append([])
         group.positions[slot].append(i)
         plan.pending.append(i)
+        plan.names[i] = parsed.model
     return plan

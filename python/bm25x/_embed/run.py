@@ -12,6 +12,7 @@ import numpy as np
 
 from bm25x._aio import fail_after
 from bm25x._embed.plan import Group, Plan
+from bm25x._embed.usage import share
 from bm25x._sparse import SparseVector
 from bm25x.errors import (
     InferenceError,
@@ -19,7 +20,7 @@ from bm25x.errors import (
     ProviderHTTPError,
     ProviderResponseError,
 )
-from bm25x.providers._base import Call, EmbedRequest, Vector, vector_problem
+from bm25x.providers._base import Call, EmbedRequest, Item, Vector, vector_problem
 from bm25x.providers._fetch import FetchPolicy
 
 __all__ = ["run"]
@@ -83,6 +84,7 @@ async def run(
     end: float | None,
     deadline: float | None,
     http_client: Any,
+    count_tokens: bool = False,
 ) -> list[InferenceError]:
     groups = plan.groups
     if not groups:
@@ -94,6 +96,7 @@ async def run(
         headers=headers,
         fetch_policy=fetch_policy,
         deadline=end,
+        count_tokens=count_tokens,
         **connectors(http_client),
     )
 
@@ -121,6 +124,7 @@ async def run(
             usable = usable_vectors(group, start, vectors, errors)
             positions = [i for slot in usable for i in group.positions[slot]]
             check_dims(group, list(usable.values()))
+            group.tokens.update(batch_tokens(getattr(vectors, "tokens", None), batch, start))
         except TimeoutError:
             late = True
         except InferenceError as exc:
@@ -167,7 +171,29 @@ async def run(
             plan.results[positions[0]] = vector
             for extra in positions[1:]:
                 plan.results[extra] = copy_vector(vector)
+            count = group.tokens.get(slot)
+            if count is not None:
+                plan.tokens[positions[0]] = count
+                for extra in positions[1:]:
+                    plan.tokens[extra] = 0  # embedded (and counted) once
     return errors
+
+
+def batch_tokens(tokens: Any, batch: list[Item], start: int) -> dict[int, int]:
+    """The tokens of a batch's slots from what its provider said (see
+    :class:`~bm25x.providers.Embeddings`): one count per item as it is, a count for the batch
+    shared out by the items' lengths; nothing when the provider said nothing usable."""
+    if isinstance(tokens, bool):
+        return {}
+    if isinstance(tokens, int):
+        if tokens < 0:
+            return {}
+        weights = [len(it.value) if isinstance(it.value, str) else 1 for it in batch]
+        return {start + k: n for k, n in enumerate(share(tokens, weights))}
+    if isinstance(tokens, (list, tuple)) and len(tokens) == len(batch):
+        if all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in tokens):
+            return {start + k: int(n) for k, n in enumerate(tokens)}
+    return {}
 
 
 def usable_vectors(

@@ -30,13 +30,14 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from bm25x.errors import UnknownModelError
-from bm25x.providers._base import Call, EmbedRequest, Item, Kind, Provider, Vector
+from bm25x.providers._base import Call, Embeddings, EmbedRequest, Item, Kind, Provider, Vector
 from bm25x.providers._fetch import FetchPolicy
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Call",
     "EmbedRequest",
+    "Embeddings",
     "FetchPolicy",
     "Item",
     "Kind",

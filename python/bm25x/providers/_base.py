@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Call",
     "EmbedRequest",
+    "Embeddings",
     "Item",
     "Kind",
     "Provider",
@@ -94,7 +95,9 @@ class Call:
     ``query`` selects query-side encoding; ``headers`` are the request headers the caller gave
     (lower-cased names; where API keys may be); ``fetch_policy`` governs image URLs a provider
     fetches itself; ``deadline`` is the ``time.monotonic()`` instant by which the call must end
-    (``None``: no deadline).
+    (``None``: no deadline). ``count_tokens``: the caller asked for token counts
+    (``usage=``); a provider that counts at a cost of its own (local models tokenize again)
+    does so only then, and returns :class:`Embeddings`.
 
     Two HTTP clients, both made on first use only (so local models never build one):
     :attr:`http` is what bm25x's own HTTP providers post through
@@ -108,6 +111,7 @@ class Call:
         "_connect",
         "_http",
         "_open",
+        "count_tokens",
         "deadline",
         "fetch_policy",
         "headers",
@@ -124,8 +128,10 @@ class Call:
         connect: Callable[[], httpx.AsyncClient] | None = None,
         http: Any = None,
         open_http: Callable[[], Any] | None = None,
+        count_tokens: bool = False,
     ) -> None:
         self.query = query
+        self.count_tokens = count_tokens
         self.headers: Mapping[str, str] = {} if headers is None else headers  # may hold keys
         self.fetch_policy = fetch_policy
         self.deadline = deadline
@@ -160,6 +166,19 @@ class Call:
         )
 
 
+class Embeddings(list[Any]):
+    """What :meth:`Provider.embed_batch` may return instead of a plain list: the vectors, in
+    order, and ``tokens``, the tokens the provider counted for them: an ``int`` for the batch
+    (an API's billed or used tokens), a list of one ``int`` per item (a local model's count),
+    or ``None`` when it does not say (as for a plain list)."""
+
+    def __init__(
+        self, vectors: Iterable[Any] = (), tokens: int | Sequence[int] | None = None
+    ) -> None:
+        super().__init__(vectors)
+        self.tokens = tokens
+
+
 @dataclass(frozen=True)
 class EmbedRequest:
     """One batch for a provider: items of one kind, for one model and one set of options.
@@ -185,7 +204,7 @@ class Provider(Protocol):
     call of :func:`bm25x.embed`. A provider that never uses the network may set a class
     attribute ``local = True``: calls that need only such providers run without an HTTP client.
     :meth:`embed_batch` gets one :class:`EmbedRequest` and returns one vector per item, in
-    order.
+    order: a list, or :class:`Embeddings` to say how many tokens it counted.
     """
 
     name: str

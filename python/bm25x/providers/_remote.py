@@ -5,6 +5,7 @@ and OpenRouter share."""
 from __future__ import annotations
 
 import base64
+import math
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -19,10 +20,19 @@ from bm25x.errors import (
     ProviderResponseError,
     Secret,
 )
-from bm25x.providers._base import Call, EmbedRequest, Item, Kind, Vector, texts_only, vector_problem
+from bm25x.providers._base import (
+    Call,
+    Embeddings,
+    EmbedRequest,
+    Item,
+    Kind,
+    Vector,
+    texts_only,
+    vector_problem,
+)
 from bm25x.providers._http import RetryPolicy
 
-__all__ = ["HttpProvider", "dense", "parse_openai_style"]
+__all__ = ["HttpProvider", "count", "dense", "parse_openai_style"]
 
 
 _NUMBER_TYPES = frozenset({int, float})
@@ -61,6 +71,16 @@ def _dense(values: Any, *, provider: str, model: str) -> npt.NDArray[np.float32]
         )
     with np.errstate(over="ignore"):  # a value past float32's range: reported as infinite
         return np.asarray(values, dtype=np.float32)
+
+
+def count(value: Any) -> int | None:
+    """A token count from an answer: a non-negative finite number (a whole one, or a float
+    such as Cohere's), as an int; None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if not math.isfinite(value) or value < 0:
+        return None
+    return round(value)
 
 
 def parse_openai_style(
@@ -218,8 +238,16 @@ class HttpProvider:
             model=model,
             deadline=call.deadline,
         )
-        vectors: list[Vector] = list(self.parse(answer, len(items), model))
-        return vectors
+        return Embeddings(self.parse(answer, len(items), model), tokens=self.tokens(answer))
+
+    def tokens(self, body: Any) -> int | None:
+        """The tokens the provider says the request used: ``usage.total_tokens`` (else
+        ``usage.prompt_tokens``) of an OpenAI-style answer (OpenAI, OpenRouter, Jina), or
+        None when the answer has no such count."""
+        usage = body.get("usage") if isinstance(body, dict) else None
+        if not isinstance(usage, dict):
+            return None
+        return count(usage.get("total_tokens", usage.get("prompt_tokens")))
 
     async def request(
         self, model: str, items: Sequence[Item], options: Mapping[str, Any], call: Call

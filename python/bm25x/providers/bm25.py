@@ -24,7 +24,7 @@ from typing import Any
 from bm25x._encoder import Bm25
 from bm25x._native import OptionError
 from bm25x.errors import BadInputError
-from bm25x.providers._base import EmbedRequest, Kind, Vector, texts_only
+from bm25x.providers._base import Embeddings, EmbedRequest, Kind, Vector, texts_only
 
 __all__ = [
     "CACHE_BYTES",
@@ -193,12 +193,19 @@ class Bm25Provider:
         model = request.model
         texts = texts_only(self.name, model, request.items)
         enc = self.encoder(model, request.options)
-        method = enc.encode_query if request.call.query else enc.encode
+        query = request.call.query
+        method = enc.encode_query if query else enc.encode
+
+        def work(texts: list[str]) -> Embeddings:
+            batch = method(texts)
+            # Asked for usage: the terms the encoder kept, per text (they tokenize again).
+            tokens = [len(enc.terms(t, query=query)) for t in texts] if count else None
+            return Embeddings(batch, tokens=tokens)
+
+        count = request.call.count_tokens
         try:
             if sum(map(len, texts)) <= INLINE_CHARS:
-                batch = method(texts)
-            else:
-                batch = await asyncio.get_running_loop().run_in_executor(None, method, texts)
+                return work(texts)
+            return await asyncio.get_running_loop().run_in_executor(None, work, texts)
         except ValueError as exc:  # text the encoder refuses
             raise BadInputError(str(exc), provider=self.name, model=model) from None
-        return list(batch)

@@ -33,7 +33,16 @@ import numpy as np
 
 from bm25x._sparse import SparseVector
 from bm25x.errors import BadInputError, ModelNotAvailableError
-from bm25x.providers._base import Call, EmbedRequest, Item, Kind, Vector, kind_of, texts_only
+from bm25x.providers._base import (
+    Call,
+    Embeddings,
+    EmbedRequest,
+    Item,
+    Kind,
+    Vector,
+    kind_of,
+    texts_only,
+)
 from bm25x.providers._fetch import fetch_image, split_data_url
 
 __all__ = ["FastembedProvider"]
@@ -202,7 +211,7 @@ class FastembedProvider:
             return [np.asarray(v, dtype=np.float32) for v in instance.embed(images)]
         texts = texts_only(self.name, model, items)
         method = instance.query_embed if call.query else instance.embed
-        out: list[Vector] = []
+        out: list[Vector] = Embeddings(tokens=self._tokens(instance, texts, call))
         for raw in method(texts):
             if kind == "sparse":
                 order = np.argsort(np.asarray(raw.indices))
@@ -215,6 +224,15 @@ class FastembedProvider:
             else:
                 out.append(np.asarray(raw, dtype=np.float32))
         return out
+
+    @staticmethod
+    def _tokens(instance: Any, texts: list[str], call: Call) -> list[int] | None:
+        """Asked for usage: each text's tokens, as the model's tokenizer counts them
+        (fastembed's ``token_count``), or None for a model without one."""
+        counter = getattr(instance, "token_count", None)
+        if not call.count_tokens or not callable(counter):
+            return None
+        return [int(counter([text])) for text in texts]
 
     async def _image(self, model: str, item: Item, call: Call) -> Any:
         """What fastembed opens for one image item.

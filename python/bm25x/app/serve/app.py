@@ -42,7 +42,7 @@ from bm25x.app.serve.errors import (
 )
 from bm25x.app.serve.metrics import CONTENT_TYPE_LATEST, Metrics
 from bm25x.app.serve.models import MAX_NAME_CHARS, ModelPolicy, shown
-from bm25x.app.serve.protocol import encode_answer, read_request, screen
+from bm25x.app.serve.protocol import encode_answer, read_request, screen, tokens_by_model
 from bm25x.errors import UnknownModelError
 from bm25x.providers._clients import new_session
 
@@ -129,6 +129,7 @@ class _Service:
                 names = [str(it["model"]) for it in items]
                 models = self._labels(names)
                 record["models"] = dict(Counter(map(shown, names)))
+                usage = bm25x.Usage()
                 try:
                     async with fail_after(limits.request_timeout):
                         vectors = await bm25x.aembed(
@@ -138,19 +139,21 @@ class _Service:
                             max_concurrency=limits.provider_concurrency,
                             fetch_policy=self.config.images,
                             http_client=self.session,
+                            usage=usage,
                         )
                 except TimeoutError:
                     raise RequestTimeout(
                         f"the request did not finish within {limits.request_timeout:g} s "
                         "(limits.request_timeout)"
                     ) from None
-                payload = encode_answer(vectors)
+                tokens = tokens_by_model([inp.model for inp in parsed.inputs], usage.tokens)
+                payload = encode_answer(vectors, tokens)
         except Exception as exc:
             await self._fail(send, exc, record, started, models)
             return
         elapsed = time.perf_counter() - started
         models = self._labels(names, worked=True)
-        self.metrics.models_done(models, elapsed)
+        self.metrics.models_done(models, elapsed, usage.tokens)
         self._done(200, record, elapsed)
         await _respond(send, 200, payload)
 

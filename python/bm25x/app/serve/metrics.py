@@ -11,6 +11,7 @@ sending random, long or failing model names cannot grow the metrics (``app._labe
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -57,6 +58,12 @@ class Metrics:
             ["error", "model", "provider"],
             registry=r,
         )
+        self.tokens = Counter(
+            "bm25x_serve_tokens",
+            "Tokens the providers counted for the inputs embedded, by model and provider",
+            ["model", "provider"],
+            registry=r,
+        )
         self.in_flight = Gauge(
             "bm25x_serve_in_flight_requests", "Inference requests being answered", registry=r
         )
@@ -78,11 +85,16 @@ class Metrics:
         self._child(self.requests, str(status)).inc()
         self._child(self.latency, inference).observe(elapsed)
 
-    def models_done(self, models: list[tuple[str, str]], elapsed: float) -> None:
-        """Count the inputs of a request that worked, per (model, provider) label, and its
-        latency once per model."""
-        for model, provider in models:
+    def models_done(
+        self, models: list[tuple[str, str]], elapsed: float, tokens: Sequence[int | None] = ()
+    ) -> None:
+        """Count the inputs of a request that worked, per (model, provider) label, their
+        tokens where the provider counted them, and its latency once per model."""
+        for k, (model, provider) in enumerate(models):
             self._child(self.inputs, model, provider).inc()
+            count = tokens[k] if k < len(tokens) else None
+            if count:
+                self._child(self.tokens, model, provider).inc(count)
         for model, provider in set(models):
             self._child(self.model_latency, model, provider).observe(elapsed)
 

@@ -4,8 +4,10 @@ answer.
 
 Request: ``{"inputs": [{"data", "data_type": "text"|"image"|"object", "model", "options"}],
 "inference": "update"|"search", "token": str|null}``. Answer: ``{"embeddings": [...],
-"usage": null}`` with one embedding per input, in input order: a dense vector (a list of
-numbers), a sparse one (``{"indices", "values"}``) or a multi-vector (a list of lists).
+"usage": {"models": {"<model>": {"tokens": N}}}}`` with one embedding per input, in input order:
+a dense vector (a list of numbers), a sparse one (``{"indices", "values"}``) or a
+multi-vector (a list of lists); ``usage`` (``InferenceUsage`` of ``lib/api/src/rest/models.rs``,
+tokens an unsigned 64-bit count) is null when no provider counted tokens.
 
 A body is read in two steps. :func:`screen` runs before the caller is known: it checks the
 nesting depth and the JSON syntax and reads the ``token``, building nothing of the rest (Qdrant
@@ -40,6 +42,7 @@ __all__ = [
     "parse_request",
     "read_request",
     "screen",
+    "tokens_by_model",
 ]
 
 #: How deep a body's arrays and objects may nest. Qdrant reads its clients' JSON with
@@ -233,11 +236,23 @@ def embedding_json(vector: Any) -> Any:
     raise TypeError(f"cannot send a {type(vector).__name__} as an embedding")
 
 
-def encode_answer(vectors: Sequence[Any]) -> bytes:
-    """The 200 body for ``vectors``, in order. ``usage`` is null: the providers behind bm25x
-    do not report token counts per input, and Qdrant accepts a null usage."""
+def tokens_by_model(models: Sequence[str], tokens: Sequence[int | None]) -> dict[str, int]:
+    """The tokens of the inputs summed per model name as the request named it (an alias stays
+    the alias); inputs whose provider gave no count are left out."""
+    out: dict[str, int] = {}
+    for model, count in zip(models, tokens):
+        if count is not None:
+            out[model] = out.get(model, 0) + count
+    return out
+
+
+def encode_answer(vectors: Sequence[Any], tokens: Mapping[str, int] | None = None) -> bytes:
+    """The 200 body for ``vectors``, in order, with ``usage`` as Qdrant reads it
+    (``InferenceUsage``: ``{"models": {"<model>": {"tokens": N}}}``, passed on to its client)
+    for the models in ``tokens``; null when no provider gave a count."""
     embeddings = [embedding_json(v) for v in vectors]
+    usage = {"models": {m: {"tokens": n} for m, n in tokens.items()}} if tokens else None
     # orjson writes each float as Python's repr does (the shortest text that reads back the
     # same double), like json.dumps, several times faster.
-    out: bytes = orjson.dumps({"embeddings": embeddings, "usage": None})
+    out: bytes = orjson.dumps({"embeddings": embeddings, "usage": usage})
     return out
