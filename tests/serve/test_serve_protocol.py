@@ -318,6 +318,29 @@ def test_aliases_and_default_options(fake: FakeProviders) -> None:
     assert [len(e) for e in r.json()["embeddings"]] == [16, 8, 24]
 
 
+def test_a_named_bm25_preset_gives_qdrant_bm25_with_its_options(fake: FakeProviders) -> None:
+    # Qdrant computes only qdrant/bm25 and bm25 itself and forwards every other name: ingest
+    # and queries naming "bm25x/de" get the same options, which cannot drift apart.
+    config = ServeConfig(
+        allowed_models=("qdrant/bm25",),
+        aliases={"bm25x/de": Alias("qdrant/bm25", {"language": "german", "k": 1.5})},
+    )
+    text = "Die Katzen spielten mit den Mäusen im Garten"
+    encoder = bm25x.Bm25(language="german", k=1.5)
+    for inference in ("update", "search"):
+        preset = qdrant_input(text, "bm25x/de")
+        spelled = qdrant_input(text, "qdrant/bm25", options={"language": "german", "k": 1.5})
+        body = qdrant_body([preset, spelled], inference=inference)
+        got = one(config, body).json()["embeddings"]
+        want = encoder.encode_query(text) if inference == "search" else encoder.encode(text)
+        assert got[0] == got[1] == want.as_qdrant()
+        assert got[0] != bm25x.Bm25().encode(text).as_qdrant()  # the options did apply
+    # a request's own options go over the preset's
+    body = qdrant_body([qdrant_input(text, "bm25x/de", options={"k": 0.9})])
+    got = one(config, body).json()["embeddings"][0]
+    assert got == bm25x.Bm25(language="german", k=0.9).encode(text).as_qdrant()
+
+
 def test_usage_is_counted_per_model_as_the_request_names_it(fake: FakeProviders) -> None:
     config = ServeConfig(
         allowed_models=("openai/*", "bm25"),

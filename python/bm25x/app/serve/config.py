@@ -30,6 +30,10 @@ A file looks like this (every key optional)::
     model = "openai/text-embedding-3-small"
     options = { dimensions = 512 }
 
+    [aliases."bm25x/de"]             # a named bm25 preset (docs/serve.md): options the
+    model = "qdrant/bm25"            # encoder refuses stop the service at start-up
+    options = { language = "german" }
+
     [defaults."openai/*"]            # default options for matching models (the request's win)
     dimensions = 1536
 
@@ -64,6 +68,7 @@ pinned in bm25x's redaction registry: no flood of callers' keys makes bm25x forg
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import sys
 from collections.abc import Mapping
@@ -81,6 +86,7 @@ __all__ = [
     "FastembedConfig",
     "Limits",
     "ServeConfig",
+    "check_bm25_presets",
     "load_config",
     "operator_keys",
     "remember_operator_keys",
@@ -192,6 +198,7 @@ class ServeConfig:
                 f"limits.max_body_bytes ({self.limits.max_body_bytes}): a body of the largest "
                 "size allowed could never be read"
             )
+        check_bm25_presets(self)
         for name, key in self.keys.items():
             if not name.endswith("-api-key"):
                 raise ConfigError(
@@ -202,6 +209,37 @@ class ServeConfig:
             if not isinstance(key, str) or not key:
                 raise ConfigError(f"keys.{name} must be a non-empty string")
             operator_secret(f"keys.{name}", key)
+
+
+def check_bm25_presets(config: ServeConfig) -> None:
+    """Refuse, when the service starts, the bm25 options its encoder would refuse at the first
+    request: those of every alias of a bm25 model (its options over the ``[defaults]`` that
+    match its model, as requests get them) and of every ``[defaults]`` entry that names a bm25
+    model. The encoders are built (and kept) on the way, so the first request finds them."""
+    from bm25x._native import OptionError
+    from bm25x.providers.bm25 import bm25_flavor, shared_encoder
+
+    checks: list[tuple[str, str, dict[str, Any]]] = []
+    for name, alias in config.aliases.items():
+        flavor = bm25_flavor(alias.model)
+        if flavor is not None:
+            options: dict[str, Any] = {}
+            for pattern, defaults in config.defaults.items():
+                if fnmatch.fnmatchcase(alias.model.lower(), pattern):
+                    options.update(defaults)
+            options.update(alias.options)
+            checks.append((f"aliases.{name}", flavor, options))
+    for pattern, defaults in config.defaults.items():
+        flavor = bm25_flavor(pattern)
+        if flavor is not None:
+            checks.append((f'defaults."{pattern}"', flavor, dict(defaults)))
+    for where, flavor, options in checks:
+        # As embed does: keys travel beside the options, mrl is taken out before the encoder.
+        options = {k: v for k, v in options.items() if k != "mrl" and not _is_key(k)}
+        try:
+            shared_encoder(flavor, options)
+        except (OptionError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{where}: the bm25 encoder refuses these options: {exc}") from None
 
 
 def operator_secret(name: str, value: str) -> Secret:
