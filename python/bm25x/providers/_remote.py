@@ -137,6 +137,8 @@ class HttpProvider:
     path = "/embeddings"
     max_batch = 128
     max_concurrency = 4
+    #: The option that asks the API for a number of dimensions (``None``: it has none).
+    dimensions_option: str | None = "dimensions"
 
     def __init__(
         self,

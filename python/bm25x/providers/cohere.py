@@ -40,6 +40,7 @@ class CohereProvider(HttpProvider):
     default_base = "https://api.cohere.com"
     path = "/v2/embed"
     max_batch = 96
+    dimensions_option = "output_dimension"
 
     def __init__(self, *, max_image_bytes: int = 5 * 1024 * 1024, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -29,8 +29,14 @@ import bm25x
 from bm25x import providers
 from bm25x._aio import fail_after
 from bm25x._secrets import MAX_KEY_BYTES, key_size
+from bm25x.app.serve import openai_api
 from bm25x.app.serve.body import BodyGate, body_chunks, read_body
-from bm25x.app.serve.config import ServeConfig, remember_operator_keys, require_allow_list
+from bm25x.app.serve.config import (
+    ConfigError,
+    ServeConfig,
+    remember_operator_keys,
+    require_allow_list,
+)
 from bm25x.app.serve.errors import (
     BadRequest,
     BodyTimeout,
@@ -42,7 +48,13 @@ from bm25x.app.serve.errors import (
 )
 from bm25x.app.serve.metrics import CONTENT_TYPE_LATEST, Metrics
 from bm25x.app.serve.models import MAX_NAME_CHARS, ModelPolicy, shown
-from bm25x.app.serve.protocol import encode_answer, read_request, screen, tokens_by_model
+from bm25x.app.serve.protocol import (
+    Input,
+    encode_answer,
+    read_request,
+    screen,
+    tokens_by_model,
+)
 from bm25x.errors import UnknownModelError
 from bm25x.providers._clients import new_session
 
@@ -109,56 +121,47 @@ class _Service:
     async def infer(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``POST {config.path}``: Qdrant's inference request, answered at the ASGI level (no
         Starlette request, middleware or routing on this path, which every request takes)."""
-        started = time.perf_counter()
-        record: dict[str, Any] = {"event": "inference", "path": scope["path"]}
-        limits = self.config.limits
-        models: list[tuple[str, str]] = []
+        ex = _Exchange("qdrant", scope)
         try:
-            raw = await self._admit(scope, receive)
+            raw = await self._admit(scope, receive, token_in_body=True)
             with self._work_slot():
                 parsed = read_request(raw)
                 del raw  # the parsed request holds what is needed
-                record["inference"] = "search" if parsed.query else "update"
-                record["inputs"] = len(parsed.inputs)
-                if len(parsed.inputs) > limits.max_inputs:
-                    raise TooLarge(
-                        f"{len(parsed.inputs)} inputs, over this service's limit of "
-                        f"{limits.max_inputs} per request (limits.max_inputs); split the request"
-                    )
-                items = [self.policy.item(inp, i) for i, inp in enumerate(parsed.inputs)]
-                names = [str(it["model"]) for it in items]
-                models = self._labels(names)
-                record["models"] = dict(Counter(map(shown, names)))
-                usage = bm25x.Usage()
-                try:
-                    async with fail_after(limits.request_timeout):
-                        vectors = await bm25x.aembed(
-                            items,
-                            query=parsed.query,
-                            headers=self._headers(scope),
-                            max_concurrency=limits.provider_concurrency,
-                            fetch_policy=self.config.images,
-                            http_client=self.session,
-                            usage=usage,
-                        )
-                except TimeoutError:
-                    raise RequestTimeout(
-                        f"the request did not finish within {limits.request_timeout:g} s "
-                        "(limits.request_timeout)"
-                    ) from None
-                tokens = tokens_by_model([inp.model for inp in parsed.inputs], usage.tokens)
-                payload = encode_answer(vectors, tokens)
+                ex.record["inference"] = "search" if parsed.query else "update"
+                vectors, tokens = await self._embed(ex, parsed.inputs, parsed.query, scope)
+                names = [inp.model for inp in parsed.inputs]
+                payload = encode_answer(vectors, tokens_by_model(names, tokens))
         except Exception as exc:
-            await self._fail(send, exc, record, started, models)
+            await self._fail(send, exc, ex)
             return
-        elapsed = time.perf_counter() - started
-        models = self._labels(names, worked=True)
-        self.metrics.models_done(models, elapsed, usage.tokens)
-        self._done(200, record, elapsed)
-        await _respond(send, 200, payload)
+        await self._answer(send, ex, payload)
+
+    async def openai_embeddings(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST /v1/embeddings``: OpenAI's embeddings API (:mod:`.openai_api`), with the
+        service token as ``Authorization: Bearer``, checked before the body is read."""
+        ex = _Exchange("openai", scope)
+        try:
+            raw = await self._admit(scope, receive, token_in_body=False)
+            with self._work_slot():
+                request = openai_api.parse(raw)
+                del raw
+                ex.record["inference"] = "update"
+                options = {}
+                if request.dimensions is not None:
+                    target = self.policy.target(request.model)
+                    options = openai_api.dimensions_option(target, request.dimensions)
+                inputs = [Input(t, "text", request.model, options) for t in request.texts]
+                vectors, tokens = await self._embed(ex, inputs, False, scope)
+                payload = openai_api.encode_embeddings(
+                    vectors, request.model, request.encoding_format, tokens
+                )
+        except Exception as exc:
+            await self._fail(send, exc, ex)
+            return
+        await self._answer(send, ex, payload)
 
     async def not_routed(self, request: Request) -> Response:
-        """Never reached: :class:`ServeApp` answers POST to the inference paths itself."""
+        """Never reached: :class:`ServeApp` answers POST to these paths itself."""
         raise RuntimeError("inference requests are answered by ServeApp")
 
     async def health(self, request: Request) -> Response:
@@ -174,7 +177,7 @@ class _Service:
     async def metrics_page(self, request: Request) -> Response:
         """Prometheus' text format; with ``metrics_token_required``, only for a request with
         ``Authorization: Bearer <token>``."""
-        if self.config.metrics_token_required and not self._metrics_caller(request):
+        if self.config.metrics_token_required and not self._bearer(request.scope):
             return JSONResponse(
                 {"error": "/metrics needs the service token: Authorization: Bearer <token>"},
                 status_code=401,
@@ -184,10 +187,17 @@ class _Service:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    async def _admit(self, scope: Scope, receive: Receive) -> bytearray:
+    async def _admit(self, scope: Scope, receive: Receive, *, token_in_body: bool) -> bytearray:
         """The body of a request whose sender has the token: read in a place of the body gate
-        (not a work slot), within ``limits.body_timeout``, and screened (nesting, JSON, the
-        token) before anything of it is built."""
+        (not a work slot), within ``limits.body_timeout``, and screened (nesting, JSON) before
+        anything of it is built. The token is the body's (Qdrant's protocol), checked before
+        anything else is built, or the ``Authorization: Bearer`` header's, checked before the
+        body is read."""
+        if not token_in_body and self.config.token is not None and not self._bearer(scope):
+            raise Unauthorized(
+                "this service needs its token: Authorization: Bearer <token> (the openai SDK's "
+                "api_key)"
+            )
         limits = self.config.limits
         with self.bodies.reading() as place:
             try:
@@ -203,8 +213,47 @@ class _Service:
                     f"the request body did not arrive within {limits.body_timeout:g} s "
                     "(limits.body_timeout)"
                 ) from None
-            self._authenticate(screen(raw))
+            token = screen(raw)
+            if token_in_body:
+                self._authenticate(token)
         return raw
+
+    async def _embed(
+        self, ex: _Exchange, inputs: list[Input], query: bool, scope: Scope
+    ) -> tuple[list[Any], list[int | None]]:
+        """The vectors of ``inputs``, in order, and each one's tokens: the service's rules
+        applied (limits, the allow-list, aliases, defaults), then :func:`bm25x.aembed` within
+        the request's time budget."""
+        limits = self.config.limits
+        ex.record["inputs"] = len(inputs)
+        if len(inputs) > limits.max_inputs:
+            raise TooLarge(
+                f"{len(inputs)} inputs, over this service's limit of "
+                f"{limits.max_inputs} per request (limits.max_inputs); split the request"
+            )
+        items = [self.policy.item(inp, i) for i, inp in enumerate(inputs)]
+        ex.names = [str(it["model"]) for it in items]
+        ex.models = self._labels(ex.names)
+        ex.record["models"] = dict(Counter(map(shown, ex.names)))
+        usage = bm25x.Usage()
+        try:
+            async with fail_after(limits.request_timeout):
+                vectors = await bm25x.aembed(
+                    items,
+                    query=query,
+                    headers=self._headers(scope),
+                    max_concurrency=limits.provider_concurrency,
+                    fetch_policy=self.config.images,
+                    http_client=self.session,
+                    usage=usage,
+                )
+        except TimeoutError:
+            raise RequestTimeout(
+                f"the request did not finish within {limits.request_timeout:g} s "
+                "(limits.request_timeout)"
+            ) from None
+        ex.tokens = usage.tokens
+        return vectors, usage.tokens
 
     @contextlib.contextmanager
     def _work_slot(self) -> Iterator[None]:
@@ -240,9 +289,9 @@ class _Service:
         if not hmac.compare_digest(given, str(expected).encode("utf-8")):
             raise Unauthorized("the inference token does not match this service's token")
 
-    def _metrics_caller(self, request: Request) -> bool:
-        """Whether ``request`` carries ``Authorization: Bearer <the service token>``."""
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    def _bearer(self, scope: Scope) -> bool:
+        """Whether a request carries ``Authorization: Bearer <the service token>``."""
+        scheme, _, given = (_header(scope, b"authorization") or "").partition(" ")
         expected = self.config.token
         if expected is None or scheme.lower() != "bearer":
             return False
@@ -286,31 +335,51 @@ class _Service:
             out.append(seen[model])
         return out
 
-    async def _fail(
-        self,
-        send: Send,
-        exc: BaseException,
-        record: dict[str, Any],
-        started: float,
-        models: list[tuple[str, str]],
-    ) -> None:
+    async def _answer(self, send: Send, ex: _Exchange, payload: bytes) -> None:
+        elapsed = time.perf_counter() - ex.started
+        self.metrics.models_done(self._labels(ex.names, worked=True), elapsed, ex.tokens)
+        self._done(200, ex.record, elapsed)
+        await _respond(send, 200, payload)
+
+    async def _fail(self, send: Send, exc: BaseException, ex: _Exchange) -> None:
         answer = answer_for(exc, retry_after=self.config.limits.retry_after)
-        record["error"] = answer.kind
-        for model, provider in set(models) or {("none", "none")}:
+        ex.record["error"] = answer.kind
+        for model, provider in set(ex.models) or {("none", "none")}:
             self.metrics.errors.labels(answer.kind, model, provider).inc()
         if answer.status == 500:
             # Where it happened goes to the operator's log, never to the caller; not what the
             # exceptions say, which may quote the request (its texts, a key).
             log.error(_json({"event": "internal error", "traceback": traceback_frames(exc)}))
-        self._done(answer.status, record, time.perf_counter() - started)
-        body = orjson.dumps({"error": answer.message})
-        await _respond(send, answer.status, body, answer.headers)
+        self._done(answer.status, ex.record, time.perf_counter() - ex.started)
+        headers = dict(answer.headers)
+        if ex.api == "openai":
+            body = openai_api.error_body(answer.status, answer.message)
+            if answer.status == 401 and isinstance(exc, Unauthorized):
+                headers["WWW-Authenticate"] = 'Bearer realm="bm25x"'
+        else:
+            body = orjson.dumps({"error": answer.message})
+        await _respond(send, answer.status, body, headers)
 
     def _done(self, status: int, record: dict[str, Any], elapsed: float) -> None:
         record["status"] = status
         record["latency_ms"] = round(elapsed * 1000.0, 3)
         self.metrics.request_done(status, record.get("inference", "unknown"), elapsed)
         log.info(_json(record))
+
+
+class _Exchange:
+    """One request being answered: which API it speaks, when it started, its log record, the
+    models of its items (as the service resolved them) and their metrics labels, its tokens."""
+
+    __slots__ = ("api", "models", "names", "record", "started", "tokens")
+
+    def __init__(self, api: str, scope: Scope) -> None:
+        self.api = api
+        self.started = time.perf_counter()
+        self.record: dict[str, Any] = {"event": "inference", "path": scope["path"]}
+        self.names: list[str] = []
+        self.models: list[tuple[str, str]] = []
+        self.tokens: list[int | None] = []
 
 
 _JSON_HEADERS = [(b"content-type", b"application/json")]
@@ -348,12 +417,15 @@ class ServeApp:
     def __init__(self, service: _Service, starlette: Starlette, paths: Iterable[str]) -> None:
         self.service = service
         self.starlette = starlette
-        self.paths = frozenset(paths)
+        self.posts = dict.fromkeys(paths, service.infer)
+        self.posts[openai_api.PATH] = service.openai_embeddings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in self.paths:
-            await self.service.infer(scope, receive, send)
-            return
+        if scope["type"] == "http" and scope["method"] == "POST":
+            handler = self.posts.get(scope["path"])
+            if handler is not None:
+                await handler(scope, receive, send)
+                return
         await self.starlette(scope, receive, send)
 
     def __getattr__(self, name: str) -> Any:
@@ -363,8 +435,9 @@ class ServeApp:
 def create_app(config: ServeConfig | None = None) -> ServeApp:
     """The ASGI app of ``bm25x serve`` for ``config`` (defaults: :class:`ServeConfig`()).
 
-    Routes: ``POST {config.path}`` (and ``POST /``) the inference endpoint, ``GET /healthz``
-    liveness, ``GET /readyz`` readiness, ``GET /metrics`` Prometheus metrics.
+    Routes: ``POST {config.path}`` (and ``POST /``) the inference endpoint, ``POST
+    /v1/embeddings`` OpenAI's embeddings API, ``GET /healthz`` liveness, ``GET /readyz``
+    readiness, ``GET /metrics`` Prometheus metrics.
 
     Raises :class:`~bm25x.app.serve.ConfigError` when the service holds provider keys of its
     own (``config.keys``, ``OPENAI_API_KEY``, ...) and ``allowed_models`` is not set.
@@ -374,8 +447,10 @@ def create_app(config: ServeConfig | None = None) -> ServeApp:
     remember_operator_keys(os.environ)
     service = _Service(config)
     paths = list(dict.fromkeys([service.config.path, "/"]))
-    # The inference paths' routes only give other methods their 405: ServeApp answers POST.
-    routes = [Route(p, service.not_routed, methods=["POST"]) for p in paths]
+    if openai_api.PATH in paths:
+        raise ConfigError(f"path cannot be {openai_api.PATH}: OpenAI's embeddings API is there")
+    # The POST paths' routes only give other methods their 405: ServeApp answers POST.
+    routes = [Route(p, service.not_routed, methods=["POST"]) for p in [*paths, openai_api.PATH]]
     routes += [
         Route("/healthz", service.health, methods=["GET"]),
         Route("/readyz", service.ready_check, methods=["GET"]),

@@ -90,6 +90,11 @@ class ModelPolicy:
             return True
         return any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
 
+    def target(self, model: str) -> str:
+        """The model a request's model name stands for: an alias's model, else the name."""
+        alias = self.config.aliases.get(model.lower())
+        return alias.model if alias is not None else model
+
     def item(self, inp: Input, i: int) -> dict[str, Any]:
         """The ``bm25x.aembed`` item for input ``i``: the alias resolved, the allow-list
         checked, default options under the request's, fastembed's model source set."""
