@@ -324,6 +324,24 @@ def test_batches_run_concurrently_and_order_is_kept(fake: FakeProviders) -> None
     assert elapsed < 0.15 * 5
 
 
+def test_openai_requests_stay_under_its_token_limit_per_request(fake: FakeProviders) -> None:
+    # OpenAI takes at most 300,000 tokens summed over one request's inputs; a token is at
+    # least one byte, so at most 300,000 bytes of text go in one request (before: 2,048
+    # texts of any length, which OpenAI refuses past its token limit).
+    texts = [f"{i} " + "x" * 4000 for i in range(100)] + ["short"]
+    out = bm25x.embed(texts, model="openai/m", options=key("openai"))
+    assert len(out) == 101
+    for text, vec in zip(texts, out):
+        assert np.allclose(vec, fake_vector(f"m|{text}", 64))
+    # the two requests run at once: they may arrive in either order
+    sent = sorted(
+        (c["body"]["input"] for c in fake.calls("openai")), key=lambda b: texts.index(b[0])
+    )
+    assert len(sent) == 2
+    assert all(sum(len(t.encode()) for t in batch) <= 300_000 for batch in sent)
+    assert [t for batch in sent for t in batch] == texts  # in order, each once
+
+
 def test_identical_inputs_are_embedded_once(fake: FakeProviders) -> None:
     texts = ["a", "b", "a", "c", "b", "a"]
     out = bm25x.embed(texts, model="openai/m", options=key("openai"))

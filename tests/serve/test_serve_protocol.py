@@ -501,6 +501,42 @@ def test_size_limits(fake: FakeProviders) -> None:
     assert r_big.status_code == 413 and "max_body_bytes" in r_big.json()["error"]
 
 
+def test_a_10000_input_request_is_split_into_provider_batches_and_answered_in_order(
+    fake: FakeProviders,
+) -> None:
+    # Qdrant sends every input of an API call in one POST. Each provider gets batches within
+    # its limit (OpenAI 2,048 texts, Cohere 96), at most provider_concurrency at once each.
+    n = 10_000
+    config = ServeConfig(limits=Limits(max_inputs=n, provider_concurrency=4))
+    models = ["openai/text-embedding-3-small", "cohere/embed-v4.0", "bm25"]
+    inputs = [qdrant_input(f"document {i}", models[i % 3]) for i in range(n)]
+    r = one(config, qdrant_body(inputs), ALL_KEYS)
+    assert r.status_code == 200
+    emb = r.json()["embeddings"]
+    assert len(emb) == n
+    encoder = bm25x.Bm25()
+    for i in range(0, n, 7):  # every 7th: all three models, spread over the batches
+        text = f"document {i}"
+        if i % 3 == 0:
+            want = dense(fake_vector(f"text-embedding-3-small|{text}", 64))
+            assert np.array_equal(dense(emb[i]), want), i
+        elif i % 3 == 1:
+            want = dense(fake_vector(f"embed-v4.0|search_document|{text}", 40))
+            assert np.array_equal(dense(emb[i]), want), i
+        else:
+            assert emb[i] == encoder.encode(text).as_qdrant(), i
+    openai_batches = [c["body"]["input"] for c in fake.calls("openai")]
+    cohere_batches = [c["body"]["texts"] for c in fake.calls("cohere")]
+    assert sorted(map(len, openai_batches)) == [1286, 2048]
+    assert len(cohere_batches) == 35 and max(map(len, cohere_batches)) == 96
+    assert sum(map(len, cohere_batches)) == 3333
+    assert fake.max_in_flight <= 2 * 4
+    # one more than the configured limit: 413, naming it
+    over = one(config, qdrant_body([*inputs, qdrant_input("x", "bm25")]), ALL_KEYS)
+    assert over.status_code == 413
+    assert "10001 inputs" in over.json()["error"] and "limits.max_inputs" in over.json()["error"]
+
+
 def test_concurrency_limit_answers_429_with_retry_after(fake: FakeProviders) -> None:
     fake.script("openai", Canned(delay=1.0, passthrough=True))
     config = ServeConfig(limits=Limits(max_concurrent_requests=1, retry_after=3))

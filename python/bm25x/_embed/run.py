@@ -155,11 +155,7 @@ async def run(
             return
         group.done.update(usable)
 
-    tasks = []
-    for group in groups.values():
-        limit = max(1, min(group.provider.batch_limit(group.kind), group.provider.max_batch))
-        for start in range(0, len(group.unique), limit):
-            tasks.append(one(group, start, min(start + limit, len(group.unique))))
+    tasks = [one(group, start, stop) for group in groups.values() for start, stop in batches(group)]
     await asyncio.gather(*tasks)
     for group in groups.values():
         error = mixed_sizes(group)
@@ -194,6 +190,31 @@ def batch_tokens(tokens: Any, batch: list[Item], start: int) -> dict[int, int]:
         if all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in tokens):
             return {start + k: int(n) for k, n in enumerate(tokens)}
     return {}
+
+
+def batches(group: Group) -> list[tuple[int, int]]:
+    """The (start, stop) slices of a group's unique items, one per provider request: at most
+    the provider's item limit for the kind (``batch_limit``, ``max_batch``), and at most its
+    ``max_batch_bytes`` of text (UTF-8) where it sets one; an item over that alone goes alone
+    (the provider says what it makes of it)."""
+    provider = group.provider
+    limit = max(1, min(provider.batch_limit(group.kind), provider.max_batch))
+    budget = getattr(provider, "max_batch_bytes", None)
+    n = len(group.unique)
+    if not isinstance(budget, int) or budget <= 0:
+        return [(start, min(start + limit, n)) for start in range(0, n, limit)]
+    out: list[tuple[int, int]] = []
+    start, size = 0, 0
+    for i, item in enumerate(group.unique):
+        value = item.value
+        cost = len(value.encode("utf-8", "surrogatepass")) if isinstance(value, str) else 0
+        if i > start and (i - start >= limit or size + cost > budget):
+            out.append((start, i))
+            start, size = i, 0
+        size += cost
+    if start < n:
+        out.append((start, n))
+    return out
 
 
 def usable_vectors(
