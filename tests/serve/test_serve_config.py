@@ -215,12 +215,9 @@ def test_idle_connections_outlive_the_clients_pool() -> None:
     # at that moment (a connection error for that request). Qdrant's client (reqwest) drops
     # idle connections after 90 s: the service must wait longer, so that the client closes.
     import importlib
-    import types
 
-    seen: dict[str, object] = {}
-    uvicorn = types.SimpleNamespace(run=lambda app, **kwargs: seen.update(kwargs))
     serve_run = importlib.import_module("bm25x.app.serve.run")
-    serve_run._serve(uvicorn, ServeConfig(allowed_models=("bm25",)))
+    seen = serve_run.uvicorn_options(ServeConfig(allowed_models=("bm25",)))
     assert isinstance(seen["timeout_keep_alive"], int) and seen["timeout_keep_alive"] > 90
 
 

@@ -15,7 +15,7 @@ import os
 import time
 import traceback
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -44,18 +44,20 @@ from bm25x.app.serve.errors import (
     RequestTimeout,
     TooLarge,
     Unauthorized,
+    WarmupError,
     answer_for,
 )
 from bm25x.app.serve.metrics import CONTENT_TYPE_LATEST, Metrics
 from bm25x.app.serve.models import MAX_NAME_CHARS, ModelPolicy, shown
 from bm25x.app.serve.protocol import (
+    DataType,
     Input,
     encode_answer,
     read_request,
     screen,
     tokens_by_model,
 )
-from bm25x.errors import UnknownModelError
+from bm25x.errors import BadInputError, UnknownModelError
 from bm25x.providers._clients import new_session
 
 __all__ = ["LOGGER_NAME", "ServeApp", "create_app"]
@@ -95,6 +97,12 @@ class _Service:
         self.in_flight = 0
         self.ready = False
         self.session: Any = None  # aiohttp.ClientSession, made in lifespan
+        # [warmup] models: "loading", "ready" or "failed: <why>"; the task loading them.
+        self.warmup: dict[str, str] = dict.fromkeys(config.warmup, "loading")
+        self.warming: asyncio.Task[None] | None = None
+        self.failure: WarmupError | None = None
+        # Called when a [warmup] model fails (bm25x serve stops uvicorn with it).
+        self.on_failure: Callable[[WarmupError], None] | None = None
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -105,16 +113,60 @@ class _Service:
             connections=max(100, limit.max_concurrent_requests * 2),
             per_origin=max(64, limit.max_concurrent_requests),
         )
-        # Warm up before saying ready: the first call imports the providers' modules and loads
-        # the registry's entry points, seconds that would otherwise land on a caller.
+        # Warm up before serving: the first call imports the providers' modules and loads the
+        # registry's entry points, seconds that would otherwise land on a caller.
         await asyncio.get_running_loop().run_in_executor(None, providers.list)
         await bm25x.aembed("warm up", model="qdrant/bm25")
-        self.ready = True
+        # The operator's [warmup] models load while the service already answers /healthz;
+        # /readyz says ready once they all have (at once when there are none).
+        self.ready = not self.warmup
+        self.warming = asyncio.create_task(self._warm_up())
         try:
             yield
         finally:
             self.ready = False
+            self.warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.warming
             await self.session.close()
+
+    async def _warm_up(self) -> None:
+        """Load each ``[warmup]`` model by embedding one input with it (a text, or a 1x1 PNG
+        for a model that embeds images only), in order; then ready. A model that fails stays
+        ``failed`` in /readyz, is logged, and goes to :attr:`on_failure`."""
+        for model in self.warmup:
+            started = time.perf_counter()
+            try:
+                await self._warm(model)
+            except Exception as exc:
+                answer = answer_for(exc, retry_after=self.config.limits.retry_after)
+                self.warmup[model] = f"failed: {answer.message}"
+                self.failure = WarmupError(f"warm-up of model {model!r} failed: {answer.message}")
+                log.error(_json({"event": "warmup", "model": shown(model), "error": answer.kind}))
+                if self.on_failure is not None:
+                    self.on_failure(self.failure)
+                return
+            self.warmup[model] = "ready"
+            elapsed = round((time.perf_counter() - started) * 1000.0, 3)
+            log.info(_json({"event": "warmup", "model": shown(model), "latency_ms": elapsed}))
+        self.ready = True
+
+    async def _warm(self, model: str) -> None:
+        headers = dict(self.config.keys)
+        tries: tuple[tuple[DataType, str], ...] = (("text", "warm up"), ("image", _PNG))
+        for data_type, data in tries:
+            item = self.policy.item(Input(data, data_type, model, {}), 0)
+            try:
+                await bm25x.aembed(
+                    [item],
+                    headers=headers,
+                    fetch_policy=self.config.images,
+                    http_client=self.session,
+                )
+                return
+            except BadInputError:
+                if data_type == "image":
+                    raise  # neither a text nor an image: the model's own error
 
     # -- endpoints --------------------------------------------------------------------------
 
@@ -169,10 +221,12 @@ class _Service:
         return JSONResponse({"status": "ok"})
 
     async def ready_check(self, request: Request) -> Response:
-        """Readiness: started and not shutting down."""
-        if not self.ready:
-            return JSONResponse({"status": "not ready"}, status_code=503)
-        return JSONResponse({"status": "ready"})
+        """Readiness: started, every ``[warmup]`` model loaded, and not shutting down; each
+        ``[warmup]`` model's state ("loading", "ready", "failed: ...") alongside."""
+        body: dict[str, Any] = {"status": "ready" if self.ready else "not ready"}
+        if self.warmup:
+            body["warmup"] = dict(self.warmup)
+        return JSONResponse(body, status_code=200 if self.ready else 503)
 
     async def metrics_page(self, request: Request) -> Response:
         """Prometheus' text format; with ``metrics_token_required``, only for a request with
@@ -383,6 +437,11 @@ class _Exchange:
 
 
 _JSON_HEADERS = [(b"content-type", b"application/json")]
+# A 1x1 PNG, base64: what an image model is warmed up with.
+_PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5E"
+    "rkJggg=="
+)
 
 
 async def _respond(
@@ -446,6 +505,12 @@ def create_app(config: ServeConfig | None = None) -> ServeApp:
     require_allow_list(config, os.environ)
     remember_operator_keys(os.environ)
     service = _Service(config)
+    refused = [m for m in config.warmup if not service.policy.allowed(m)]
+    if refused:
+        raise ConfigError(
+            f"warmup.models: {', '.join(map(repr, refused))} not allowed on this service "
+            "(allowed_models, aliases)"
+        )
     paths = list(dict.fromkeys([service.config.path, "/"]))
     if openai_api.PATH in paths:
         raise ConfigError(f"path cannot be {openai_api.PATH}: OpenAI's embeddings API is there")

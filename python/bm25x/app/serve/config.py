@@ -46,6 +46,10 @@ A file looks like this (every key optional)::
     [fastembed.model_dirs]
     "sentence-transformers/all-MiniLM-L6-v2" = "/models/minilm"
 
+    [warmup]                         # loaded before GET /readyz answers 200 (in the
+    models = ["bm25x/de", "sentence-transformers/all-MiniLM-L6-v2"]   # background: /healthz
+                                     # answers meanwhile); one that fails stops the service
+
     [images]                         # fetching image URLs (the SSRF guard): the fields and
                                      # defaults of bm25x.providers.FetchPolicy
     allow_private = false
@@ -59,7 +63,8 @@ Environment: ``BM25X_SERVE_TOKEN``, ``BM25X_SERVE_ALLOWED_MODELS`` (comma-separa
 ``BM25X_SERVE_REQUEST_TIMEOUT``, ``BM25X_SERVE_BODY_TIMEOUT``, ``BM25X_SERVE_HEADER_TIMEOUT``,
 ``BM25X_SERVE_MAX_CONCURRENT_REQUESTS``, ``BM25X_SERVE_MAX_CONCURRENT_BODIES``,
 ``BM25X_SERVE_MAX_BODY_MEMORY``, ``BM25X_SERVE_MAX_INPUTS``, ``BM25X_SERVE_MAX_BODY_BYTES``,
-``BM25X_SERVE_ALLOW_DOWNLOADS`` (``1``/``0``), ``BM25X_SERVE_METRICS_TOKEN_REQUIRED`` (``1``/``0``).
+``BM25X_SERVE_ALLOW_DOWNLOADS`` (``1``/``0``), ``BM25X_SERVE_METRICS_TOKEN_REQUIRED`` (``1``/``0``),
+``BM25X_SERVE_WARMUP`` (comma-separated models).
 
 The token and the operator's keys (``[keys]``, and the provider keys in the environment, see
 :func:`remember_operator_keys`) are at most ``MAX_KEY_BYTES`` (4,096) bytes each, and are
@@ -168,6 +173,8 @@ class ServeConfig:
     fastembed: FastembedConfig = field(default_factory=FastembedConfig)
     # The [images] section is the library's own policy type: one set of fields and defaults.
     images: FetchPolicy = field(default_factory=FetchPolicy)
+    # [warmup] models: loaded (one text embedded) before /readyz answers 200.
+    warmup: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.path.startswith("/"):
@@ -421,6 +428,7 @@ _TOP = {
     "limits",
     "fastembed",
     "images",
+    "warmup",
 }
 
 
@@ -484,7 +492,22 @@ def config_from_mapping(data: Mapping[str, Any]) -> ServeConfig:
     fast = _dataclass_from(FastembedConfig, fe, "fastembed")
     kwargs["fastembed"] = replace(fast, model_dirs={k.lower(): v for k, v in dirs.items()})
     kwargs["images"] = _dataclass_from(FetchPolicy, _table(data, "images"), "images")
+    warmup = _table(data, "warmup")
+    unknown = sorted(set(warmup) - {"models"})
+    if unknown:
+        raise ConfigError(f"unknown key(s) in [warmup]: {', '.join(unknown)}; accepted: models")
+    if "models" in warmup:
+        kwargs["warmup"] = _names(warmup["models"], "warmup.models")
     return ServeConfig(**kwargs)
+
+
+def _names(value: Any, name: str) -> tuple[str, ...]:
+    """Model names as given (a list, or a comma-separated string), spelling kept."""
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{name} must be a list of model names")
+    return tuple(value)
 
 
 def _patterns(value: Any, name: str) -> tuple[str, ...]:
@@ -545,6 +568,9 @@ def apply_environment(config: ServeConfig, env: Mapping[str, str]) -> ServeConfi
     metrics = _env_flag(env, "BM25X_SERVE_METRICS_TOKEN_REQUIRED")
     if metrics is not None:
         changes["metrics_token_required"] = metrics
+    warmup = env.get("BM25X_SERVE_WARMUP")
+    if warmup:
+        changes["warmup"] = _names(warmup, "BM25X_SERVE_WARMUP")
     return replace(config, **changes) if changes else config
 
 

@@ -62,6 +62,7 @@ __all__ = [
     "RequestTimeout",
     "TooLarge",
     "Unauthorized",
+    "WarmupError",
     "answer_for",
 ]
 
@@ -111,6 +112,11 @@ class ClientGone(RequestError):
     499 is the status the log records, as nginx does)."""
 
     status = 499
+
+
+class WarmupError(RuntimeError):
+    """A model listed in ``[warmup]`` could not be loaded: the service does not become
+    ready (and ``bm25x serve`` stops, exit status 1)."""
 
 
 class RequestTimeout(RequestError):

@@ -11,6 +11,7 @@ from typing import Any
 
 from bm25x.app.serve.app import LOGGER_NAME, create_app
 from bm25x.app.serve.config import ServeConfig, load_config
+from bm25x.app.serve.errors import WarmupError
 
 __all__ = ["app_from_environment", "configure_logging", "run"]
 
@@ -44,7 +45,9 @@ def app_from_environment() -> Any:
 
 def run(config: ServeConfig, *, host: str | None = None, port: int | None = None) -> None:
     """Serve ``config`` with uvicorn until SIGINT/SIGTERM; on either, stop accepting
-    connections, let the requests in flight finish (up to their time budget), then exit."""
+    connections, let the requests in flight finish (up to their time budget), then exit.
+    Raises :class:`~bm25x.app.serve.errors.WarmupError` when a ``[warmup]`` model could not be
+    loaded (the service stops then, after the requests in flight)."""
     import uvicorn
 
     if host is not None or port is not None:
@@ -67,19 +70,34 @@ def _drained(signum: int, frame: Any) -> None:
     pass
 
 
-def _serve(uvicorn: Any, config: ServeConfig) -> None:
+def uvicorn_options(config: ServeConfig) -> dict[str, Any]:
+    """The settings ``bm25x serve`` runs uvicorn with."""
     from bm25x.app.serve.transport import head_timeout_protocol
 
-    uvicorn.run(
-        create_app(config),
-        host=config.host,
-        port=config.port,
-        # h11 with a deadline for request heads (limits.header_timeout), which uvicorn lacks.
-        http=head_timeout_protocol(config.limits.header_timeout),
+    return {
+        "host": config.host,
+        "port": config.port,
+        # httptools (or h11) with a deadline for request heads (limits.header_timeout), which
+        # uvicorn lacks.
+        "http": head_timeout_protocol(config.limits.header_timeout),
         # uvicorn's access log would repeat what the request line says, less carefully.
-        access_log=False,
-        log_level="warning",
-        timeout_graceful_shutdown=int(config.limits.request_timeout + _DRAIN_MARGIN),
-        timeout_keep_alive=KEEP_ALIVE,
-        lifespan="on",
-    )
+        "access_log": False,
+        "log_level": "warning",
+        "timeout_graceful_shutdown": int(config.limits.request_timeout + _DRAIN_MARGIN),
+        "timeout_keep_alive": KEEP_ALIVE,
+        "lifespan": "on",
+    }
+
+
+def _serve(uvicorn: Any, config: ServeConfig) -> None:
+    app = create_app(config)
+    server = uvicorn.Server(uvicorn.Config(app, **uvicorn_options(config)))
+    service = app.service
+
+    def stop(failure: WarmupError) -> None:
+        server.should_exit = True  # as SIGTERM: drain, then stop
+
+    service.on_failure = stop
+    server.run()
+    if service.failure is not None:
+        raise service.failure
