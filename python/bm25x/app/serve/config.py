@@ -43,6 +43,8 @@ A file looks like this (every key optional)::
     [fastembed]
     cache_dir = "/models/fastembed"  # or FASTEMBED_CACHE_PATH
     allow_downloads = false          # offline: only models already on disk
+    max_batch_tokens = 16384         # concurrent requests for one model share model calls of
+                                     # up to this many padded tokens; 0: one call per request
     [fastembed.model_dirs]
     "sentence-transformers/all-MiniLM-L6-v2" = "/models/minilm"
 
@@ -149,6 +151,10 @@ class FastembedConfig:
     cache_dir: str | None = None
     allow_downloads: bool = False
     model_dirs: Mapping[str, str] = field(default_factory=dict)
+    # Concurrent requests for one model share model calls of at most this many padded tokens
+    # (texts times the longest one's tokens), as text-embeddings-inference's max_batch_tokens;
+    # 0: one model call per request. Process-wide (it sets FastembedProvider's default).
+    max_batch_tokens: int = 16384
 
 
 @dataclass(frozen=True)
@@ -199,6 +205,15 @@ class ServeConfig:
             )
         if self.token is not None:
             operator_secret("token", self.token)
+        if (
+            isinstance(self.fastembed.max_batch_tokens, bool)
+            or not isinstance(self.fastembed.max_batch_tokens, int)
+            or self.fastembed.max_batch_tokens < 0
+        ):
+            raise ConfigError(
+                "fastembed.max_batch_tokens must be a whole number >= 0, got "
+                f"{self.fastembed.max_batch_tokens!r}"
+            )
         if self.limits.max_body_memory < self.limits.max_body_bytes:
             raise ConfigError(
                 f"limits.max_body_memory ({self.limits.max_body_memory}) must be at least "
