@@ -276,7 +276,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except serve.ConfigError as e:
         raise CliError(str(e)) from None
     try:
-        serve.run(config, host=args.host, port=args.port)
+        serve.run(
+            config, host=args.host, port=args.port, workers=args.workers, config_file=args.config
+        )
     except serve.WarmupError as e:
         print(f"bm25x serve: error: {e}", file=sys.stderr)
         return 1

@@ -433,7 +433,11 @@ class _Exchange:
     def __init__(self, api: str, scope: Scope) -> None:
         self.api = api
         self.started = time.perf_counter()
-        self.record: dict[str, Any] = {"event": "inference", "path": scope["path"]}
+        self.record: dict[str, Any] = {
+            "event": "inference",
+            "path": scope["path"],
+            "pid": os.getpid(),
+        }
         self.names: list[str] = []
         self.models: list[tuple[str, str]] = []
         self.tokens: list[int | None] = []

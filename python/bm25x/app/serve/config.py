@@ -3,8 +3,9 @@ environment (the environment wins), with defaults that are safe on a shared mach
 
 A file looks like this (every key optional)::
 
-    host = "0.0.0.0"                 # `bm25x serve --host/--port` win over these
+    host = "0.0.0.0"                 # `bm25x serve --host/--port/--workers` win over these
     port = 8000
+    workers = 1                      # worker processes behind the port (metrics add up)
     path = "/inference"              # where Qdrant's `inference.address` points
     token = "change-me"              # or BM25X_SERVE_TOKEN; absent: no token is required
     metrics_token_required = false   # true: GET /metrics needs "Authorization: Bearer <token>"
@@ -66,7 +67,7 @@ Environment: ``BM25X_SERVE_TOKEN``, ``BM25X_SERVE_ALLOWED_MODELS`` (comma-separa
 ``BM25X_SERVE_MAX_CONCURRENT_REQUESTS``, ``BM25X_SERVE_MAX_CONCURRENT_BODIES``,
 ``BM25X_SERVE_MAX_BODY_MEMORY``, ``BM25X_SERVE_MAX_INPUTS``, ``BM25X_SERVE_MAX_BODY_BYTES``,
 ``BM25X_SERVE_ALLOW_DOWNLOADS`` (``1``/``0``), ``BM25X_SERVE_METRICS_TOKEN_REQUIRED`` (``1``/``0``),
-``BM25X_SERVE_WARMUP`` (comma-separated models).
+``BM25X_SERVE_WARMUP`` (comma-separated models), ``BM25X_SERVE_WORKERS``.
 
 The token and the operator's keys (``[keys]``, and the provider keys in the environment, see
 :func:`remember_operator_keys`) are at most ``MAX_KEY_BYTES`` (4,096) bytes each, and are
@@ -164,6 +165,8 @@ class ServeConfig:
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # Worker processes behind the one port (uvicorn's workers); metrics add up across them.
+    workers: int = 1
     path: str = "/inference"
     token: Secret | None = field(default=None, repr=False)
     # GET /metrics answers only with "Authorization: Bearer <token>" (it shows which models
@@ -198,6 +201,8 @@ class ServeConfig:
         ):
             _positive(f"limits.{name}", getattr(self.limits, name))
         _positive("limits.max_options_bytes", self.limits.max_options_bytes)
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
+            raise ConfigError(f"workers must be a whole number >= 1, got {self.workers!r}")
         if self.metrics_token_required and self.token is None:
             raise ConfigError(
                 "metrics_token_required is set but there is no token to require: set token "
@@ -433,6 +438,7 @@ def _refusal(cls: Any, values: Mapping[str, Any], section: str, exc: Exception) 
 _TOP = {
     "host",
     "port",
+    "workers",
     "path",
     "token",
     "metrics_token_required",
@@ -460,6 +466,8 @@ def config_from_mapping(data: Mapping[str, Any]) -> ServeConfig:
             if not isinstance(data[name], str):
                 raise ConfigError(f"{name} must be a string")
             kwargs[name] = data[name]
+    if "workers" in data:
+        kwargs["workers"] = data["workers"]
     if "port" in data:
         port = data["port"]
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < 65536:
@@ -583,6 +591,9 @@ def apply_environment(config: ServeConfig, env: Mapping[str, str]) -> ServeConfi
     metrics = _env_flag(env, "BM25X_SERVE_METRICS_TOKEN_REQUIRED")
     if metrics is not None:
         changes["metrics_token_required"] = metrics
+    workers = _env_number(env, "BM25X_SERVE_WORKERS", int)
+    if workers is not None:
+        changes["workers"] = workers
     warmup = env.get("BM25X_SERVE_WARMUP")
     if warmup:
         changes["warmup"] = _names(warmup, "BM25X_SERVE_WARMUP")

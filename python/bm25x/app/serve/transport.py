@@ -21,7 +21,13 @@ from typing import Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["HeadTimeoutProtocol", "head_timeout_protocol", "httptools_protocol"]
+__all__ = [
+    "SERVE_PROTOCOL",
+    "HeadTimeoutProtocol",
+    "ServeProtocol",
+    "head_timeout_protocol",
+    "httptools_protocol",
+]
 
 
 class _HeadTimer:
@@ -92,6 +98,10 @@ def httptools_protocol() -> type[Any] | None:
     """uvicorn's httptools protocol with the head deadline, or None without httptools. The
     parser calls ``on_message_begin`` at a request's first byte and ``on_headers_complete``
     once its head is in: the clock runs between the two (and from the connection's start)."""
+    return _HTTPTOOLS
+
+
+def _httptools_class() -> type[Any] | None:
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
     except ImportError:
@@ -115,6 +125,15 @@ def httptools_protocol() -> type[Any] | None:
             super().connection_lost(exc)
 
     return HttpToolsHeadTimeoutProtocol
+
+
+_HTTPTOOLS = _httptools_class()
+
+#: The protocol of ``bm25x serve``'s worker processes (``--workers``), by import path (uvicorn
+#: hands its settings to them pickled, so not as a class made at run time): httptools' when
+#: it is installed, else h11's. Each worker sets its ``head_timeout`` from its configuration.
+ServeProtocol: type[Any] = _HTTPTOOLS or HeadTimeoutProtocol
+SERVE_PROTOCOL = f"{__name__}:ServeProtocol"
 
 
 def head_timeout_protocol(seconds: float, *, parser: str = "auto") -> type[Any]:
