@@ -2,7 +2,8 @@
 PYTHON ?= python3
 
 # Build tools: maturin builds the wheels and the sdist; ziglang (pinned) is the linker that gives
-# the release wheel its manylinux_2_17 tag from any Linux (see README, "Wheels and sdist").
+# the release wheel its manylinux_2_17 tag from any Linux (see CONTRIBUTING.md, "Wheels, sdist and
+# releases").
 BUILD_DEPS := "maturin>=1.9.4,<2"
 ZIG_DEPS := "ziglang==0.17.0"
 MATURIN := $(PYTHON) -m maturin
@@ -24,7 +25,7 @@ NO_RUST_PATH := $(shell for d in $$(printf '%s' "$$PATH" | tr ':' ' '); do \
 	[ -e "$$d/cargo" ] || [ -e "$$d/rustc" ] || printf '%s:' "$$d"; done)
 
 .PHONY: help build-deps wheel sdist install dev ci-wheel smoke test test-rust test-python \
-	test-quick lint fmt bench bench-serve demo
+	test-quick lint fmt bench bench-serve demo docs
 
 help:  ## list every target with its purpose
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -41,7 +42,7 @@ wheel: build-deps  ## build the release wheel for this platform into target/whee
 	@ls -l $(WHEEL_DIR)
 
 # The source distribution, into target/wheels/: it carries vaporetto's model, so it builds
-# without network once the crates are vendored (README: "Building offline").
+# without network once the crates are vendored (CONTRIBUTING.md: "Building from the sdist").
 sdist: build-deps  ## build the source distribution (with vaporetto's model) into target/wheels/
 	$(PYTHON) tools/vendor_vaporetto_model.py
 	$(MATURIN) sdist --out $(WHEEL_DIR)
@@ -104,8 +105,14 @@ test-python:  ## the whole Python test suite
 test-quick:  ## the quick loop between edits: pytest -m "not slow" -x -q (no rebuild)
 	$(PYTHON) -m pytest -m "not slow" -x -q
 
+# The documentation site (mkdocs.yml) into target/site. --strict: a broken link or anchor, a missing
+# page or an unresolved cross-reference of the API reference fails the build. No network: no
+# web fonts, no network plugins. (NO_MKDOCS_2_WARNING quiets mkdocs-material's banner.)
+docs:  ## build the documentation site into target/site (mkdocs --strict)
+	NO_MKDOCS_2_WARNING=1 $(PYTHON) -m mkdocs build --strict --site-dir target/site
+
 # Installs the development dependencies, builds the extension, runs every check and test.
-test: dev test-rust lint test-python smoke  ## everything CI runs: dev, test-rust, lint, test-python, smoke
+test: dev test-rust lint test-python smoke docs  ## everything CI runs: dev, test-rust, lint, test-python, smoke, docs
 fmt:  ## format Rust and Python and apply ruff's fixes
 	cargo fmt --all
 	$(PYTHON) -m ruff format python tests benches tools

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 
-__all__ = ["point_id"]
+from bm25x._native import point_ids as _native_point_ids
+
+__all__ = ["point_id", "point_ids"]
 
 # Fixed forever: changing it would give every stored document a new id.
 _NAMESPACE = uuid.UUID("5d0b3f0e-8a4c-5b8e-9a51-62d8f3c0b25a")
@@ -30,3 +33,12 @@ def point_id(doc_id: str) -> str:
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
     h = digest.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def point_ids(doc_ids: Sequence[str]) -> list[str]:
+    """:func:`point_id` of each document id, computed natively a batch at a time (0.1-0.2 µs
+    an id instead of 2.4 µs); ids that are not str go through :func:`point_id`."""
+    try:
+        return _native_point_ids(doc_ids)
+    except (TypeError, ValueError):
+        return [point_id(d) for d in doc_ids]  # its own result or error for each

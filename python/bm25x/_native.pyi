@@ -1,6 +1,6 @@
 """Type stubs of the Rust extension module. Use the public API in ``bm25x`` instead."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, final
 
 import numpy as np
@@ -19,8 +19,11 @@ __all__ = [
     "__version__",
     "_after_fork_in_child",
     "_panic_for_tests",
+    "fingerprints",
     "languages",
+    "point_ids",
     "stopwords",
+    "upsert_json",
 ]
 
 __version__: str
@@ -32,6 +35,25 @@ def stopwords(language: str) -> list[str]:
 
 def languages() -> tuple[list[str], list[str]]:
     """``(stopword languages, stemmer languages)``, canonical names."""
+
+def point_ids(doc_ids: Iterable[str]) -> list[str]:
+    """The point id of each document id (``bm25x._ids.point_id``)."""
+
+def fingerprints(texts: Iterable[str]) -> list[str]:
+    """The fingerprint of each text (``bm25x.app.store.fingerprint``)."""
+
+def upsert_json(
+    doc_ids: Iterable[str],
+    payloads: bytes,
+    indptr: npt.NDArray[np.int64],
+    indices: npt.NDArray[np.uint32],
+    values: npt.NDArray[np.float32],
+    sparse_name: str,
+    dense: npt.NDArray[np.float32] | None,
+    dense_name: str,
+) -> bytes:
+    """The JSON body of a Qdrant REST upsert of these documents; ``payloads`` is a JSON array
+    of one object per document (its payload besides ``doc_id``)."""
 
 def _after_fork_in_child() -> None:
     """Forget thread pools inherited through ``fork()``."""
@@ -54,6 +76,8 @@ class Encoder:
 
     def __new__(cls, options: Mapping[str, Any]) -> Encoder: ...
     def encode_one(self, item: str, query: bool) -> SparseVector: ...
+    def floor_one(self, item: str, query: bool) -> SparseVector:
+        """``encode_one`` without the encoding: the floor of one short query (benchmark)."""
     def encode_many(
         self, items: Sequence[str], query: bool, threads: int, offset: int = 0
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32], npt.NDArray[np.float32]]: ...
@@ -79,6 +103,11 @@ class JsonlReader:
     ) -> tuple[list[tuple[str, str, int]], int, int, tuple[int, int, int] | None]:
         """``(documents as (id, text, line), end, next line, declined (line, start, end))``
         from the whole lines of ``buf[start:]``, the first being line ``line``."""
+    def parse_columns(
+        self, buf: bytes, start: int, line: int, at_eof: bool
+    ) -> tuple[list[str], list[str], int, int, tuple[int, int, int] | None]:
+        """Like :meth:`parse`, the documents as two lists: ``(ids, texts, end, next line,
+        declined)``."""
     def check(
         self, buf: bytes, start: int, line: int, at_eof: bool
     ) -> tuple[tuple[int, str, int] | None, int, int, tuple[int, int, int] | None]:

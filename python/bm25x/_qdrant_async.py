@@ -16,18 +16,17 @@ from typing import Any
 
 from qdrant_client import AsyncQdrantClient, models
 
-from bm25x.qdrant import Client, collection_config
+from bm25x._qdrant_core import ClientCore, collection_config
 
 __all__ = ["AsyncClient"]
 
 
-class AsyncClient(Client):
+class AsyncClient(ClientCore[AsyncQdrantClient]):
     """A qdrant-client ``AsyncQdrantClient`` that encodes bm25 ``Document``s itself.
 
     ``AsyncClient(...)`` takes ``AsyncQdrantClient``'s arguments plus ``resolver``,
     ``store_text`` and ``strict_options`` (see :class:`bm25x.qdrant.Client`)."""
 
-    client: AsyncQdrantClient  # type: ignore[assignment]
     _wrapped_type = AsyncQdrantClient
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -47,11 +46,15 @@ class AsyncClient(Client):
         except Exception:  # absent collection: the request itself will say so
             return
         self._infos[collection] = info
+        self._records.seen(collection, info)
         vectors = info.config.params.vectors
         if isinstance(vectors, models.VectorParams):
             self._sizes[collection] = {"": vectors.size}
         else:
             self._sizes[collection] = {k: v.size for k, v in (vectors or {}).items()}
+
+    def _collection_metadata(self, collection: str) -> Any:
+        return self._records.cached(collection)
 
     def _collection_sizes(self, collection: str) -> dict[str, int]:
         return self._sizes.get(collection, {})
@@ -62,13 +65,12 @@ class AsyncClient(Client):
             self._idf.seen(collection, vector_name, info, stacklevel=6)
 
     def _forget(self, collection_name: str) -> None:
-        self._sizes.pop(collection_name, None)
+        super()._forget(collection_name)
         self._infos.pop(collection_name, None)
-        self._idf.forget(collection_name)
 
     # --- collections ------------------------------------------------------------------------
 
-    async def create_collection_for(  # type: ignore[override]
+    async def create_collection_for(
         self,
         collection_name: str,
         vectors: Mapping[str, str],
@@ -82,23 +84,17 @@ class AsyncClient(Client):
         config = collection_config(vectors, sizes=sizes, distance=distance)
         return bool(await self.client.create_collection(collection_name, **config, **kwargs))
 
-    async def create_collection(  # type: ignore[override]
-        self, collection_name: str, *args: Any, **kwargs: Any
-    ) -> bool:
+    async def create_collection(self, collection_name: str, *args: Any, **kwargs: Any) -> bool:
         """``AsyncQdrantClient.create_collection``."""
         self._forget(collection_name)
         return bool(await self.client.create_collection(collection_name, *args, **kwargs))
 
-    async def recreate_collection(  # type: ignore[override]
-        self, collection_name: str, *args: Any, **kwargs: Any
-    ) -> bool:
+    async def recreate_collection(self, collection_name: str, *args: Any, **kwargs: Any) -> bool:
         """``AsyncQdrantClient.recreate_collection``."""
         self._forget(collection_name)
         return bool(await self.client.recreate_collection(collection_name, *args, **kwargs))
 
-    async def delete_collection(  # type: ignore[override]
-        self, collection_name: str, *args: Any, **kwargs: Any
-    ) -> bool:
+    async def delete_collection(self, collection_name: str, *args: Any, **kwargs: Any) -> bool:
         """``AsyncQdrantClient.delete_collection``."""
         self._forget(collection_name)
         return bool(await self.client.delete_collection(collection_name, *args, **kwargs))
@@ -122,11 +118,29 @@ class AsyncClient(Client):
         return await self.client.update_vectors(collection_name, resolved, *args, **kw)
 
     def upload_points(
-        self, collection_name: str, points: Iterable[models.PointStruct], *args: Any, **kw: Any
+        self,
+        collection_name: str,
+        points: Iterable[models.PointStruct],
+        batch_size: int = 64,
+        parallel: int = 1,
+        *args: Any,
+        **kw: Any,
     ) -> None:
         """``AsyncQdrantClient.upload_points`` (a plain method there too), with documents
+        resolved in chunks; see :meth:`bm25x.qdrant.Client.upload_points`."""
+        self._upload_points(collection_name, points, batch_size, parallel, *args, **kw)
+
+    def upload_collection(
+        self,
+        collection_name: str,
+        vectors: Any,
+        payload: Iterable[dict[Any, Any]] | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        """``AsyncQdrantClient.upload_collection`` (a plain method there too), with documents
         resolved in chunks."""
-        super().upload_points(collection_name, points, *args, **kw)
+        self._upload_collection(collection_name, vectors, payload, *args, **kwargs)
 
     # --- queries ----------------------------------------------------------------------------
 

@@ -38,13 +38,13 @@ import reprlib
 import sys
 import threading
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 from bm25x._encoder import Bm25
 from bm25x._native import Encoder, OptionError, languages
+from bm25x._options import plain
 from bm25x.errors import ServerOptionWarning
 
 __all__ = ["Problem", "Translation", "report", "server_options", "translate"]
@@ -77,7 +77,6 @@ _FASTEMBED_HINTS = {
     "disable_stemmer": "stemmer {'type': 'none'} and stopwords {}",
 }
 
-_MAX_DEPTH = 64  # deeper values are left for the strict parser to refuse
 _MAX_REMEMBERED = 1024  # distinct problems remembered as already warned about
 
 
@@ -104,33 +103,6 @@ class Translation:
 
     options: dict[str, Any]
     problems: tuple[Problem, ...]
-
-
-# --- plain JSON values --------------------------------------------------------------------
-
-
-def _plain(value: Any, depth: int = 0) -> Any:
-    """``value`` as the JSON data qdrant-client sends: models dumped without their None
-    fields, enums as their values, sequences and sets as lists, numpy scalars as numbers."""
-    if depth > _MAX_DEPTH:
-        return value
-    if isinstance(value, Enum):
-        return _plain(value.value, depth + 1)
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        return _plain(dump(exclude_none=True), depth + 1)
-    if isinstance(value, Mapping):
-        return {k: _plain(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v, depth + 1) for v in value]
-    if isinstance(value, (set, frozenset)):
-        items = [_plain(v, depth + 1) for v in value]
-        return sorted(items) if all(isinstance(v, str) for v in items) else items
-    if getattr(value, "shape", None) == () and callable(getattr(value, "item", None)):
-        return value.item()  # a numpy scalar
-    return value
 
 
 # --- languages ----------------------------------------------------------------------------
@@ -342,8 +314,11 @@ def translate(options: Any) -> Translation:
     """The strict options that encode as a Qdrant server would for ``options`` (a Document's
     options: a mapping or qdrant-client's ``Bm25Config``), and the problems found.
 
-    Raises :class:`bm25x.OptionError` for a ``null`` the server refuses; leaves every other
-    value the server refuses as it is, for the strict parser to refuse with its message.
+    The options are read as plain JSON first (:func:`bm25x._options.plain`: models, enums,
+    numpy scalars, sets), which refuses what has no JSON form (``TypeError``) and a
+    non-finite number (:class:`bm25x.OptionError`). Raises :class:`bm25x.OptionError` for a
+    ``null`` the server refuses; leaves every other value the server refuses as it is, for
+    the strict parser to refuse with its message.
 
     >>> t = translate({"language": "German", "avglen": 5})
     >>> t.options
@@ -353,16 +328,14 @@ def translate(options: Any) -> Translation:
     `avglen: 5` is ignored by Qdrant (not one of its bm25 options); write 'avg_len'
     `language: 'German'` is treated by Qdrant as 'none' (no stopwords, no stemmer); write 'german'
     """
-    plain = _plain(options)
-    if plain is None:
-        plain = {}
-    if not isinstance(plain, dict):
+    data = plain({} if options is None else options)
+    if not isinstance(data, dict):
         raise TypeError(
             f"options must be a mapping or qdrant-client's Bm25Config, got {type(options).__name__}"
         )
     problems: list[Problem] = []
     out: dict[str, Any] = {}
-    for key, value in plain.items():
+    for key, value in data.items():
         if key in SERVER_KEYS or key in BM25X_KEYS:
             out[key] = value
         else:

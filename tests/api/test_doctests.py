@@ -22,6 +22,7 @@ WITH_EXAMPLES = {
     "bm25x",
     "bm25x._embed",
     "bm25x._encoder",
+    "bm25x._qdrant_core",
     "bm25x.app.eval",
     "bm25x._sparse",
     "bm25x.baseline",

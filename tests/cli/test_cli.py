@@ -279,6 +279,24 @@ def test_python_dash_m_entry_point() -> None:
     assert done.stdout.strip() == f"bm25x {bm25x.__version__}"
 
 
+def test_a_closed_output_pipe_ends_the_command_quietly(tmp_path: Path) -> None:
+    # `bm25x search ... | head`: the reader goes away; the command stops as Unix tools do
+    # (status 141, 128 + SIGPIPE) without a "Broken pipe" error or a traceback.
+    store = tmp_path / "st"
+    assert main(["ingest", str(sample_corpus()), "--store", str(store), "-q"]) == 0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bm25x", "search", "cookies", "--store", str(store), "-k", "50"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the command writes a byte
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, err
+    assert err == ""
+
+
 def fake_dense(model: str) -> Any:
     """A deterministic 8-dimensional 'model': letter counts folded into 8 buckets."""
 

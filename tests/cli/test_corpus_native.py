@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import bm25x.app.corpus as corpus
 from bm25x._native import JsonlReader
-from bm25x.app.corpus import CorpusError, check_docs, read_docs
+from bm25x.app.corpus import CorpusError, check_docs, read_batches, read_docs
 
 KEYS = ["_id", "id", "title", "text", "x"]
 SCALARS = st.one_of(
@@ -91,12 +91,26 @@ def _has_surrogate(value: Any) -> bool:
 
 
 def _read(path: Path, **kw: Any) -> list[Any]:
-    """The documents read, then the error if any; then what ``check_docs`` says."""
+    """The documents read, then the error if any; then what ``check_docs`` says. Reading in
+    batches (``read_batches``) gives the same ids and texts, and the same error after whole
+    batches of the documents before it."""
     out: list[Any] = []
+    error = None
     try:
         out.extend(tuple(d) for d in read_docs(path, **kw))
     except CorpusError as e:
         out.append(str(e))
+        error = str(e)
+    batched: list[tuple[str, str]] = []
+    try:
+        for ids, texts in read_batches(path, 2, **kw):
+            assert len(ids) == len(texts) and 0 < len(ids) <= 2
+            assert len(batched) % 2 == 0  # only the last batch may be short
+            batched += zip(ids, texts)
+    except CorpusError as e:
+        assert str(e) == error
+    docs = [(d[0], d[1]) for d in out if isinstance(d, tuple)]
+    assert batched == (docs if error is None else docs[: len(batched)])
     ticks: list[int] = []
     try:
         out.append(("checked", check_docs(path, progress=ticks.append, **kw)))
@@ -154,6 +168,8 @@ def test_plain_records_take_the_fast_path_whole(tmp_path: Path) -> None:
     docs, end, line, declined = reader.parse(data, 0, 1, True)
     assert (len(docs), end, line, declined) == (1000, len(data), 1001, None)
     assert docs[1] == ("d1", "T text 1 é", 2)
+    ids, texts, *rest = reader.parse_columns(data, 0, 1, True)
+    assert (ids, texts, rest) == ([d[0] for d in docs], [d[1] for d in docs], [end, line, None])
 
 
 def test_a_file_of_declined_lines_is_read_line_by_line(tmp_path: Path) -> None:

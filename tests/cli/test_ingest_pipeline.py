@@ -66,3 +66,35 @@ def test_a_failing_write_stops_the_ingest_and_reports_it(
     assert calls == [30, 30]
     assert store.count() == 30
     store.close()
+
+
+def test_two_batches_are_encoded_ahead_of_the_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While batch 1 is written, batches 2 and 3 are already being encoded: a batch submitted
+    just before a write must not have to wait for that write to start encoding."""
+    real_encode = bm25x.Bm25.encode
+    started: list[int] = []
+    third_started = threading.Event()
+    ahead: list[bool] = []
+
+    def encode(self: bm25x.Bm25, texts: Any, **kw: Any) -> Any:
+        started.append(len(texts))
+        if len(started) == 3:
+            third_started.set()
+        return real_encode(self, texts, **kw)
+
+    real_upsert = EdgeStore.upsert
+
+    def upsert(self: EdgeStore, ids: Any, *args: Any) -> None:
+        if not ahead:  # the first write waits (bounded) for the third batch's encode
+            ahead.append(third_started.wait(timeout=10))
+        real_upsert(self, ids, *args)
+
+    monkeypatch.setattr(bm25x.Bm25, "encode", encode)
+    monkeypatch.setattr(EdgeStore, "upsert", upsert)
+    store = EdgeStore(tmp_path / "shard")
+    report = ingest(store, sample_corpus(), batch_size=16, quiet=True)
+    store.close()
+    assert ahead == [True]
+    assert report.written == sum(started)

@@ -99,6 +99,21 @@ def test_bad_items() -> None:
     assert bm25x.embed([], model="bm25") == []
 
 
+def test_a_model_name_over_the_bound_is_refused_naming_the_item() -> None:
+    from bm25x._embed.items import MAX_MODEL_BYTES
+
+    long_name = "openai/" + "m" * (1024 * 1024)
+    with pytest.raises(bm25x.BadInputError, match=r"item 1: model name .* over the limit") as info:
+        bm25x.embed(["ok", {"text": "hi", "model": long_name}], model="bm25")
+    assert info.value.items == [1]
+    assert len(str(info.value)) < 300  # the name is shown cut, not whole
+    with pytest.raises(bm25x.BadInputError, match="item 0"):
+        bm25x.embed("hi", model="é" * (MAX_MODEL_BYTES // 2 + 1))  # counted in bytes
+    # a name at the bound is no error of the name's (this one is an unknown model)
+    with pytest.raises(bm25x.UnknownModelError):
+        bm25x.embed("hi", model="x/" + "m" * (MAX_MODEL_BYTES - 2))
+
+
 def test_unknown_model_fails_before_anything_runs() -> None:
     with pytest.raises(bm25x.UnknownModelError, match="no provider serves") as info:
         bm25x.embed(["a", models.Document(text="b", model="acme/secret-model")], model="bm25")
@@ -651,16 +666,16 @@ def test_embed_request_is_a_frozen_value_that_hides_keys() -> None:
     assert EmbedRequest("m", []).options == {} and EmbedRequest("m", []).call.query is False
 
 
-def test_readme_plugin_example_runs(registry: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_docs_plugin_example_runs(registry: Any, capsys: pytest.CaptureFixture[str]) -> None:
     import re
 
     from support.strategies import REPO
 
-    readme = REPO.joinpath("README.md").read_text(encoding="utf-8")
+    page = REPO.joinpath("docs", "guides", "embed.md").read_text(encoding="utf-8")
     (block,) = [
-        b for b in re.findall(r"```python\n(.*?)```", readme, re.DOTALL) if "EmbedRequest" in b
+        b for b in re.findall(r"```python\n(.*?)```", page, re.DOTALL) if "EmbedRequest" in b
     ]
-    exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+    exec(compile(block, "docs/guides/embed.md", "exec"), {"__name__": "docs"})
     assert (
         "[array([1., 1., 1., 1.], dtype=float32), array([3., 3., 3., 3.]" in capsys.readouterr().out
     )

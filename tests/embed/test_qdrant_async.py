@@ -118,3 +118,23 @@ def test_async_wrapper_takes_strict_options() -> None:
     german = models.Document(text="Kekse", model="qdrant/bm25", options={"language": "German"})
     with pytest.raises(bm25x.OptionError, match="strict_options=True"):
         client.resolver([german], False)
+
+
+def test_async_uploads_resolve_documents_as_the_sync_client_does() -> None:
+    # upload_points and upload_collection are plain methods in AsyncQdrantClient too; the
+    # async wrapper defines both (before, upload_collection came from the sync Client).
+    async def run() -> list[Any]:
+        client = bq.wrap(AsyncQdrantClient(":memory:"))
+        await client.create_collection_for("docs", {"bm25": "qdrant/bm25"})
+        client.upload_points("docs", points()[:2])
+        client.upload_collection("docs", [{"bm25": doc(t)} for t in TEXTS[2:]], ids=[2, 3])
+        records = await client.retrieve("docs", [0, 1, 2, 3], with_vectors=True)
+        await client.close()
+        return sorted(records, key=lambda r: r.id)
+
+    records = asyncio.run(run())
+    assert [r.id for r in records] == [0, 1, 2, 3]
+    for record, text in zip(records, TEXTS):
+        assert record.vector["bm25"].indices == bm25x.Bm25().encode(text).indices.tolist()
+    assert {"upload_points", "upload_collection"} <= set(vars(bq.AsyncClient))
+    assert not asyncio.iscoroutinefunction(bq.AsyncClient.upload_collection)

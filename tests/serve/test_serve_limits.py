@@ -181,13 +181,18 @@ def test_metrics_labels_are_bounded_in_length_and_number(
     with caplog.at_level(logging.INFO, logger="bm25x.serve"):
         answers, metrics = exchange(config, bodies[:-1])
         worked, metrics_after = exchange(config, bodies[-1:], {"openai-api-key": KEYS["openai"]})
-    assert [a.status_code for a in answers] == [401] * 10 + [200]
+    # the long names are refused for their length (over MAX_MODEL_BYTES) before any provider
+    assert [a.status_code for a in answers] == [400] * 8 + [401] * 2 + [200]
     assert worked[0].status_code == 200
     text = metrics.text
     assert len(metrics.content) < 64 * 1024, len(metrics.content)
     assert (
-        'bm25x_serve_errors_total{error="MissingApiKeyError",model="other",provider="openai"} 9.0'
+        'bm25x_serve_errors_total{error="MissingApiKeyError",model="other",provider="openai"} 1.0'
         in text
+    )
+    assert (
+        'bm25x_serve_errors_total{error="BadInputError",model="other",provider="openai"} 8.0'
+        in (text)
     )
     assert 'model="openai/text-embedding-3-small"' in text  # the alias's model
     assert 'bm25x_serve_inputs_total{model="qdrant/bm25",provider="bm25"} 1.0' in text

@@ -8,11 +8,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bm25x._options import is_key_option, plain
 from bm25x._secrets import remember_secret
 from bm25x.errors import BadInputError, KeyTooLongError
 from bm25x.providers._base import Item, Kind
 
-__all__ = ["Parsed", "collect_headers", "parse", "passthrough", "value_key"]
+__all__ = ["MAX_MODEL_BYTES", "Parsed", "collect_headers", "parse", "passthrough", "value_key"]
+
+#: The longest model name :func:`bm25x.embed` takes, in UTF-8 bytes. Real names are far shorter
+#: (a Hugging Face repository id is at most 96 characters each side of its slash, with a
+#: provider prefix); a name is kept in messages, groups and caches, and a caller of a service
+#: controls it, so it is bounded before anything else is done with it.
+MAX_MODEL_BYTES = 512
 
 KIND_FIELDS: tuple[tuple[str, Kind], ...] = (
     ("text", "text"),
@@ -32,24 +39,23 @@ class Parsed:
 def options_dict(options: Any, where: str, i: int) -> dict[str, Any]:
     if options is None:
         return {}
-    dump = getattr(options, "model_dump", None)  # qdrant_client.models.Bm25Config
-    if callable(dump):
-        dumped = dump(mode="json", exclude_unset=True, exclude_none=True)
-        if isinstance(dumped, dict):
-            options = dumped
+    if callable(getattr(options, "model_dump", None)):  # qdrant_client.models.Bm25Config
+        options = plain(options)
     if not isinstance(options, Mapping):
         raise BadInputError(f"{where}: options must be a dict, got {type(options).__name__}")
     try:
-        return {str(k): mask_key(str(k), v, where) for k, v in options.items()}
+        return {str(k): mask_key(str(k), plain(v, str(k)), where) for k, v in options.items()}
     except KeyTooLongError as exc:
         raise exc.with_items([i]) from None
+    except (TypeError, ValueError) as exc:  # no JSON form
+        raise BadInputError(f"{where}: {exc}", items=[i]) from None
 
 
 def mask_key(name: str, value: Any, where: str) -> Any:
     """An API key option's value as a :class:`Secret`, from the moment bm25x reads it, so that
     none of bm25x's own values (and the traceback locals showing them) holds it in clear;
     :class:`KeyTooLongError` for a key over ``MAX_KEY_BYTES``."""
-    if name.lower().endswith("-api-key") and value is not None:
+    if is_key_option(name) and value is not None:
         return remember_secret(str(value), where=f"{where}: option {name!r}")
     return value
 
@@ -59,6 +65,7 @@ def parse(item: Any, model: str | None, options: Mapping[str, Any] | None, i: in
     if isinstance(item, str):
         if model is None:
             raise BadInputError(f"{where} is a str, so embed needs model=...", items=[i])
+        check_model(model, where, i)
         check_text(item, where, i)
         return Parsed("text", item, model, options_dict(options, where, i))
     if isinstance(item, Mapping):
@@ -75,6 +82,7 @@ def parse(item: Any, model: str | None, options: Mapping[str, Any] | None, i: in
             f"of 'text', 'image', 'object' and a 'model'; got {type(item).__name__}",
             items=[i],
         )
+    check_model(get_model, where, i)
     ((name, value),) = fields.items()
     kind = dict(KIND_FIELDS)[name]
     if kind == "text":
@@ -84,6 +92,20 @@ def parse(item: Any, model: str | None, options: Mapping[str, Any] | None, i: in
             )
         check_text(value, where, i)
     return Parsed(kind, value, get_model, options_dict(get_options, where, i))
+
+
+def check_model(model: str, where: str, i: int) -> None:
+    """Refuse a model name over :data:`MAX_MODEL_BYTES`, naming the item and showing only the
+    name's start."""
+    if len(model) <= MAX_MODEL_BYTES // 4:  # short enough whatever its characters
+        return
+    size = len(model.encode("utf-8", "surrogatepass"))
+    if size > MAX_MODEL_BYTES:
+        raise BadInputError(
+            f"{where}: model name {model[:64]!r}... is {size:,} bytes, over the limit of "
+            f"{MAX_MODEL_BYTES} bytes for a model name",
+            items=[i],
+        )
 
 
 def check_text(text: str, where: str, i: int) -> None:
@@ -135,7 +157,7 @@ def collect_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     if headers:
         merged.update({str(k).lower(): v for k, v in headers.items()})
     for name, value in merged.items():
-        if name.endswith("-api-key") and isinstance(value, str):
+        if is_key_option(name) and isinstance(value, str):
             merged[name] = remember_secret(value, where=f"header {name!r}")
     return merged
 

@@ -3,7 +3,6 @@ anything is sent, then grouped per (provider, model, options, kind), identical i
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from typing import Any, Literal
 from bm25x import providers as _providers
 from bm25x._embed.finish import check_mrl
 from bm25x._embed.items import parse, passthrough, value_key
+from bm25x._options import is_key_option, options_key
 from bm25x._secrets import Secret
 from bm25x.errors import UnknownModelError
 from bm25x.providers._base import Item, Kind, Provider, Vector
@@ -20,6 +20,9 @@ from bm25x.providers._fetch import FetchPolicy
 __all__ = ["Cloud", "Group", "Plan", "check_call", "make_plan"]
 
 Cloud = bool | Literal["fallback"]
+
+# The group key of items without options (most), hashed once.
+_NO_OPTIONS = options_key({})
 
 
 @dataclass
@@ -140,12 +143,12 @@ def make_plan(
         if "mrl" in opts:
             plan.mrls[i] = (opts.pop("mrl"), provider.name, name)
             check_mrl(plan.mrls[i][0], provider.name, name, i)
-        keys = {k: opts.pop(k) for k in list(opts) if k.lower().endswith("-api-key")}
+        keys = {k: opts.pop(k) for k in list(opts) if is_key_option(k)}
         gkey = (
             id(provider),
             name,
             parsed.kind,
-            json.dumps(opts, sort_keys=True, default=repr) if opts else "{}",
+            options_key(opts) if opts else _NO_OPTIONS,
             tuple(sorted(keys.items())),  # Secret values: masked wherever this key is shown
         )
         group = plan.groups.get(gkey)

@@ -29,6 +29,7 @@ qdrant-edge's ``embed_query``), in microseconds per call.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import multiprocessing as mp
 import os
@@ -51,6 +52,10 @@ CONTROL = "control"
 """Not an encoder: SHA-256 of the corpus, split over the threads, in the same rounds. Its spread
 is the machine's own noise and its 2-thread speed-up the machine's ceiling for two threads, both
 measured in the same run as the encoders."""
+FLOOR = "floor"
+"""Not an encoder: the native call ``encode_query(str)`` makes, without the encoding (the same
+argument checks, and a ``SparseVector`` of two empty arrays). What one short query cannot cost
+less than through this API; measured beside bm25x and qdrant-edge in the latency rounds."""
 THREADED = ("bm25x", CONTROL)
 """Contenders measured on every ``--threads`` count and compared with their own one thread."""
 LATENCY_QUERIES = 20_000
@@ -119,6 +124,19 @@ def _make(name: str, threads: int) -> tuple[Fn, Fn, Callable[[str], Any] | None]
 
         enc = bm25x.Bm25(threads=threads)
         return enc.encode, enc.encode_query, enc.encode_query
+    if name == FLOOR:
+        import bm25x
+
+        native = bm25x.Bm25()._native
+
+        def floor(text: str) -> Any:
+            # Shaped as Bm25.encode_query is: a Python function making one positional call.
+            return native.floor_one(text, True)
+
+        def each(texts: list[str]) -> Any:
+            return [floor(t) for t in texts]
+
+        return each, each, floor
     if name == CONTROL:
         digest = _control(threads)
         return digest, digest, None
@@ -303,8 +321,8 @@ def add_arguments(ap: argparse.ArgumentParser, default_corpora: Sequence[Path] =
     ap.add_argument(
         "--ingest-rounds",
         type=int,
-        default=3,
-        help="rounds of the ingest measurement (each runs encode, write and ingest once)",
+        default=5,
+        help="rounds of the ingest measurement (each runs every step once, in fresh processes)",
     )
     ap.add_argument(
         "--stream-gb",
@@ -314,6 +332,13 @@ def add_arguments(ap: argparse.ArgumentParser, default_corpora: Sequence[Path] =
     )
     ap.add_argument(
         "--skip", default="", help="comma-separated contenders to leave out (e.g. baseline)"
+    )
+    ap.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        help="also write every measurement to this JSON file (benches/perf_table.py makes the "
+        "README's performance table from it)",
     )
 
 
@@ -326,6 +351,35 @@ def main(argv: list[str] | None = None, default_corpora: Sequence[Path] = ()) ->
         return run(args)
     except ValueError as e:
         ap.error(str(e))
+
+
+REPORT_FORMAT = 1
+"""Version of the ``--json`` report's layout (``bm25x.app.bench_table`` reads it)."""
+
+
+def machine_info() -> dict[str, Any]:
+    """What the numbers were measured on, and when: the date, the CPU, the load before."""
+    import datetime
+    import platform
+
+    from bm25x._native import __version__
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            models = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        cpu = models[0] if models else cpu
+    except OSError:
+        pass
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cores": os.cpu_count() or 1,
+        "system": f"{platform.system()} {platform.release()}",
+        "python": sys.version.split()[0],
+        "bm25x": __version__,
+        "load_before": list(os.getloadavg()),
+    }
 
 
 def _positive(name: str, value: int) -> int:
@@ -389,6 +443,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the benchmark with parsed options and print the tables."""
     skip, thread_counts = _options(args)
     corpora = _corpora(args)
+    machine = machine_info()
     cores = os.cpu_count() or 1
     print(
         f"cores: {cores}, python {sys.version.split()[0]}, {args.processes} fresh processes "
@@ -407,7 +462,7 @@ def run(args: argparse.Namespace) -> int:
         queries = [" ".join(d.split()[:8]) for d in c.docs]
         jobs.append((c, "documents", c.docs, contenders))
         jobs.append((c, "queries", queries, [w for w in contenders if w[0] != CONTROL]))
-    latency = [("bm25x", 1)] + [("qdrant-edge", 1)] * ("qdrant-edge" not in skip)
+    latency = [("bm25x", 1)] + [("qdrant-edge", 1)] * ("qdrant-edge" not in skip) + [(FLOOR, 1)]
     short_queries = [" ".join(d.split()[:8]) for d in corpora[0].docs][:LATENCY_QUERIES]
     jobs.append((corpora[0], "latency", short_queries, latency))
 
@@ -422,10 +477,37 @@ def run(args: argparse.Namespace) -> int:
 
     _print_rates(jobs, results)
     _print_ratios(jobs, results)
+    ingested = None
     if args.ingest_docs:
         from bm25x.app.bench_ingest import run_ingest
 
-        run_ingest(short_documents(corpora[0].docs), args.ingest_docs, args.ingest_rounds)
+        ingested = run_ingest(
+            short_documents(corpora[0].docs), args.ingest_docs, args.ingest_rounds
+        ).as_json()
+    if args.json is not None:
+        machine["load_after"] = list(os.getloadavg())
+        report = {
+            "format": REPORT_FORMAT,
+            "machine": machine,
+            "options": {"processes": args.processes, "repeat": args.repeat},
+            "measurements": [
+                {
+                    "corpus": corpus.name,
+                    "kind": kind,
+                    "contender": name,
+                    "threads": threads,
+                    "texts": len(texts),
+                    "mb": _mb(texts),
+                    "seconds": results[(corpus.name, kind, name, threads)].seconds,
+                    "peak_mb": results[(corpus.name, kind, name, threads)].peak_mb,
+                }
+                for corpus, kind, texts, who in jobs
+                for name, threads in who
+            ],
+            "ingest": ingested,
+        }
+        args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+        print(f"\nwrote {args.json} (the README's table: python benches/perf_table.py {args.json})")
     if args.stream_gb > 0:
         n, total_mb, secs, before, peak = in_process(
             "encode_iter", _stream_worker, corpora[0].docs, args.stream_gb
@@ -488,9 +570,37 @@ def _print_ratios(jobs: Jobs, results: Results) -> None:
                 label = f"{name} {threads} threads vs {_threads(low)}"
                 one = results[(corpus.name, kind, name, low)].seconds
                 ratios = [b / o for b, o in zip(one, other)]
+            elif name == FLOOR:
+                label = "bm25x time / floor time"
+                ratios = [b / o for b, o in zip(base, other)]
             else:
                 label = f"bm25x {_threads(fewest['bm25x'])} vs {name} (speed-up)"
                 ratios = [o / b for b, o in zip(base, other)]
             med, lo, hi, _ = summarize(ratios)
             what = "one short query" if kind == "latency" else kind
             print(f"| {corpus.name} | {what} | {label} | {med:.2f}x | {lo:.2f}-{hi:.2f}x |")
+        gains = thread_gain_vs_control(results, corpus.name, kind, who)
+        if gains:
+            med, lo, hi, _ = summarize(gains[1])
+            print(
+                f"| {corpus.name} | {kind} | bm25x {gains[0]}-thread gain / control's "
+                f"| {med:.2f}x | {lo:.2f}-{hi:.2f}x |"
+            )
+
+
+def thread_gain_vs_control(
+    results: Results, corpus: str, kind: str, who: Sequence[tuple[str, int]]
+) -> tuple[int, list[float]] | None:
+    """``(threads, per round: bm25x's gain from its fewest to its most threads over the
+    control's)``, when both were measured on two thread counts: 1.0 is all the machine gave."""
+    counts = {name: sorted(t for n, t in who if n == name) for name in THREADED}
+    if any(len(counts[name]) < 2 for name in THREADED) or counts["bm25x"] != counts[CONTROL]:
+        return None
+    low, high = counts["bm25x"][0], counts["bm25x"][-1]
+
+    def gain(name: str) -> list[float]:
+        one = results[(corpus, kind, name, low)].seconds
+        many = results[(corpus, kind, name, high)].seconds
+        return [a / b for a, b in zip(one, many)]
+
+    return high, [b / c for b, c in zip(gain("bm25x"), gain(CONTROL))]

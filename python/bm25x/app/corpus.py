@@ -9,10 +9,10 @@ import io
 import json
 import sys
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import starmap
+from itertools import islice, starmap
 from pathlib import Path
 from typing import IO, Any, NamedTuple, TypeAlias
 
@@ -27,6 +27,7 @@ __all__ = [
     "Doc",
     "check_docs",
     "load_beir",
+    "read_batches",
     "read_docs",
 ]
 
@@ -343,6 +344,77 @@ def read_docs(
         return
     for n, record in _rows(path, source):
         yield rules.doc(record, n)
+
+
+Columns = tuple[list[str], list[str]]
+"""Documents as two lists: their ids and their texts."""
+
+
+def read_batches(
+    path: Path,
+    size: int,
+    *,
+    text_fields: Sequence[str] = DEFAULT_TEXT_FIELDS,
+    id_field: str | None = None,
+    source: CorpusFile | None = None,
+) -> Generator[Columns, None, None]:
+    """The documents of :func:`read_docs`, in the same order and under the same rules, as
+    ``(ids, texts)`` of ``size`` documents each (the last may hold fewer). A JSONL file is
+    read by the native reader as lists, with no Python object per document but its id and its
+    text."""
+    if size < 1:
+        raise ValueError(f"size must be a positive integer, got {size}")
+    ids: list[str] = []
+    texts: list[str] = []
+    for more_ids, more_texts in _columns(path, size, text_fields, id_field, source):
+        if ids:
+            ids += more_ids
+            texts += more_texts
+        else:
+            ids, texts = more_ids, more_texts
+        start = 0
+        while len(ids) - start >= size:
+            yield ids[start : start + size], texts[start : start + size]
+            start += size
+        ids, texts = ids[start:], texts[start:]
+    if ids:
+        yield ids, texts
+
+
+def _columns(
+    path: Path,
+    size: int,
+    text_fields: Sequence[str],
+    id_field: str | None,
+    source: CorpusFile | None,
+) -> Iterator[Columns]:
+    """The documents in lists of any length: as the native reader parses them (a buffer at a
+    time), else ``size`` at a time (read no further ahead than a batch)."""
+    rules = _Rules(path, text_fields, id_field)
+    if _JsonlReader is not None and _format(path) == "jsonl":
+        reader = _reader(rules, _JsonlReader)
+        for (ids, texts), declined in _native_pass(path, _columns_step(reader), source):
+            yield ids, texts
+            if declined is not None:
+                doc = _declined_doc(rules, *declined)
+                if doc is not None:
+                    yield [doc.id], [doc.text]
+        return
+    docs = read_docs(path, text_fields=text_fields, id_field=id_field, source=source)
+    while chunk := list(islice(docs, size)):
+        yield [d.id for d in chunk], [d.text for d in chunk]
+
+
+def _columns_step(reader: JsonlReader) -> _Step:
+    """``reader.parse_columns`` in the shape of a :data:`_Step`."""
+
+    def step(
+        buf: bytes, start: int, line: int, at_eof: bool
+    ) -> tuple[Columns, int, int, tuple[int, int, int] | None]:
+        ids, texts, end, next_line, declined = reader.parse_columns(buf, start, line, at_eof)
+        return (ids, texts), end, next_line, declined
+
+    return step
 
 
 def check_docs(

@@ -15,11 +15,10 @@ crash.
 
 from __future__ import annotations
 
-import enum
 import json
-import math
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
@@ -30,12 +29,20 @@ import numpy as np
 
 from bm25x._encoder import Bm25
 from bm25x._native import __version__
+from bm25x._options import plain
 from bm25x._sparse import SparseBatch
-from bm25x.app.corpus import DEFAULT_TEXT_FIELDS, CorpusError, Doc, check_docs, read_docs
+from bm25x.app.corpus import (
+    DEFAULT_TEXT_FIELDS,
+    Columns,
+    CorpusError,
+    check_docs,
+    read_batches,
+    read_docs,
+)
 from bm25x.app.corpus_file import CorpusFile
 from bm25x.app.progress import Progress
 from bm25x.app.space import SpaceCheck, text_bytes
-from bm25x.app.store import FINGERPRINT, Dense, Store, StoreError, fingerprint
+from bm25x.app.store import FINGERPRINT, Dense, Store, StoreError, fingerprints
 
 __all__ = [
     "AvgLen",
@@ -48,7 +55,6 @@ __all__ = [
 AvgLen = float | str | None
 """A number, ``"auto"`` (measure it on the corpus), or None (the flavour's default)."""
 SETTINGS_FORMAT = 1
-_T = TypeVar("_T")
 _V = TypeVar("_V")
 
 
@@ -69,108 +75,75 @@ class IngestReport:
     ``written``)."""
 
 
-def _batches(items: Iterable[_T], size: int) -> Generator[list[_T], None, None]:
-    it = iter(items)
-    while batch := list(islice(it, size)):
-        yield batch
-
-
 @dataclass(frozen=True)
 class _Batch:
-    """One batch of the corpus and what ingest must do with it."""
+    """One batch of the corpus and what ingest must do with it: the documents to write (all,
+    or on a resumed ingest those absent or changed) as lists."""
 
-    docs: list[Doc]
-    todo: list[Doc]
-    """The documents to write: all, or on a resumed ingest those absent or changed."""
-    prints: dict[str, str]
-    """Text fingerprint per document id."""
+    size: int
+    """Documents in the batch, written or not."""
+    ids: list[str]
+    texts: list[str]
+    prints: list[str]
+    """The text fingerprint of each document to write."""
     updated: int
-    """Documents of ``todo`` the store holds with another text."""
+    """Documents to write that the store holds with another text."""
 
 
-def _to_write(store: Store, batches: Iterable[list[Doc]], resuming: bool) -> Iterator[_Batch]:
+def _to_write(store: Store, batches: Iterable[Columns], resuming: bool) -> Iterator[_Batch]:
     """The corpus's batches; a resumed ingest skips a document only when the store holds it
     with the same text (a changed text is written again: same point id, so overwritten)."""
-    for batch in batches:
-        prints = {d.id: fingerprint(d.text) for d in batch}
+    for ids, texts in batches:
+        prints = fingerprints(texts)
         if not resuming:
-            yield _Batch(batch, batch, prints, 0)
+            yield _Batch(len(ids), ids, texts, prints, 0)
             continue
-        present = store.existing([d.id for d in batch])
-        todo = [d for d in batch if present.get(d.id, "") != prints[d.id]]
-        yield _Batch(batch, todo, prints, sum(1 for d in todo if d.id in present))
+        present = store.existing(ids)
+        keep = [i for i, (d, p) in enumerate(zip(ids, prints)) if present.get(d, "") != p]
+        updated = sum(1 for i in keep if ids[i] in present)
+        yield _Batch(
+            len(ids),
+            [ids[i] for i in keep],
+            [texts[i] for i in keep],
+            [prints[i] for i in keep],
+            updated,
+        )
+
+
+AHEAD = 2
+"""Batches encoded ahead of the one being written. One is not enough: the worker thread needs
+the GIL to start a batch and to hand its arrays back, and the Edge shard's ``update`` holds
+the GIL for its whole run, so a batch submitted just before a write often started encoding
+only after it, and the next write waited for it (3-4 µs a document on short documents)."""
 
 
 def _pipelined(
-    batches: Iterable[_Batch], vectors: Callable[[list[str]], _V]
+    batches: Iterable[_Batch], vectors: Callable[[list[str]], _V], ahead: int = AHEAD
 ) -> Iterator[tuple[_Batch, _V]]:
-    """Each batch with the vectors of its ``todo``, computed one batch ahead on a worker
-    thread: while the caller writes batch k, batch k+1 is being encoded (the encoder releases
-    the GIL), so ingest costs about max(encode, write) per batch instead of their sum. The
-    batches themselves are read, and the store touched, only in the caller's thread."""
+    """Each batch with the vectors of its documents to write, computed ``ahead`` batches
+    ahead on a worker thread: while the caller writes batch k, batches k+1.. are being encoded
+    (the encoder releases the GIL), so ingest costs about max(encode, write) per batch instead
+    of their sum. The batches themselves are read, and the store touched, only in the caller's
+    thread."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25x-ingest") as pool:
-        ahead: tuple[_Batch, Future[_V]] | None = None
+        queued: deque[tuple[_Batch, Future[_V]]] = deque()
         for batch in batches:
-            following = (batch, pool.submit(vectors, [d.text for d in batch.todo]))
-            if ahead is not None:
-                yield ahead[0], ahead[1].result()
-            ahead = following
-        if ahead is not None:
-            yield ahead[0], ahead[1].result()
-
-
-_MAX_OPTION_DEPTH = 32
-"""Options are a few levels deep (``{"stopwords": {"custom": [...]}}``); deeper is a mistake."""
-
-
-def _plain(value: Any, name: str, depth: int = 0) -> Any:
-    """``value`` as plain JSON (dict, list, str, int, float, bool, None): numpy scalars and
-    arrays, enums (qdrant-client's) and pydantic models (``models.StopwordsSet``) become what
-    they stand for, so the settings saved with a collection are canonical JSON that the same
-    options compare equal to on the next run."""
-    if depth > _MAX_OPTION_DEPTH:
-        raise TypeError(
-            f"option {name!r} is nested more than {_MAX_OPTION_DEPTH} levels deep; "
-            "options are flat values, lists and small objects"
-        )
-    if isinstance(value, enum.Enum):
-        value = value.value
-    if isinstance(value, (np.generic, np.ndarray)):
-        value = value.tolist()
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        value = dump(exclude_none=True)
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"option {name!r} must be a finite number, got {value!r}")
-        return float(value)
-    if isinstance(value, Mapping):
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError(f"option {name!r}: keys must be strings, got {key!r}")
-            out[str(key)] = _plain(item, f"{name}.{key}", depth + 1)
-        return out
-    if isinstance(value, (list, tuple)):
-        return [_plain(item, f"{name}[{i}]", depth + 1) for i, item in enumerate(value)]
-    raise TypeError(
-        f"option {name!r}: a {type(value).__name__} cannot be saved with the collection; "
-        "give a number, string, bool, list or JSON object"
-    )
+            queued.append((batch, pool.submit(vectors, batch.texts)))
+            if len(queued) > ahead:
+                done, future = queued.popleft()
+                yield done, future.result()
+        while queued:
+            done, future = queued.popleft()
+            yield done, future.result()
 
 
 def plain_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Encoder options as canonical JSON (see :func:`_plain`); an error names the option that
-    cannot be saved."""
+    """Encoder options as canonical JSON (:func:`bm25x._options.plain`), so that the settings
+    saved with a collection compare equal to the same options on the next run; an error names
+    the option that cannot be saved."""
     if not isinstance(options, Mapping):
         raise TypeError(f"options must be a dict of option names to values, got {options!r}")
-    return {str(k): _plain(v, str(k)) for k, v in options.items()}
+    return {str(k): plain(v, str(k)) for k, v in options.items()}
 
 
 def encoder_from_settings(settings: dict[str, Any], threads: int | None = None) -> Bm25:
@@ -226,7 +199,7 @@ def _texts_size(source: CorpusFile, read: dict[str, Any], documents: int) -> flo
     """About the UTF-8 size of all the texts, on the low side: the mean of the first
     :data:`_SAMPLE` documents times their number, but no more than the file's size (what
     holds them, for JSONL and CSV; a first part of longer documents would overstate them)."""
-    sample = list(islice(read_docs(source.path, **read, source=source), _SAMPLE))
+    sample = [d.text for d in islice(read_docs(source.path, **read, source=source), _SAMPLE)]
     mean = text_bytes(sample) / max(len(sample), 1)
     return min(mean * documents, source.size)
 
@@ -289,7 +262,7 @@ def ingest(
             raise ValueError("give avg_len either as an option or as avg_len=, not both")
         avg_len = options.pop("avg_len")
     if avg_len != "auto":
-        avg_len = _plain(avg_len, "avg_len")
+        avg_len = plain(avg_len, "avg_len")
     if isinstance(avg_len, str) and avg_len != "auto":
         raise ValueError(f"avg_len must be a number or 'auto', got {avg_len!r}")
     if batch_size < 1:
@@ -348,28 +321,25 @@ def ingest(
         return encoder.encode(texts), (embed(texts, False) if embed and texts else None)
 
     written = skipped = updated = 0
-    reading = _batches(read_docs(path, **read, source=source), batch_size)
+    reading = read_batches(path, batch_size, **read, source=source)
     try:
         with Progress(n_docs, "ingesting", quiet=quiet) as bar:
             for batch, (sparse, dense) in _pipelined(
                 _to_write(store, reading, existing is not None),
                 vectors,
             ):
-                todo = batch.todo
-                skipped += len(batch.docs) - len(todo)
+                skipped += batch.size - len(batch.ids)
                 updated += batch.updated
-                if todo:
-                    space.before_batch(todo, written)
-                    payloads: list[dict[str, Any]] = [
-                        {
-                            FINGERPRINT: batch.prints[d.id],
-                            **({"text": d.text} if store_text else {}),
-                        }
-                        for d in todo
-                    ]
-                    store.upsert([d.id for d in todo], payloads, sparse, dense)
-                    written += len(todo)
-                bar.update(len(batch.docs))
+                if batch.ids:
+                    space.before_batch(batch.texts, written)
+                    payloads: list[dict[str, Any]] = (
+                        [{FINGERPRINT: p, "text": t} for p, t in zip(batch.prints, batch.texts)]
+                        if store_text
+                        else [{FINGERPRINT: p} for p in batch.prints]
+                    )
+                    store.upsert(batch.ids, payloads, sparse, dense)
+                    written += len(batch.ids)
+                bar.update(batch.size)
     finally:
         reading.close()  # closes the corpus file at once if the loop ended early
     settings = {**settings, "complete": True, "documents": store.count()}

@@ -24,10 +24,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bm25x._ids import point_id
+from bm25x._ids import point_id, point_ids
+from bm25x._native import fingerprints as native_fingerprints
 from bm25x._sparse import SparseBatch, SparseVector
 from bm25x.app import scratch
 from bm25x.app.lock import LockBusy, StoreLock
+from bm25x.app.rest_points import PointWriter, rest_base, upsert_body
 from bm25x.app.shard_check import id_tracker_damage
 from bm25x.app.shard_snapshot import READ_INFIX, SHARD, held_elsewhere, snapshot
 from bm25x.errors import StoreError
@@ -44,6 +46,7 @@ __all__ = [
     "StoreError",
     "f32",
     "fingerprint",
+    "fingerprints",
     "point_id",
     "public_url",
     "version_gap",
@@ -119,6 +122,15 @@ def version_gap(client: str, server: str) -> bool:
 def fingerprint(text: str) -> str:
     """A short, stable digest of a document's text."""
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+def fingerprints(texts: Sequence[str]) -> list[str]:
+    """:func:`fingerprint` of each text, computed natively a batch at a time; a batch with a
+    text that is not UTF-8 (a lone surrogate) goes through :func:`fingerprint`."""
+    try:
+        return native_fingerprints(texts)
+    except ValueError:
+        return [fingerprint(t) for t in texts]
 
 
 @dataclass(frozen=True)
@@ -244,12 +256,13 @@ def _point_rows(
             "one of each per document"
         )
     ptr, ind, val = sparse.indptr.tolist(), sparse.indices.tolist(), sparse.values.tolist()
+    ids = point_ids(doc_ids)
     for i, (doc_id, payload) in enumerate(zip(doc_ids, payloads)):
         a, b = ptr[i], ptr[i + 1]
         vector: dict[str, Any] = {SPARSE: make_sparse(ind[a:b], val[a:b])}
         if dense is not None:
             vector[DENSE] = dense[i].tolist()
-        yield point_id(doc_id), vector, {"doc_id": doc_id, **payload}
+        yield ids[i], vector, {"doc_id": doc_id, **payload}
 
 
 def _hit(point: Any) -> Hit:
@@ -605,7 +618,7 @@ class EdgeStore(Store):
         records = self._guard(
             "read",
             self._open().retrieve,
-            [point_id(d) for d in doc_ids],
+            point_ids(doc_ids),
             ["doc_id", FINGERPRINT],
             False,
         )
@@ -684,11 +697,21 @@ class QdrantStore(Store):
     """A collection in any Qdrant that qdrant-client reaches: a server or cluster by URL and
     API key, or qdrant-client's local mode. Settings live in the collection's metadata."""
 
-    def __init__(self, client: Any, collection: str, url: str | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        collection: str,
+        url: str | None = None,
+        writer: PointWriter | None = None,
+    ) -> None:
         self.client = client
         self.collection = collection
         self.url = url
         """The server's URL (None for local mode); messages show only :func:`public_url`."""
+        self._writer = writer
+        """Writes points over REST itself (:mod:`bm25x.app.rest_points`), a few requests in
+        flight; None writes through qdrant-client (its local mode). Every other call waits
+        for the writes in flight first, so it sees them, and reports their failure."""
 
     @classmethod
     def connect(cls, url: str, collection: str, api_key: str | None = None) -> QdrantStore:
@@ -703,7 +726,18 @@ class QdrantStore(Store):
         # UserWarning that can land in the middle of the output; the CLI asks once instead
         # (version_note) and says it in one line.
         client = QdrantClient(url=url, api_key=api_key, check_compatibility=False)
-        return cls(client, collection, url)
+        writer = PointWriter(
+            rest_base(url, api_key),
+            collection,
+            api_key,
+            f"collection {collection!r} at {public_url(url)}",
+        )
+        return cls(client, collection, url, writer)
+
+    def _settle(self) -> None:
+        """Wait for the writes in flight (raising the first that failed)."""
+        if self._writer is not None:
+            self._writer.wait()
 
     def _at(self) -> str:
         return f" at {public_url(self.url)}" if self.url else ""
@@ -744,6 +778,7 @@ class QdrantStore(Store):
         pass  # no local lock for a server collection; create() re-checks instead
 
     def settings(self) -> dict[str, Any] | None:
+        self._settle()
         if not self.client.collection_exists(self.collection):
             return None
         metadata = self.client.get_collection(self.collection).config.metadata or {}
@@ -765,6 +800,7 @@ class QdrantStore(Store):
     ) -> None:
         from qdrant_client import models
 
+        self._settle()
         if self.client.collection_exists(self.collection):
             if not replace:
                 raise StoreError(
@@ -785,16 +821,20 @@ class QdrantStore(Store):
         )
 
     def save_settings(self, settings: dict[str, Any]) -> None:
+        self._settle()
         self.client.update_collection(self.collection, metadata={_METADATA_KEY: settings})
 
     def drop(self) -> None:
+        self._settle()
         if self.client.collection_exists(self.collection):
             self.client.delete_collection(self.collection)
 
     def existing(self, doc_ids: Sequence[str]) -> dict[str, str | None]:
+        if self._writer is not None:
+            self._writer.wait_for(doc_ids)  # only the writes of these documents
         records = self.client.retrieve(
             self.collection,
-            [point_id(d) for d in doc_ids],
+            point_ids(doc_ids),
             with_payload=["doc_id", FINGERPRINT],
             with_vectors=False,
         )
@@ -807,6 +847,9 @@ class QdrantStore(Store):
         sparse: SparseBatch,
         dense: Dense | None,
     ) -> None:
+        if self._writer is not None:
+            self._writer.put(upsert_body(doc_ids, payloads, sparse, dense, SPARSE, DENSE), doc_ids)
+            return
         from qdrant_client import models
 
         def make_sparse(indices: list[int], values: list[float]) -> Any:
@@ -823,6 +866,7 @@ class QdrantStore(Store):
     ) -> list[list[Hit]]:
         from qdrant_client import models
 
+        self._settle()
         requests = []
         for i, vec in enumerate(sparse):
             nearest = models.SparseVector(indices=vec.indices.tolist(), values=vec.values.tolist())
@@ -848,7 +892,9 @@ class QdrantStore(Store):
         return [[_hit(p) for p in r.points] for r in responses]
 
     def count(self) -> int:
+        self._settle()
         return int(self.client.count(self.collection, exact=True).count)
 
     def close(self) -> None:
-        pass
+        if self._writer is not None:
+            self._writer.close()

@@ -14,8 +14,6 @@ more).
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -23,6 +21,7 @@ from typing import Any
 
 from bm25x._encoder import Bm25
 from bm25x._native import OptionError
+from bm25x._options import canonical_json, options_key, plain
 from bm25x.errors import BadInputError
 from bm25x.providers._base import Embeddings, EmbedRequest, Kind, Vector, texts_only
 
@@ -113,7 +112,7 @@ def encoder_bytes(encoder: Bm25) -> int:
 
 
 def _json_size(value: Any) -> int:
-    text = json.dumps(value, sort_keys=True, default=repr, ensure_ascii=False)
+    text = canonical_json(value)
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
@@ -124,13 +123,9 @@ def shared_encoder(flavor: str, options: Any, *, threads: int | None = None) -> 
     Bad options raise :class:`bm25x.OptionError` / ``TypeError`` as :class:`bm25x.Bm25`
     does, and so do options over :data:`MAX_OPTIONS_BYTES`."""
     global _cache_bytes
-    dump = getattr(options, "model_dump", None)
-    if callable(dump):
-        options = dump(exclude_none=True)
-    opts = {"flavor": flavor, **dict(options or {})}
+    opts = {"flavor": flavor, **plain(options or {})}
     threads = opts.pop("threads", threads)
-    text = json.dumps([opts, threads], sort_keys=True, default=repr, ensure_ascii=False)
-    data = text.encode("utf-8", "surrogatepass")
+    data = canonical_json([opts, threads]).encode("utf-8", "surrogatepass")
     if len(data) > MAX_OPTIONS_BYTES:
         biggest = max(opts, key=lambda name: _json_size(opts[name]))
         raise OptionError(
@@ -138,7 +133,7 @@ def shared_encoder(flavor: str, options: Any, *, threads: int | None = None) -> 
             f"options at {len(data):,} bytes, over the limit of {MAX_OPTIONS_BYTES:,} bytes "
             "for a model's options; for more, build a bm25x.Bm25 with them directly"
         )
-    key = hashlib.sha256(data).digest()  # not the text: it may be a megabyte
+    key = options_key([opts, threads])  # not the text: it may be a megabyte
     with _cache_lock:
         found = _cache.get(key)
         if found is not None:

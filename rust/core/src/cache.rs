@@ -273,7 +273,6 @@ impl TermCache {
     // count the memo's distinct terms (or a long word's prefixes); the memo is trimmed to
     // `MAX_MEMO_BYTES` between documents, so past that only one document adds to it, and 2^32
     // distinct terms in one document would take tens of GB of text.
-    #[allow(clippy::cast_possible_truncation)]
     fn intern(&mut self, term: &str) -> u32 {
         if let Some(&t) = self.terms.get(term) {
             return t;
@@ -470,7 +469,6 @@ struct LongPrefixes {
 impl LongPrefixes {
     #[inline]
     // As `TermCache::intern`: below 2^32 (see there).
-    #[allow(clippy::cast_possible_truncation)]
     fn child(&mut self, node: u32, byte: u8) -> u32 {
         let next = self.children.len() as u32 + 1;
         *self.children.entry((node, byte)).or_insert(next)
@@ -480,7 +478,6 @@ impl LongPrefixes {
     /// before it, which places it between those and the next one in first-occurrence order.
     #[inline]
     // As `TermCache::intern`: below 2^32 (see there).
-    #[allow(clippy::cast_possible_truncation)]
     fn count(&mut self, node: u32, id: impl FnOnce() -> u32, touched: usize) {
         let next = self.rows.len() as u32;
         let row = *self.row_of.entry(node).or_insert(next);

@@ -13,7 +13,9 @@
 //!
 //! ```text
 //! 0  error, language, hash, normalize,     leaves (language: stopword lists, stemmer names;
-//!    jsonl                                 jsonl: the corpus reader's fast path, beside the pipeline)
+//!    jsonl, points                         jsonl: the corpus reader's fast path, points: the
+//!                                          command's point ids, fingerprints and REST JSON,
+//!                                          both beside the pipeline)
 //! 1  filter, stem, weight, cache, pool     stages that need a leaf (cache: hash; filter, stem:
 //!                                          language); `weight` owns `Params`
 //! 2  process                               the per-token chain; owns `Processor`, `Profile`
@@ -34,6 +36,7 @@ pub mod jsonl;
 pub mod language;
 pub mod normalize;
 pub mod options;
+pub mod points;
 mod pool;
 pub mod process;
 pub mod stem;
@@ -61,6 +64,7 @@ mod tests {
         ("language", 0),
         ("hash", 0),
         ("jsonl", 0),
+        ("points", 0),
         ("normalize", 0),
         ("filter", 1),
         ("stem", 1),
@@ -78,9 +82,10 @@ mod tests {
     }
 
     /// The `crate::<module>` paths a source file's non-test code names (`use` lines and inline
-    /// paths alike); the `#[cfg(test)]` part is left out, as tests may build a stage from options.
+    /// paths alike); every item under `#[cfg(test)]` is left out, wherever it stands in the file
+    /// (tests may build a stage from options), and only that item.
     fn crate_imports(source: &str) -> Vec<String> {
-        let code = source.split("#[cfg(test)]").next().unwrap_or("");
+        let code = without_test_items(source);
         code.match_indices("crate::")
             .map(|(i, m)| {
                 let rest = &code[i + m.len()..];
@@ -90,6 +95,40 @@ mod tests {
                 rest[..end].to_string()
             })
             .collect()
+    }
+
+    /// `source` less each item marked `#[cfg(test)]`: from the attribute to the end of the item
+    /// it marks, the `;` of a one-line item or the brace closing its block.
+    fn without_test_items(source: &str) -> String {
+        const MARK: &str = "#[cfg(test)]";
+        let mut out = String::with_capacity(source.len());
+        let mut rest = source;
+        while let Some(at) = rest.find(MARK) {
+            out.push_str(&rest[..at]);
+            let item = &rest[at + MARK.len()..];
+            let mut depth = 0usize;
+            let mut end = item.len();
+            for (i, c) in item.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            end = i + 1;
+                            break;
+                        }
+                    }
+                    ';' if depth == 0 => {
+                        end = i + 1;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            rest = &item[end..];
+        }
+        out.push_str(rest);
+        out
     }
 
     fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -150,5 +189,23 @@ mod tests {
              #[cfg(test)]\nmod tests { use crate::encoder::Encoder; }",
         );
         assert_eq!(found, vec!["process", "options"]);
+    }
+
+    #[test]
+    fn the_import_scan_reads_past_test_items_in_the_middle_of_a_file() {
+        // A test-only method early in a file hides only itself: the code after it is scanned.
+        let found = crate_imports(
+            "use crate::hash::Hasher;
+impl A {
+    #[cfg(test)]
+    fn len(&self) -> usize \
+             { crate::encoder::count() }
+    #[cfg(test)]
+    use crate::options::Config;
+}
+             fn g() { crate::weight::Params::default(); }
+",
+        );
+        assert_eq!(found, vec!["hash", "weight"]);
     }
 }

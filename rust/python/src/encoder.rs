@@ -196,6 +196,27 @@ impl NativeEncoder {
         })
     }
 
+    /// What `encode_one` costs besides encoding: the same argument checks, and a
+    /// `bm25x.SparseVector` of two empty arrays. The floor of one short query, for the
+    /// benchmark (`benches/`). A method, as `encode_one` is, so both calls take the same path.
+    #[allow(clippy::unused_self)]
+    fn floor_one<'py>(
+        &self,
+        py: Python<'py>,
+        item: &Bound<'py, PyAny>,
+        query: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let s = item_str(item, None)?;
+            let _ = (utf8_of(&s, None)?, mode(query));
+            sparse_vector(
+                py,
+                PyArray1::<u32>::from_slice(py, &[]),
+                PyArray1::<f32>::from_slice(py, &[]),
+            )
+        })
+    }
+
     /// Encode a list or tuple of str: CSR (indptr int64, indices uint32, values float32).
     /// `offset` is added to item positions in error messages (for streamed batches).
     ///

@@ -12,6 +12,8 @@ use crate::errors::guard;
 type Declined = Option<(u64, usize, usize)>;
 /// `parse`'s answer: `(documents as (id, text, line), end, next line, declined)`.
 type Parsed = (Vec<(String, String, u64)>, usize, u64, Declined);
+/// `parse_columns`'s answer: `(ids, texts, end, next line, declined)`.
+type Columns = (Vec<String>, Vec<String>, usize, u64, Declined);
 /// `check`'s answer, in the same shape: `(repeated id, end, next line, declined)`.
 type Checked = (Option<Repeat>, usize, u64, Declined);
 
@@ -59,6 +61,26 @@ impl JsonlReader {
             let p = py.detach(|| parse(bytes, start, line, at_eof, usize::MAX, &self.fields));
             let c = p.cursor;
             Ok((p.docs, c.end, c.next_line, c.declined))
+        })
+    }
+
+    /// Like `parse`, as two lists (ids, texts) instead of a tuple per document: what an
+    /// ingest writes needs no line numbers, and a batch is then two Python lists.
+    #[pyo3(signature = (buf, start, line, at_eof))]
+    fn parse_columns(
+        &self,
+        py: Python<'_>,
+        buf: &Bound<'_, PyBytes>,
+        start: usize,
+        line: u64,
+        at_eof: bool,
+    ) -> PyResult<Columns> {
+        let bytes = bytes_from(buf, start)?;
+        guard(|| {
+            let p = py.detach(|| parse(bytes, start, line, at_eof, usize::MAX, &self.fields));
+            let c = p.cursor;
+            let (ids, texts) = p.docs.into_iter().map(|(id, text, _)| (id, text)).unzip();
+            Ok((ids, texts, c.end, c.next_line, c.declined))
         })
     }
 

@@ -6,6 +6,7 @@ mod convert;
 mod encoder;
 mod errors;
 mod jsonl;
+mod points;
 
 use bm25x_core::language::{StemLanguage, StopwordLanguage};
 use pyo3::prelude::*;
@@ -66,6 +67,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     load_numpy_api(m.py())?;
     m.add_class::<encoder::NativeEncoder>()?;
     m.add_class::<jsonl::JsonlReader>()?;
+    m.add_function(wrap_pyfunction!(points::point_ids, m)?)?;
+    m.add_function(wrap_pyfunction!(points::fingerprints, m)?)?;
+    m.add_function(wrap_pyfunction!(points::upsert_json, m)?)?;
     m.add_function(wrap_pyfunction!(stopwords, m)?)?;
     m.add_function(wrap_pyfunction!(languages, m)?)?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;

@@ -1,4 +1,4 @@
-"""The ``bm25x`` command: encode, ingest, search, eval, bench, demo and serve.
+"""The ``bm25x`` command: encode, ingest, search, eval, bench, demo, serve and backfill.
 
 Collections live in a Qdrant Edge shard in a local directory by default (``--store DIR``), or
 in a Qdrant server or cluster with ``--url`` (and ``--api-key`` or ``QDRANT_API_KEY``).
@@ -10,6 +10,7 @@ together and turns errors into one line and an exit status.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -19,16 +20,27 @@ from bm25x.app.cli.parser import build_parser
 from bm25x.app.store import public_url
 from bm25x.errors import CorpusError, InferenceError, StoreError
 
-__all__ = ["main"]
+__all__ = ["EXIT_BROKEN_PIPE", "main"]
+
+#: The status when the reader of the command's output goes away (``bm25x search ... | head``):
+#: 128 + SIGPIPE, what a Unix tool killed by that signal reports; nothing is printed.
+EXIT_BROKEN_PIPE = 141
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``bm25x`` command; returns the exit status (0 ok, 1 failed, 2 bad usage)."""
+    """Run the ``bm25x`` command; returns the exit status: 0 done; 1 failed (a provider, the
+    network, the file system, a Qdrant server); 2 the input is wrong (bad usage, options, a
+    corpus file, a store that cannot be used as asked), with a one-line message saying what
+    to change; 130 interrupted (Ctrl-C); 141 the output's reader went away (quietly)."""
     ap = build_parser()
     args = ap.parse_args(argv)
     try:
         status: int = args.func(args)
+        sys.stdout.flush()  # a closed pipe is found here, not at the interpreter's exit
         return status
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except (CliError, CorpusError, OptionError, StoreError) as e:
         print(f"bm25x {args.command}: error: {e}", file=sys.stderr)
         return 2
@@ -43,6 +55,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bm25x {args.command}: error: Qdrant{where}: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        hint = "; run the same command again to resume" if args.command == "ingest" else ""
+        resumable = args.command in ("ingest", "backfill")
+        hint = "; run the same command again to resume" if resumable else ""
         print(f"bm25x {args.command}: interrupted{hint}", file=sys.stderr)
         return 130
+
+
+def _silence_stdout() -> None:
+    """Point standard output at the null device, so that the interpreter's own flush at exit
+    finds no closed pipe (and prints no "Exception ignored" line)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor behind sys.stdout
+        pass

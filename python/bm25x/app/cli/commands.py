@@ -187,6 +187,11 @@ def cmd_search(args: argparse.Namespace) -> int:
     """Query a collection."""
     from bm25x.app.search import search
 
+    if getattr(args, "vector", None):
+        from bm25x.app.backfill.search import cmd_search_vector
+
+        print_hits(args.query, cmd_search_vector(args), args.json)
+        return 0
     store = _store(args)
     try:
         results = search(store, args.query, limit=args.limit, threads=args.threads)
@@ -198,6 +203,13 @@ def cmd_search(args: argparse.Namespace) -> int:
         store.close()
     print_hits(args.query, results, args.json)
     return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Fill a named vector of an existing collection (:mod:`bm25x.app.backfill`)."""
+    from bm25x.app.backfill.cli import run
+
+    return run(args)
 
 
 # --- eval, bench, demo -------------------------------------------------------------------------

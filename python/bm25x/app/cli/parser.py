@@ -12,6 +12,7 @@ from bm25x.app.cli.commands import (
     DEFAULT_STORE,
     DEMO_QUERIES,
     DEMO_STORE,
+    cmd_backfill,
     cmd_bench,
     cmd_demo,
     cmd_encode,
@@ -143,12 +144,13 @@ def ingest_args(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``bm25x`` command."""
+    from bm25x.app.backfill.cli import add_arguments as backfill_arguments
     from bm25x.app.bench import add_arguments as bench_arguments
 
     ap = argparse.ArgumentParser(
         prog="bm25x",
         description="BM25 sparse vectors bit-identical to Qdrant's, and the collections to "
-        "search them: encode, ingest, search, eval, bench, demo.",
+        "search them: encode, ingest, search, eval, bench, demo, backfill.",
     )
     ap.add_argument("--version", action="version", version=f"bm25x {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -181,11 +183,25 @@ def build_parser() -> argparse.ArgumentParser:
     store_args(p)
     p.set_defaults(func=cmd_ingest)
 
+    p = command(
+        "backfill",
+        "fill a named vector of an existing collection from a payload field (resumable)",
+    )
+    backfill_arguments(p)
+    p.set_defaults(func=cmd_backfill)
+
     p = command("search", "query a collection")
     p.add_argument("query", nargs="+", help="one or more queries")
     p.add_argument("-k", "--limit", type=int, default=10, help="results per query (10)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--threads", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--vector",
+        default=None,
+        metavar="NAME",
+        help="search this named vector, filled by `bm25x backfill` (queries encoded as it "
+        "records); --store may be any Edge shard directory",
+    )
     store_args(p)
     p.set_defaults(func=cmd_search)
 

@@ -28,6 +28,7 @@ from starlette.types import Receive, Scope, Send
 import bm25x
 from bm25x import providers
 from bm25x._aio import fail_after
+from bm25x._options import KEY_SUFFIX
 from bm25x._secrets import MAX_KEY_BYTES, key_size
 from bm25x.app.serve import openai_api
 from bm25x.app.serve.body import BodyGate, body_chunks, read_body
@@ -65,7 +66,8 @@ __all__ = ["LOGGER_NAME", "ServeApp", "create_app"]
 LOGGER_NAME = "bm25x.serve"
 log = logging.getLogger(LOGGER_NAME)
 
-_KEY_SUFFIX = b"-api-key"  # Qdrant forwards every client header whose name ends so
+# Qdrant forwards every client header whose name ends so; header names are bytes in ASGI.
+_KEY_SUFFIX = KEY_SUFFIX.encode("ascii")
 
 
 def traceback_frames(exc: BaseException) -> list[str]:

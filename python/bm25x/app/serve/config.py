@@ -84,6 +84,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from bm25x._options import KEY_SUFFIX, is_key_option
 from bm25x._secrets import Secret, remember_secret
 from bm25x.errors import KeyTooLongError
 from bm25x.providers import FetchPolicy
@@ -227,7 +228,7 @@ class ServeConfig:
             )
         check_bm25_presets(self)
         for name, key in self.keys.items():
-            if not name.endswith("-api-key"):
+            if not name.endswith(KEY_SUFFIX):
                 raise ConfigError(
                     f"keys.{name}: key names are the provider's header name, ending in "
                     "'-api-key' (openai-api-key, cohere-api-key, jina-api-key, "
@@ -262,7 +263,7 @@ def check_bm25_presets(config: ServeConfig) -> None:
             checks.append((f'defaults."{pattern}"', flavor, dict(defaults)))
     for where, flavor, options in checks:
         # As embed does: keys travel beside the options, mrl is taken out before the encoder.
-        options = {k: v for k, v in options.items() if k != "mrl" and not _is_key(k)}
+        options = {k: v for k, v in options.items() if k != "mrl" and not is_key_option(k)}
         try:
             shared_encoder(flavor, options)
         except (OptionError, TypeError, ValueError) as exc:
@@ -318,18 +319,14 @@ def operator_keys(config: ServeConfig, env: Mapping[str, str]) -> list[str]:
 
 def _key_options(options: Mapping[str, Any]) -> list[str]:
     """The provider keys set among ``options`` (``openai-api-key``, ...): their names."""
-    return [name for name, value in options.items() if _is_key(name) and value]
-
-
-def _is_key(option: str) -> bool:
-    return option.lower().endswith("-api-key")
+    return [name for name, value in options.items() if is_key_option(name) and value]
 
 
 def _secret_keys(options: Mapping[str, Any]) -> dict[str, Any]:
     """``options`` with its provider keys held as :class:`Secret` (masked in reprs, redacted
     from error texts)."""
     return {
-        name: remember_secret(value) if _is_key(name) and isinstance(value, str) else value
+        name: remember_secret(value) if is_key_option(name) and isinstance(value, str) else value
         for name, value in options.items()
     }
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bm25x import providers
+from bm25x._options import is_key_option
 from bm25x._secrets import MAX_KEY_BYTES, key_size
 from bm25x.app.serve.config import ServeConfig
 from bm25x.app.serve.errors import BadRequest
@@ -146,7 +147,7 @@ class ModelPolicy:
                 "(limits.max_options_bytes)"
             )
         for name, value in options.items():
-            if name.lower().endswith("-api-key") and value is not None:
+            if is_key_option(name) and value is not None:
                 length = key_size(value if isinstance(value, str) else str(value))
                 if length > MAX_KEY_BYTES:
                     raise BadRequest(

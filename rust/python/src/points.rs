@@ -1,0 +1,104 @@
+//! The `bm25x` command's points (`bm25x_core::points`) a batch at a time: point ids, text
+//! fingerprints and the REST upsert JSON, one call per batch instead of Python work per
+//! document.
+
+use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyString};
+
+use bm25x_core::points::{fingerprint, point_id, upsert_json as core_upsert_json, Upsert};
+
+use crate::convert::surrogate_position;
+use crate::errors::guard;
+
+/// The strings of `items` (any iterable of str), kept alive by the caller.
+fn strings<'py>(items: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Bound<'py, PyString>>> {
+    let mut out = Vec::new();
+    for (i, item) in items.try_iter()?.enumerate() {
+        let item = item?;
+        let s = item.cast_into::<PyString>().map_err(|e| {
+            PyTypeError::new_err(format!(
+                "{what} {i} must be a str, got {}",
+                e.into_inner().get_type()
+            ))
+        })?;
+        out.push(s);
+    }
+    Ok(out)
+}
+
+/// The UTF-8 of each string; a lone surrogate is an error naming where it is.
+fn utf8<'a>(strings: &'a [Bound<'_, PyString>], what: &str) -> PyResult<Vec<&'a str>> {
+    strings
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            s.to_str().map_err(|_| {
+                let at = surrogate_position(s)
+                    .map(|p| format!(" at index {p}"))
+                    .unwrap_or_default();
+                PyValueError::new_err(format!("{what} {i} contains a lone surrogate{at}"))
+            })
+        })
+        .collect()
+}
+
+/// The point id of each document id (`bm25x._ids.point_id`).
+#[pyfunction]
+pub fn point_ids(doc_ids: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    guard(|| {
+        let held = strings(doc_ids, "id")?;
+        Ok(utf8(&held, "id")?.into_iter().map(point_id).collect())
+    })
+}
+
+/// The fingerprint of each text (`bm25x.app.store.fingerprint`).
+#[pyfunction]
+pub fn fingerprints(texts: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    guard(|| {
+        let held = strings(texts, "text")?;
+        Ok(utf8(&held, "text")?.into_iter().map(fingerprint).collect())
+    })
+}
+
+/// The JSON body of a REST upsert of these documents (see `bm25x_core::points::upsert_json`).
+#[pyfunction]
+#[pyo3(signature = (doc_ids, payloads, indptr, indices, values, sparse_name, dense, dense_name))]
+#[allow(clippy::too_many_arguments, clippy::needless_pass_by_value)] // one batch, by parts
+pub fn upsert_json<'py>(
+    py: Python<'py>,
+    doc_ids: &Bound<'py, PyAny>,
+    payloads: &Bound<'py, PyBytes>,
+    indptr: PyReadonlyArray1<'py, i64>,
+    indices: PyReadonlyArray1<'py, u32>,
+    values: PyReadonlyArray1<'py, f32>,
+    sparse_name: &str,
+    dense: Option<PyReadonlyArray2<'py, f32>>,
+    dense_name: &str,
+) -> PyResult<Bound<'py, PyBytes>> {
+    guard(|| {
+        let held = strings(doc_ids, "id")?;
+        let ids = utf8(&held, "id")?;
+        let contiguous = |what: &str| PyValueError::new_err(format!("{what} is not contiguous"));
+        let dense = match &dense {
+            Some(rows) => {
+                let width = rows.shape()[1];
+                Some((rows.as_slice().map_err(|_| contiguous("dense"))?, width))
+            }
+            None => None,
+        };
+        let batch = Upsert {
+            doc_ids: &ids,
+            payloads: payloads.as_bytes(),
+            indptr: indptr.as_slice().map_err(|_| contiguous("indptr"))?,
+            indices: indices.as_slice().map_err(|_| contiguous("indices"))?,
+            values: values.as_slice().map_err(|_| contiguous("values"))?,
+            dense,
+            sparse_name,
+            dense_name,
+        };
+        let body = core_upsert_json(&batch).map_err(PyValueError::new_err)?;
+        Ok(PyBytes::new(py, &body))
+    })
+}
