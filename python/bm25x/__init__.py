@@ -11,7 +11,7 @@
 [112174620, 662344706]
 """
 
-from bm25x._embed import aembed, embed
+from bm25x._embed import Usage, aembed, embed
 from bm25x._encoder import Bm25
 from bm25x._explain import Explanation, ExplanationRow
 from bm25x._native import OptionError, __version__
@@ -56,6 +56,7 @@ __all__ = [
     "SparseVector",
     "ThreadStartError",
     "UnknownModelError",
+    "Usage",
     "__version__",
     "aembed",
     "embed",

@@ -195,6 +195,25 @@ def test_register_prefix_and_exact_name(registry: Any) -> None:
         registry.register("", rev)
 
 
+def test_a_resolved_name_follows_later_registrations(registry: Any) -> None:
+    # resolve() keeps the names it found (every call and every service request asks), so a
+    # registration made afterwards must still win where the lookup order says it does.
+    first, longer, replaced = Reverser(), Reverser(), Reverser()
+    registry.register("rev/", first)
+    assert registry.resolve("rev/a/b") == (first, "a/b")
+    registry.register("rev/a/", longer)  # a longer prefix wins
+    assert registry.resolve("rev/a/b") == (longer, "b")
+    registry.register("rev/a/", replaced)  # a replaced entry
+    assert registry.resolve("rev/a/b") == (replaced, "b")
+    registry._entries["rev/a/"] = first  # changed behind register's back (as tests restore it)
+    assert registry.resolve("rev/a/b") == (first, "b")
+    registry.unregister("rev/a/")
+    assert registry.resolve("rev/a/b") == (first, "a/b")
+    registry.unregister("rev/")
+    with pytest.raises(bm25x.UnknownModelError):
+        registry.resolve("rev/a/b")
+
+
 def test_provider_bugs_become_inference_errors(registry: Any) -> None:
     class Broken(Reverser):
         async def embed_batch(self, *args: Any, **kwargs: Any) -> list[Vector]:

@@ -31,7 +31,7 @@ from support.provider_server import (
 
 import bm25x
 from bm25x import providers
-from bm25x.providers import FetchPolicy
+from bm25x.providers import EmbedRequest, FetchPolicy, Kind, Vector
 from bm25x.providers.cohere import CohereProvider
 from bm25x.providers.jina import JinaProvider
 from bm25x.providers.openai import OpenAIProvider
@@ -322,6 +322,24 @@ def test_batches_run_concurrently_and_order_is_kept(fake: FakeProviders) -> None
     assert sorted(t for c in calls for t in c["body"]["input"]) == sorted(texts)
     assert 2 <= fake.max_in_flight <= 3
     assert elapsed < 0.15 * 5
+
+
+def test_openai_requests_stay_under_its_token_limit_per_request(fake: FakeProviders) -> None:
+    # OpenAI takes at most 300,000 tokens summed over one request's inputs; a token is at
+    # least one byte, so at most 300,000 bytes of text go in one request (before: 2,048
+    # texts of any length, which OpenAI refuses past its token limit).
+    texts = [f"{i} " + "x" * 4000 for i in range(100)] + ["short"]
+    out = bm25x.embed(texts, model="openai/m", options=key("openai"))
+    assert len(out) == 101
+    for text, vec in zip(texts, out):
+        assert np.allclose(vec, fake_vector(f"m|{text}", 64))
+    # the two requests run at once: they may arrive in either order
+    sent = sorted(
+        (c["body"]["input"] for c in fake.calls("openai")), key=lambda b: texts.index(b[0])
+    )
+    assert len(sent) == 2
+    assert all(sum(len(t.encode()) for t in batch) <= 300_000 for batch in sent)
+    assert [t for batch in sent for t in batch] == texts  # in order, each once
 
 
 def test_identical_inputs_are_embedded_once(fake: FakeProviders) -> None:
@@ -905,3 +923,98 @@ def test_a_given_http_client_is_used_and_left_open(fake: FakeProviders) -> None:
     out, closed = asyncio.run(main())
     assert len(out) == 2 and not closed
     assert seen == [fake.url("openai") + "/embeddings"]
+
+
+def test_a_given_aiohttp_session_is_used_and_left_open(fake: FakeProviders) -> None:
+    import aiohttp
+
+    async def main() -> tuple[Any, bool]:
+        async with aiohttp.ClientSession() as session:
+            out = await bm25x.aembed(
+                ["a", "b"], model="openai/m", options=key("openai"), http_client=session
+            )
+            return out, session.closed
+
+    out, closed = asyncio.run(main())
+    assert len(out) == 2 and not closed
+    (call,) = fake.calls("openai")
+    assert call["path"] == "/openai/v1/embeddings"
+
+
+def test_bm25xs_own_session_goes_through_the_environments_proxy(
+    fake: FakeProviders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As httpx did: a proxy named by HTTP(S)_PROXY carries the provider requests (read once
+    # per URL); aiohttp's own trust_env would look it up in a thread on every request.
+    import http.server
+    import threading
+
+    seen: list[str] = []
+
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen.append(self.requestline)
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        monkeypatch.setenv("OPENAI_BASE_URL", "http://provider.example/v1")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        providers.register("openai/", OpenAIProvider(max_retries=0))
+        with pytest.raises(bm25x.ProviderHTTPError) as info:
+            bm25x.embed("x", model="openai/m", options=key("openai"))
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert info.value.status == 503
+    assert seen == ["POST http://provider.example/v1/embeddings HTTP/1.1"]
+
+
+class _HttpxProvider:
+    """A third-party provider that sends its own requests through ``call.client``."""
+
+    name = "plugin"
+    max_batch = 8
+    max_concurrency = 1
+
+    def batch_limit(self, kind: Kind) -> int:
+        return self.max_batch
+
+    async def embed_batch(self, request: EmbedRequest) -> list[Vector]:
+        answer = await request.call.client.get(request.model)
+        return [np.full(2, float(answer.status_code), dtype=np.float32) for _ in request.items]
+
+
+def test_providers_of_other_packages_still_get_an_httpx_client(fake: FakeProviders) -> None:
+    import aiohttp
+
+    providers.register("plugin/", _HttpxProvider())
+    url = fake.url("images") + "/tiny.png"
+    assert bm25x.embed("x", model=f"plugin/{url}").tolist() == [200.0, 200.0]
+
+    async def with_a_session() -> Any:
+        async with aiohttp.ClientSession() as session:
+            return await bm25x.aembed("x", model=f"plugin/{url}", http_client=session)
+
+    with pytest.raises(bm25x.InferenceError, match="pass one as http_client"):
+        asyncio.run(with_a_session())
+
+
+def test_bm25_batches_on_either_side_of_the_inline_limit_are_the_encoders() -> None:
+    from bm25x.providers.bm25 import INLINE_CHARS
+
+    short = ["a short text about cookies"] * 3
+    long = [f"text {i} " + "word " * (INLINE_CHARS // 40) for i in range(12)]
+    assert sum(map(len, long)) > INLINE_CHARS >= sum(map(len, short))
+    encoder = bm25x.Bm25()
+    for texts in (short, long):
+        assert bm25x.embed(texts, model="qdrant/bm25") == list(encoder.encode(texts))

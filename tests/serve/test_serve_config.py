@@ -215,12 +215,9 @@ def test_idle_connections_outlive_the_clients_pool() -> None:
     # at that moment (a connection error for that request). Qdrant's client (reqwest) drops
     # idle connections after 90 s: the service must wait longer, so that the client closes.
     import importlib
-    import types
 
-    seen: dict[str, object] = {}
-    uvicorn = types.SimpleNamespace(run=lambda app, **kwargs: seen.update(kwargs))
     serve_run = importlib.import_module("bm25x.app.serve.run")
-    serve_run._serve(uvicorn, ServeConfig(allowed_models=("bm25",)))
+    seen = serve_run.uvicorn_options(ServeConfig(allowed_models=("bm25",)))
     assert isinstance(seen["timeout_keep_alive"], int) and seen["timeout_keep_alive"] > 90
 
 
@@ -271,3 +268,30 @@ def test_the_library_never_imports_the_application_layer() -> None:
     )
     done = _python(code)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_bm25_preset_the_encoder_refuses_stops_the_service_at_start_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before, such a preset was accepted and every request naming it got a 400.
+    path = tmp_path / "serve.toml"
+    path.write_text(
+        'allowed_models = ["bm25"]\n'
+        '[aliases."bm25x/de"]\nmodel = "qdrant/bm25"\noptions = { language = "german" }\n'
+        '[aliases."bm25x/xx"]\nmodel = "qdrant/bm25"\noptions = { language = "klingon" }\n'
+    )
+    with pytest.raises(ConfigError, match=r'aliases\.bm25x/xx: .*unsupported language "klingon"'):
+        load_config(path, env={})
+    assert _cli.main(["serve", "--config", str(path)]) == 2
+    assert "aliases.bm25x/xx" in capsys.readouterr().err
+    # defaults that name a bm25 model, and those an alias inherits, are checked too
+    with pytest.raises(ConfigError, match=r'defaults."bm25": .*option "k"'):
+        ServeConfig(defaults={"bm25": {"k": -1.0}})
+    with pytest.raises(ConfigError, match=r"aliases.strict: .*option \"b\""):
+        ServeConfig(
+            aliases={"strict": Alias("Qdrant/bm25", {"language": "english"})},
+            defaults={"qdrant/*": {"b": 7.0}},
+        )
+    # what embed takes out before the encoder (keys, mrl) is no encoder option
+    ok = {"language": "german", "mrl": 4, "openai-api-key": "sk-unused-1"}
+    assert ServeConfig(aliases={"bm25x/de": Alias("qdrant/bm25", ok)}).aliases

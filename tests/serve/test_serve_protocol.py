@@ -120,7 +120,19 @@ def test_mixed_models_in_one_update_request_answer_in_input_order(fake: FakeProv
     r = one(ServeConfig(), qdrant_body(inputs), ALL_KEYS)
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     answer = r.json()
-    assert set(answer) == {"embeddings", "usage"} and answer["usage"] is None
+    assert set(answer) == {"embeddings", "usage"}
+    # usage as Qdrant reads it: the providers' own counts (the stand-ins count words, Cohere
+    # and Jina inputs), bm25's kept terms; the duplicate was embedded, and counted, once
+    assert answer["usage"] == {
+        "models": {
+            "openai/text-embedding-3-small": {"tokens": 2},
+            "cohere/embed-v4.0": {"tokens": 1},
+            "qdrant/bm25": {"tokens": len(bm25x.Bm25(k=1.5).terms(texts[2]))},
+            "jinaai/jina-embeddings-v3": {"tokens": 1},
+            "openrouter/mistral/mistral-embed": {"tokens": 2},
+            "Qdrant/bm25": {"tokens": len(bm25x.Bm25(flavor="fastembed").terms(texts[2]))},
+        }
+    }
     emb = answer["embeddings"]
     assert len(emb) == len(inputs)
     assert np.array_equal(
@@ -306,6 +318,67 @@ def test_aliases_and_default_options(fake: FakeProviders) -> None:
     assert [len(e) for e in r.json()["embeddings"]] == [16, 8, 24]
 
 
+def test_a_named_bm25_preset_gives_qdrant_bm25_with_its_options(fake: FakeProviders) -> None:
+    # Qdrant computes only qdrant/bm25 and bm25 itself and forwards every other name: ingest
+    # and queries naming "bm25x/de" get the same options, which cannot drift apart.
+    config = ServeConfig(
+        allowed_models=("qdrant/bm25",),
+        aliases={"bm25x/de": Alias("qdrant/bm25", {"language": "german", "k": 1.5})},
+    )
+    text = "Die Katzen spielten mit den Mäusen im Garten"
+    encoder = bm25x.Bm25(language="german", k=1.5)
+    for inference in ("update", "search"):
+        preset = qdrant_input(text, "bm25x/de")
+        spelled = qdrant_input(text, "qdrant/bm25", options={"language": "german", "k": 1.5})
+        body = qdrant_body([preset, spelled], inference=inference)
+        got = one(config, body).json()["embeddings"]
+        want = encoder.encode_query(text) if inference == "search" else encoder.encode(text)
+        assert got[0] == got[1] == want.as_qdrant()
+        assert got[0] != bm25x.Bm25().encode(text).as_qdrant()  # the options did apply
+    # a request's own options go over the preset's
+    body = qdrant_body([qdrant_input(text, "bm25x/de", options={"k": 0.9})])
+    got = one(config, body).json()["embeddings"][0]
+    assert got == bm25x.Bm25(language="german", k=0.9).encode(text).as_qdrant()
+
+
+def test_usage_is_counted_per_model_as_the_request_names_it(fake: FakeProviders) -> None:
+    config = ServeConfig(
+        allowed_models=("openai/*", "bm25"),
+        aliases={"small": Alias("openai/text-embedding-3-small", {"dimensions": 16})},
+    )
+    inputs = [
+        qdrant_input("three word text", "small"),
+        qdrant_input("two words", "openai/text-embedding-3-small"),
+        qdrant_input("baking the cookies", "bm25"),
+    ]
+
+    async def main() -> tuple[Any, str]:
+        async with asgi_client(create_app(config)) as client:
+            r = await client.post("/inference", json=qdrant_body(inputs), headers=ALL_KEYS)
+            return r, (await client.get("/metrics")).text
+
+    r, metrics = asyncio.run(main())
+    assert r.json()["usage"] == {
+        "models": {
+            "small": {"tokens": 3},  # the alias, as the caller named it
+            "openai/text-embedding-3-small": {"tokens": 2},
+            "bm25": {"tokens": 2},  # bake, cooki: the terms bm25 kept
+        }
+    }
+    assert 'bm25x_serve_tokens_total{model="bm25",provider="bm25"} 2.0' in metrics
+    assert (
+        'bm25x_serve_tokens_total{model="openai/text-embedding-3-small",provider="openai"} 5.0'
+        in metrics
+    )
+
+
+def test_usage_is_null_when_no_provider_counts(fake: FakeProviders) -> None:
+    answer = {"object": "list", "data": [{"index": 0, "embedding": [0.5] * 8}], "model": "m"}
+    fake.script("openai", Canned(body=json.dumps(answer).encode()))
+    body = qdrant_body([qdrant_input("x", "openai/m")])
+    assert one(ServeConfig(), body, ALL_KEYS).json() == {"embeddings": [[0.5] * 8], "usage": None}
+
+
 def test_mrl_cuts_dense_vectors(fake: FakeProviders) -> None:
     inputs = [
         qdrant_input("a", "openai/text-embedding-3-small", options={"mrl": 10}),
@@ -426,6 +499,42 @@ def test_size_limits(fake: FakeProviders) -> None:
     r_many, r_big = post(config, [many, big])
     assert r_many.status_code == 413 and "limit of 3 per request" in r_many.json()["error"]
     assert r_big.status_code == 413 and "max_body_bytes" in r_big.json()["error"]
+
+
+def test_a_10000_input_request_is_split_into_provider_batches_and_answered_in_order(
+    fake: FakeProviders,
+) -> None:
+    # Qdrant sends every input of an API call in one POST. Each provider gets batches within
+    # its limit (OpenAI 2,048 texts, Cohere 96), at most provider_concurrency at once each.
+    n = 10_000
+    config = ServeConfig(limits=Limits(max_inputs=n, provider_concurrency=4))
+    models = ["openai/text-embedding-3-small", "cohere/embed-v4.0", "bm25"]
+    inputs = [qdrant_input(f"document {i}", models[i % 3]) for i in range(n)]
+    r = one(config, qdrant_body(inputs), ALL_KEYS)
+    assert r.status_code == 200
+    emb = r.json()["embeddings"]
+    assert len(emb) == n
+    encoder = bm25x.Bm25()
+    for i in range(0, n, 7):  # every 7th: all three models, spread over the batches
+        text = f"document {i}"
+        if i % 3 == 0:
+            want = dense(fake_vector(f"text-embedding-3-small|{text}", 64))
+            assert np.array_equal(dense(emb[i]), want), i
+        elif i % 3 == 1:
+            want = dense(fake_vector(f"embed-v4.0|search_document|{text}", 40))
+            assert np.array_equal(dense(emb[i]), want), i
+        else:
+            assert emb[i] == encoder.encode(text).as_qdrant(), i
+    openai_batches = [c["body"]["input"] for c in fake.calls("openai")]
+    cohere_batches = [c["body"]["texts"] for c in fake.calls("cohere")]
+    assert sorted(map(len, openai_batches)) == [1286, 2048]
+    assert len(cohere_batches) == 35 and max(map(len, cohere_batches)) == 96
+    assert sum(map(len, cohere_batches)) == 3333
+    assert fake.max_in_flight <= 2 * 4
+    # one more than the configured limit: 413, naming it
+    over = one(config, qdrant_body([*inputs, qdrant_input("x", "bm25")]), ALL_KEYS)
+    assert over.status_code == 413
+    assert "10001 inputs" in over.json()["error"] and "limits.max_inputs" in over.json()["error"]
 
 
 def test_concurrency_limit_answers_429_with_retry_after(fake: FakeProviders) -> None:
@@ -696,6 +805,50 @@ def test_health_readiness_and_paths(fake: FakeProviders) -> None:
     assert health.json() == {"status": "ok"} and ready.json() == {"status": "ready"}
     assert infer.status_code == root.status_code == 200
     assert get.status_code == 405
+
+
+def test_a_client_gone_mid_body_is_logged_499_not_an_internal_error(
+    fake: FakeProviders, caplog: pytest.LogCaptureFixture
+) -> None:
+    # ServeApp reads bodies from ASGI's receive(); a disconnect used to reach the handler as
+    # Starlette's ClientDisconnect: a 500 "internal error" with a traceback in the log.
+    app = create_app(ServeConfig())
+    sent: list[dict[str, Any]] = []
+    messages = [
+        {"type": "http.request", "body": b'{"inputs": [', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/inference", "headers": []}
+
+    async def main() -> None:
+        async with app.router.lifespan_context(app):
+            await app(scope, receive, send)
+
+    with caplog.at_level(logging.INFO, logger="bm25x.serve"):
+        asyncio.run(main())
+    records = [json.loads(r.getMessage()) for r in caplog.records if r.name == "bm25x.serve"]
+    assert [(r["status"], r["error"]) for r in records] == [(499, "ClientGone")]
+    assert "internal error" not in caplog.text and "Traceback" not in caplog.text
+    assert sent[0]["status"] == 499  # uvicorn drops it: nobody is there to read it
+
+
+def test_the_service_posts_through_its_own_pooled_session(fake: FakeProviders) -> None:
+    # One aiohttp session on the service's loop (not httpx, not bm25x's own loop): the
+    # requests of several callers share its kept-alive connections.
+    config = ServeConfig(allowed_models=("openai/*",), keys={"openai-api-key": KEYS["openai"]})
+    bodies = [qdrant_body([qdrant_input(f"text {i}", "openai/m")]) for i in range(4)]
+    answers = post(config, bodies)
+    assert [a.status_code for a in answers] == [200] * 4
+    calls = fake.calls("openai")
+    assert len(calls) == 4 and len({c["client_port"] for c in calls}) == 1
+    assert all("aiohttp" in c["headers"].get("user-agent", "") for c in calls)
 
 
 # -- the real offline fastembed model -------------------------------------------------------

@@ -106,6 +106,7 @@ class ServeProcess:
     config: Path
     env: dict[str, str]
     port: int = field(default_factory=free_port)
+    args: Sequence[str] = ()  # more command-line arguments (--workers 2)
     proc: subprocess.Popen[bytes] | None = None
     _stderr: Any = None
 
@@ -128,7 +129,7 @@ class ServeProcess:
         # Next to the config file (a test's temporary directory); closed in _close.
         self._stderr = open(self.config.with_name(f"serve-{self.port}.log"), "wb")
         self.proc = subprocess.Popen(
-            [*_SERVE, "--port", str(self.port), "--config", str(self.config)],
+            [*_SERVE, "--port", str(self.port), "--config", str(self.config), *self.args],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=self._stderr,

@@ -28,8 +28,9 @@ model whose sizes differ between batches fail the group (:class:`bm25x.ProviderR
 
 Where it runs: calls that need only local models (bm25, fastembed) run in the caller's thread
 and never build an HTTP client; calls with remote providers run on bm25x's own event loop with
-one pooled client (:mod:`bm25x.providers._clients`), unless the caller passes ``http_client``.
-The whole call ends within ``deadline`` seconds.
+one pooled ``aiohttp`` session (:mod:`bm25x.providers._clients`), unless the caller passes
+``http_client`` (an ``httpx.AsyncClient`` or an ``aiohttp.ClientSession``), which runs them on
+the caller's loop. The whole call ends within ``deadline`` seconds.
 """
 
 from __future__ import annotations
@@ -43,12 +44,15 @@ from bm25x._embed.finish import finish
 from bm25x._embed.items import collect_headers
 from bm25x._embed.plan import Cloud, Plan, check_call, make_plan
 from bm25x._embed.run import run
+from bm25x._embed.usage import Usage
+from bm25x.providers._base import DEFAULT_FETCH_POLICY
 from bm25x.providers._fetch import FetchPolicy
 
 if TYPE_CHECKING:
+    import aiohttp
     import httpx
 
-__all__ = ["DEFAULT_DEADLINE", "aembed", "embed"]
+__all__ = ["DEFAULT_DEADLINE", "Usage", "aembed", "embed"]
 
 #: The default of ``deadline=``: seconds an embed call may take in all, retries included.
 DEFAULT_DEADLINE = 300.0
@@ -64,8 +68,9 @@ async def aembed(
     headers: Mapping[str, str] | None = None,
     max_concurrency: int | None = None,
     fetch_policy: FetchPolicy | None = None,
-    http_client: httpx.AsyncClient | None = None,
+    http_client: httpx.AsyncClient | aiohttp.ClientSession | None = None,
     deadline: float | None = DEFAULT_DEADLINE,
+    usage: Usage | None = None,
 ) -> Any:
     """Embed one item or a list of items; the awaitable form of :func:`embed`.
 
@@ -75,7 +80,7 @@ async def aembed(
     """
     plan, coro = _prepare(
         items, model, options, query, cloud, headers, max_concurrency, fetch_policy, http_client,
-        deadline,
+        deadline, usage,
     )  # fmt: skip
     # The caller's items, options and headers may hold keys in clear; this frame's locals
     # show in capture_locals tracebacks, so they go once bm25x holds its masked copies.
@@ -97,8 +102,9 @@ def embed(
     headers: Mapping[str, str] | None = None,
     max_concurrency: int | None = None,
     fetch_policy: FetchPolicy | None = None,
-    http_client: httpx.AsyncClient | None = None,
+    http_client: httpx.AsyncClient | aiohttp.ClientSession | None = None,
     deadline: float | None = DEFAULT_DEADLINE,
+    usage: Usage | None = None,
 ) -> Any:
     """Embed one item, or a list of items, on the client, as Qdrant's inference would.
 
@@ -117,10 +123,15 @@ def embed(
 
     ``fetch_policy`` governs image URLs bm25x fetches itself (for Cohere): by default only
     public addresses, at most 5 MiB, 30 s (see :class:`bm25x.providers.FetchPolicy`).
-    ``http_client`` is used for every remote request and never closed by bm25x (otherwise
-    bm25x pools one client across calls; local models never create one). ``deadline`` bounds
+    ``http_client`` (an ``httpx.AsyncClient`` or an ``aiohttp.ClientSession``) is used for
+    every remote request and never closed by bm25x (otherwise bm25x pools one aiohttp session
+    across calls; local models never create one). ``deadline`` bounds
     the whole call, retries and waits included, in seconds (``None``: no bound); items not
     embedded by then fail with :class:`bm25x.ProviderHTTPError`.
+
+    ``usage``: a :class:`bm25x.Usage` the call fills with the tokens its providers counted,
+    per item and per model (the remote APIs' own counts; for local models, which count only
+    when asked, bm25's kept terms and fastembed's tokenizer tokens).
 
     bm25 options are checked as :class:`bm25x.Bm25` checks them: an unknown key or language
     fails the item (:class:`bm25x.BadInputError`), where a Qdrant server would ignore the key
@@ -134,7 +145,7 @@ def embed(
     """
     plan, coro = _prepare(
         items, model, options, query, cloud, headers, max_concurrency, fetch_policy, http_client,
-        deadline,
+        deadline, usage,
     )  # fmt: skip
     del items, options, headers  # may hold keys in clear; see aembed
     # Decided outside any ``except`` block, so that errors do not carry a "no running event
@@ -163,16 +174,19 @@ def _prepare(
     headers: Mapping[str, str] | None,
     max_concurrency: int | None,
     fetch_policy: FetchPolicy | None,
-    http_client: httpx.AsyncClient | None,
+    http_client: Any,
     deadline: float | None,
+    usage: Usage | None,
 ) -> tuple[Plan, Coroutine[Any, Any, Any]]:
     """Check the call's arguments and plan it (steps 1 to 3), for :func:`embed` and
     :func:`aembed` alike; returns the plan and the not yet started coroutine that runs it."""
     check_call(cloud, max_concurrency, deadline, fetch_policy, http_client)
+    if usage is not None and not isinstance(usage, Usage):
+        raise TypeError(f"usage must be a bm25x.Usage or None, got {type(usage).__name__}")
     collected = collect_headers(headers)
     plan = make_plan(items, model, options, query, cloud, max_concurrency)
-    policy = fetch_policy or FetchPolicy()
-    return plan, execute(plan, collected, policy, deadline, http_client)
+    policy = fetch_policy or DEFAULT_FETCH_POLICY
+    return plan, execute(plan, collected, policy, deadline, http_client, usage)
 
 
 async def execute(
@@ -180,9 +194,15 @@ async def execute(
     headers: dict[str, str],
     fetch_policy: FetchPolicy,
     deadline: float | None,
-    http_client: httpx.AsyncClient | None,
+    http_client: Any,
+    usage: Usage | None = None,
 ) -> Any:
-    """Run a plan (steps 4 and 5 of the module's list) and return what embed returns."""
+    """Run a plan (steps 4 and 5 of the module's list) and return what embed returns; fill
+    ``usage`` with the tokens counted (also when some items failed)."""
     end = time.monotonic() + deadline if deadline is not None else None
-    errors = await run(plan, headers, fetch_policy, end, deadline, http_client)
+    errors = await run(plan, headers, fetch_policy, end, deadline, http_client, usage is not None)
+    if usage is not None:
+        failed = {i for e in errors for i in e.items}
+        tokens = [None if i in failed else n for i, n in enumerate(plan.tokens)]
+        usage.fill(tokens, plan.names)
     return finish(plan, errors)

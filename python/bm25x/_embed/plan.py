@@ -21,6 +21,9 @@ __all__ = ["Cloud", "Group", "Plan", "check_call", "make_plan"]
 
 Cloud = bool | Literal["fallback"]
 
+# The group key of items without options (most), hashed once.
+_NO_OPTIONS = options_key({})
+
 
 @dataclass
 class Group:
@@ -33,6 +36,7 @@ class Group:
     positions: list[list[int]] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)
     done: dict[int, Vector] = field(default_factory=dict, repr=False)  # slot -> its vector
+    tokens: dict[int, int] = field(default_factory=dict)  # slot -> tokens counted for it
 
 
 @dataclass
@@ -47,6 +51,8 @@ class Plan:
     mrls: dict[int, tuple[Any, str, str]]
     query: bool
     max_concurrency: int | None
+    names: list[str | None] = field(default_factory=list)  # each item's model, as named
+    tokens: list[int | None] = field(default_factory=list)  # each item's tokens, once run
 
     @property
     def remote(self) -> bool:
@@ -85,12 +91,13 @@ def check_call(
             f"{type(fetch_policy).__name__}"
         )
     if http_client is not None:
+        import aiohttp
         import httpx
 
-        if not isinstance(http_client, httpx.AsyncClient):
+        if not isinstance(http_client, (httpx.AsyncClient, aiohttp.ClientSession)):
             raise TypeError(
-                "http_client must be an httpx.AsyncClient or None, got "
-                f"{type(http_client).__name__}"
+                "http_client must be an httpx.AsyncClient, an aiohttp.ClientSession or None, "
+                f"got {type(http_client).__name__}"
             )
 
 
@@ -118,6 +125,8 @@ def make_plan(
     else:
         raise TypeError(f"embed takes an item or an iterable of items, got {type(items).__name__}")
     plan = Plan(len(seq), single, [None] * len(seq), [], {}, {}, query, max_concurrency)
+    plan.names = [None] * len(seq)
+    plan.tokens = [None] * len(seq)
     for i, item in enumerate(seq):
         parsed = parse(item, model, options, i) if cloud is not True else None
         if parsed is None:
@@ -139,7 +148,7 @@ def make_plan(
             id(provider),
             name,
             parsed.kind,
-            options_key(opts),
+            options_key(opts) if opts else _NO_OPTIONS,
             tuple(sorted(keys.items())),  # Secret values: masked wherever this key is shown
         )
         group = plan.groups.get(gkey)
@@ -154,4 +163,5 @@ def make_plan(
             group.positions.append([])
         group.positions[slot].append(i)
         plan.pending.append(i)
+        plan.names[i] = parsed.model
     return plan

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from bm25x._aio import fail_after
 from bm25x._embed.plan import Group, Plan
+from bm25x._embed.usage import share
 from bm25x._sparse import SparseVector
 from bm25x.errors import (
     InferenceError,
@@ -18,11 +20,8 @@ from bm25x.errors import (
     ProviderHTTPError,
     ProviderResponseError,
 )
-from bm25x.providers._base import Call, EmbedRequest, Vector, vector_problem
+from bm25x.providers._base import Call, EmbedRequest, Item, Vector, vector_problem
 from bm25x.providers._fetch import FetchPolicy
-
-if TYPE_CHECKING:
-    import httpx
 
 __all__ = ["run"]
 
@@ -55,14 +54,27 @@ def check_dims(group: Group, vectors: list[Vector]) -> None:
         )
 
 
-def connector(http_client: httpx.AsyncClient | None) -> Any:
-    """How a Call gets its client on first use: the caller's, else bm25x's pooled one when
-    running on bm25x's loop, else (a provider that is local yet asks) the pooled one too."""
-    if http_client is not None:
-        return lambda: http_client
-    from bm25x.providers._clients import shared_client
+def connectors(http_client: Any) -> dict[str, Any]:
+    """How a Call gets its clients on first use (see :class:`~bm25x.providers.Call`): the
+    caller's ``http_client`` for both when it is an ``httpx.AsyncClient``, for :attr:`http`
+    only when it is an ``aiohttp.ClientSession``; else bm25x's pooled ones (the call runs on
+    bm25x's loop)."""
+    import httpx
 
-    return shared_client
+    from bm25x.providers._clients import shared_client, shared_session
+
+    if isinstance(http_client, httpx.AsyncClient):
+        return {"client": http_client}
+    if http_client is not None:
+        return {"http": http_client, "connect": _no_httpx_client}
+    return {"connect": shared_client, "open_http": shared_session}
+
+
+def _no_httpx_client() -> Any:
+    raise TypeError(
+        "this provider sends its requests through an httpx.AsyncClient: pass one as "
+        "http_client (the aiohttp.ClientSession given serves bm25x's own providers only)"
+    )
 
 
 async def run(
@@ -71,13 +83,12 @@ async def run(
     fetch_policy: FetchPolicy,
     end: float | None,
     deadline: float | None,
-    http_client: httpx.AsyncClient | None,
+    http_client: Any,
+    count_tokens: bool = False,
 ) -> list[InferenceError]:
     groups = plan.groups
     if not groups:
         return []
-    import anyio
-
     semaphores: dict[int, asyncio.Semaphore] = {}
     errors: list[InferenceError] = []
     call = Call(
@@ -85,7 +96,8 @@ async def run(
         headers=headers,
         fetch_policy=fetch_policy,
         deadline=end,
-        connect=connector(http_client),
+        count_tokens=count_tokens,
+        **connectors(http_client),
     )
 
     async def one(group: Group, start: int, stop: int) -> None:
@@ -97,7 +109,7 @@ async def run(
         positions = [i for slot in group.positions[start:stop] for i in slot]
         late = False
         try:
-            with anyio.fail_after(None if end is None else max(0.0, end - time.monotonic())):
+            async with fail_after(None if end is None else max(0.0, end - time.monotonic())):
                 async with sem:
                     vectors = await group.provider.embed_batch(
                         EmbedRequest(group.model, batch, group.options, call, group.keys)
@@ -112,6 +124,7 @@ async def run(
             usable = usable_vectors(group, start, vectors, errors)
             positions = [i for slot in usable for i in group.positions[slot]]
             check_dims(group, list(usable.values()))
+            group.tokens.update(batch_tokens(getattr(vectors, "tokens", None), batch, start))
         except TimeoutError:
             late = True
         except InferenceError as exc:
@@ -142,11 +155,7 @@ async def run(
             return
         group.done.update(usable)
 
-    tasks = []
-    for group in groups.values():
-        limit = max(1, min(group.provider.batch_limit(group.kind), group.provider.max_batch))
-        for start in range(0, len(group.unique), limit):
-            tasks.append(one(group, start, min(start + limit, len(group.unique))))
+    tasks = [one(group, start, stop) for group in groups.values() for start, stop in batches(group)]
     await asyncio.gather(*tasks)
     for group in groups.values():
         error = mixed_sizes(group)
@@ -158,7 +167,54 @@ async def run(
             plan.results[positions[0]] = vector
             for extra in positions[1:]:
                 plan.results[extra] = copy_vector(vector)
+            count = group.tokens.get(slot)
+            if count is not None:
+                plan.tokens[positions[0]] = count
+                for extra in positions[1:]:
+                    plan.tokens[extra] = 0  # embedded (and counted) once
     return errors
+
+
+def batch_tokens(tokens: Any, batch: list[Item], start: int) -> dict[int, int]:
+    """The tokens of a batch's slots from what its provider said (see
+    :class:`~bm25x.providers.Embeddings`): one count per item as it is, a count for the batch
+    shared out by the items' lengths; nothing when the provider said nothing usable."""
+    if isinstance(tokens, bool):
+        return {}
+    if isinstance(tokens, int):
+        if tokens < 0:
+            return {}
+        weights = [len(it.value) if isinstance(it.value, str) else 1 for it in batch]
+        return {start + k: n for k, n in enumerate(share(tokens, weights))}
+    if isinstance(tokens, (list, tuple)) and len(tokens) == len(batch):
+        if all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in tokens):
+            return {start + k: int(n) for k, n in enumerate(tokens)}
+    return {}
+
+
+def batches(group: Group) -> list[tuple[int, int]]:
+    """The (start, stop) slices of a group's unique items, one per provider request: at most
+    the provider's item limit for the kind (``batch_limit``, ``max_batch``), and at most its
+    ``max_batch_bytes`` of text (UTF-8) where it sets one; an item over that alone goes alone
+    (the provider says what it makes of it)."""
+    provider = group.provider
+    limit = max(1, min(provider.batch_limit(group.kind), provider.max_batch))
+    budget = getattr(provider, "max_batch_bytes", None)
+    n = len(group.unique)
+    if not isinstance(budget, int) or budget <= 0:
+        return [(start, min(start + limit, n)) for start in range(0, n, limit)]
+    out: list[tuple[int, int]] = []
+    start, size = 0, 0
+    for i, item in enumerate(group.unique):
+        value = item.value
+        cost = len(value.encode("utf-8", "surrogatepass")) if isinstance(value, str) else 0
+        if i > start and (i - start >= limit or size + cost > budget):
+            out.append((start, i))
+            start, size = i, 0
+        size += cost
+    if start < n:
+        out.append((start, n))
+    return out
 
 
 def usable_vectors(

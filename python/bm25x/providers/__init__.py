@@ -27,16 +27,17 @@ from __future__ import annotations
 import builtins
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from bm25x.errors import UnknownModelError
-from bm25x.providers._base import Call, EmbedRequest, Item, Kind, Provider, Vector
+from bm25x.providers._base import Call, Embeddings, EmbedRequest, Item, Kind, Provider, Vector
 from bm25x.providers._fetch import FetchPolicy
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Call",
     "EmbedRequest",
+    "Embeddings",
     "FetchPolicy",
     "Item",
     "Kind",
@@ -56,6 +57,12 @@ ProviderOrFactory = Provider | Callable[[], Provider]
 _lock = threading.RLock()
 _entries: dict[str, ProviderOrFactory] = {}
 _catch_all: builtins.list[ProviderOrFactory] = []
+_provider_types: set[type] = set()  # types whose instances passed isinstance(x, Provider)
+# Names resolved through a registry key: name -> (registry state, key, provider, name given).
+# Names that only a catch-all serves (fastembed asks its catalogue) are not kept.
+_resolved: dict[str, tuple[tuple[int, int, int], str, Provider, str]] = {}
+_RESOLVED_MAX = 4096
+_generation = 0  # counts register/unregister calls
 _builtins_loaded = False
 _entry_points_loaded = False
 
@@ -72,7 +79,9 @@ def register(prefix_or_name: str, provider: ProviderOrFactory) -> None:
             f"got {type(provider).__name__}"
         )
     _ensure_builtins()
+    global _generation
     with _lock:
+        _generation += 1
         if prefix_or_name == "*":
             _catch_all.insert(0, provider)
         else:
@@ -82,7 +91,9 @@ def register(prefix_or_name: str, provider: ProviderOrFactory) -> None:
 def unregister(prefix_or_name: str) -> None:
     """Remove a key (exactly as registered). Unknown keys are ignored."""
     _ensure_builtins()
+    global _generation
     with _lock:
+        _generation += 1
         _entries.pop(prefix_or_name, None)
 
 
@@ -112,22 +123,19 @@ def resolve(model: str) -> tuple[Provider, str]:
         raise UnknownModelError(f"model must be a non-empty string, got {model!r}", model=None)
     _ensure_all()
     with _lock:
-        if model in _entries and not model.endswith("/"):
-            return _instantiate_entry(model), model
-        lowered = model.lower()
-        for key in _entries:
-            if not key.endswith("/") and key.lower() == lowered:
-                return _instantiate_entry(key), key
-        prefixes = sorted((k for k in _entries if k.endswith("/")), key=len, reverse=True)
-        for key in prefixes:
-            if lowered.startswith(key.lower()) and len(model) > len(key):
-                return _instantiate_entry(key), model[len(key) :]
-        for i, entry in enumerate(_catch_all):
-            provider = _instantiate(entry)
-            _catch_all[i] = provider
-            supports = getattr(provider, "supports", None)
-            if callable(supports) and supports(model):
-                return provider, model
+        # Every embed call resolves each of its models, and a service does so on every
+        # request: a name found before is looked up again only if the registry changed.
+        found = _resolved.get(model)
+        state = (_generation, len(_entries), len(_catch_all))
+        if found is not None and found[0] == state and _entries.get(found[1]) is found[2]:
+            return found[2], found[3]
+        key, provider, name = _lookup(model)
+        if key is not None and provider is not None:
+            if len(_resolved) >= _RESOLVED_MAX:
+                _resolved.clear()
+            _resolved[model] = (state, key, provider, name)
+        if provider is not None:
+            return provider, name
     hint = ""
     if "/" in model:
         hint = (
@@ -140,8 +148,36 @@ def resolve(model: str) -> tuple[Provider, str]:
     )
 
 
+def _lookup(model: str) -> tuple[str | None, Provider | None, str]:
+    """(the registry key that serves ``model``, its provider, the name to give it), by the
+    module's lookup order; the key is None for a catch-all provider, the provider None when
+    nothing serves the model. Called with the lock held."""
+    if model in _entries and not model.endswith("/"):
+        return model, _instantiate_entry(model), model
+    lowered = model.lower()
+    for key in _entries:
+        if not key.endswith("/") and key.lower() == lowered:
+            return key, _instantiate_entry(key), key
+    prefixes = sorted((k for k in _entries if k.endswith("/")), key=len, reverse=True)
+    for key in prefixes:
+        if lowered.startswith(key.lower()) and len(model) > len(key):
+            return key, _instantiate_entry(key), model[len(key) :]
+    for i, entry in enumerate(_catch_all):
+        provider = _instantiate(entry)
+        _catch_all[i] = provider
+        supports = getattr(provider, "supports", None)
+        if callable(supports) and supports(model):
+            return None, provider, model
+    return None, None, model
+
+
 def _instantiate(entry: ProviderOrFactory) -> Provider:
+    # A registered instance is checked once per type: a runtime-checkable protocol's
+    # isinstance() inspects every attribute, tens of microseconds on each call's lookup.
+    if type(entry) in _provider_types:
+        return cast(Provider, entry)
     if isinstance(entry, Provider) and not isinstance(entry, type):
+        _provider_types.add(type(entry))
         return entry
     made = entry()
     if isinstance(made, type) or not isinstance(made, Provider):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Call",
     "EmbedRequest",
+    "Embeddings",
     "Item",
     "Kind",
     "Provider",
@@ -92,13 +93,30 @@ class Call:
     """What a provider needs to know about the call beyond the items.
 
     ``query`` selects query-side encoding; ``headers`` are the request headers the caller gave
-    (lower-cased names; where API keys may be); ``client`` is the HTTP client for remote
-    requests (created on first use, so local models never build one); ``fetch_policy``
-    governs image URLs a provider fetches itself; ``deadline`` is the ``time.monotonic()``
-    instant by which the call must end (``None``: no deadline).
+    (lower-cased names; where API keys may be); ``fetch_policy`` governs image URLs a provider
+    fetches itself; ``deadline`` is the ``time.monotonic()`` instant by which the call must end
+    (``None``: no deadline). ``count_tokens``: the caller asked for token counts
+    (``usage=``); a provider that counts at a cost of its own (local models tokenize again)
+    does so only then, and returns :class:`Embeddings`.
+
+    Two HTTP clients, both made on first use only (so local models never build one):
+    :attr:`http` is what bm25x's own HTTP providers post through
+    (``bm25x.providers._http.post_json`` takes it): the caller's ``http_client``, else bm25x's
+    pooled ``aiohttp.ClientSession``. :attr:`client` is an ``httpx.AsyncClient`` for providers
+    that send requests themselves: the caller's, else bm25x's pooled one.
     """
 
-    __slots__ = ("_client", "_connect", "deadline", "fetch_policy", "headers", "query")
+    __slots__ = (
+        "_client",
+        "_connect",
+        "_http",
+        "_open",
+        "count_tokens",
+        "deadline",
+        "fetch_policy",
+        "headers",
+        "query",
+    )
 
     def __init__(
         self,
@@ -108,29 +126,57 @@ class Call:
         fetch_policy: FetchPolicy = DEFAULT_FETCH_POLICY,
         deadline: float | None = None,
         connect: Callable[[], httpx.AsyncClient] | None = None,
+        http: Any = None,
+        open_http: Callable[[], Any] | None = None,
+        count_tokens: bool = False,
     ) -> None:
         self.query = query
+        self.count_tokens = count_tokens
         self.headers: Mapping[str, str] = {} if headers is None else headers  # may hold keys
         self.fetch_policy = fetch_policy
         self.deadline = deadline
         self._client = client
         self._connect = connect
+        self._http = http
+        self._open = open_http
 
     @property
     def client(self) -> httpx.AsyncClient:
-        """The HTTP client: the one given, else one from ``connect`` (bm25x's pooled client),
-        made on first use."""
+        """The ``httpx.AsyncClient``: the one given, else one from ``connect`` (bm25x's pooled
+        client), made on first use."""
         if self._client is None:
             if self._connect is None:
                 raise RuntimeError("this Call has no HTTP client; bm25x.embed gives providers one")
             self._client = self._connect()
         return self._client
 
+    @property
+    def http(self) -> Any:
+        """The client bm25x's HTTP providers post through: the one given (an
+        ``httpx.AsyncClient`` or an ``aiohttp.ClientSession``), else one from ``open_http``
+        (bm25x's pooled session), else :attr:`client`; made on first use."""
+        if self._http is None:
+            self._http = self._open() if self._open is not None else self.client
+        return self._http
+
     def __repr__(self) -> str:  # headers may hold keys: never shown
         return (
             f"Call(query={self.query!r}, fetch_policy={self.fetch_policy!r}, "
             f"deadline={self.deadline!r})"
         )
+
+
+class Embeddings(list[Any]):
+    """What :meth:`Provider.embed_batch` may return instead of a plain list: the vectors, in
+    order, and ``tokens``, the tokens the provider counted for them: an ``int`` for the batch
+    (an API's billed or used tokens), a list of one ``int`` per item (a local model's count),
+    or ``None`` when it does not say (as for a plain list)."""
+
+    def __init__(
+        self, vectors: Iterable[Any] = (), tokens: int | Sequence[int] | None = None
+    ) -> None:
+        super().__init__(vectors)
+        self.tokens = tokens
 
 
 @dataclass(frozen=True)
@@ -158,7 +204,7 @@ class Provider(Protocol):
     call of :func:`bm25x.embed`. A provider that never uses the network may set a class
     attribute ``local = True``: calls that need only such providers run without an HTTP client.
     :meth:`embed_batch` gets one :class:`EmbedRequest` and returns one vector per item, in
-    order.
+    order: a list, or :class:`Embeddings` to say how many tokens it counted.
     """
 
     name: str

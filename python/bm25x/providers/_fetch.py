@@ -24,6 +24,7 @@ proxy would resolve the name where bm25x cannot check it).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 import socket
@@ -217,6 +218,11 @@ def blocked_reason(ip: IPAddress) -> str | None:
 def display_url(url: Any) -> str:
     """``scheme://host[:port]/path`` of a URL: no credentials, query or fragment (they may
     hold tokens)."""
+    return _display_url(str(url))
+
+
+@functools.lru_cache(maxsize=256)  # provider endpoints: a handful, shown on every call
+def _display_url(url: str) -> str:
     import httpx
 
     try:

@@ -23,16 +23,18 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import json
 import math
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from bm25x._aio import fail_after
 from bm25x.errors import ProviderHTTPError, ProviderResponseError, redact
 from bm25x.providers._fetch import display_url
 
@@ -69,7 +71,7 @@ class RetryPolicy:
         return min(self.retry_after_max, retry_after) + random.uniform(0.0, 0.05)
 
 
-def _retry_after(headers: httpx.Headers) -> float | None:
+def _retry_after(headers: Mapping[str, str]) -> float | None:
     ms = headers.get("retry-after-ms")
     if ms:
         try:
@@ -117,17 +119,22 @@ def provider_message(content: bytes) -> str | None:
     return redact(json.dumps(body), limit=500)
 
 
+@functools.lru_cache(maxsize=256)  # provider endpoints: a handful, parsed on every call
+def parsed_url(url: str) -> httpx.URL | None:
+    """``url`` parsed (httpx's parser takes tens of microseconds), or None when it cannot be."""
+    try:
+        return httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return None
+
+
 def check_url(url: str, *, provider: str, model: str, where: str) -> None:
     """Refuse, before any request, an endpoint that is not an ``http(s)`` URL with a host;
     ``where`` says where the URL was configured."""
     from bm25x.errors import ProviderConfigError
 
-    try:
-        parsed = httpx.URL(url)
-        ok = parsed.scheme in ("http", "https") and bool(parsed.host)
-    except (httpx.InvalidURL, TypeError, ValueError):
-        ok = False
-    if not ok:
+    parsed = parsed_url(url)
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
         raise ProviderConfigError(
             f"{provider} endpoint {display_url(url)} is not an http(s) URL with a host; "
             f"check {where}",
@@ -139,7 +146,7 @@ def check_url(url: str, *, provider: str, model: str, where: str) -> None:
 @dataclass(repr=False)
 class _Answer:
     status: int
-    headers: httpx.Headers
+    headers: Mapping[str, str]  # case-insensitive (httpx.Headers, aiohttp's CIMultiDictProxy)
     content: bytes
     url: httpx.URL
     refused: str | None = None  # a redirect not followed, or a body over the limit
@@ -153,8 +160,117 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return url.scheme, url.host, url.port
 
 
-async def _exchange(
+#: A client provider requests go through: the caller's ``httpx.AsyncClient``, or an
+#: ``aiohttp.ClientSession`` (bm25x's pooled one, or the caller's).
+Client = Any
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+async def _read_limited(
+    answer: _Answer, declared: str, chunks: AsyncIterator[bytes], limit: int
+) -> _Answer:
+    """``answer`` with its body read from ``chunks``: at most ``limit`` bytes for a success
+    (refused above, by its declared length first), an error body cut at ``limit``."""
+    success = 200 <= answer.status < 300
+    if success and declared.isdigit() and int(declared) > limit:
+        answer.refused = f"with {int(declared)} bytes, over the {limit}-byte limit"
+        return answer
+    body = bytearray()
+    async for chunk in chunks:
+        body += chunk
+        if len(body) > limit:
+            if not success:
+                del body[limit:]
+                break
+            answer.refused = f"with more than the {limit}-byte limit"
+            return answer
+    answer.content = bytes(body)
+    return answer
+
+
+async def _attempt_httpx(
     client: httpx.AsyncClient,
+    target: httpx.URL,
+    headers: Mapping[str, str],
+    payload: bytes,
+    policy: RetryPolicy,
+) -> tuple[_Answer, str | None]:
+    """One POST through an httpx client: the answer, and a redirect's Location (else None)."""
+    request = client.build_request(
+        "POST", target, headers=dict(headers), content=payload, timeout=policy.timeout
+    )
+    response = await client.send(request, stream=True, follow_redirects=False)
+    try:
+        answer = _Answer(response.status_code, response.headers, b"", target)
+        if response.is_redirect:
+            return answer, response.headers.get("location", "")
+        limit = policy.max_response_bytes if response.is_success else _ERROR_BODY_BYTES
+        declared = response.headers.get("content-length", "")
+        return await _read_limited(answer, declared, response.aiter_bytes(), limit), None
+    finally:
+        await response.aclose()
+
+
+async def _attempt_aiohttp(
+    session: Any,
+    target: httpx.URL,
+    headers: Mapping[str, str],
+    payload: bytes,
+    policy: RetryPolicy,
+) -> tuple[_Answer, str | None]:
+    """One POST through an aiohttp session: the answer, and a redirect's Location (else
+    None)."""
+    from bm25x.providers._clients import own_session
+
+    url = str(target)
+    # bm25x's own session goes through the environment's proxies; a caller's session is
+    # configured by its owner (its trust_env, its proxy).
+    proxy, proxy_auth = _env_proxy(url) if own_session(session) else (None, None)
+    # post_json bounds each attempt (a timer of its own); bm25x's session sets no aiohttp
+    # timer on top (see new_session), a caller's session keeps its own.
+    async with session.post(
+        _aiohttp_url(url),
+        data=payload,
+        headers=headers,
+        allow_redirects=False,
+        proxy=proxy,
+        proxy_auth=proxy_auth,
+    ) as response:
+        status = response.status
+        answer = _Answer(status, response.headers, b"", target)
+        if status in _REDIRECTS and "location" in response.headers:
+            return answer, response.headers["location"]
+        limit = policy.max_response_bytes if 200 <= status < 300 else _ERROR_BODY_BYTES
+        declared = response.headers.get("content-length", "")
+        return await _read_limited(answer, declared, response.content.iter_any(), limit), None
+
+
+@functools.lru_cache(maxsize=256)
+def _aiohttp_url(url: str) -> Any:
+    """``url`` as aiohttp takes it (a ``yarl.URL``, parsed once), without credentials: the
+    key travels in the Authorization header, and aiohttp refuses a request with both."""
+    from yarl import URL
+
+    return URL(url, encoded=True).with_user(None)
+
+
+@functools.lru_cache(maxsize=256)
+def _env_proxy(url: str) -> tuple[Any, Any]:
+    """The proxy (and its credentials) the environment names for ``url`` (``HTTPS_PROXY``,
+    ``NO_PROXY``, ...), else ``(None, None)``; read once per URL, as an httpx client reads
+    them once when it is made. (aiohttp's own ``trust_env`` looks them, and ``~/.netrc``, up
+    in a worker thread on every request.)"""
+    from aiohttp.helpers import get_env_proxy_for_url
+
+    try:
+        return get_env_proxy_for_url(_aiohttp_url(url))
+    except LookupError:
+        return None, None
+
+
+async def _exchange(
+    client: Client,
     url: str,
     headers: Mapping[str, str],
     payload: bytes,
@@ -162,63 +278,62 @@ async def _exchange(
 ) -> _Answer:
     """One attempt: POST, following same-origin 307/308 redirects, reading at most the
     policy's bytes."""
-    target = httpx.URL(url)
+    attempt = _attempt_httpx if isinstance(client, httpx.AsyncClient) else _attempt_aiohttp
+    target = parsed_url(url) or httpx.URL(url)
     seen = {str(target)}
     for _ in range(MAX_REDIRECTS + 1):
-        request = client.build_request(
-            "POST", target, headers=dict(headers), content=payload, timeout=policy.timeout
-        )
-        response = await client.send(request, stream=True, follow_redirects=False)
+        answer, location = await attempt(client, target, headers, payload, policy)
+        if location is None:
+            return answer
         try:
-            if response.is_redirect:
-                location = response.headers.get("location", "")
-                try:
-                    nxt = target.join(location)
-                except (httpx.InvalidURL, ValueError):
-                    nxt = None
-                answer = _Answer(response.status_code, response.headers, b"", target)
-                if nxt is None:
-                    answer.refused = "with a redirect to an unusable Location"
-                elif response.status_code not in (307, 308) or _origin(nxt) != _origin(target):
-                    where = f"{nxt.scheme}://{nxt.netloc.decode('ascii', 'replace')}"
-                    answer.refused = (
-                        f"with a redirect to {where}, which bm25x does not follow for provider "
-                        "calls (only 307/308 to the same scheme, host and port)"
-                    )
-                elif str(nxt) in seen:
-                    answer.refused = f"with a redirect loop back to {display_url(nxt)}"
-                if answer.refused is not None:
-                    return answer
-                assert nxt is not None
-                seen.add(str(nxt))
-                target = nxt
-                continue
-            limit = policy.max_response_bytes if response.is_success else _ERROR_BODY_BYTES
-            declared = response.headers.get("content-length", "")
-            if response.is_success and declared.isdigit() and int(declared) > limit:
-                answer = _Answer(response.status_code, response.headers, b"", target)
-                answer.refused = f"with {int(declared)} bytes, over the {limit}-byte limit"
-                return answer
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > limit:
-                    if not response.is_success:
-                        del body[limit:]
-                        break
-                    answer = _Answer(response.status_code, response.headers, b"", target)
-                    answer.refused = f"with more than the {limit}-byte limit"
-                    return answer
-            return _Answer(response.status_code, response.headers, bytes(body), target)
-        finally:
-            await response.aclose()
+            nxt: httpx.URL | None = target.join(location)
+        except (httpx.InvalidURL, ValueError):
+            nxt = None
+        if nxt is None:
+            answer.refused = "with a redirect to an unusable Location"
+        elif answer.status not in (307, 308) or _origin(nxt) != _origin(target):
+            where = f"{nxt.scheme}://{nxt.netloc.decode('ascii', 'replace')}"
+            answer.refused = (
+                f"with a redirect to {where}, which bm25x does not follow for provider "
+                "calls (only 307/308 to the same scheme, host and port)"
+            )
+        elif str(nxt) in seen:
+            answer.refused = f"with a redirect loop back to {display_url(nxt)}"
+        if answer.refused is not None:
+            return answer
+        assert nxt is not None
+        seen.add(str(nxt))
+        target = nxt
     answer = _Answer(307, httpx.Headers(), b"", target)
     answer.refused = f"with more than {MAX_REDIRECTS} redirects"
     return answer
 
 
+def _errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """The exceptions of a request that cannot be sent at all (a bad URL or header: no retry),
+    and those of a transport failure (retried), of httpx and aiohttp alike."""
+    global _ERRORS
+    if _ERRORS is None:
+        import aiohttp
+
+        fatal = (
+            httpx.UnsupportedProtocol,
+            httpx.InvalidURL,
+            httpx.LocalProtocolError,
+            aiohttp.InvalidURL,
+            # aiohttp refuses a header value with a line break with ValueError.
+            ValueError,
+        )
+        transport = (httpx.TimeoutException, httpx.TransportError, aiohttp.ClientError, OSError)
+        _ERRORS = fatal, transport
+    return _ERRORS
+
+
+_ERRORS: tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]] | None = None
+
+
 async def post_json(
-    client: httpx.AsyncClient,
+    client: Client,
     url: str,
     *,
     headers: Mapping[str, str],
@@ -235,11 +350,10 @@ async def post_json(
     be used: a 2xx that is not JSON or is too large, a 3xx not followed."""
     # Errors are raised outside ``except`` blocks: an httpx exception as their ``__context__``
     # would carry the request, and with it the Authorization header.
-    import anyio
-
     shown = display_url(url)
     payload = json.dumps(body).encode("utf-8")
     request_headers = {**headers, "Content-Type": "application/json"}
+    fatal_errors, transport_errors = _errors()
     attempt = 0
     while True:
         retry_after: float | None = None
@@ -252,13 +366,13 @@ async def post_json(
             if budget <= 0:
                 raise _deadline_error(provider, model, shown, attempt)
         try:
-            with anyio.fail_after(budget):
+            async with fail_after(budget):
                 answer = await _exchange(client, url, request_headers, payload, policy)
         except TimeoutError:
             failure = f"timed out after {attempt + 1} attempt(s)"
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError) as exc:
+        except fatal_errors as exc:
             fatal = type(exc).__name__
-        except (httpx.TimeoutException, httpx.TransportError) as exc:
+        except transport_errors as exc:
             kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
             failure = f"{kind} after {attempt + 1} attempt(s): {type(exc).__name__}"
         if fatal is not None:

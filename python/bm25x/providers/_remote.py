@@ -5,6 +5,7 @@ and OpenRouter share."""
 from __future__ import annotations
 
 import base64
+import math
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -19,10 +20,22 @@ from bm25x.errors import (
     ProviderResponseError,
     Secret,
 )
-from bm25x.providers._base import Call, EmbedRequest, Item, Kind, Vector, texts_only, vector_problem
+from bm25x.providers._base import (
+    Call,
+    Embeddings,
+    EmbedRequest,
+    Item,
+    Kind,
+    Vector,
+    texts_only,
+    vector_problem,
+)
 from bm25x.providers._http import RetryPolicy
 
-__all__ = ["HttpProvider", "dense", "parse_openai_style"]
+__all__ = ["HttpProvider", "count", "dense", "parse_openai_style"]
+
+
+_NUMBER_TYPES = frozenset({int, float})
 
 
 def dense(
@@ -51,14 +64,23 @@ def _dense(values: Any, *, provider: str, model: str) -> npt.NDArray[np.float32]
                 "embedding is a string that is not base64 float32", provider=provider, model=model
             )
         return np.frombuffer(raw, dtype="<f4").astype(np.float32)
-    if not isinstance(values, list) or not all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
-    ):
+    # Exactly int and float (what JSON numbers decode to): no bool, no other type.
+    if not isinstance(values, list) or not {type(v) for v in values} <= _NUMBER_TYPES:
         raise ProviderResponseError(
             "embedding is not a list of numbers", provider=provider, model=model
         )
     with np.errstate(over="ignore"):  # a value past float32's range: reported as infinite
         return np.asarray(values, dtype=np.float32)
+
+
+def count(value: Any) -> int | None:
+    """A token count from an answer: a non-negative finite number (a whole one, or a float
+    such as Cohere's), as an int; None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if not math.isfinite(value) or value < 0:
+        return None
+    return round(value)
 
 
 def parse_openai_style(
@@ -115,6 +137,8 @@ class HttpProvider:
     path = "/embeddings"
     max_batch = 128
     max_concurrency = 4
+    #: The option that asks the API for a number of dimensions (``None``: it has none).
+    dimensions_option: str | None = "dimensions"
 
     def __init__(
         self,
@@ -207,7 +231,7 @@ class HttpProvider:
         key = self.api_key(model, request.api_key_options, call)
         body = await self.request(model, items, request.options, call)
         answer = await post_json(
-            call.client,
+            call.http,
             url,
             headers=self.headers(key),
             body=body,
@@ -216,8 +240,16 @@ class HttpProvider:
             model=model,
             deadline=call.deadline,
         )
-        vectors: list[Vector] = list(self.parse(answer, len(items), model))
-        return vectors
+        return Embeddings(self.parse(answer, len(items), model), tokens=self.tokens(answer))
+
+    def tokens(self, body: Any) -> int | None:
+        """The tokens the provider says the request used: ``usage.total_tokens`` (else
+        ``usage.prompt_tokens``) of an OpenAI-style answer (OpenAI, OpenRouter, Jina), or
+        None when the answer has no such count."""
+        usage = body.get("usage") if isinstance(body, dict) else None
+        if not isinstance(usage, dict):
+            return None
+        return count(usage.get("total_tokens", usage.get("prompt_tokens")))
 
     async def request(
         self, model: str, items: Sequence[Item], options: Mapping[str, Any], call: Call

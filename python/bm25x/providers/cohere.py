@@ -20,7 +20,7 @@ import numpy.typing as npt
 from bm25x.errors import BadInputError, ProviderResponseError
 from bm25x.providers._base import Call, Item, Kind
 from bm25x.providers._fetch import fetch_image, sniff_image_type, split_data_url
-from bm25x.providers._remote import HttpProvider, dense
+from bm25x.providers._remote import HttpProvider, count, dense
 
 __all__ = ["CohereProvider", "sniff_image_type"]
 
@@ -40,6 +40,7 @@ class CohereProvider(HttpProvider):
     default_base = "https://api.cohere.com"
     path = "/v2/embed"
     max_batch = 96
+    dimensions_option = "output_dimension"
 
     def __init__(self, *, max_image_bytes: int = 5 * 1024 * 1024, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -127,6 +128,21 @@ class CohereProvider(HttpProvider):
             raise BadInputError(
                 "image string is neither a URL nor valid base64", provider=self.name, model=model
             ) from None
+
+    def tokens(self, body: Any) -> int | None:
+        """The billed tokens of a v2 answer (``meta.billed_units``): ``input_tokens`` when
+        given, else ``text_tokens`` plus ``image_tokens`` (Cohere bills an image's tokens
+        apart); None when it bills none of these."""
+        meta = body.get("meta") if isinstance(body, dict) else None
+        billed = meta.get("billed_units") if isinstance(meta, dict) else None
+        if not isinstance(billed, dict):
+            return None
+        total = count(billed.get("input_tokens"))
+        if total is not None:
+            return total
+        parts = [count(billed.get(k)) for k in ("text_tokens", "image_tokens")]
+        known = [n for n in parts if n is not None]
+        return sum(known) if known else None
 
     def parse(self, body: Any, n: int, model: str) -> list[npt.NDArray[np.float32]]:
         """``embeddings.float`` of a v2 answer: exactly ``n`` vectors."""

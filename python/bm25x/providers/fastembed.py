@@ -19,24 +19,47 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import inspect
 import io
 import json
 import os
 import re
 import threading
+import weakref
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from bm25x._sparse import SparseVector
 from bm25x.errors import BadInputError, ModelNotAvailableError
-from bm25x.providers._base import Call, EmbedRequest, Item, Kind, Vector, kind_of, texts_only
+from bm25x.providers._base import (
+    Call,
+    Embeddings,
+    EmbedRequest,
+    Item,
+    Kind,
+    Vector,
+    kind_of,
+    texts_only,
+)
+from bm25x.providers._batching import Batcher
 from bm25x.providers._fetch import fetch_image, split_data_url
 
 __all__ = ["FastembedProvider"]
+
+
+class _ModelBatcher(Batcher):
+    """A :class:`Batcher` that keeps the model instance it serves alive (the key is its id)."""
+
+    def __init__(
+        self, instance: Any, run: Callable[[list[str]], list[Any]], budget: int, max_items: int
+    ) -> None:
+        super().__init__(run, budget, max_items)
+        self.instance = instance
+
 
 _KINDS = (
     ("dense", "TextEmbedding"),
@@ -44,6 +67,9 @@ _KINDS = (
     ("late", "LateInteractionTextEmbedding"),
     ("image", "ImageEmbedding"),
 )
+
+# Texts of at most this many characters in all are counted on the event loop's thread.
+_INLINE_CHARS = 4096
 
 # Any "scheme://" start; only http(s) is fetched (the fetch policy refuses other schemes).
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
@@ -81,7 +107,17 @@ class FastembedProvider:
     #: options loads its own ONNX session, hundreds of MB for larger models.
     max_loaded = 16
 
-    def __init__(self) -> None:
+    #: The padded tokens (texts times the longest one's tokens) of one model call that
+    #: concurrent calls share (see :mod:`bm25x.providers._batching`), as text-embeddings-
+    #: inference's ``max_batch_tokens`` (the same default); 0: each call runs alone.
+    max_batch_tokens = 16384
+
+    def __init__(self, *, max_batch_tokens: int | None = None) -> None:
+        if max_batch_tokens is not None:
+            self.max_batch_tokens = max_batch_tokens
+        self._batchers: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[tuple[int, str, bool], _ModelBatcher]
+        ] = weakref.WeakKeyDictionary()
         self._models: OrderedDict[str, tuple[str, Any]] = OrderedDict()
         self._accepted: dict[str, frozenset[str]] = {}
         self._names: dict[str, tuple[str, str]] | None = None
@@ -134,13 +170,20 @@ class FastembedProvider:
             found = self._accepted[cls.__name__] = frozenset(names - {"self", "model_name"})
         return found
 
-    def _load(self, model: str, options: Mapping[str, Any]) -> tuple[str, Any]:
+    def _loaded(self, model: str, options: Mapping[str, Any]) -> tuple[str, Any] | None:
+        """The model already loaded with these options, or None."""
         key = json.dumps([model, dict(options)], sort_keys=True, default=repr)
         with self._lock:
             found = self._models.get(key)
             if found is not None:
                 self._models.move_to_end(key)
-                return found
+            return found
+
+    def _load(self, model: str, options: Mapping[str, Any]) -> tuple[str, Any]:
+        key = json.dumps([model, dict(options)], sort_keys=True, default=repr)
+        found = self._loaded(model, options)
+        if found is not None:
+            return found
         fastembed = _import_fastembed()
         entry = self.catalogue().get(model.lower())
         if entry is None:
@@ -178,30 +221,62 @@ class FastembedProvider:
 
     async def embed_batch(self, request: EmbedRequest) -> list[Vector]:
         """Load (once) and run the model in a worker thread; image URLs are fetched first,
-        under the call's :class:`~bm25x.providers.FetchPolicy`."""
+        under the call's :class:`~bm25x.providers.FetchPolicy`. Texts go through the model's
+        :class:`~bm25x.providers._batching.Batcher` on this loop: concurrent calls for one
+        model share model calls, within :attr:`max_batch_tokens`."""
         loop = asyncio.get_running_loop()
         model, items, call = request.model, request.items, request.call
-        kind, instance = await loop.run_in_executor(None, self._load, model, request.options)
-        images: list[Any] | None = None
+        loaded = self._loaded(model, request.options)
+        if loaded is None:
+            loaded = await loop.run_in_executor(None, self._load, model, request.options)
+        kind, instance = loaded
         if kind == "image":
             images = [await self._image(model, item, call) for item in items]
-        return await loop.run_in_executor(
-            None, self._run, model, kind, instance, items, images, call
-        )
-
-    def _run(
-        self,
-        model: str,
-        kind: str,
-        instance: Any,
-        items: Sequence[Item],
-        images: list[Any] | None,
-        call: Call,
-    ) -> list[Vector]:
-        if images is not None:
-            return [np.asarray(v, dtype=np.float32) for v in instance.embed(images)]
+            return await loop.run_in_executor(None, self._images, instance, images)
         texts = texts_only(self.name, model, items)
-        method = instance.query_embed if call.query else instance.embed
+        run = functools.partial(self._texts, kind, instance, call.query)
+        if self.max_batch_tokens <= 0:  # no batching across calls
+            tokens = self._tokens(instance, texts) if call.count_tokens else None
+            return Embeddings(await loop.run_in_executor(None, run, texts), tokens=tokens)
+        # Counting a few short texts takes the tokenizer microseconds: here, where a worker
+        # thread would cost more, and where every concurrent caller reaches its batcher in the
+        # same loop turn.
+        if sum(map(len, texts)) <= _INLINE_CHARS:
+            counts = self._tokens(instance, texts)
+        else:
+            counts = await loop.run_in_executor(None, self._tokens, instance, texts)
+        batcher = self._batcher(loop, instance, kind, call.query, run)
+        vectors = await batcher.embed(texts, counts)
+        return Embeddings(vectors, tokens=counts if call.count_tokens else None)
+
+    def _batcher(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        instance: Any,
+        kind: str,
+        query: bool,
+        run: Callable[[list[str]], list[Vector]],
+    ) -> Batcher:
+        """The batcher of one loaded model and side on ``loop``."""
+        with self._lock:
+            batchers = self._batchers.get(loop)
+            if batchers is None:
+                batchers = self._batchers[loop] = {}
+            key = (id(instance), kind, query)
+            found = batchers.get(key)
+            if found is None or found.instance is not instance:
+                found = batchers[key] = _ModelBatcher(
+                    instance, run, self.max_batch_tokens, self.max_batch
+                )
+            return found
+
+    @staticmethod
+    def _images(instance: Any, images: list[Any]) -> list[Vector]:
+        return [np.asarray(v, dtype=np.float32) for v in instance.embed(images)]
+
+    @staticmethod
+    def _texts(kind: str, instance: Any, query: bool, texts: list[str]) -> list[Vector]:
+        method = instance.query_embed if query else instance.embed
         out: list[Vector] = []
         for raw in method(texts):
             if kind == "sparse":
@@ -215,6 +290,15 @@ class FastembedProvider:
             else:
                 out.append(np.asarray(raw, dtype=np.float32))
         return out
+
+    @staticmethod
+    def _tokens(instance: Any, texts: list[str]) -> list[int]:
+        """Each text's tokens, as the model's tokenizer counts them (fastembed's
+        ``token_count``; a model without one: a quarter of the characters, plus two)."""
+        counter = getattr(instance, "token_count", None)
+        if not callable(counter):
+            return [len(text) // 4 + 2 for text in texts]
+        return [int(counter([text])) for text in texts]
 
     async def _image(self, model: str, item: Item, call: Call) -> Any:
         """What fastembed opens for one image item.

@@ -287,5 +287,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         config = serve.load_config(args.config)
     except serve.ConfigError as e:
         raise CliError(str(e)) from None
-    serve.run(config, host=args.host, port=args.port)
+    try:
+        serve.run(
+            config, host=args.host, port=args.port, workers=args.workers, config_file=args.config
+        )
+    except serve.WarmupError as e:
+        print(f"bm25x serve: error: {e}", file=sys.stderr)
+        return 1
     return 0

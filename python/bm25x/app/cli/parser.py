@@ -240,6 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("serve", "the inference service for a self-hosted Qdrant (bm25x-sparse[serve])")
     p.add_argument("--host", default=None, help="address to listen on (127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port to listen on (8000)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes behind the port (1); their metrics add up",
+    )
     p.add_argument("--config", default=None, help="TOML (or YAML) configuration file")
     p.set_defaults(func=cmd_serve)
     return ap

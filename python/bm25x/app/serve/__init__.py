@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from bm25x.app.serve.app import create_app
 from bm25x.app.serve.config import ConfigError, ServeConfig, load_config
+from bm25x.app.serve.errors import WarmupError
 from bm25x.app.serve.run import app_from_environment, run
 
 __all__ = [
     "ConfigError",
     "ServeConfig",
+    "WarmupError",
     "app_from_environment",
     "create_app",
     "load_config",

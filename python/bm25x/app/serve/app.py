@@ -10,27 +10,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 import os
 import time
 import traceback
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-import httpx
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 import bm25x
 from bm25x import providers
-from bm25x._options import is_key_option
+from bm25x._aio import fail_after
+from bm25x._options import KEY_SUFFIX
 from bm25x._secrets import MAX_KEY_BYTES, key_size
-from bm25x.app.serve.body import BodyGate, read_body
-from bm25x.app.serve.config import ServeConfig, remember_operator_keys, require_allow_list
+from bm25x.app.serve import openai_api
+from bm25x.app.serve.body import BodyGate, body_chunks, read_body
+from bm25x.app.serve.config import (
+    ConfigError,
+    ServeConfig,
+    remember_operator_keys,
+    require_allow_list,
+)
 from bm25x.app.serve.errors import (
     BadRequest,
     BodyTimeout,
@@ -38,17 +45,29 @@ from bm25x.app.serve.errors import (
     RequestTimeout,
     TooLarge,
     Unauthorized,
+    WarmupError,
     answer_for,
 )
 from bm25x.app.serve.metrics import CONTENT_TYPE_LATEST, Metrics
 from bm25x.app.serve.models import MAX_NAME_CHARS, ModelPolicy, shown
-from bm25x.app.serve.protocol import decode, encode_answer, parse_request, screen
-from bm25x.errors import UnknownModelError
+from bm25x.app.serve.protocol import (
+    DataType,
+    Input,
+    encode_answer,
+    read_request,
+    screen,
+    tokens_by_model,
+)
+from bm25x.errors import BadInputError, UnknownModelError
+from bm25x.providers._clients import new_session
 
-__all__ = ["LOGGER_NAME", "create_app"]
+__all__ = ["LOGGER_NAME", "ServeApp", "create_app"]
 
 LOGGER_NAME = "bm25x.serve"
 log = logging.getLogger(LOGGER_NAME)
+
+# Qdrant forwards every client header whose name ends so; header names are bytes in ASGI.
+_KEY_SUFFIX = KEY_SUFFIX.encode("ascii")
 
 
 def traceback_frames(exc: BaseException) -> list[str]:
@@ -79,97 +98,145 @@ class _Service:
         self.bodies = BodyGate(config.limits.max_concurrent_bodies, config.limits.max_body_memory)
         self.in_flight = 0
         self.ready = False
-        self.client: httpx.AsyncClient | None = None
+        self.session: Any = None  # aiohttp.ClientSession, made in lifespan
+        # [warmup] models: "loading", "ready" or "failed: <why>"; the task loading them.
+        self.warmup: dict[str, str] = dict.fromkeys(config.warmup, "loading")
+        self.warming: asyncio.Task[None] | None = None
+        self.failure: WarmupError | None = None
+        # Called when a [warmup] model fails (bm25x serve stops uvicorn with it).
+        self.on_failure: Callable[[WarmupError], None] | None = None
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         limit = self.config.limits
-        # One pooled client for every request's provider calls:
+        # One pooled session, on the service's own loop, for every request's provider calls:
         # connections to the providers are reused instead of opened per request.
-        self.client = httpx.AsyncClient(
-            limits=httpx.Limits(
-                max_connections=max(100, limit.max_concurrent_requests * 2),
-                max_keepalive_connections=max(20, limit.max_concurrent_requests),
-            ),
-            timeout=httpx.Timeout(limit.request_timeout),
+        self.session = new_session(
+            connections=max(100, limit.max_concurrent_requests * 2),
+            per_origin=max(64, limit.max_concurrent_requests),
         )
-        # Warm up before saying ready: the first call imports the providers' modules and loads
-        # the registry's entry points, seconds that would otherwise land on a caller.
+        from bm25x.providers.fastembed import FastembedProvider
+
+        FastembedProvider.max_batch_tokens = self.config.fastembed.max_batch_tokens
+        # Warm up before serving: the first call imports the providers' modules and loads the
+        # registry's entry points, seconds that would otherwise land on a caller.
         await asyncio.get_running_loop().run_in_executor(None, providers.list)
         await bm25x.aembed("warm up", model="qdrant/bm25")
-        self.ready = True
+        # The operator's [warmup] models load while the service already answers /healthz;
+        # /readyz says ready once they all have (at once when there are none).
+        self.ready = not self.warmup
+        self.warming = asyncio.create_task(self._warm_up())
         try:
             yield
         finally:
             self.ready = False
-            await self.client.aclose()
+            self.warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.warming
+            await self.session.close()
+
+    async def _warm_up(self) -> None:
+        """Load each ``[warmup]`` model by embedding one input with it (a text, or a 1x1 PNG
+        for a model that embeds images only), in order; then ready. A model that fails stays
+        ``failed`` in /readyz, is logged, and goes to :attr:`on_failure`."""
+        for model in self.warmup:
+            started = time.perf_counter()
+            try:
+                await self._warm(model)
+            except Exception as exc:
+                answer = answer_for(exc, retry_after=self.config.limits.retry_after)
+                self.warmup[model] = f"failed: {answer.message}"
+                self.failure = WarmupError(f"warm-up of model {model!r} failed: {answer.message}")
+                log.error(_json({"event": "warmup", "model": shown(model), "error": answer.kind}))
+                if self.on_failure is not None:
+                    self.on_failure(self.failure)
+                return
+            self.warmup[model] = "ready"
+            elapsed = round((time.perf_counter() - started) * 1000.0, 3)
+            log.info(_json({"event": "warmup", "model": shown(model), "latency_ms": elapsed}))
+        self.ready = True
+
+    async def _warm(self, model: str) -> None:
+        headers = dict(self.config.keys)
+        tries: tuple[tuple[DataType, str], ...] = (("text", "warm up"), ("image", _PNG))
+        for data_type, data in tries:
+            item = self.policy.item(Input(data, data_type, model, {}), 0)
+            try:
+                await bm25x.aembed(
+                    [item],
+                    headers=headers,
+                    fetch_policy=self.config.images,
+                    http_client=self.session,
+                )
+                return
+            except BadInputError:
+                if data_type == "image":
+                    raise  # neither a text nor an image: the model's own error
 
     # -- endpoints --------------------------------------------------------------------------
 
-    async def infer(self, request: Request) -> Response:
-        started = time.perf_counter()
-        record: dict[str, Any] = {"event": "inference", "path": request.url.path}
-        limits = self.config.limits
-        models: list[tuple[str, str]] = []
+    async def infer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST {config.path}``: Qdrant's inference request, answered at the ASGI level (no
+        Starlette request, middleware or routing on this path, which every request takes)."""
+        ex = _Exchange("qdrant", scope)
         try:
-            raw = await self._admit(request)
+            raw = await self._admit(scope, receive, token_in_body=True)
             with self._work_slot():
-                parsed = parse_request(decode(raw))
+                parsed = read_request(raw)
                 del raw  # the parsed request holds what is needed
-                record["inference"] = "search" if parsed.query else "update"
-                record["inputs"] = len(parsed.inputs)
-                if len(parsed.inputs) > limits.max_inputs:
-                    raise TooLarge(
-                        f"{len(parsed.inputs)} inputs, over this service's limit of "
-                        f"{limits.max_inputs} per request (limits.max_inputs); split the request"
-                    )
-                items = [self.policy.item(inp, i) for i, inp in enumerate(parsed.inputs)]
-                names = [str(it["model"]) for it in items]
-                models = self._labels(names)
-                record["models"] = dict(Counter(map(shown, names)))
-                try:
-                    vectors = await asyncio.wait_for(
-                        bm25x.aembed(
-                            items,
-                            query=parsed.query,
-                            headers=self._headers(request),
-                            max_concurrency=limits.provider_concurrency,
-                            fetch_policy=self.config.images,
-                            http_client=self.client,
-                        ),
-                        timeout=limits.request_timeout,
-                    )
-                except asyncio.TimeoutError:
-                    raise RequestTimeout(
-                        f"the request did not finish within {limits.request_timeout:g} s "
-                        "(limits.request_timeout)"
-                    ) from None
-                payload = encode_answer(vectors)
+                ex.record["inference"] = "search" if parsed.query else "update"
+                vectors, tokens = await self._embed(ex, parsed.inputs, parsed.query, scope)
+                names = [inp.model for inp in parsed.inputs]
+                payload = encode_answer(vectors, tokens_by_model(names, tokens))
         except Exception as exc:
-            return self._fail(exc, record, started, models)
-        elapsed = time.perf_counter() - started
-        models = self._labels(names, worked=True)
-        for model, provider in models:
-            self.metrics.inputs.labels(model, provider).inc()
-        for model, provider in set(models):
-            self.metrics.model_latency.labels(model, provider).observe(elapsed)
-        self._done(200, record, elapsed)
-        return Response(payload, media_type="application/json")
+            await self._fail(send, exc, ex)
+            return
+        await self._answer(send, ex, payload)
+
+    async def openai_embeddings(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST /v1/embeddings``: OpenAI's embeddings API (:mod:`.openai_api`), with the
+        service token as ``Authorization: Bearer``, checked before the body is read."""
+        ex = _Exchange("openai", scope)
+        try:
+            raw = await self._admit(scope, receive, token_in_body=False)
+            with self._work_slot():
+                request = openai_api.parse(raw)
+                del raw
+                ex.record["inference"] = "update"
+                options = {}
+                if request.dimensions is not None:
+                    target = self.policy.target(request.model)
+                    options = openai_api.dimensions_option(target, request.dimensions)
+                inputs = [Input(t, "text", request.model, options) for t in request.texts]
+                vectors, tokens = await self._embed(ex, inputs, False, scope)
+                payload = openai_api.encode_embeddings(
+                    vectors, request.model, request.encoding_format, tokens
+                )
+        except Exception as exc:
+            await self._fail(send, exc, ex)
+            return
+        await self._answer(send, ex, payload)
+
+    async def not_routed(self, request: Request) -> Response:
+        """Never reached: :class:`ServeApp` answers POST to these paths itself."""
+        raise RuntimeError("inference requests are answered by ServeApp")
 
     async def health(self, request: Request) -> Response:
         """Liveness: the process answers."""
         return JSONResponse({"status": "ok"})
 
     async def ready_check(self, request: Request) -> Response:
-        """Readiness: started and not shutting down."""
-        if not self.ready:
-            return JSONResponse({"status": "not ready"}, status_code=503)
-        return JSONResponse({"status": "ready"})
+        """Readiness: started, every ``[warmup]`` model loaded, and not shutting down; each
+        ``[warmup]`` model's state ("loading", "ready", "failed: ...") alongside."""
+        body: dict[str, Any] = {"status": "ready" if self.ready else "not ready"}
+        if self.warmup:
+            body["warmup"] = dict(self.warmup)
+        return JSONResponse(body, status_code=200 if self.ready else 503)
 
     async def metrics_page(self, request: Request) -> Response:
         """Prometheus' text format; with ``metrics_token_required``, only for a request with
         ``Authorization: Bearer <token>``."""
-        if self.config.metrics_token_required and not self._metrics_caller(request):
+        if self.config.metrics_token_required and not self._bearer(request.scope):
             return JSONResponse(
                 {"error": "/metrics needs the service token: Authorization: Bearer <token>"},
                 status_code=401,
@@ -179,29 +246,73 @@ class _Service:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    async def _admit(self, request: Request) -> bytearray:
+    async def _admit(self, scope: Scope, receive: Receive, *, token_in_body: bool) -> bytearray:
         """The body of a request whose sender has the token: read in a place of the body gate
-        (not a work slot), within ``limits.body_timeout``, and screened (nesting, JSON, the
-        token) before anything of it is built."""
+        (not a work slot), within ``limits.body_timeout``, and screened (nesting, JSON) before
+        anything of it is built. The token is the body's (Qdrant's protocol), checked before
+        anything else is built, or the ``Authorization: Bearer`` header's, checked before the
+        body is read."""
+        if not token_in_body and self.config.token is not None and not self._bearer(scope):
+            raise Unauthorized(
+                "this service needs its token: Authorization: Bearer <token> (the openai SDK's "
+                "api_key)"
+            )
         limits = self.config.limits
         with self.bodies.reading() as place:
             try:
-                raw = await asyncio.wait_for(
-                    read_body(
-                        request.stream(),
-                        request.headers.get("content-length"),
+                async with fail_after(limits.body_timeout):
+                    raw = await read_body(
+                        body_chunks(receive),
+                        _header(scope, b"content-length"),
                         place,
                         limits.max_body_bytes,
-                    ),
-                    timeout=limits.body_timeout,
-                )
-            except asyncio.TimeoutError:
+                    )
+            except TimeoutError:
                 raise BodyTimeout(
                     f"the request body did not arrive within {limits.body_timeout:g} s "
                     "(limits.body_timeout)"
                 ) from None
-            self._authenticate(screen(raw))
+            token = screen(raw)
+            if token_in_body:
+                self._authenticate(token)
         return raw
+
+    async def _embed(
+        self, ex: _Exchange, inputs: list[Input], query: bool, scope: Scope
+    ) -> tuple[list[Any], list[int | None]]:
+        """The vectors of ``inputs``, in order, and each one's tokens: the service's rules
+        applied (limits, the allow-list, aliases, defaults), then :func:`bm25x.aembed` within
+        the request's time budget."""
+        limits = self.config.limits
+        ex.record["inputs"] = len(inputs)
+        if len(inputs) > limits.max_inputs:
+            raise TooLarge(
+                f"{len(inputs)} inputs, over this service's limit of "
+                f"{limits.max_inputs} per request (limits.max_inputs); split the request"
+            )
+        items = [self.policy.item(inp, i) for i, inp in enumerate(inputs)]
+        ex.names = [str(it["model"]) for it in items]
+        ex.models = self._labels(ex.names)
+        ex.record["models"] = dict(Counter(map(shown, ex.names)))
+        usage = bm25x.Usage()
+        try:
+            async with fail_after(limits.request_timeout):
+                vectors = await bm25x.aembed(
+                    items,
+                    query=query,
+                    headers=self._headers(scope),
+                    max_concurrency=limits.provider_concurrency,
+                    fetch_policy=self.config.images,
+                    http_client=self.session,
+                    usage=usage,
+                )
+        except TimeoutError:
+            raise RequestTimeout(
+                f"the request did not finish within {limits.request_timeout:g} s "
+                "(limits.request_timeout)"
+            ) from None
+        ex.tokens = usage.tokens
+        return vectors, usage.tokens
 
     @contextlib.contextmanager
     def _work_slot(self) -> Iterator[None]:
@@ -237,9 +348,9 @@ class _Service:
         if not hmac.compare_digest(given, str(expected).encode("utf-8")):
             raise Unauthorized("the inference token does not match this service's token")
 
-    def _metrics_caller(self, request: Request) -> bool:
-        """Whether ``request`` carries ``Authorization: Bearer <the service token>``."""
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    def _bearer(self, scope: Scope) -> bool:
+        """Whether a request carries ``Authorization: Bearer <the service token>``."""
+        scheme, _, given = (_header(scope, b"authorization") or "").partition(" ")
         expected = self.config.token
         if expected is None or scheme.lower() != "bearer":
             return False
@@ -248,18 +359,20 @@ class _Service:
             given.strip().encode("latin-1"), str(expected).encode("utf-8", "surrogatepass")
         )
 
-    def _headers(self, request: Request) -> dict[str, str]:
+    def _headers(self, scope: Scope) -> dict[str, str]:
         """Provider keys: the operator's, then the forwarded ``*-api-key`` headers over them;
         a key over ``MAX_KEY_BYTES`` is refused before bm25x stores anything of it."""
         headers: dict[str, str] = dict(self.config.keys)
-        for name, value in request.headers.items():
-            if is_key_option(name) and value:  # Qdrant forwards these headers
+        for raw_name, raw_value in scope["headers"]:
+            if raw_value and raw_name.lower().endswith(_KEY_SUFFIX):
+                # Header values are Latin-1 text (as Starlette reads them).
+                name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
                 if key_size(value) > MAX_KEY_BYTES:
                     raise BadRequest(
-                        f"header {shown(name.lower())!r} is {key_size(value):,} bytes, over "
+                        f"header {shown(name)!r} is {key_size(value):,} bytes, over "
                         f"the limit of {MAX_KEY_BYTES:,} bytes for an API key"
                     )
-                headers[name.lower()] = value
+                headers[name] = value
         return headers
 
     def _labels(self, models: list[str], *, worked: bool = False) -> list[tuple[str, str]]:
@@ -281,39 +394,118 @@ class _Service:
             out.append(seen[model])
         return out
 
-    def _fail(
-        self,
-        exc: BaseException,
-        record: dict[str, Any],
-        started: float,
-        models: list[tuple[str, str]],
-    ) -> Response:
+    async def _answer(self, send: Send, ex: _Exchange, payload: bytes) -> None:
+        elapsed = time.perf_counter() - ex.started
+        self.metrics.models_done(self._labels(ex.names, worked=True), elapsed, ex.tokens)
+        self._done(200, ex.record, elapsed)
+        await _respond(send, 200, payload)
+
+    async def _fail(self, send: Send, exc: BaseException, ex: _Exchange) -> None:
         answer = answer_for(exc, retry_after=self.config.limits.retry_after)
-        record["error"] = answer.kind
-        for model, provider in set(models) or {("none", "none")}:
+        ex.record["error"] = answer.kind
+        for model, provider in set(ex.models) or {("none", "none")}:
             self.metrics.errors.labels(answer.kind, model, provider).inc()
         if answer.status == 500:
             # Where it happened goes to the operator's log, never to the caller; not what the
             # exceptions say, which may quote the request (its texts, a key).
-            log.error(json.dumps({"event": "internal error", "traceback": traceback_frames(exc)}))
-        self._done(answer.status, record, time.perf_counter() - started)
-        return JSONResponse(
-            {"error": answer.message}, status_code=answer.status, headers=answer.headers
-        )
+            log.error(_json({"event": "internal error", "traceback": traceback_frames(exc)}))
+        self._done(answer.status, ex.record, time.perf_counter() - ex.started)
+        headers = dict(answer.headers)
+        if ex.api == "openai":
+            body = openai_api.error_body(answer.status, answer.message)
+            if answer.status == 401 and isinstance(exc, Unauthorized):
+                headers["WWW-Authenticate"] = 'Bearer realm="bm25x"'
+        else:
+            body = orjson.dumps({"error": answer.message})
+        await _respond(send, answer.status, body, headers)
 
     def _done(self, status: int, record: dict[str, Any], elapsed: float) -> None:
         record["status"] = status
         record["latency_ms"] = round(elapsed * 1000.0, 3)
-        self.metrics.requests.labels(str(status)).inc()
-        self.metrics.latency.labels(record.get("inference", "unknown")).observe(elapsed)
-        log.info(json.dumps(record, sort_keys=True))
+        self.metrics.request_done(status, record.get("inference", "unknown"), elapsed)
+        log.info(_json(record))
 
 
-def create_app(config: ServeConfig | None = None) -> Starlette:
+class _Exchange:
+    """One request being answered: which API it speaks, when it started, its log record, the
+    models of its items (as the service resolved them) and their metrics labels, its tokens."""
+
+    __slots__ = ("api", "models", "names", "record", "started", "tokens")
+
+    def __init__(self, api: str, scope: Scope) -> None:
+        self.api = api
+        self.started = time.perf_counter()
+        self.record: dict[str, Any] = {
+            "event": "inference",
+            "path": scope["path"],
+            "pid": os.getpid(),
+        }
+        self.names: list[str] = []
+        self.models: list[tuple[str, str]] = []
+        self.tokens: list[int | None] = []
+
+
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+# A 1x1 PNG, base64: what an image model is warmed up with.
+_PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5E"
+    "rkJggg=="
+)
+
+
+async def _respond(
+    send: Send, status: int, body: bytes, headers: Mapping[str, str] | None = None
+) -> None:
+    """Answer with ``body`` (JSON) and ``headers``."""
+    head = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode("ascii"))]
+    if headers:
+        head += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": head})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    """The value of header ``name`` (lower-case) of a request, if it has one."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _json(record: dict[str, Any]) -> str:
+    """One log line: the record as JSON, keys sorted."""
+    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+
+
+class ServeApp:
+    """The ASGI app of ``bm25x serve``: ``POST`` to the inference paths is answered by the
+    service directly; everything else (lifespan, health, readiness, metrics, other methods and
+    paths) by a Starlette app, whose attributes (``router``, ``state``) this app shows."""
+
+    def __init__(self, service: _Service, starlette: Starlette, paths: Iterable[str]) -> None:
+        self.service = service
+        self.starlette = starlette
+        self.posts = dict.fromkeys(paths, service.infer)
+        self.posts[openai_api.PATH] = service.openai_embeddings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            handler = self.posts.get(scope["path"])
+            if handler is not None:
+                await handler(scope, receive, send)
+                return
+        await self.starlette(scope, receive, send)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.starlette, name)
+
+
+def create_app(config: ServeConfig | None = None) -> ServeApp:
     """The ASGI app of ``bm25x serve`` for ``config`` (defaults: :class:`ServeConfig`()).
 
-    Routes: ``POST {config.path}`` (and ``POST /``) the inference endpoint, ``GET /healthz``
-    liveness, ``GET /readyz`` readiness, ``GET /metrics`` Prometheus metrics.
+    Routes: ``POST {config.path}`` (and ``POST /``) the inference endpoint, ``POST
+    /v1/embeddings`` OpenAI's embeddings API, ``GET /healthz`` liveness, ``GET /readyz``
+    readiness, ``GET /metrics`` Prometheus metrics.
 
     Raises :class:`~bm25x.app.serve.ConfigError` when the service holds provider keys of its
     own (``config.keys``, ``OPENAI_API_KEY``, ...) and ``allowed_models`` is not set.
@@ -322,13 +514,22 @@ def create_app(config: ServeConfig | None = None) -> Starlette:
     require_allow_list(config, os.environ)
     remember_operator_keys(os.environ)
     service = _Service(config)
-    paths = dict.fromkeys([service.config.path, "/"])
-    routes = [Route(p, service.infer, methods=["POST"]) for p in paths]
+    refused = [m for m in config.warmup if not service.policy.allowed(m)]
+    if refused:
+        raise ConfigError(
+            f"warmup.models: {', '.join(map(repr, refused))} not allowed on this service "
+            "(allowed_models, aliases)"
+        )
+    paths = list(dict.fromkeys([service.config.path, "/"]))
+    if openai_api.PATH in paths:
+        raise ConfigError(f"path cannot be {openai_api.PATH}: OpenAI's embeddings API is there")
+    # The POST paths' routes only give other methods their 405: ServeApp answers POST.
+    routes = [Route(p, service.not_routed, methods=["POST"]) for p in [*paths, openai_api.PATH]]
     routes += [
         Route("/healthz", service.health, methods=["GET"]),
         Route("/readyz", service.ready_check, methods=["GET"]),
         Route("/metrics", service.metrics_page, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, lifespan=service.lifespan)
-    app.state.service = service
-    return app
+    starlette = Starlette(routes=routes, lifespan=service.lifespan)
+    starlette.state.service = service
+    return ServeApp(service, starlette, paths)

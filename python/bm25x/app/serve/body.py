@@ -11,11 +11,12 @@ caller without the token holds at most one of these reading places, for at most
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
+from typing import Any
 
-from bm25x.app.serve.errors import BodiesOverloaded, TooLarge
+from bm25x.app.serve.errors import BodiesOverloaded, ClientGone, TooLarge
 
-__all__ = ["BodyGate", "Reading", "read_body"]
+__all__ = ["BodyGate", "Reading", "body_chunks", "read_body"]
 
 
 class BodyGate:
@@ -88,3 +89,19 @@ def _too_large(size: int, limit: int) -> str:
         f"request body of {size}+ bytes is over this service's limit of {limit} bytes "
         "(limits.max_body_bytes); send fewer inputs per request"
     )
+
+
+async def body_chunks(
+    receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
+) -> AsyncIterator[bytes]:
+    """The chunks of a request body, from an ASGI ``receive``; :class:`ClientGone` when the
+    client disconnects before the body is complete."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone("the client closed the connection before its body was complete")
+        chunk = message.get("body", b"")
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return

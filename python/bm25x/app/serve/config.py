@@ -3,8 +3,9 @@ environment (the environment wins), with defaults that are safe on a shared mach
 
 A file looks like this (every key optional)::
 
-    host = "0.0.0.0"                 # `bm25x serve --host/--port` win over these
+    host = "0.0.0.0"                 # `bm25x serve --host/--port/--workers` win over these
     port = 8000
+    workers = 1                      # worker processes behind the port (metrics add up)
     path = "/inference"              # where Qdrant's `inference.address` points
     token = "change-me"              # or BM25X_SERVE_TOKEN; absent: no token is required
     metrics_token_required = false   # true: GET /metrics needs "Authorization: Bearer <token>"
@@ -30,6 +31,10 @@ A file looks like this (every key optional)::
     model = "openai/text-embedding-3-small"
     options = { dimensions = 512 }
 
+    [aliases."bm25x/de"]             # a named bm25 preset (docs/serve.md): options the
+    model = "qdrant/bm25"            # encoder refuses stop the service at start-up
+    options = { language = "german" }
+
     [defaults."openai/*"]            # default options for matching models (the request's win)
     dimensions = 1536
 
@@ -39,8 +44,14 @@ A file looks like this (every key optional)::
     [fastembed]
     cache_dir = "/models/fastembed"  # or FASTEMBED_CACHE_PATH
     allow_downloads = false          # offline: only models already on disk
+    max_batch_tokens = 16384         # concurrent requests for one model share model calls of
+                                     # up to this many padded tokens; 0: one call per request
     [fastembed.model_dirs]
     "sentence-transformers/all-MiniLM-L6-v2" = "/models/minilm"
+
+    [warmup]                         # loaded before GET /readyz answers 200 (in the
+    models = ["bm25x/de", "sentence-transformers/all-MiniLM-L6-v2"]   # background: /healthz
+                                     # answers meanwhile); one that fails stops the service
 
     [images]                         # fetching image URLs (the SSRF guard): the fields and
                                      # defaults of bm25x.providers.FetchPolicy
@@ -55,7 +66,8 @@ Environment: ``BM25X_SERVE_TOKEN``, ``BM25X_SERVE_ALLOWED_MODELS`` (comma-separa
 ``BM25X_SERVE_REQUEST_TIMEOUT``, ``BM25X_SERVE_BODY_TIMEOUT``, ``BM25X_SERVE_HEADER_TIMEOUT``,
 ``BM25X_SERVE_MAX_CONCURRENT_REQUESTS``, ``BM25X_SERVE_MAX_CONCURRENT_BODIES``,
 ``BM25X_SERVE_MAX_BODY_MEMORY``, ``BM25X_SERVE_MAX_INPUTS``, ``BM25X_SERVE_MAX_BODY_BYTES``,
-``BM25X_SERVE_ALLOW_DOWNLOADS`` (``1``/``0``), ``BM25X_SERVE_METRICS_TOKEN_REQUIRED`` (``1``/``0``).
+``BM25X_SERVE_ALLOW_DOWNLOADS`` (``1``/``0``), ``BM25X_SERVE_METRICS_TOKEN_REQUIRED`` (``1``/``0``),
+``BM25X_SERVE_WARMUP`` (comma-separated models), ``BM25X_SERVE_WORKERS``.
 
 The token and the operator's keys (``[keys]``, and the provider keys in the environment, see
 :func:`remember_operator_keys`) are at most ``MAX_KEY_BYTES`` (4,096) bytes each, and are
@@ -64,6 +76,7 @@ pinned in bm25x's redaction registry: no flood of callers' keys makes bm25x forg
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import sys
 from collections.abc import Mapping
@@ -82,6 +95,7 @@ __all__ = [
     "FastembedConfig",
     "Limits",
     "ServeConfig",
+    "check_bm25_presets",
     "load_config",
     "operator_keys",
     "remember_operator_keys",
@@ -139,6 +153,10 @@ class FastembedConfig:
     cache_dir: str | None = None
     allow_downloads: bool = False
     model_dirs: Mapping[str, str] = field(default_factory=dict)
+    # Concurrent requests for one model share model calls of at most this many padded tokens
+    # (texts times the longest one's tokens), as text-embeddings-inference's max_batch_tokens;
+    # 0: one model call per request. Process-wide (it sets FastembedProvider's default).
+    max_batch_tokens: int = 16384
 
 
 @dataclass(frozen=True)
@@ -148,6 +166,8 @@ class ServeConfig:
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # Worker processes behind the one port (uvicorn's workers); metrics add up across them.
+    workers: int = 1
     path: str = "/inference"
     token: Secret | None = field(default=None, repr=False)
     # GET /metrics answers only with "Authorization: Bearer <token>" (it shows which models
@@ -163,6 +183,8 @@ class ServeConfig:
     fastembed: FastembedConfig = field(default_factory=FastembedConfig)
     # The [images] section is the library's own policy type: one set of fields and defaults.
     images: FetchPolicy = field(default_factory=FetchPolicy)
+    # [warmup] models: loaded (one text embedded) before /readyz answers 200.
+    warmup: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.path.startswith("/"):
@@ -180,6 +202,8 @@ class ServeConfig:
         ):
             _positive(f"limits.{name}", getattr(self.limits, name))
         _positive("limits.max_options_bytes", self.limits.max_options_bytes)
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
+            raise ConfigError(f"workers must be a whole number >= 1, got {self.workers!r}")
         if self.metrics_token_required and self.token is None:
             raise ConfigError(
                 "metrics_token_required is set but there is no token to require: set token "
@@ -187,12 +211,22 @@ class ServeConfig:
             )
         if self.token is not None:
             operator_secret("token", self.token)
+        if (
+            isinstance(self.fastembed.max_batch_tokens, bool)
+            or not isinstance(self.fastembed.max_batch_tokens, int)
+            or self.fastembed.max_batch_tokens < 0
+        ):
+            raise ConfigError(
+                "fastembed.max_batch_tokens must be a whole number >= 0, got "
+                f"{self.fastembed.max_batch_tokens!r}"
+            )
         if self.limits.max_body_memory < self.limits.max_body_bytes:
             raise ConfigError(
                 f"limits.max_body_memory ({self.limits.max_body_memory}) must be at least "
                 f"limits.max_body_bytes ({self.limits.max_body_bytes}): a body of the largest "
                 "size allowed could never be read"
             )
+        check_bm25_presets(self)
         for name, key in self.keys.items():
             if not name.endswith(KEY_SUFFIX):
                 raise ConfigError(
@@ -203,6 +237,37 @@ class ServeConfig:
             if not isinstance(key, str) or not key:
                 raise ConfigError(f"keys.{name} must be a non-empty string")
             operator_secret(f"keys.{name}", key)
+
+
+def check_bm25_presets(config: ServeConfig) -> None:
+    """Refuse, when the service starts, the bm25 options its encoder would refuse at the first
+    request: those of every alias of a bm25 model (its options over the ``[defaults]`` that
+    match its model, as requests get them) and of every ``[defaults]`` entry that names a bm25
+    model. The encoders are built (and kept) on the way, so the first request finds them."""
+    from bm25x._native import OptionError
+    from bm25x.providers.bm25 import bm25_flavor, shared_encoder
+
+    checks: list[tuple[str, str, dict[str, Any]]] = []
+    for name, alias in config.aliases.items():
+        flavor = bm25_flavor(alias.model)
+        if flavor is not None:
+            options: dict[str, Any] = {}
+            for pattern, defaults in config.defaults.items():
+                if fnmatch.fnmatchcase(alias.model.lower(), pattern):
+                    options.update(defaults)
+            options.update(alias.options)
+            checks.append((f"aliases.{name}", flavor, options))
+    for pattern, defaults in config.defaults.items():
+        flavor = bm25_flavor(pattern)
+        if flavor is not None:
+            checks.append((f'defaults."{pattern}"', flavor, dict(defaults)))
+    for where, flavor, options in checks:
+        # As embed does: keys travel beside the options, mrl is taken out before the encoder.
+        options = {k: v for k, v in options.items() if k != "mrl" and not is_key_option(k)}
+        try:
+            shared_encoder(flavor, options)
+        except (OptionError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{where}: the bm25 encoder refuses these options: {exc}") from None
 
 
 def operator_secret(name: str, value: str) -> Secret:
@@ -370,6 +435,7 @@ def _refusal(cls: Any, values: Mapping[str, Any], section: str, exc: Exception) 
 _TOP = {
     "host",
     "port",
+    "workers",
     "path",
     "token",
     "metrics_token_required",
@@ -380,6 +446,7 @@ _TOP = {
     "limits",
     "fastembed",
     "images",
+    "warmup",
 }
 
 
@@ -396,6 +463,8 @@ def config_from_mapping(data: Mapping[str, Any]) -> ServeConfig:
             if not isinstance(data[name], str):
                 raise ConfigError(f"{name} must be a string")
             kwargs[name] = data[name]
+    if "workers" in data:
+        kwargs["workers"] = data["workers"]
     if "port" in data:
         port = data["port"]
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < 65536:
@@ -443,7 +512,22 @@ def config_from_mapping(data: Mapping[str, Any]) -> ServeConfig:
     fast = _dataclass_from(FastembedConfig, fe, "fastembed")
     kwargs["fastembed"] = replace(fast, model_dirs={k.lower(): v for k, v in dirs.items()})
     kwargs["images"] = _dataclass_from(FetchPolicy, _table(data, "images"), "images")
+    warmup = _table(data, "warmup")
+    unknown = sorted(set(warmup) - {"models"})
+    if unknown:
+        raise ConfigError(f"unknown key(s) in [warmup]: {', '.join(unknown)}; accepted: models")
+    if "models" in warmup:
+        kwargs["warmup"] = _names(warmup["models"], "warmup.models")
     return ServeConfig(**kwargs)
+
+
+def _names(value: Any, name: str) -> tuple[str, ...]:
+    """Model names as given (a list, or a comma-separated string), spelling kept."""
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{name} must be a list of model names")
+    return tuple(value)
 
 
 def _patterns(value: Any, name: str) -> tuple[str, ...]:
@@ -504,6 +588,12 @@ def apply_environment(config: ServeConfig, env: Mapping[str, str]) -> ServeConfi
     metrics = _env_flag(env, "BM25X_SERVE_METRICS_TOKEN_REQUIRED")
     if metrics is not None:
         changes["metrics_token_required"] = metrics
+    workers = _env_number(env, "BM25X_SERVE_WORKERS", int)
+    if workers is not None:
+        changes["workers"] = workers
+    warmup = env.get("BM25X_SERVE_WARMUP")
+    if warmup:
+        changes["warmup"] = _names(warmup, "BM25X_SERVE_WARMUP")
     return replace(config, **changes) if changes else config
 
 

@@ -56,11 +56,13 @@ __all__ = [
     "BadRequest",
     "BodiesOverloaded",
     "BodyTimeout",
+    "ClientGone",
     "Overloaded",
     "RequestError",
     "RequestTimeout",
     "TooLarge",
     "Unauthorized",
+    "WarmupError",
     "answer_for",
 ]
 
@@ -103,6 +105,18 @@ class Overloaded(RequestError):
 
 class BodiesOverloaded(Overloaded):
     """Too many request bodies are being read at once, or they hold the bytes allowed."""
+
+
+class ClientGone(RequestError):
+    """The client disconnected before its request body was complete (nobody reads the answer;
+    499 is the status the log records, as nginx does)."""
+
+    status = 499
+
+
+class WarmupError(RuntimeError):
+    """A model listed in ``[warmup]`` could not be loaded: the service does not become
+    ready (and ``bm25x serve`` stops, exit status 1)."""
 
 
 class RequestTimeout(RequestError):

@@ -91,6 +91,11 @@ class ModelPolicy:
             return True
         return any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
 
+    def target(self, model: str) -> str:
+        """The model a request's model name stands for: an alias's model, else the name."""
+        alias = self.config.aliases.get(model.lower())
+        return alias.model if alias is not None else model
+
     def item(self, inp: Input, i: int) -> dict[str, Any]:
         """The ``bm25x.aembed`` item for input ``i``: the alias resolved, the allow-list
         checked, default options under the request's, fastembed's model source set."""
@@ -129,6 +134,8 @@ class ModelPolicy:
     def _check_sizes(self, options: Mapping[str, Any], i: int) -> None:
         """Refuse options over ``limits.max_options_bytes`` as JSON, and keys (``*-api-key``
         options) over ``MAX_KEY_BYTES``, before anything is built from them or stored."""
+        if not options:
+            return
         limit = self.config.limits.max_options_bytes
         text = json.dumps(options, ensure_ascii=False, separators=(",", ":"))
         size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
