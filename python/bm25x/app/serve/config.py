@@ -31,7 +31,7 @@ A file looks like this (every key optional)::
     model = "openai/text-embedding-3-small"
     options = { dimensions = 512 }
 
-    [aliases."bm25x/de"]             # a named bm25 preset (docs/serve.md): options the
+    [aliases."bm25x/de"]             # a named bm25 preset (see the docs): options the
     model = "qdrant/bm25"            # encoder refuses stop the service at start-up
     options = { language = "german" }
 
