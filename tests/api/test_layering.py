@@ -79,10 +79,6 @@ def test_the_check_sees_relative_and_nested_imports() -> None:
 # it is not broken here. A cycle not listed fails the test; a listed one that is gone fails it
 # too, so the list only shrinks.
 KNOWN_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"bm25x.app.bench", "bm25x.app.bench_ingest"}): (
-        "issue 21: bench runs bench_ingest (in a function), which uses bench's helpers; "
-        "being edited now (write-path speed)"
-    ),
     frozenset({"bm25x._secrets", "bm25x.errors"}): (
         "issue 21: errors redacts with _secrets, which raises errors' KeyTooLongError "
         "(imported in a function)"
