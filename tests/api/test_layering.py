@@ -83,18 +83,6 @@ KNOWN_CYCLES: dict[frozenset[str], str] = {
         "issue 21: errors redacts with _secrets, which raises errors' KeyTooLongError "
         "(imported in a function)"
     ),
-    frozenset(
-        {
-            "bm25x.app.backfill.copy",
-            "bm25x.app.backfill.edge",
-            "bm25x.app.backfill.errors",
-            "bm25x.app.backfill.run",
-            "bm25x.app.backfill.server",
-        }
-    ): (
-        "issue 21: backfill's errors name run's BackfillReport (under TYPE_CHECKING), and "
-        "run, copy, edge and server raise those errors"
-    ),
     frozenset({"bm25x.app.backfill.cli", "bm25x.app.cli.commands", "bm25x.app.cli.parser"}): (
         "issue 21: the command's parser and commands reach backfill's (in functions), which "
         "reuses their option parsing and CliError"
