@@ -83,10 +83,6 @@ KNOWN_CYCLES: dict[frozenset[str], str] = {
         "issue 21: errors redacts with _secrets, which raises errors' KeyTooLongError "
         "(imported in a function)"
     ),
-    frozenset({"bm25x.app.backfill.cli", "bm25x.app.cli.commands", "bm25x.app.cli.parser"}): (
-        "issue 21: the command's parser and commands reach backfill's (in functions), which "
-        "reuses their option parsing and CliError"
-    ),
 }
 
 
