@@ -45,7 +45,7 @@ from typing import Any as _Any
 
 # Raised by the native encoder, so defined there; re-exported here with every other error.
 from bm25x._native import InternalError, OptionError, ThreadStartError
-from bm25x._secrets import Secret, redact
+from bm25x._redact import Secret, redact
 
 if _TYPE_CHECKING:
     from typing_extensions import TypedDict as _TypedDict

@@ -78,36 +78,7 @@ def test_the_check_sees_relative_and_nested_imports() -> None:
 # Cycles known and left for their owners (issue 21: "one way to do each thing"), each with why
 # it is not broken here. A cycle not listed fails the test; a listed one that is gone fails it
 # too, so the list only shrinks.
-KNOWN_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"bm25x._embed.plan", "bm25x._embed.finish"}): (
-        "issue 21: finish names plan's Plan (under TYPE_CHECKING), plan calls finish; "
-        "_embed/ is being reworked now (the service's speed work)"
-    ),
-    frozenset({"bm25x.app.bench", "bm25x.app.bench_ingest"}): (
-        "issue 21: bench runs bench_ingest (in a function), which uses bench's helpers; "
-        "being edited now (write-path speed)"
-    ),
-    frozenset({"bm25x._secrets", "bm25x.errors"}): (
-        "issue 21: errors redacts with _secrets, which raises errors' KeyTooLongError "
-        "(imported in a function)"
-    ),
-    frozenset(
-        {
-            "bm25x.app.backfill.copy",
-            "bm25x.app.backfill.edge",
-            "bm25x.app.backfill.errors",
-            "bm25x.app.backfill.run",
-            "bm25x.app.backfill.server",
-        }
-    ): (
-        "issue 21: backfill's errors name run's BackfillReport (under TYPE_CHECKING), and "
-        "run, copy, edge and server raise those errors"
-    ),
-    frozenset({"bm25x.app.backfill.cli", "bm25x.app.cli.commands", "bm25x.app.cli.parser"}): (
-        "issue 21: the command's parser and commands reach backfill's (in functions), which "
-        "reuses their option parsing and CliError"
-    ),
-}
+KNOWN_CYCLES: dict[frozenset[str], str] = {}
 
 
 def all_modules() -> dict[str, Path]:

@@ -595,17 +595,17 @@ def test_fetch_policy_allow_lists_and_validation() -> None:
 
 
 def test_key_registry_is_bounded_and_keeps_the_newest() -> None:
-    from bm25x import _secrets
+    from bm25x import _redact, _secrets
 
     newest = "sk-newest-key-0123456789"
     for i in range(_secrets.MAX_SECRETS + 500):
         _secrets.remember_secret(f"sk-flood-{i:08d}-abcdefgh")
     _secrets.remember_secret(newest)
-    assert len(_secrets._REGISTRY.keys) == _secrets.MAX_SECRETS
+    assert len(_redact._REGISTRY.keys) == _secrets.MAX_SECRETS
     assert _secrets.redact(f"echo {newest} and {newest[:12]}") == "echo *** and ***"
     # the oldest were forgotten, their pieces too
-    assert "sk-flood-00000000-abcdefgh" not in _secrets._REGISTRY.keys
-    assert "00000000" not in _secrets._REGISTRY.windows
+    assert "sk-flood-00000000-abcdefgh" not in _redact._REGISTRY.keys
+    assert "00000000" not in _redact._REGISTRY.windows
 
 
 def test_redaction_masks_before_cutting() -> None:

@@ -16,19 +16,19 @@ from hypothesis import strategies as st
 from support.strategies import examples
 
 import bm25x
-from bm25x import _secrets
+from bm25x import _redact, _secrets
 from bm25x._secrets import MAX_KEY_BYTES, MIN_FRAGMENT, redact, remember_secret
 
 
 @pytest.fixture
-def fresh() -> Iterator[_secrets._Registry]:
+def fresh() -> Iterator[_redact._Registry]:
     """An empty registry of the default bounds for the test (the process's is put back)."""
-    saved = _secrets._REGISTRY
-    _secrets._REGISTRY = _secrets._Registry(_secrets.MAX_SECRETS, _secrets.MAX_SECRET_BYTES)
+    saved = _redact._REGISTRY
+    _redact._REGISTRY = _redact._Registry(_secrets.MAX_SECRETS, _secrets.MAX_SECRET_BYTES)
     try:
-        yield _secrets._REGISTRY
+        yield _redact._REGISTRY
     finally:
-        _secrets._REGISTRY = saved
+        _redact._REGISTRY = saved
 
 
 def windows(key: str) -> list[str]:
@@ -61,14 +61,14 @@ def test_no_window_of_a_key_survives_redaction(
     case: tuple[list[str], str], limit: int | None
 ) -> None:
     chosen, text = case
-    saved = _secrets._REGISTRY
-    _secrets._REGISTRY = _secrets._Registry(_secrets.MAX_SECRETS, _secrets.MAX_SECRET_BYTES)
+    saved = _redact._REGISTRY
+    _redact._REGISTRY = _redact._Registry(_secrets.MAX_SECRETS, _secrets.MAX_SECRET_BYTES)
     try:
         for key in chosen:
             remember_secret(key)
         out = redact(text, limit)
     finally:
-        _secrets._REGISTRY = saved
+        _redact._REGISTRY = saved
     for key in chosen:
         assert not [w for w in windows(key) if w in out], (key, text, out)
 
@@ -94,13 +94,13 @@ def test_text_without_a_piece_of_a_key_is_unchanged(
     case: tuple[str, str], limit: int | None
 ) -> None:
     key, text = case
-    saved = _secrets._REGISTRY
-    _secrets._REGISTRY = _secrets._Registry(_secrets.MAX_SECRETS, _secrets.MAX_SECRET_BYTES)
+    saved = _redact._REGISTRY
+    _redact._REGISTRY = _redact._Registry(_secrets.MAX_SECRETS, _secrets.MAX_SECRET_BYTES)
     try:
         remember_secret(key)
         out = redact(text, limit)
     finally:
-        _secrets._REGISTRY = saved
+        _redact._REGISTRY = saved
     expected = text if limit is None or len(text) <= limit else text[:limit] + "..."
     assert out == expected
 
@@ -119,7 +119,7 @@ def test_text_without_a_piece_of_a_key_is_unchanged(
     ],
 )
 def test_pieces_of_a_cut_key_are_masked_wherever_they_stand(
-    fresh: _secrets._Registry, shape: str
+    fresh: _redact._Registry, shape: str
 ) -> None:
     key = remember_secret("sk-OPERATOR-abcdefghijklmnopqrstuvwxyz0123456789")
     text = shape.format(head=key[:12], tail=key[-12:], middle=key[15:30])
@@ -128,7 +128,7 @@ def test_pieces_of_a_cut_key_are_masked_wherever_they_stand(
     assert out.startswith("provider said: ") and "***" in out
 
 
-def test_redaction_costs_memory_linear_in_the_key(fresh: _secrets._Registry) -> None:
+def test_redaction_costs_memory_linear_in_the_key(fresh: _redact._Registry) -> None:
     key = secrets.token_urlsafe(MAX_KEY_BYTES)[:MAX_KEY_BYTES]
     tracemalloc.start()
     try:
@@ -145,7 +145,7 @@ def test_redaction_costs_memory_linear_in_the_key(fresh: _secrets._Registry) -> 
 
 
 def test_a_key_over_the_bound_is_refused_before_anything_is_kept(
-    fresh: _secrets._Registry, monkeypatch: pytest.MonkeyPatch
+    fresh: _redact._Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     long_key = "sk-" + "x" * MAX_KEY_BYTES
     with pytest.raises(bm25x.KeyTooLongError, match=r"header 'x-api-key' is 4,099 bytes") as info:
@@ -174,7 +174,7 @@ def test_a_key_over_the_bound_is_refused_before_anything_is_kept(
     assert long_key not in str(env.value) and not fresh.keys and not fresh.windows
 
 
-def test_registry_is_bounded_in_bytes(fresh: _secrets._Registry) -> None:
+def test_registry_is_bounded_in_bytes(fresh: _redact._Registry) -> None:
     newest = "sk-newest-" + "n" * 100
     for i in range(_secrets.MAX_SECRET_BYTES // MAX_KEY_BYTES + 20):
         remember_secret(f"{i:08d}" + secrets.token_hex(MAX_KEY_BYTES // 2 - 4))
@@ -186,7 +186,7 @@ def test_registry_is_bounded_in_bytes(fresh: _secrets._Registry) -> None:
     assert not any(k.startswith("00000000") for k in fresh.keys)
 
 
-def test_pinned_keys_outlive_a_flood_of_others(fresh: _secrets._Registry) -> None:
+def test_pinned_keys_outlive_a_flood_of_others(fresh: _redact._Registry) -> None:
     operator = remember_secret("sk-operator-own-key-0123456789", pinned=True)
     for i in range(_secrets.MAX_SECRETS + 10):
         remember_secret(f"sk-caller-{i:06d}-" + string.ascii_letters)
@@ -197,7 +197,7 @@ def test_pinned_keys_outlive_a_flood_of_others(fresh: _secrets._Registry) -> Non
 
 
 def test_short_keys_are_masked_whole_and_forgotten_with_the_rest(
-    fresh: _secrets._Registry,
+    fresh: _redact._Registry,
 ) -> None:
     remember_secret("abc")  # under 4 characters: not a key worth masking
     remember_secret("tok5x")

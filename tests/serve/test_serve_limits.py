@@ -19,7 +19,7 @@ import pytest
 from support.provider_server import KEYS, Canned, FakeProviders, providers_pointed_at
 from support.serve import asgi_client, qdrant_body, qdrant_input
 
-from bm25x import _secrets
+from bm25x import _redact, _secrets
 from bm25x.app.serve import ConfigError, ServeConfig, create_app, load_config
 from bm25x.app.serve.config import Alias, Limits
 from bm25x.app.serve.models import MAX_NAME_CHARS
@@ -64,7 +64,7 @@ def exchange(
 
 def known_windows(key: str) -> list[str]:
     """The windows of ``key`` that bm25x's redaction registry holds."""
-    windows = _secrets._REGISTRY.windows
+    windows = _redact._REGISTRY.windows
     return [key[i : i + 8] for i in range(len(key) - 7) if key[i : i + 8] in windows]
 
 
@@ -89,8 +89,8 @@ def test_a_key_over_the_bound_is_refused_before_anything_is_stored(fake: FakePro
 def test_operator_key_cut_in_a_provider_error_never_reaches_a_caller(
     fake: FakeProviders, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fresh = _secrets._Registry(_secrets.MAX_SECRETS, _secrets.MAX_SECRET_BYTES)
-    monkeypatch.setattr(_secrets, "_REGISTRY", fresh)
+    fresh = _redact._Registry(_secrets.MAX_SECRETS, _secrets.MAX_SECRET_BYTES)
+    monkeypatch.setattr(_redact, "_REGISTRY", fresh)
     operator = "sk-OPERATOR-" + secrets.token_hex(20) + "yz0123456789"
     env_key = "sk-ENVIRONMENT-" + secrets.token_hex(20)
     monkeypatch.setenv("CO_API_KEY", env_key)

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bm25x import providers as _providers
-from bm25x._embed.finish import check_mrl
 from bm25x._embed.items import parse, passthrough, value_key
+from bm25x._embed.mrl import check_mrl
 from bm25x._options import is_key_option, options_key
 from bm25x._secrets import Secret
 from bm25x.errors import UnknownModelError

@@ -31,9 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import multiprocessing as mp
 import os
-import queue
 import random
 import resource
 import statistics
@@ -44,6 +42,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bm25x.app.bench_common import in_process, summarize
 
 __all__ = ["Corpus", "load_corpus", "main", "measure", "short_documents", "summarize"]
 
@@ -244,28 +244,6 @@ def _stream_worker(texts: list[str], gigabytes: float, out: Any) -> None:
     out.put((docs, rounds * corpus_bytes / 1e6, secs, before, peak))
 
 
-def in_process(label: str, target: Callable[..., None], *args: Any) -> Any:
-    """Run ``target(*args, queue)`` in a fresh spawned process and return what it put on the
-    queue; a ``ChildProcessError`` (not a hang) when the process dies without an answer."""
-    ctx = mp.get_context("spawn")
-    q = ctx.Queue()
-    p = ctx.Process(target=target, args=(*args, q))
-    p.start()
-    try:
-        while True:
-            try:
-                return q.get(timeout=0.5)
-            except queue.Empty:
-                if not p.is_alive() and q.empty():
-                    raise ChildProcessError(
-                        f"the benchmark process for {label} exited with code "
-                        f"{p.exitcode} without a result (see its error above; leave a "
-                        "contender out with --skip)"
-                    ) from None
-    finally:
-        p.join()
-
-
 def measure(
     name: str, threads: int, kind: str, texts: list[str], repeat: int
 ) -> tuple[float, float]:
@@ -280,13 +258,6 @@ class Series:
 
     seconds: list[float] = field(default_factory=list)
     peak_mb: list[float] = field(default_factory=list)
-
-
-def summarize(values: Sequence[float]) -> tuple[float, float, float, float]:
-    """``(median, min, max, spread)``; spread is half the min-max range over the median."""
-    med = statistics.median(values)
-    lo, hi = min(values), max(values)
-    return med, lo, hi, (hi - lo) / 2 / med if med else 0.0
 
 
 def add_arguments(ap: argparse.ArgumentParser, default_corpora: Sequence[Path] = ()) -> None:

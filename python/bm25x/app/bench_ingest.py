@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bm25x.app.bench import in_process, summarize
+from bm25x.app.bench_common import in_process, summarize
 from bm25x.app.stand_in import StandInQdrant
 
 __all__ = ["IngestResult", "generate", "run_ingest"]

@@ -11,6 +11,7 @@ from typing import Any
 
 from bm25x.app.backfill.errors import VerifyError
 from bm25x.app.backfill.report import BackfillReport
+from bm25x.app.cli.options import CliError, encoder_options, parse_option, positive_int
 
 __all__ = ["add_arguments", "run"]
 
@@ -45,8 +46,6 @@ def _id_range(text: str) -> tuple[Any, Any]:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The arguments of ``bm25x backfill``."""
-    from bm25x.app.cli.parser import parse_option, positive_int
-
     g = p.add_argument_group("collection (one of --store or --url)")
     g.add_argument("--store", default=None, metavar="DIR", help="an Edge shard directory")
     g.add_argument("--url", default=None, help="a Qdrant server or cluster")
@@ -170,7 +169,6 @@ def _show(args: argparse.Namespace, report: BackfillReport) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``bm25x backfill``."""
     from bm25x.app.backfill.run import backfill
-    from bm25x.app.cli.commands import CliError, _options
 
     if bool(args.store) == bool(args.url):
         raise CliError("give the collection with --store DIR or with --url URL --collection NAME")
@@ -178,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--url needs --collection NAME")
     if args.verify < 0:
         raise CliError(f"--verify takes a number of points, got {args.verify}")
-    options = _options(args)  # first: it may set args.threads
+    options = encoder_options(args)  # first: it may set args.threads
     try:
         report = backfill(
             vector=args.vector,

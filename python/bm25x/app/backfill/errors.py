@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from bm25x.errors import StoreError
 
 if TYPE_CHECKING:
-    from bm25x.app.backfill.run import BackfillReport
+    from bm25x.app.backfill.report import BackfillReport
 
 __all__ = ["BackfillError", "CannotAddVector", "FieldError", "VerifyError"]
 

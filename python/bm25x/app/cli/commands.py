@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bm25x.app.cli.options import CliError, encoder_options
 from bm25x.app.cli.output import print_hits, write_npz, write_parquet
 from bm25x.app.corpus import DEFAULT_TEXT_FIELDS, read_docs
 from bm25x.app.store import (
@@ -30,36 +31,6 @@ DEMO_QUERIES = (
     "right to a trial by jury",
     "taxes without consent",
 )
-
-
-class CliError(Exception):
-    """A problem to report in one line, without a traceback."""
-
-
-# --- arguments shared by commands -----------------------------------------------------------------
-
-
-def _options(args: argparse.Namespace) -> dict[str, Any]:
-    options: dict[str, Any] = {}
-    if args.options:
-        try:
-            loaded = json.loads(args.options)
-        except ValueError as e:
-            raise CliError(f"--options is not valid JSON ({e})") from None
-        except RecursionError:
-            raise CliError("--options: the JSON is nested too deeply to read; flatten it") from None
-        if not isinstance(loaded, dict):
-            raise CliError("--options must be a JSON object, e.g. '{\"k\": 1.5}'")
-        options.update(loaded)
-    options.update(dict(args.option))
-    # threads is how an encoder runs, not part of the vectors (nor of a store's settings):
-    # `-O threads=N` means `--threads N`.
-    if "threads" in options:
-        threads = options.pop("threads")
-        if getattr(args, "threads", None) not in (None, threads):
-            raise CliError(f"threads given twice: --threads {args.threads} and threads={threads}")
-        args.threads = threads
-    return options
 
 
 def _read_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -104,7 +75,7 @@ def cmd_encode(args: argparse.Namespace) -> int:
             raise CliError(
                 f"{out}: writing Parquet needs pyarrow (pip install pyarrow); or write .npz"
             ) from None
-    options = _options(args)  # first: it may set args.threads
+    options = encoder_options(args)  # first: it may set args.threads
     enc = Bm25(threads=args.threads, flavor=args.flavor, **options)
     ids: list[str] = []
     texts: list[str] = []
@@ -151,7 +122,7 @@ def _ingest(args: argparse.Namespace, store: Store, corpus: Path) -> None:
         store,
         corpus,
         flavor=args.flavor,
-        options=_options(args),
+        options=encoder_options(args),
         avg_len=args.avg_len,
         dense_model=args.dense_model,
         store_text=args.store_text,
@@ -224,7 +195,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         report = evaluate(
             args.folder,
             flavor=args.flavor,
-            options=_options(args),
+            options=encoder_options(args),
             avg_len=args.avg_len,
             store=store,
             split=args.split,

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
-from typing import Any
 
 from bm25x._native import __version__
 from bm25x.app.cli.commands import (
@@ -21,32 +19,9 @@ from bm25x.app.cli.commands import (
     cmd_search,
     cmd_serve,
 )
+from bm25x.app.cli.options import parse_option, positive_int
 
 __all__ = ["build_parser", "parse_avg_len", "parse_option", "positive_int"]
-
-
-def parse_option(text: str) -> tuple[str, Any]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    try:
-        return key, json.loads(value)
-    except ValueError:
-        return key, value  # a bare word: tokenizer=word
-    except RecursionError:
-        raise argparse.ArgumentTypeError(
-            f"option {key!r}: the JSON value is nested too deeply to read; flatten it"
-        ) from None
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def parse_avg_len(text: str) -> float | str:
