@@ -66,6 +66,31 @@ def test_library_never_imports_the_application() -> None:
     assert {name: found for name, found in offenders.items() if found} == {}
 
 
+def is_private_library(name: str) -> bool:
+    """A private module of the library (``bm25x._native``, ``bm25x._embed.run``, ...)."""
+    parts = name.split(".")
+    return (
+        parts[0] == "bm25x"
+        and not is_application(name)
+        and any(p.startswith("_") and not p.endswith("__") for p in parts[1:])
+    )
+
+
+def test_the_application_uses_the_librarys_public_surface() -> None:
+    # The command, the service, backfill and the adapters reach the library through its public
+    # names, and beyond them through one door made for them: bm25x.internals.
+    modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    application = {n: p for n, p in modules.items() if is_application(n) or n in ENTRY_POINTS}
+    assert {"bm25x.app.cli", "bm25x.app.store", "bm25x.integrations.fastembed"} <= set(application)
+    offenders = {
+        name: sorted(m for m in imported(path) if is_private_library(m))
+        for name, path in sorted(application.items())
+    }
+    assert {name: found for name, found in offenders.items() if found} == {}
+    assert is_private_library("bm25x._native") and is_private_library("bm25x._embed.run")
+    assert not is_private_library("bm25x.internals") and not is_private_library("bm25x.errors")
+
+
 def test_the_check_sees_relative_and_nested_imports() -> None:
     source = "def f():\n    from ..app import cli\n    import bm25x.integrations.fastembed\n"
     found = imports_in(source, "bm25x.providers.probe", is_package=False)

@@ -106,7 +106,7 @@ def short_documents(docs: Sequence[str]) -> list[str]:
 
 
 def _fastembed_dir() -> str:
-    from bm25x._native import stopwords
+    from bm25x.internals import stopwords
 
     d = tempfile.mkdtemp(prefix="bm25x-bench-fastembed-")
     Path(d, "config.json").write_text("{}", encoding="utf-8")
@@ -333,7 +333,7 @@ def machine_info() -> dict[str, Any]:
     import datetime
     import platform
 
-    from bm25x._native import __version__
+    from bm25x import __version__
 
     cpu = platform.processor() or platform.machine()
     try:

@@ -16,9 +16,9 @@ from itertools import islice, starmap
 from pathlib import Path
 from typing import IO, Any, NamedTuple, TypeAlias
 
-from bm25x._native import JsonlReader
 from bm25x.app.corpus_file import CorpusFile
 from bm25x.errors import CorpusError
+from bm25x.internals import JsonlReader
 
 __all__ = [
     "DEFAULT_TEXT_FIELDS",

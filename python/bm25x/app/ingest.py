@@ -27,10 +27,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from bm25x._encoder import Bm25
-from bm25x._native import __version__
-from bm25x._options import plain
-from bm25x._sparse import SparseBatch
+from bm25x import Bm25, SparseBatch, __version__
 from bm25x.app.corpus import (
     DEFAULT_TEXT_FIELDS,
     Columns,
@@ -43,6 +40,7 @@ from bm25x.app.corpus_file import CorpusFile
 from bm25x.app.progress import Progress
 from bm25x.app.space import SpaceCheck, text_bytes
 from bm25x.app.store import FINGERPRINT, Dense, Store, StoreError, fingerprints
+from bm25x.internals import plain
 
 __all__ = [
     "AvgLen",

@@ -29,9 +29,9 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from bm25x._native import __version__, upsert_json
-from bm25x._sparse import SparseBatch
+from bm25x import SparseBatch, __version__
 from bm25x.errors import StoreError
+from bm25x.internals import upsert_json
 
 __all__ = ["PointWriter", "rest_base", "upsert_body"]
 

@@ -24,15 +24,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bm25x._ids import point_id, point_ids
-from bm25x._native import fingerprints as native_fingerprints
-from bm25x._sparse import SparseBatch, SparseVector
+from bm25x import SparseBatch, SparseVector
 from bm25x.app import scratch
 from bm25x.app.lock import LockBusy, StoreLock
 from bm25x.app.rest_points import PointWriter, rest_base, upsert_body
 from bm25x.app.shard_check import id_tracker_damage
 from bm25x.app.shard_snapshot import READ_INFIX, SHARD, held_elsewhere, snapshot
 from bm25x.errors import StoreError
+from bm25x.internals import native_fingerprints, point_id, point_ids
 
 __all__ = [
     "DENSE",

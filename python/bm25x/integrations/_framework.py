@@ -8,8 +8,7 @@ import itertools
 from types import ModuleType
 from typing import Any
 
-from bm25x._encoder import Bm25
-from bm25x._sparse import SparseBatch
+from bm25x import Bm25, SparseBatch
 
 __all__ = ["encode_pairs", "make_encoder", "require"]
 

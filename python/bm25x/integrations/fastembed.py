@@ -41,8 +41,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bm25x._encoder import Bm25
-from bm25x._native import OptionError
+from bm25x import Bm25, OptionError
 from bm25x.providers.bm25 import bm25_flavor
 
 __all__ = ["SparseEmbedding", "SparseTextEmbedding"]

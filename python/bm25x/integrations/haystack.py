@@ -19,9 +19,9 @@ the store lacks it.
 import dataclasses
 from typing import Any
 
-from bm25x._encoder import Bm25
-from bm25x._idf import IdfCheck
+from bm25x import Bm25
 from bm25x.integrations._framework import encode_pairs, make_encoder, require
+from bm25x.internals import IdfCheck
 
 require("haystack_integrations.document_stores.qdrant", "haystack", "qdrant-haystack")
 

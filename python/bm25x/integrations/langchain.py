@@ -21,8 +21,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bm25x._idf import IdfCheck
 from bm25x.integrations._framework import encode_pairs, make_encoder, require
+from bm25x.internals import IdfCheck
 
 require("langchain_qdrant", "langchain", "langchain-qdrant")
 

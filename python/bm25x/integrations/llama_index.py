@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bm25x._encoder import Bm25
-from bm25x._idf import IdfCheck
+from bm25x import Bm25
 from bm25x.integrations._framework import encode_pairs, make_encoder, require
+from bm25x.internals import IdfCheck
 
 require("llama_index.vector_stores.qdrant", "llama-index", "llama-index-vector-stores-qdrant")
 

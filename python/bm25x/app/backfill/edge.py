@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bm25x._sparse import SparseBatch
+from bm25x import SparseBatch
 from bm25x.app.backfill.edge_filter import edge_filter
 from bm25x.app.backfill.errors import BackfillError
 from bm25x.app.backfill.model import Encoded, VectorSpec

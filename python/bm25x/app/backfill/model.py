@@ -17,9 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from bm25x._encoder import Bm25
-from bm25x._native import __version__
-from bm25x._sparse import SparseBatch, SparseVector
+from bm25x import Bm25, SparseBatch, SparseVector, __version__
 from bm25x.app.ingest import plain_options
 from bm25x.providers.bm25 import bm25_flavor
 

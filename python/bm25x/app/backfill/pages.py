@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from bm25x._sparse import SparseBatch
+from bm25x import SparseBatch
 from bm25x.app.backfill.fields import FieldPath, Problem
 from bm25x.app.backfill.model import VectorModel
 from bm25x.app.backfill.target import PointId, Target, id_order

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bm25x._sparse import SparseBatch
+from bm25x import SparseBatch
 from bm25x.app.backfill.errors import BackfillError, CannotAddVector
 from bm25x.app.backfill.model import Encoded, VectorSpec
 from bm25x.app.backfill.target import Existing, PointId, Record, Target, hit, normal_id

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bm25x._vector_records import record_key
 from bm25x.app.backfill.target import PointId
+from bm25x.internals import record_key
 
 __all__ = ["COUNTS", "Checkpoint", "is_part_of", "part_key", "vector_key"]
 

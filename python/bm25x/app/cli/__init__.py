@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bm25x._native import OptionError
+from bm25x import OptionError
 from bm25x.app.cli.commands import CliError
 from bm25x.app.cli.parser import build_parser
 from bm25x.app.store import public_url

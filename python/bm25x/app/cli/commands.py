@@ -60,8 +60,7 @@ def _where(args: argparse.Namespace) -> str:
 
 def cmd_encode(args: argparse.Namespace) -> int:
     """Encode a corpus file into sparse vectors (.npz or .parquet)."""
-    from bm25x._encoder import Bm25
-    from bm25x._sparse import SparseBatch
+    from bm25x import Bm25, SparseBatch
     from bm25x.app.progress import Progress
 
     out = Path(args.output)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from bm25x._native import __version__
+from bm25x import __version__
 from bm25x.app.cli.commands import (
     DEFAULT_STORE,
     DEMO_QUERIES,

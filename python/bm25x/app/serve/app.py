@@ -27,9 +27,6 @@ from starlette.types import Receive, Scope, Send
 
 import bm25x
 from bm25x import providers
-from bm25x._aio import fail_after
-from bm25x._options import KEY_SUFFIX
-from bm25x._secrets import MAX_KEY_BYTES, key_size
 from bm25x.app.serve import openai_api
 from bm25x.app.serve.body import BodyGate, body_chunks, read_body
 from bm25x.app.serve.config import (
@@ -59,7 +56,7 @@ from bm25x.app.serve.protocol import (
     tokens_by_model,
 )
 from bm25x.errors import BadInputError, UnknownModelError
-from bm25x.providers._clients import new_session
+from bm25x.internals import KEY_SUFFIX, MAX_KEY_BYTES, fail_after, key_size, new_session
 
 __all__ = ["LOGGER_NAME", "ServeApp", "create_app"]
 

@@ -84,9 +84,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from bm25x._options import KEY_SUFFIX, is_key_option
-from bm25x._secrets import Secret, remember_secret
 from bm25x.errors import KeyTooLongError
+from bm25x.internals import KEY_SUFFIX, Secret, is_key_option, remember_secret
 from bm25x.providers import FetchPolicy
 
 __all__ = [
@@ -244,7 +243,7 @@ def check_bm25_presets(config: ServeConfig) -> None:
     request: those of every alias of a bm25 model (its options over the ``[defaults]`` that
     match its model, as requests get them) and of every ``[defaults]`` entry that names a bm25
     model. The encoders are built (and kept) on the way, so the first request finds them."""
-    from bm25x._native import OptionError
+    from bm25x import OptionError
     from bm25x.providers.bm25 import bm25_flavor, shared_encoder
 
     checks: list[tuple[str, str, dict[str, Any]]] = []

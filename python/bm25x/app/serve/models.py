@@ -11,12 +11,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from bm25x import providers
-from bm25x._options import is_key_option
-from bm25x._secrets import MAX_KEY_BYTES, key_size
 from bm25x.app.serve.config import ServeConfig
 from bm25x.app.serve.errors import BadRequest
 from bm25x.app.serve.protocol import Input
 from bm25x.errors import UnknownModelError
+from bm25x.internals import MAX_KEY_BYTES, is_key_option, key_size
 from bm25x.providers.bm25 import BM25_MODELS
 
 __all__ = ["MAX_NAME_CHARS", "OPERATOR_OPTIONS", "ModelPolicy", "shown"]

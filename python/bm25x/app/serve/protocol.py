@@ -28,7 +28,7 @@ import msgspec
 import numpy as np
 import orjson
 
-from bm25x._sparse import SparseVector
+from bm25x import SparseVector
 from bm25x.app.serve.errors import BadRequest
 from bm25x.app.serve.nesting import nesting_depth
 from bm25x.errors import ProviderResponseError
