@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 from support import require
+from support.provider_server import FakeProviders
 
 settings.register_profile(
     "ci",
@@ -60,6 +62,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning"
     )
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeProviders]:
+    """The provider stand-ins (OpenAI, Cohere, Jina, OpenRouter, images) on 127.0.0.1, one per
+    test module; modules reset it per test."""
+    fake = FakeProviders()
+    yield fake
+    fake.close()
 
 
 @pytest.fixture(scope="session")

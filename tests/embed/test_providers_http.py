@@ -42,13 +42,6 @@ ENV_SECRET = "sk-env-key-for-locals-7"  # module level: no test frame holds it a
 LOOPBACK = FetchPolicy(allowed_hosts=frozenset({"127.0.0.0/8"}))
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeProviders]:
-    fake = FakeProviders()
-    yield fake
-    fake.close()
-
-
 @pytest.fixture
 def fake(server: FakeProviders, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProviders]:
     """Every provider pointed at the local server, no keys in the environment, the registry

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.provider_server import KEYS, Canned, FakeProviders, providers_pointed_at
+from support.provider_server import KEY_HEADERS, Canned, FakeProviders, providers_pointed_at
 
 import bm25x
 from bm25x.providers.cohere import CohereProvider
@@ -21,19 +21,7 @@ from bm25x.providers.openai import OpenAIProvider
 from bm25x.providers.openrouter import OpenRouterProvider
 
 FAST = {"backoff_base": 0.01, "backoff_max": 0.05}
-KEYED = {
-    "openai-api-key": KEYS["openai"],
-    "cohere-api-key": KEYS["cohere"],
-    "jina-api-key": KEYS["jina"],
-    "openrouter-api-key": KEYS["openrouter"],
-}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeProviders]:
-    fake = FakeProviders()
-    yield fake
-    fake.close()
+KEYED = KEY_HEADERS
 
 
 @pytest.fixture

@@ -30,13 +30,6 @@ FAST = {"backoff_base": 0.01, "backoff_max": 0.05}
 TOKEN = "svc-token-limits-83c1f0"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeProviders]:
-    fake = FakeProviders()
-    yield fake
-    fake.close()
-
-
 @pytest.fixture
 def fake(server: FakeProviders, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProviders]:
     server.reset()

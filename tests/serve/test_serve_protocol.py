@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from support import require
 from support.provider_server import (
+    KEY_HEADERS,
     KEYS,
     PNG,
     Canned,
@@ -42,19 +43,7 @@ from bm25x.providers.openrouter import OpenRouterProvider
 FAST = {"backoff_base": 0.01, "backoff_max": 0.05}
 TOKEN = "svc-token-5f2e9a7c1d"
 SECRET_TEXT = "the confidential sentence 8d1f"
-ALL_KEYS = {
-    "openai-api-key": KEYS["openai"],
-    "cohere-api-key": KEYS["cohere"],
-    "jina-api-key": KEYS["jina"],
-    "openrouter-api-key": KEYS["openrouter"],
-}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeProviders]:
-    fake = FakeProviders()
-    yield fake
-    fake.close()
+ALL_KEYS = KEY_HEADERS
 
 
 @pytest.fixture

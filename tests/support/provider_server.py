@@ -38,6 +38,8 @@ KEYS = {
     "jina": "jina_test_key_13579abcdef",
     "cohere": "co-test-key-2468acegik",
 }
+# Each stand-in's key as the header a caller (or Qdrant) sends it in.
+KEY_HEADERS = {f"{provider}-api-key": key for provider, key in KEYS.items()}
 DEFAULT_DIMS = {"openai": 64, "openrouter": 48, "jina": 32, "cohere": 40}
 
 # A 1x1 PNG.
