@@ -26,19 +26,30 @@ def imported(path: Path) -> set[str]:
     return imports_in(source, module_name(path), is_package=path.name == "__init__.py")
 
 
-def imports_in(source: str, name: str, *, is_package: bool) -> set[str]:
+def import_statements(source: str, name: str, *, is_package: bool) -> list[tuple[str, list[str]]]:
+    """Each import of ``source`` (module ``name``), wherever it is, as (the module imported
+    from, relative imports resolved, and the names it imports); ``import a.b`` is ``("a.b",
+    [])``."""
     package = name if is_package else name.rpartition(".")[0]
-    found: set[str] = set()
+    found: list[tuple[str, list[str]]] = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
+            found.extend((alias.name, []) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
-            found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names)
+            found.append((base, [alias.name for alias in node.names]))
+    return found
+
+
+def imports_in(source: str, name: str, *, is_package: bool) -> set[str]:
+    """Every module (or name) ``source`` imports, the packages it imports from included."""
+    found: set[str] = set()
+    for base, names in import_statements(source, name, is_package=is_package):
+        found.add(base)
+        found.update(f"{base}.{n}" for n in names)
     return found
 
 
@@ -114,17 +125,9 @@ def all_modules() -> dict[str, Path]:
 def imported_names(source: str, name: str, *, is_package: bool) -> set[str]:
     """What ``source`` imports, wherever the import is: ``import a.b`` gives ``a.b``; ``from
     a import b`` gives ``a.b`` only (the package ``a`` counts when ``b`` is not a module)."""
-    package = name if is_package else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*anchor, base] if base else anchor)
-            found.update(f"{base}.{alias.name}" for alias in node.names)
+    for base, names in import_statements(source, name, is_package=is_package):
+        found.update([f"{base}.{n}" for n in names] if names else [base])
     return found
 
 

@@ -136,17 +136,9 @@ class FastProviderProcess:
         return found
 
     def close(self) -> None:
-        import subprocess
+        from support.serve import stop_stand_in  # the parent's side only
 
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        stop_stand_in(self.proc)
 
 
 if __name__ == "__main__":

@@ -87,15 +87,21 @@ class FakeProvidersProcess:
         return found
 
     def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        stop_stand_in(self.proc)
+
+
+def stop_stand_in(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a stand-in process that serves until its standard input closes: close it, wait,
+    kill after 10 s, and close its pipes."""
+    assert proc.stdin is not None
+    proc.stdin.close()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+    if proc.stdout is not None:
+        proc.stdout.close()
 
 
 @dataclass
