@@ -200,8 +200,8 @@ def _ensure_builtins() -> None:
             return
         from bm25x.providers.bm25 import Bm25Provider
         from bm25x.providers.cohere import CohereProvider
-        from bm25x.providers.fastembed import FastembedProvider
         from bm25x.providers.jina import JinaProvider
+        from bm25x.providers.local_models import LocalModelProvider
         from bm25x.providers.openai import OpenAIProvider
         from bm25x.providers.openrouter import OpenRouterProvider
 
@@ -212,8 +212,8 @@ def _ensure_builtins() -> None:
         _entries.setdefault("cohere/", CohereProvider)
         _entries.setdefault("jinaai/", JinaProvider)
         _entries.setdefault("openrouter/", OpenRouterProvider)
-        _entries.setdefault("fastembed/", FastembedProvider)
-        _catch_all.append(FastembedProvider)
+        _entries.setdefault("fastembed/", LocalModelProvider)
+        _catch_all.append(LocalModelProvider)
         _builtins_loaded = True
 
 

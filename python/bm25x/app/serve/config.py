@@ -154,7 +154,7 @@ class FastembedConfig:
     model_dirs: Mapping[str, str] = field(default_factory=dict)
     # Concurrent requests for one model share model calls of at most this many padded tokens
     # (texts times the longest one's tokens), as text-embeddings-inference's max_batch_tokens;
-    # 0: one model call per request. Process-wide (it sets FastembedProvider's default).
+    # 0: one model call per request. Process-wide (it sets LocalModelProvider's default).
     max_batch_tokens: int = 16384
 
 
