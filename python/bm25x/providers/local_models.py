@@ -94,7 +94,7 @@ def _import_fastembed() -> Any:
         import fastembed
     except ImportError as exc:
         raise ModelNotAvailableError(
-            f"local fastembed models need the fastembed package: "
+            f"local models (bm25x.providers.local_models) need the fastembed package: "
             f"pip install 'bm25x-sparse[fastembed]' ({exc})",
             provider="fastembed",
         ) from None

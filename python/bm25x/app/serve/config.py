@@ -146,8 +146,10 @@ class Alias:
 
 @dataclass(frozen=True)
 class FastembedConfig:
-    """Where local fastembed models come from. With ``allow_downloads`` off (the default),
-    fastembed never contacts the hub: a model must be in ``model_dirs`` or the cache."""
+    """The ``[fastembed]`` table: where the local-models provider
+    (:mod:`bm25x.providers.local_models`) finds the fastembed package's models. With
+    ``allow_downloads`` off (the default), fastembed never contacts the hub: a model must be in
+    ``model_dirs`` or the cache."""
 
     cache_dir: str | None = None
     allow_downloads: bool = False
