@@ -1,4 +1,4 @@
-"""Batching of local fastembed models across calls: concurrent calls for one model share model
+"""Batching of the local-models provider across calls: concurrent calls for one model share model
 calls within the token budget, each gets exactly what it gets alone (the real MiniLM), a
 failing text fails only its own call, and a call that stops waiting is left out."""
 

@@ -1,6 +1,6 @@
 """``bm25x.embed`` with local providers: bm25 through the registry equals ``bm25x.Bm25``; item
-forms; Qdrant Cloud passthrough; the registry and its entry points; local fastembed models,
-offline, with a real small model shipped on PyPI."""
+forms; Qdrant Cloud passthrough; the registry and its entry points; the local-models
+provider (fastembed's models, offline), with a real small model shipped on PyPI."""
 
 from __future__ import annotations
 
@@ -267,7 +267,7 @@ def test_entry_points(registry: Any, tmp_path: Path, monkeypatch: pytest.MonkeyP
     sys.modules.pop("bm25x_test_plugin", None)
 
 
-# -- local fastembed models ---------------------------------------------------------------
+# -- the local-models provider (fastembed's models) ----------------------------------------
 
 
 @pytest.fixture
