@@ -3,7 +3,7 @@ interaction, image), run in this process through the optional extra ``pip instal
 bm25x-sparse[fastembed]``, imported only when such a model is used.
 
 Not to be confused with the fastembed flavour of the BM25 encoder (``Bm25(flavor="fastembed")``,
-fastembed's Python ``Bm25``), which bm25x computes itself and :mod:`bm25x.providers.bm25` serves,
+fastembed's Python ``Bm25``), which bm25x computes itself and ``bm25x.providers.bm25`` serves,
 nor with the drop-in :mod:`bm25x.integrations.fastembed`. This module was
 ``bm25x.providers.fastembed`` before; that name still imports, with a DeprecationWarning.
 
