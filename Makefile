@@ -86,7 +86,8 @@ smoke:  ## install the CI wheel in a fresh venv without Rust and run tests/wheel
 		--reference $(SHARED_REFERENCE)
 
 # The pure-Rust crates (every workspace member but the extension, which the Python suite tests):
-# bm25x-core (the encoder) and bm25x-layers (the module graphs).
+# bm25x-core (the encoder), bm25x-corpus (the command's JSONL reader and points), bm25x-layers
+# (their module graphs).
 test-rust:  ## cargo fmt --check, clippy -D warnings, and the pure-Rust crates' tests
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --all-features -- -D warnings

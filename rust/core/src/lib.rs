@@ -12,10 +12,7 @@
 //! Imports go one way, from the leaves up; a module may import only modules on a lower layer:
 //!
 //! ```text
-//! 0  error, language, hash, normalize,     leaves (language: stopword lists, stemmer names;
-//!    jsonl, points                         jsonl: the corpus reader's fast path, points: the
-//!                                          command's point ids, fingerprints and REST JSON,
-//!                                          both beside the pipeline)
+//! 0  error, language, hash, normalize      leaves (language: stopword lists, stemmer names)
 //! 1  filter, stem, weight, cache, pool     stages that need a leaf (cache: hash; filter, stem:
 //!                                          language); `weight` owns `Params`
 //! 2  process                               the per-token chain; owns `Processor`, `Profile`
@@ -33,11 +30,9 @@ pub mod encoder;
 pub mod error;
 pub mod filter;
 pub mod hash;
-pub mod jsonl;
 pub mod language;
 pub mod normalize;
 pub mod options;
-pub mod points;
 mod pool;
 pub mod process;
 pub mod stem;

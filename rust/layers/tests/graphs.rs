@@ -9,8 +9,6 @@ const CORE: &[(&str, u8)] = &[
     ("language", 0),
     ("hash", 0),
     ("normalize", 0),
-    ("jsonl", 0),
-    ("points", 0),
     ("filter", 1),
     ("stem", 1),
     ("weight", 1),
@@ -20,6 +18,21 @@ const CORE: &[(&str, u8)] = &[
     ("tokenize", 3),
     ("options", 4),
     ("encoder", 5),
+];
+
+/// `rust/corpus`: the corpus reader and the points writer (graph in `rust/corpus/src/lib.rs`).
+const CORPUS: &[(&str, u8)] = &[
+    ("jsonl::lines", 0),
+    ("jsonl::fields", 0),
+    ("jsonl::record", 0),
+    ("points::point_id", 0),
+    ("points::fingerprint", 0),
+    ("jsonl::document", 1),
+    ("points::upsert", 1),
+    ("jsonl::read", 2),
+    ("jsonl::duplicate_ids", 3),
+    ("jsonl", 4),
+    ("points", 4),
 ];
 
 /// Check the crate at `rust/<dir>`, which has at least `files` module files.
@@ -41,6 +54,11 @@ fn check(dir: &str, layers: &[(&str, u8)], files: usize) {
 #[test]
 fn core_imports_go_downwards() {
     check("core", CORE, 30);
+}
+
+#[test]
+fn corpus_imports_go_downwards() {
+    check("corpus", CORPUS, 11);
 }
 
 #[test]
