@@ -85,10 +85,13 @@ smoke:  ## install the CI wheel in a fresh venv without Rust and run tests/wheel
 		$(abspath $(SMOKE_VENV))/bin/python -I $(CURDIR)/tests/wheel/smoke.py \
 		--reference $(SHARED_REFERENCE)
 
-test-rust:  ## cargo fmt --check, clippy -D warnings, and the core crate's tests
+# The pure-Rust crates (every workspace member but the extension, which the Python suite tests):
+# bm25x-core (the encoder), bm25x-corpus (the command's JSONL reader and points), bm25x-layers
+# (their module graphs).
+test-rust:  ## cargo fmt --check, clippy -D warnings, and the pure-Rust crates' tests
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
-	cargo test -p bm25x-core
+	cargo test --workspace --exclude bm25x-python
 	cargo test -p bm25x-core --features japanese
 
 lint:  ## ruff check, ruff format --check, mypy (strict) and stubtest

@@ -269,7 +269,7 @@ pub struct TermCache {
 }
 
 impl TermCache {
-    // Hot-path file (issue 15): an allow for now, to become `u32::try_from` there. Bound: indices
+    // The `as u32` casts of this file (allowed file-wide, above) stay below 2^32: indices
     // count the memo's distinct terms (or a long word's prefixes); the memo is trimmed to
     // `MAX_MEMO_BYTES` between documents, so past that only one document adds to it, and 2^32
     // distinct terms in one document would take tens of GB of text.

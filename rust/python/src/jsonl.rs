@@ -1,7 +1,7 @@
-//! `JsonlReader`: the core's JSONL fast path (`bm25x_core::jsonl`) for the corpus reader in
-//! `bm25x.app.corpus`, which reads every line declined here with its own rules.
+//! `JsonlReader`: the JSONL fast path of `bm25x-corpus` (`bm25x_corpus::jsonl`) for the corpus
+//! reader in `bm25x.app.corpus`, which reads every line declined here with its own rules.
 
-use bm25x_core::jsonl::{check, parse, Fields, Ids, Repeat};
+use bm25x_corpus::jsonl::{check, parse, Collect, Columns, Cursor, Fields, Ids, Repeat, Rows};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -11,9 +11,9 @@ use crate::errors::guard;
 /// A declined line: `(line, start, end)`.
 type Declined = Option<(u64, usize, usize)>;
 /// `parse`'s answer: `(documents as (id, text, line), end, next line, declined)`.
-type Parsed = (Vec<(String, String, u64)>, usize, u64, Declined);
+type Parsed = (Rows, usize, u64, Declined);
 /// `parse_columns`'s answer: `(ids, texts, end, next line, declined)`.
-type Columns = (Vec<String>, Vec<String>, usize, u64, Declined);
+type ColumnsParsed = (Vec<String>, Vec<String>, usize, u64, Declined);
 /// `check`'s answer, in the same shape: `(repeated id, end, next line, declined)`.
 type Checked = (Option<Repeat>, usize, u64, Declined);
 
@@ -23,7 +23,14 @@ pub struct JsonlReader {
     ids: Ids,
 }
 
-fn bytes_from<'a>(buf: &'a Bound<'_, PyBytes>, start: usize) -> PyResult<&'a [u8]> {
+/// Run `read` on the bytes of `buf` without the GIL (and within the panic guard), after checking
+/// that `start` lies within them: the one way into a buffer for every method below.
+fn detached<T: Send>(
+    py: Python<'_>,
+    buf: &Bound<'_, PyBytes>,
+    start: usize,
+    read: impl FnOnce(&[u8]) -> T + Send,
+) -> PyResult<T> {
     let bytes = buf.as_bytes();
     if start > bytes.len() {
         return Err(PyValueError::new_err(format!(
@@ -31,7 +38,24 @@ fn bytes_from<'a>(buf: &'a Bound<'_, PyBytes>, start: usize) -> PyResult<&'a [u8
             bytes.len()
         )));
     }
-    Ok(bytes)
+    guard(|| Ok(py.detach(|| read(bytes))))
+}
+
+impl JsonlReader {
+    /// The documents of the whole lines of `buf[start:]`, in the shape `C`, and where reading
+    /// stopped: what `parse` and `parse_columns` share.
+    fn documents<C: Collect + Send>(
+        &self,
+        py: Python<'_>,
+        buf: &Bound<'_, PyBytes>,
+        start: usize,
+        line: u64,
+        at_eof: bool,
+    ) -> PyResult<(C, Cursor)> {
+        detached(py, buf, start, |bytes| {
+            parse(bytes, start, line, at_eof, &self.fields)
+        })
+    }
 }
 
 #[pymethods]
@@ -56,12 +80,8 @@ impl JsonlReader {
         line: u64,
         at_eof: bool,
     ) -> PyResult<Parsed> {
-        let bytes = bytes_from(buf, start)?;
-        guard(|| {
-            let p = py.detach(|| parse(bytes, start, line, at_eof, usize::MAX, &self.fields));
-            let c = p.cursor;
-            Ok((p.docs, c.end, c.next_line, c.declined))
-        })
+        let (docs, c) = self.documents::<Rows>(py, buf, start, line, at_eof)?;
+        Ok((docs, c.end, c.next_line, c.declined))
     }
 
     /// Like `parse`, as two lists (ids, texts) instead of a tuple per document: what an
@@ -74,14 +94,9 @@ impl JsonlReader {
         start: usize,
         line: u64,
         at_eof: bool,
-    ) -> PyResult<Columns> {
-        let bytes = bytes_from(buf, start)?;
-        guard(|| {
-            let p = py.detach(|| parse(bytes, start, line, at_eof, usize::MAX, &self.fields));
-            let c = p.cursor;
-            let (ids, texts) = p.docs.into_iter().map(|(id, text, _)| (id, text)).unzip();
-            Ok((ids, texts, c.end, c.next_line, c.declined))
-        })
+    ) -> PyResult<ColumnsParsed> {
+        let (docs, c) = self.documents::<Columns>(py, buf, start, line, at_eof)?;
+        Ok((docs.ids, docs.texts, c.end, c.next_line, c.declined))
     }
 
     /// Like `parse`, keeping only the ids (in this reader) and stopping at the first one seen
@@ -95,12 +110,11 @@ impl JsonlReader {
         line: u64,
         at_eof: bool,
     ) -> PyResult<Checked> {
-        let bytes = bytes_from(buf, start)?;
         let (fields, ids) = (&self.fields, &mut self.ids);
-        guard(|| {
-            let (cursor, repeat) = py.detach(|| check(bytes, start, line, at_eof, fields, ids));
-            Ok((repeat, cursor.end, cursor.next_line, cursor.declined))
-        })
+        let (cursor, repeat) = detached(py, buf, start, |bytes| {
+            check(bytes, start, line, at_eof, fields, ids)
+        })?;
+        Ok((repeat, cursor.end, cursor.next_line, cursor.declined))
     }
 
     /// Record an id read by the caller; if it was seen before, the line it was first on.

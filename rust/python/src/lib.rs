@@ -1,6 +1,7 @@
-//! `bm25x._native`: the PyO3 glue over `bm25x-core`. Only conversion lives here: Python
-//! options to core options, Python strings to Rust strings, core vectors to numpy arrays, core
-//! errors to Python exceptions. The GIL is released around all encoding work.
+//! `bm25x._native`: the PyO3 glue over `bm25x-core` (the encoder) and `bm25x-corpus` (the
+//! command's JSONL reader and points). Only conversion lives here: Python options to core
+//! options, Python strings to Rust strings, core vectors to numpy arrays, core errors to Python
+//! exceptions. The GIL is released around all encoding and parsing work.
 
 mod convert;
 mod encoder;

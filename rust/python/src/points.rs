@@ -1,4 +1,4 @@
-//! The `bm25x` command's points (`bm25x_core::points`) a batch at a time: point ids, text
+//! The `bm25x` command's points (`bm25x_corpus::points`) a batch at a time: point ids, text
 //! fingerprints and the REST upsert JSON, one call per batch instead of Python work per
 //! document.
 
@@ -7,7 +7,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
-use bm25x_core::points::{fingerprint, point_id, upsert_json as core_upsert_json, Upsert};
+use bm25x_corpus::points::{fingerprint, point_id, upsert_json as write_upsert_json, Upsert};
 
 use crate::convert::surrogate_position;
 use crate::errors::guard;
@@ -62,7 +62,7 @@ pub fn fingerprints(texts: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
     })
 }
 
-/// The JSON body of a REST upsert of these documents (see `bm25x_core::points::upsert_json`).
+/// The JSON body of a REST upsert of these documents (see `bm25x_corpus::points::upsert_json`).
 #[pyfunction]
 #[pyo3(signature = (doc_ids, payloads, indptr, indices, values, sparse_name, dense, dense_name))]
 #[allow(clippy::too_many_arguments, clippy::needless_pass_by_value)] // one batch, by parts
@@ -98,7 +98,7 @@ pub fn upsert_json<'py>(
             sparse_name,
             dense_name,
         };
-        let body = core_upsert_json(&batch).map_err(PyValueError::new_err)?;
+        let body = write_upsert_json(&batch).map_err(PyValueError::new_err)?;
         Ok(PyBytes::new(py, &body))
     })
 }

@@ -84,8 +84,8 @@ fn cut<S: AsRef<str>>(texts: &[S], target: usize) -> Vec<Range<usize>> {
 
 impl Encoder {
     /// Encode many texts into one CSR batch, in input order. With `threads > 1` and at least
-    /// [`MIN_PARALLEL_BYTES`] of text, the calling thread and `threads - 1` pool threads encode
-    /// it together; the result is the same.
+    /// 256 KiB of text (`MIN_PARALLEL_BYTES`), the calling thread and `threads - 1` pool threads
+    /// encode it together; the result is the same.
     ///
     /// `poll` is called on the calling thread every few milliseconds while the batch runs; if
     /// it returns an error, the batch stops as soon as every thread has finished its current

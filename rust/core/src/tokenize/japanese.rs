@@ -165,7 +165,8 @@ const PARTICLES: &[&str] = &[
     "と", "も", "へ", "や", "か", "な", "た", "て", "し", "さ", "れ", "い",
 ];
 
-/// Split `text` into runs of one [`Class`], then peel the leading particles off hiragana runs.
+/// Split `text` into runs of one character class (kanji, hiragana, katakana, other letters and
+/// digits; every other char alone), then peel the leading particles off hiragana runs.
 pub fn fallback_words(text: &str) -> Vec<&str> {
     let mut runs: Vec<(Class, &str)> = Vec::new();
     let mut start = 0;

@@ -1,38 +1,9 @@
-//! What a document becomes in Qdrant besides its vector, for the `bm25x` command's stores: its
-//! point id, its text fingerprint, and the JSON of a REST upsert of a batch of documents.
-//!
-//! Each has a Python reference that stays the definition (`bm25x._ids.point_id`,
-//! `bm25x.app.store.fingerprint`, and the JSON qdrant-client sends for the same points); these
-//! are the same values made a batch at a time, without a Python object per step.
+//! The body of a REST upsert of a batch of documents, written as qdrant-client writes it for
+//! the same points.
 
-use std::fmt::Write as _;
-
-use blake2::digest::consts::U12;
-use blake2::{Blake2b, Digest};
 use serde_json::value::RawValue;
-use uuid::Uuid;
 
-/// The namespace of point ids. Fixed forever: changing it would give every stored document a
-/// new id.
-const NAMESPACE: Uuid = uuid::uuid!("5d0b3f0e-8a4c-5b8e-9a51-62d8f3c0b25a");
-
-/// The point id of a document id: `uuid5(NAMESPACE, doc_id)`, hyphenated.
-pub fn point_id(doc_id: &str) -> String {
-    Uuid::new_v5(&NAMESPACE, doc_id.as_bytes())
-        .hyphenated()
-        .to_string()
-}
-
-/// A text's fingerprint: `BLAKE2b` with a 12-byte digest of its UTF-8, in lowercase hex.
-pub fn fingerprint(text: &str) -> String {
-    let digest = Blake2b::<U12>::digest(text.as_bytes());
-    let mut out = String::with_capacity(2 * digest.len());
-    for byte in digest {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{byte:02x}");
-    }
-    out
-}
+use super::point_id::point_id;
 
 /// A batch of documents to upsert: CSR sparse vectors, optional dense rows, and one payload
 /// (a JSON object) per document.
@@ -153,20 +124,6 @@ fn object_members(raw: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn point_ids_are_the_python_reference() {
-        // str(uuid.uuid5(uuid.UUID("5d0b3f0e-8a4c-5b8e-9a51-62d8f3c0b25a"), "d0")), etc.
-        assert_eq!(point_id("d0"), "95d262d7-10ca-5080-a776-79d3770eb4c9");
-        assert_eq!(point_id("d1"), "1316017a-3672-50ad-bda8-333aaedba708");
-    }
-
-    #[test]
-    fn fingerprints_are_blake2b_of_twelve_bytes() {
-        // hashlib.blake2b(b"", digest_size=12).hexdigest(), and of "abc"
-        assert_eq!(fingerprint(""), "b8e1dda3ac0aa3820ad2990b");
-        assert_eq!(fingerprint("abc"), "48b4f1f9042a2d5033b382b5");
-    }
 
     fn upsert(payloads: &[u8], dense: Option<(&[f32], usize)>) -> Result<String, String> {
         let batch = Upsert {
