@@ -572,7 +572,7 @@ def test_a_score_prints_alike_however_it_arrived() -> None:
     from types import SimpleNamespace
 
     from bm25x.app.cli.output import score_text
-    from bm25x.app.store import _hit
+    from bm25x.app.store.points import _hit
 
     exact = float(np.float32(12.038683))  # what qdrant-edge hands over: 12.03868293762207
     rest = 12.038683  # what a server's JSON says for the same float32
