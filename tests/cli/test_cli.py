@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from support.rest_stand_in import StandInQdrant
 
 import bm25x
 from bm25x.app.cli import main
@@ -21,7 +22,6 @@ from bm25x.app.cli.commands import sample_corpus
 from bm25x.app.corpus import CorpusError, read_docs
 from bm25x.app.ingest import ingest
 from bm25x.app.search import search
-from bm25x.app.stand_in import StandInQdrant
 from bm25x.app.store import EdgeStore, Hit, QdrantStore
 
 QUERIES = ["freedom of speech", "trial by jury", "taxes on incomes"]
