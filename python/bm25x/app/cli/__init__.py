@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from bm25x import OptionError
 from bm25x.app.cli.commands import CliError
 from bm25x.app.cli.parser import build_parser
+from bm25x.app.errors import CorpusError, StoreError
 from bm25x.app.store import public_url
-from bm25x.errors import CorpusError, InferenceError, StoreError
+from bm25x.errors import InferenceError
 
 __all__ = ["EXIT_BROKEN_PIPE", "main"]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from bm25x.app.corpus.beir import Beir, load_beir
 from bm25x.app.corpus.read import check_docs, read_batches, read_docs
 from bm25x.app.corpus.rules import DEFAULT_TEXT_FIELDS, Columns, Doc
-from bm25x.errors import CorpusError
+from bm25x.app.errors import CorpusError
 
 __all__ = [
     "DEFAULT_TEXT_FIELDS",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bm25x.app.corpus.files import _checked_lines, _open_bytes, _text
 from bm25x.app.corpus.read import read_docs
-from bm25x.errors import CorpusError
+from bm25x.app.errors import CorpusError
 
 __all__ = ["Beir", "load_beir"]
 

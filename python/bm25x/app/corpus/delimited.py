@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bm25x.errors import CorpusError
+from bm25x.app.errors import CorpusError
 
 _CSV_FIELD_LIMIT = 2**31 - 1
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO, Any, TypeAlias
 
 from bm25x.app.corpus_file import CorpusFile
-from bm25x.errors import CorpusError
+from bm25x.app.errors import CorpusError
 
 __all__ = ["BOM"]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bm25x.app.corpus.files import BOM
-from bm25x.errors import CorpusError
+from bm25x.app.errors import CorpusError
 
 _fast_loads: Callable[[str], Any] | None
 try:

@@ -12,7 +12,7 @@ from bm25x.app.corpus.files import BOM, _open_bytes, _refuse_undecoded
 from bm25x.app.corpus.jsonl import _record
 from bm25x.app.corpus.rules import Columns, Doc, _Rules
 from bm25x.app.corpus_file import CorpusFile
-from bm25x.errors import CorpusError
+from bm25x.app.errors import CorpusError
 from bm25x.internals import JsonlReader
 
 _CHUNK = 1 << 20

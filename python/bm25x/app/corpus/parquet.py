@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bm25x.app.corpus_file import CorpusFile
-from bm25x.errors import CorpusError
+from bm25x.app.errors import CorpusError
 
 
 def _parquet_rows(path: Path, source: CorpusFile | None) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -13,7 +13,7 @@ from bm25x.app.corpus.native import _columns_step, _declined_doc, _native_pass, 
 from bm25x.app.corpus.rows import _rows
 from bm25x.app.corpus.rules import DEFAULT_TEXT_FIELDS, Columns, Doc, _Rules
 from bm25x.app.corpus_file import CorpusFile
-from bm25x.errors import CorpusError
+from bm25x.app.errors import CorpusError
 from bm25x.internals import JsonlReader
 
 __all__ = ["check_docs", "read_batches", "read_docs"]

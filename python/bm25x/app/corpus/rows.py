@@ -12,7 +12,7 @@ from bm25x.app.corpus.files import _checked_lines, _format, _open_bytes, _text
 from bm25x.app.corpus.jsonl import _jsonl_rows
 from bm25x.app.corpus.parquet import _parquet_rows
 from bm25x.app.corpus_file import CorpusFile
-from bm25x.errors import CorpusError
+from bm25x.app.errors import CorpusError
 
 
 def _rows(path: Path, source: CorpusFile | None) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from bm25x.app.corpus.files import _format
-from bm25x.errors import CorpusError
+from bm25x.app.errors import CorpusError
 
 __all__ = ["DEFAULT_TEXT_FIELDS", "ID_FIELDS", "Columns", "Doc"]
 

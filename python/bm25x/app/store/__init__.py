@@ -14,11 +14,11 @@ on disk), and :mod:`~bm25x.app.store.server` (:class:`QdrantStore`).
 
 from __future__ import annotations
 
-from bm25x.app.store.base import Dense, Hit, MissingCollection, Store
+from bm25x.app.errors import MissingCollection, StoreError
+from bm25x.app.store.base import Dense, Hit, Store
 from bm25x.app.store.edge import EdgeStore
 from bm25x.app.store.points import DENSE, FINGERPRINT, SPARSE, f32, fingerprint, fingerprints
 from bm25x.app.store.server import QdrantStore, public_url, version_gap
-from bm25x.errors import StoreError
 from bm25x.internals import point_id
 
 __all__ = [

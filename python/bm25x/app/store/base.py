@@ -1,5 +1,5 @@
-"""The store interface (:class:`Store`) every backend implements, the results it gives
-(:class:`Hit`), and the error for a collection that is not there."""
+"""The store interface (:class:`Store`) every backend implements, and the results it gives
+(:class:`Hit`)."""
 
 from __future__ import annotations
 
@@ -12,17 +12,8 @@ import numpy as np
 import numpy.typing as npt
 
 from bm25x import SparseBatch, SparseVector
-from bm25x.errors import StoreError
 
-__all__ = ["Dense", "Hit", "MissingCollection", "Store"]
-
-
-class MissingCollection(StoreError):
-    """There is no collection to search; ``where`` is :meth:`Store.describe` of the store."""
-
-    def __init__(self, where: str) -> None:
-        super().__init__(f"no {where}; create it with `bm25x ingest` first")
-        self.where = where
+__all__ = ["Dense", "Hit", "Store"]
 
 
 @dataclass(frozen=True)

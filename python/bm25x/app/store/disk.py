@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from bm25x.app.errors import StoreError
 from bm25x.app.shard_snapshot import READ_INFIX
-from bm25x.errors import StoreError
 
 
 def _write_json(file: Path, settings: dict[str, Any]) -> None:

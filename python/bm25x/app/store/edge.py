@@ -12,6 +12,7 @@ from typing import Any
 
 from bm25x import SparseBatch, SparseVector
 from bm25x.app import scratch
+from bm25x.app.errors import StoreError
 from bm25x.app.lock import LockBusy, StoreLock
 from bm25x.app.shard_check import id_tracker_damage
 from bm25x.app.shard_snapshot import SHARD, held_elsewhere, snapshot
@@ -35,7 +36,6 @@ from bm25x.app.store.points import (
     _hit,
     _point_rows,
 )
-from bm25x.errors import StoreError
 from bm25x.internals import point_ids
 
 __all__ = ["EdgeStore"]

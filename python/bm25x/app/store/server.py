@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bm25x import SparseBatch, SparseVector
+from bm25x.app.errors import StoreError
 from bm25x.app.rest_points import PointWriter, rest_base, upsert_body
 from bm25x.app.store.base import Dense, Hit, Store
 from bm25x.app.store.points import (
@@ -19,7 +20,6 @@ from bm25x.app.store.points import (
     _hit,
     _point_rows,
 )
-from bm25x.errors import StoreError
 from bm25x.internals import point_ids
 
 __all__ = ["QdrantStore", "public_url", "version_gap"]
