@@ -279,18 +279,23 @@ def test_python_dash_m_entry_point() -> None:
     assert done.stdout.strip() == f"bm25x {bm25x.__version__}"
 
 
-def test_a_closed_output_pipe_ends_the_command_quietly(tmp_path: Path) -> None:
-    # `bm25x search ... | head`: the reader goes away; the command stops as Unix tools do
-    # (status 141, 128 + SIGPIPE) without a "Broken pipe" error or a traceback.
+@pytest.mark.parametrize("lines_read", [0, 1])
+def test_a_closed_output_pipe_ends_the_command_quietly(tmp_path: Path, lines_read: int) -> None:
+    # `bm25x search ... | head -1`: the reader goes away, before the command writes a byte or
+    # after the first line of an output longer than a pipe holds; the command stops as Unix
+    # tools do (status 141, 128 + SIGPIPE) without a "Broken pipe" error or a traceback.
     store = tmp_path / "st"
     assert main(["ingest", str(sample_corpus()), "--store", str(store), "-q"]) == 0
+    queries = ["freedom of speech", "trial by jury"] * 1000 if lines_read else ["cookies"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bm25x", "search", "cookies", "--store", str(store), "-k", "50"],
+        [sys.executable, "-m", "bm25x", "search", *queries, "--store", str(store), "-k", "50"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     assert proc.stdout is not None and proc.stderr is not None
-    proc.stdout.close()  # before the command writes a byte
+    for _ in range(lines_read):
+        assert proc.stdout.readline()
+    proc.stdout.close()
     with proc.stderr:
         err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 141, err
