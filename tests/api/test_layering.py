@@ -251,3 +251,60 @@ def test_the_cycle_check_sees_a_cycle_through_a_function_import() -> None:
         frozenset({"bm25x.a", "bm25x.b"})
     }
     assert cycles({"bm25x.a": {"bm25x.b"}, "bm25x.b": set()}) == set()
+
+
+# -- the wheel ships no test machinery ----------------------------------------------------------
+
+# Modules of bm25x.app that no module of bm25x imports, each with why the wheel carries it. A
+# module used by tests alone belongs in tests/support; the list only shrinks.
+UNIMPORTED_APPLICATION_MODULES: dict[str, str] = {
+    "bm25x.app.bench_table": "the README's performance section from a bench report, for "
+    "benches/perf_table.py (a maintainer's tool, not the command)",
+}
+
+
+def names_used(tree: ast.AST) -> set[str]:
+    """Every name ``tree`` reads, calls, subclasses, imports or reaches as an attribute."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        elif isinstance(node, ast.alias):
+            found.add(node.name.rpartition(".")[2])
+    return found
+
+
+def top_level_names(tree: ast.Module) -> set[str]:
+    """The functions, classes and variables a module defines at its top level."""
+    found: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+        elif isinstance(node, ast.Assign):
+            found.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            found.add(node.target.id)
+    return found
+
+
+def test_the_application_defines_nothing_only_tests_use() -> None:
+    # Test machinery (a stand-in server, a fake) in bm25x.app would ship in the wheel: every
+    # module of bm25x.app is imported by bm25x, and every name it defines is used by bm25x.
+    modules = {n: p for n, p in all_modules().items() if p.suffix == ".py"}
+    imported = set().union(*import_graph(all_modules()).values())
+    application = {n: p for n, p in modules.items() if n.startswith("bm25x.app")}
+    unimported = {n for n, p in application.items() if p.name != "__init__.py"} - imported
+    assert unimported == set(UNIMPORTED_APPLICATION_MODULES)
+    trees: dict[str, ast.Module] = {
+        n: ast.parse(p.read_text(encoding="utf-8")) for n, p in modules.items()
+    }
+    used = set().union(*(names_used(tree) for tree in trees.values()))
+    unused = {
+        f"{n}.{name}"
+        for n in application
+        for name in top_level_names(trees[n])
+        if not name.startswith("__") and name not in used
+    }
+    assert unused == set()
