@@ -88,7 +88,8 @@ def _as_text_list(texts: Iterable[str]) -> list[str] | tuple[str, ...]:
 
 class Bm25:
     """A BM25 encoder bit-identical to Qdrant's ``qdrant/bm25`` model (``flavor="qdrant"``,
-    the default) or to fastembed's ``Qdrant/bm25`` (``flavor="fastembed"``).
+    the default) or to fastembed's ``Qdrant/bm25``, the Python ``Bm25`` class of the fastembed
+    package (``flavor="fastembed"``, the fastembed flavour).
 
     Options are the keys and JSON value forms of a Qdrant ``Document``'s ``options`` for
     ``qdrant/bm25``: ``k`` (1.2), ``b`` (0.75), ``avg_len`` (256), ``tokenizer`` (``"word"``,
@@ -131,7 +132,8 @@ class Bm25:
 
     @property
     def flavor(self) -> str:
-        """``"qdrant"`` or ``"fastembed"``."""
+        """``"qdrant"`` (Qdrant's server) or ``"fastembed"`` (the fastembed flavour:
+        fastembed's Python ``Bm25``)."""
         return str(self.config["flavor"])
 
     @property

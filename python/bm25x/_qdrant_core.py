@@ -77,8 +77,9 @@ def resolve_bm25(
 ) -> list[SparseVector | None]:
     """The default resolver: encodes ``Document``s of a bm25 model in the flavour qdrant-client
     would have them computed in (:func:`client_flavor`: the server's for a remote client, the
-    default, fastembed's for a local-mode one, ``local=True``), in batches, one per flavour and
-    options, and leaves every other item alone (``None``). An explicit ``flavor`` option wins.
+    default; the fastembed flavour, fastembed's Python ``Bm25``, for a local-mode one,
+    ``local=True``), in batches, one per flavour and options, and leaves every other item alone
+    (``None``). An explicit ``flavor`` option wins.
 
     For a remote client's server flavour, options are read as the server reads them
     (:func:`server_options`): what the server accepts silently but reads otherwise (an unknown
@@ -92,8 +93,8 @@ def resolve_bm25(
     >>> doc = models.Document(text="Baking cookies", model="Qdrant/bm25")
     >>> resolve_bm25([doc], False)[0] == Bm25().encode("Baking cookies")
     True
-    >>> fastembed = Bm25(flavor="fastembed")
-    >>> resolve_bm25([doc], False, local=True)[0] == fastembed.encode("Baking cookies")
+    >>> fastembed_flavour = Bm25(flavor="fastembed")
+    >>> resolve_bm25([doc], False, local=True)[0] == fastembed_flavour.encode("Baking cookies")
     True
     """
     out: list[SparseVector | None] = [None] * len(items)

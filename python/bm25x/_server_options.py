@@ -71,7 +71,8 @@ BM25X_KEYS = ("flavor", "profile", "threads")
 # does not read null as "absent" for a type that is not an Option.
 _NOT_NULL = {"k": "1.2", "b": "0.75", "avg_len": "256", "tokenizer": "'word'"}
 
-# fastembed's own options, which a server ignores, and what says the same thing to a server.
+# Options of the fastembed flavour (fastembed's Python Bm25), which a server ignores, and what
+# says the same thing to a server.
 _FASTEMBED_HINTS = {
     "token_max_length": "'max_token_len' (Qdrant counts it on the stemmed token)",
     "disable_stemmer": "stemmer {'type': 'none'} and stopwords {}",
@@ -298,7 +299,7 @@ def _unknown_key(key: Any, value: Any) -> Problem:
         return Problem(
             str(key),
             value,
-            "ignored by Qdrant (a fastembed option)",
+            "ignored by Qdrant (an option of fastembed's Python Bm25, the fastembed flavour)",
             f"for the same effect on a server write {_FASTEMBED_HINTS[key]}",
         )
     advice = "remove it"

@@ -175,7 +175,8 @@ class KeyTooLongError(BadInputError):
 
 
 class ModelNotAvailableError(InferenceError):
-    """A local model (fastembed) cannot be loaded: the package or the model files are absent."""
+    """A local model (the local-models provider, through the fastembed package) cannot be
+    loaded: the package or the model files are absent."""
 
 
 class ProviderHTTPError(InferenceError):

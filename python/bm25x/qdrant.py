@@ -1,6 +1,7 @@
 """qdrant-client integration: ``models.Document`` objects for ``qdrant/bm25`` (Qdrant's server
-flavour) and ``Qdrant/bm25`` (fastembed's flavour) are encoded by bm25x on the client, wherever
-qdrant-client takes a vector, before the request leaves the process.
+flavour) and ``Qdrant/bm25`` (the fastembed flavour: fastembed's Python ``Bm25``) are encoded
+by bm25x on the client, wherever qdrant-client takes a vector, before the request leaves the
+process.
 
     from qdrant_client import QdrantClient, models
     import bm25x.qdrant

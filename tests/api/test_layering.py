@@ -10,9 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from support import DEPRECATED_MODULES
+
 import bm25x
 
 PACKAGE = Path(bm25x.__file__).parent
+TESTS = Path(__file__).parents[1]
 APPLICATION = ("bm25x.app", "bm25x.integrations")
 # The application's entry point (`python -m bm25x`): above the library, like the command.
 ENTRY_POINTS = {"bm25x.__main__"}
@@ -251,6 +254,38 @@ def test_the_cycle_check_sees_a_cycle_through_a_function_import() -> None:
         frozenset({"bm25x.a", "bm25x.b"})
     }
     assert cycles({"bm25x.a": {"bm25x.b"}, "bm25x.b": set()}) == set()
+
+
+# -- deprecated module names --------------------------------------------------------------------
+
+
+def deprecated_imports(source: str) -> set[str]:
+    """The deprecated modules (support.DEPRECATED_MODULES) ``source`` imports, wherever."""
+    found = imported_names(source, "probe", is_package=False)
+    return {old for old in DEPRECATED_MODULES for f in found if f == old or f.startswith(old + ".")}
+
+
+def test_nothing_in_bm25x_or_its_tests_imports_a_deprecated_module_name() -> None:
+    # The old names are kept for code outside bm25x; bm25x itself uses the new ones.
+    aliases = {p for p in PACKAGE.rglob("*.py") if module_name(p) in DEPRECATED_MODULES}
+    assert {module_name(p) for p in aliases} == DEPRECATED_MODULES.keys()
+    files = [*PACKAGE.rglob("*.py"), *TESTS.rglob("*.py")]
+    offenders = {
+        str(path): sorted(found)
+        for path in files
+        if path not in aliases and (found := deprecated_imports(path.read_text(encoding="utf-8")))
+    }
+    assert offenders == {}
+
+
+def test_the_deprecated_import_check_sees_each_form() -> None:
+    for source in (
+        "import bm25x.providers.fastembed\n",
+        "from bm25x.providers.fastembed import FastembedProvider\n",
+        "def f():\n    from bm25x.providers import fastembed\n",
+    ):
+        assert deprecated_imports(source) == {"bm25x.providers.fastembed"}, source
+    assert deprecated_imports("from bm25x.integrations import fastembed\n") == set()
 
 
 # -- the wheel ships no test machinery ----------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Batching of local fastembed models across calls: concurrent calls for one model share model
+"""Batching of the local-models provider across calls: concurrent calls for one model share model
 calls within the token budget, each gets exactly what it gets alone (the real MiniLM), a
 failing text fails only its own call, and a call that stops waiting is left out."""
 
@@ -15,7 +15,7 @@ from support import require
 
 import bm25x
 from bm25x import providers
-from bm25x.providers.fastembed import FastembedProvider
+from bm25x.providers.local_models import LocalModelProvider
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -46,8 +46,8 @@ class _Model:
         return sum(len(t.split()) + 2 for t in texts)
 
 
-def stub(budget: int) -> tuple[FastembedProvider, _Model]:
-    provider, model = FastembedProvider(max_batch_tokens=budget), _Model()
+def stub(budget: int) -> tuple[LocalModelProvider, _Model]:
+    provider, model = LocalModelProvider(max_batch_tokens=budget), _Model()
     provider._loaded = lambda name, options: ("dense", model)  # type: ignore[method-assign]
     return provider, model
 
@@ -110,13 +110,13 @@ def test_batched_vectors_equal_the_ones_computed_alone(
         "short",
         "The quick brown fox jumps over the lazy dog near the river bank",
     ] * 4
-    batched = FastembedProvider()
+    batched = LocalModelProvider()
     registry.register("fastembed/", batched)
     asyncio.run(concurrently(texts[:1], model=f"fastembed/{MODEL}", options=opts))  # load
     out = asyncio.run(concurrently(texts, model=f"fastembed/{MODEL}", options=opts))
     calls = sum(b.calls for found in batched._batchers.values() for b in found.values())
     assert calls == 2  # the loading call, then one model call for the 16 concurrent calls
-    registry.register("fastembed/", FastembedProvider(max_batch_tokens=0))
+    registry.register("fastembed/", LocalModelProvider(max_batch_tokens=0))
     alone = [bm25x.embed(t, model=f"fastembed/{MODEL}", options=opts) for t in texts]
     for got, want in zip(out, alone):
         assert np.array_equal(got, want)  # identical, padding to the batch's longest text or not

@@ -1,6 +1,6 @@
 """``bm25x.embed`` with local providers: bm25 through the registry equals ``bm25x.Bm25``; item
-forms; Qdrant Cloud passthrough; the registry and its entry points; local fastembed models,
-offline, with a real small model shipped on PyPI."""
+forms; Qdrant Cloud passthrough; the registry and its entry points; the local-models
+provider (fastembed's models, offline), with a real small model shipped on PyPI."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from support.fastembed_stand_ins import _StandIn
 import bm25x
 from bm25x import providers
 from bm25x.providers import Call, EmbedRequest, Item, Kind, Vector
-from bm25x.providers.fastembed import FastembedProvider
+from bm25x.providers.local_models import LocalModelProvider
 
 DOCS = [
     "Recipe for baking chocolate chip cookies",
@@ -267,7 +267,7 @@ def test_entry_points(registry: Any, tmp_path: Path, monkeypatch: pytest.MonkeyP
     sys.modules.pop("bm25x_test_plugin", None)
 
 
-# -- local fastembed models ---------------------------------------------------------------
+# -- the local-models provider (fastembed's models) ----------------------------------------
 
 
 @pytest.fixture
@@ -312,7 +312,7 @@ def test_fastembed_model_absent_says_how_to_provide_it(offline: Path, registry: 
 
 def test_fastembed_not_installed(registry: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "fastembed", None)  # import fastembed -> ImportError
-    provider = FastembedProvider()
+    provider = LocalModelProvider()
     registry._catch_all[:] = [provider]
     registry.register("fastembed/", provider)
     with pytest.raises(bm25x.UnknownModelError, match=r"bm25x-sparse\[fastembed\]"):
@@ -333,7 +333,7 @@ def test_fastembed_adapter_output_kinds(
         ("ImageEmbedding", "image"),
     ):
         monkeypatch.setattr(fastembed, cls_name, type(cls_name, (_StandIn,), {"kind": kind}))
-    provider = FastembedProvider()
+    provider = LocalModelProvider()
     provider._names = {
         "x/sparse": ("sparse", "X/Sparse"),
         "x/late": ("late", "X/Late"),
@@ -366,10 +366,10 @@ def test_fastembed_adapter_output_kinds(
         bm25x.embed(models.Image(image=b64, model="x/late"))
 
 
-def _image_provider(registry: Any, monkeypatch: pytest.MonkeyPatch) -> FastembedProvider:
+def _image_provider(registry: Any, monkeypatch: pytest.MonkeyPatch) -> LocalModelProvider:
     fastembed = pytest.importorskip("fastembed")
     monkeypatch.setattr(fastembed, "ImageEmbedding", type("ImageEmbedding", (_StandIn,), {}))
-    provider = FastembedProvider()
+    provider = LocalModelProvider()
     provider._names = {"x/image": ("image", "X/Image")}
     registry._catch_all[:] = [provider]
     return provider
@@ -446,7 +446,7 @@ def test_fastembed_keeps_a_bounded_number_of_loaded_models(
 ) -> None:
     fastembed = pytest.importorskip("fastembed")
     monkeypatch.setattr(fastembed, "TextEmbedding", type("TextEmbedding", (_StandIn,), {}))
-    provider = FastembedProvider()
+    provider = LocalModelProvider()
     provider.max_loaded = 2
     provider._names = {"x/dense": ("dense", "X/Dense")}
     registry._catch_all[:] = [provider]
@@ -465,7 +465,7 @@ def test_fastembed_refuses_options_it_would_ignore(
     with pytest.raises(bm25x.BadInputError, match=r"unknown option.*: thread; accepted: .*threads"):
         bm25x.embed("x", model="BAAI/bge-small-en-v1.5", options={"thread": 2})
     monkeypatch.setattr(fastembed, "TextEmbedding", type("TextEmbedding", (_StandIn,), {}))
-    provider = FastembedProvider()
+    provider = LocalModelProvider()
     provider._names = {"x/dense": ("dense", "X/Dense")}
     registry._catch_all[:] = [provider]
     with pytest.raises(bm25x.BadInputError, match=r"unknown option.*: bogus") as info:

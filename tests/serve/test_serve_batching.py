@@ -14,7 +14,7 @@ from support.serve import asgi_client, qdrant_body, qdrant_input
 from bm25x import providers
 from bm25x.app.serve import ServeConfig, create_app
 from bm25x.app.serve.config import FastembedConfig
-from bm25x.providers.fastembed import FastembedProvider
+from bm25x.providers.local_models import LocalModelProvider
 
 require("fastembed")
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -22,7 +22,7 @@ MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 def model_calls() -> int:
     provider = providers.resolve(MODEL)[0]
-    assert isinstance(provider, FastembedProvider)
+    assert isinstance(provider, LocalModelProvider)
     return sum(b.calls for found in provider._batchers.values() for b in found.values())
 
 
@@ -49,7 +49,7 @@ def serve(minilm_dir: Path, budget: int) -> tuple[list[Any], int]:
     try:
         return asyncio.run(main())
     finally:
-        FastembedProvider.max_batch_tokens = 16384
+        LocalModelProvider.max_batch_tokens = 16384
 
 
 def test_concurrent_requests_share_model_calls(minilm_dir: Path) -> None:

@@ -35,8 +35,8 @@ from bm25x.app.serve import ServeConfig, create_app
 from bm25x.app.serve.config import Alias, FastembedConfig, Limits
 from bm25x.providers import Call, EmbedRequest, FetchPolicy, Item, Kind, Vector
 from bm25x.providers.cohere import CohereProvider
-from bm25x.providers.fastembed import FastembedProvider
 from bm25x.providers.jina import JinaProvider
+from bm25x.providers.local_models import LocalModelProvider
 from bm25x.providers.openai import OpenAIProvider
 from bm25x.providers.openrouter import OpenRouterProvider
 
@@ -454,9 +454,9 @@ def test_every_fastembed_loading_option_is_the_operators() -> None:
     # options are read from fastembed's classes, so one fastembed adds later is decided here.
     fastembed = require("fastembed")
     from bm25x.app.serve.models import OPERATOR_OPTIONS
-    from bm25x.providers.fastembed import _KINDS
+    from bm25x.providers.local_models import _KINDS
 
-    provider = FastembedProvider()
+    provider = LocalModelProvider()
     accepted: set[str] = set()
     for _, name in _KINDS:
         cls = getattr(fastembed, name, None)
@@ -891,7 +891,7 @@ def test_image_strings_never_open_the_services_files(
     from support.fastembed_stand_ins import _StandIn
 
     monkeypatch.setattr(fastembed, "ImageEmbedding", type("ImageEmbedding", (_StandIn,), {}))
-    provider = FastembedProvider()
+    provider = LocalModelProvider()
     provider._names = {"x/image": ("image", "X/Image")}
     providers.register("x/image", provider)
     secret = tmp_path / "secret.png"

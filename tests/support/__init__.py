@@ -15,9 +15,19 @@ from types import ModuleType
 
 import pytest
 
-__all__ = ["IN_CI", "require", "require_dir"]
+__all__ = ["DEPRECATED_MODULES", "IN_CI", "require", "require_dir"]
 
 IN_CI = bool(os.environ.get("CI"))
+
+#: Old module names kept as deprecated aliases: old name -> (new name, {old object name: new
+#: object name}). Importing one warns (tests/api/test_deprecations.py); nothing in bm25x or the
+#: tests imports one (tests/api/test_layering.py), and the doctest walk leaves them out.
+DEPRECATED_MODULES: dict[str, tuple[str, dict[str, str]]] = {
+    "bm25x.providers.fastembed": (
+        "bm25x.providers.local_models",
+        {"FastembedProvider": "LocalModelProvider"},
+    ),
+}
 
 
 def require(module: str) -> ModuleType:

@@ -26,11 +26,11 @@ the vectors that were computed; if everything failed for one reason, that error 
 A vector that is empty or holds NaN or infinite values fails its item, and vectors of one
 model whose sizes differ between batches fail the group (:class:`bm25x.ProviderResponseError`).
 
-Where it runs: calls that need only local models (bm25, fastembed) run in the caller's thread
-and never build an HTTP client; calls with remote providers run on bm25x's own event loop with
-one pooled ``aiohttp`` session (:mod:`bm25x.providers._clients`), unless the caller passes
-``http_client`` (an ``httpx.AsyncClient`` or an ``aiohttp.ClientSession``), which runs them on
-the caller's loop. The whole call ends within ``deadline`` seconds.
+Where it runs: calls that need only local models (bm25, the local-models provider's) run in
+the caller's thread and never build an HTTP client; calls with remote providers run on bm25x's
+own event loop with one pooled ``aiohttp`` session (:mod:`bm25x.providers._clients`), unless
+the caller passes ``http_client`` (an ``httpx.AsyncClient`` or an ``aiohttp.ClientSession``),
+which runs them on the caller's loop. The whole call ends within ``deadline`` seconds.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def embed(
 
     ``usage``: a :class:`bm25x.Usage` the call fills with the tokens its providers counted,
     per item and per model (the remote APIs' own counts; for local models, which count only
-    when asked, bm25's kept terms and fastembed's tokenizer tokens).
+    when asked, bm25's kept terms and the local-models provider's tokenizer tokens).
 
     bm25 options are checked as :class:`bm25x.Bm25` checks them: an unknown key or language
     fails the item (:class:`bm25x.BadInputError`), where a Qdrant server would ignore the key

@@ -57,7 +57,7 @@ class Plan:
     @property
     def remote(self) -> bool:
         """Whether any group may need the network (only providers that say they are local,
-        like bm25 and fastembed, are known not to)."""
+        like bm25 and the local-models provider, are known not to)."""
         return any(not getattr(g.provider, "local", False) for g in self.groups.values())
 
 

@@ -3,9 +3,9 @@
 Providers report what they count (see :class:`bm25x.providers.Embeddings`): the remote APIs
 their billed or used tokens per request (OpenAI's and OpenRouter's ``usage.total_tokens``,
 Jina's ``usage.total_tokens``, Cohere's ``meta.billed_units``), the local models their own
-count per text (bm25: the terms the encoder kept; fastembed: its tokenizer's tokens). A count
-for a whole batch is shared out over the batch's items in proportion to their length, so that
-a model's total is exact and each item gets its part of it.
+count per text (bm25: the terms the encoder kept; the local-models provider: the model's
+tokenizer's tokens). A count for a whole batch is shared out over the batch's items in
+proportion to their length, so that a model's total is exact and each item gets its part of it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""A drop-in for fastembed's BM25 models: swap the import, keep the script.
+"""The fastembed drop-in: ``SparseTextEmbedding`` for fastembed's BM25 models, computed by
+bm25x; swap one import, keep the script.
 
     # from fastembed import SparseTextEmbedding, SparseEmbedding
     from bm25x.integrations.fastembed import SparseTextEmbedding, SparseEmbedding
@@ -27,6 +28,11 @@ Nothing is downloaded: the stopword lists and stemmers are compiled into bm25x. 
 parameters that concern model files or ONNX (``cache_dir``, ``specific_model_path``,
 ``local_files_only``, ``providers``, ``cuda``, ``device_ids``, ``lazy_load``) are accepted and
 have no effect; ``parallel`` has none either (bm25x spreads batches over ``threads``).
+
+Not to be confused with the fastembed flavour of the encoder (``Bm25(flavor="fastembed")``,
+fastembed's Python ``Bm25``), which this drop-in computes ``"Qdrant/bm25"`` with, nor with the
+local-models provider (:mod:`bm25x.providers.local_models`), which runs fastembed's other models
+(dense, late interaction, image, other sparse) with the fastembed package itself.
 """
 
 from __future__ import annotations
@@ -185,7 +191,7 @@ class SparseTextEmbedding:
             if stemmer is not None or options:
                 extra = sorted([*options, *(["stemmer"] if stemmer is not None else [])])
                 raise OptionError(
-                    f"option(s) {', '.join(extra)} are not fastembed options; model "
+                    f"option(s) {', '.join(extra)} are not options of fastembed's Bm25; model "
                     f"{FASTEMBED_MODEL!r} takes k, b, avg_len, language, token_max_length, "
                     f"disable_stemmer, stopwords (use 'qdrant/bm25' for the server's options)"
                 )
@@ -212,7 +218,7 @@ class SparseTextEmbedding:
                 bm25_options["stopwords"] = {"languages": [], "custom": words}
             bm25_options.update(options)
         self.model: Bm25 = Bm25(threads=threads, **bm25_options)
-        self._fastembed = flavor == "fastembed"
+        self._fastembed_flavour = flavor == "fastembed"
 
     def __repr__(self) -> str:
         return f"bm25x.integrations.fastembed.SparseTextEmbedding({self.model_name!r})"
@@ -265,13 +271,13 @@ class SparseTextEmbedding:
         surrogate a space, which is what fastembed's first step makes of it."""
         if not isinstance(item, str):
             raise TypeError(f"texts must be str, got {type(item).__name__}")
-        if self._fastembed and not item.isascii():
+        if self._fastembed_flavour and not item.isascii():
             return _SURROGATE.sub(" ", item)
         return item
 
     def _encode(self, texts: list[str], query: bool) -> list[SparseEmbedding]:
         items = [self._text(t) for t in texts]
-        if self._fastembed:
+        if self._fastembed_flavour:
             if query:
                 return [self._fastembed_query(t) for t in items]
             return self._fastembed_documents(items)

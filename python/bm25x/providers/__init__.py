@@ -4,12 +4,13 @@ A key is either an exact model name (``"qdrant/bm25"``) or a prefix ending in ``
 (``"openai/"``): the prefix's provider gets the rest of the name as its model. Lookup order:
 
 1. an exact name, spelled exactly as registered (so ``"Qdrant/bm25"``, fastembed's spelling,
-   finds the fastembed flavour);
+   finds the fastembed flavour of the BM25 encoder, fastembed's Python ``Bm25``);
 2. an exact name, ignoring case, as Qdrant matches model names (so ``"QDRANT/BM25"`` or
    ``"qdrant/BM25"`` find the server flavour registered as ``"qdrant/bm25"``);
 3. the longest registered prefix, ignoring case;
-4. catch-all providers registered under ``"*"`` (local fastembed), each asked whether it
-   serves the model.
+4. catch-all providers registered under ``"*"`` (the local-models provider,
+   :mod:`bm25x.providers.local_models`, which runs the fastembed package's models), each asked
+   whether it serves the model.
 
 Third-party packages add providers through the entry-point group ``bm25x.providers``: the
 entry point's name is the key, its object a provider or a zero-argument callable returning one.
@@ -59,7 +60,8 @@ _entries: dict[str, ProviderOrFactory] = {}
 _catch_all: builtins.list[ProviderOrFactory] = []
 _provider_types: set[type] = set()  # types whose instances passed isinstance(x, Provider)
 # Names resolved through a registry key: name -> (registry state, key, provider, name given).
-# Names that only a catch-all serves (fastembed asks its catalogue) are not kept.
+# Names that only a catch-all serves (the local-models provider asks fastembed's catalogue)
+# are not kept.
 _resolved: dict[str, tuple[tuple[int, int, int], str, Provider, str]] = {}
 _RESOLVED_MAX = 4096
 _generation = 0  # counts register/unregister calls
@@ -99,7 +101,7 @@ def unregister(prefix_or_name: str) -> None:
 
 def list() -> builtins.list[str]:
     """Every registered name and prefix (prefixes end in ``/``), sorted; ``"*"`` when a
-    catch-all provider (local fastembed) is registered."""
+    catch-all provider (the local-models provider) is registered."""
     _ensure_all()
     with _lock:
         keys = sorted(_entries)
@@ -139,7 +141,8 @@ def resolve(model: str) -> tuple[Provider, str]:
     hint = ""
     if "/" in model:
         hint = (
-            "; if it is a local fastembed model, install bm25x-sparse[fastembed]; "
+            "; if it is one of the fastembed package's models, install "
+            "bm25x-sparse[fastembed] to run it locally; "
             "for Qdrant Cloud inference pass cloud=True (or cloud='fallback')"
         )
     raise UnknownModelError(
@@ -200,8 +203,8 @@ def _ensure_builtins() -> None:
             return
         from bm25x.providers.bm25 import Bm25Provider
         from bm25x.providers.cohere import CohereProvider
-        from bm25x.providers.fastembed import FastembedProvider
         from bm25x.providers.jina import JinaProvider
+        from bm25x.providers.local_models import LocalModelProvider
         from bm25x.providers.openai import OpenAIProvider
         from bm25x.providers.openrouter import OpenRouterProvider
 
@@ -212,8 +215,8 @@ def _ensure_builtins() -> None:
         _entries.setdefault("cohere/", CohereProvider)
         _entries.setdefault("jinaai/", JinaProvider)
         _entries.setdefault("openrouter/", OpenRouterProvider)
-        _entries.setdefault("fastembed/", FastembedProvider)
-        _catch_all.append(FastembedProvider)
+        _entries.setdefault("fastembed/", LocalModelProvider)
+        _catch_all.append(LocalModelProvider)
         _builtins_loaded = True
 
 

@@ -1,8 +1,9 @@
 """``qdrant/bm25`` (and ``bm25``), ``Qdrant/bm25``: the Rust BM25 encoder of :class:`bm25x.Bm25`.
 
 ``qdrant/bm25`` is Qdrant server's flavour and is matched ignoring case, as Qdrant does;
-``Qdrant/bm25`` spelled exactly so is fastembed's model of that name, the fastembed flavour.
-An explicit ``flavor`` option wins over the name. Options are those of :class:`bm25x.Bm25`.
+``Qdrant/bm25`` spelled exactly so is fastembed's model of that name: the fastembed flavour
+(fastembed's Python ``Bm25``). An explicit ``flavor`` option wins over the name. Options are
+those of :class:`bm25x.Bm25`.
 
 Encoders are cached per distinct options, least recently used out first, bounded in number
 (:data:`CACHE_ENCODERS`) and in estimated memory (:data:`CACHE_BYTES`, see

@@ -83,7 +83,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MAX_THREADS", encoder::MAX_THREADS)?;
     m.add(
         "PYTHON_WORD_UNICODE_VERSION",
-        bm25x_core::tokenize::fastembed::UNICODE_VERSION,
+        bm25x_core::tokenize::pyword::UNICODE_VERSION,
     )?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

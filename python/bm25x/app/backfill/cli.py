@@ -68,7 +68,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--model",
         default="qdrant/bm25",
         help="a model as bm25x.embed takes it: qdrant/bm25 (Qdrant server's BM25, the "
-        "default), Qdrant/bm25 (fastembed's), a fastembed model, or a provider's "
+        "default), Qdrant/bm25 (the fastembed flavour: fastembed's Python Bm25), a model of "
+        "the fastembed package (run locally), or a provider's "
         "(openai/..., cohere/..., jinaai/..., openrouter/...; keys from the environment)",
     )
     g.add_argument(

@@ -2,11 +2,11 @@
 the kind of Qdrant vector it needs, and the record saved with the collection so that queries
 for that vector are encoded the same way.
 
-bm25 models (``qdrant/bm25``, the server's flavour; ``Qdrant/bm25``, fastembed's; an explicit
-``flavor`` option wins) run bm25x's encoder directly, in whole pages: the vectors
-:func:`bm25x.embed` gives, without its per-item planning. Every other model goes through
-:func:`bm25x.embed` (local fastembed models, providers with keys from the environment or
-``headers``).
+bm25 models (``qdrant/bm25``, the server's flavour; ``Qdrant/bm25``, the fastembed flavour,
+fastembed's Python ``Bm25``; an explicit ``flavor`` option wins) run bm25x's encoder directly,
+in whole pages: the vectors :func:`bm25x.embed` gives, without its per-item planning. Every
+other model goes through :func:`bm25x.embed` (the local-models provider, providers with keys
+from the environment or ``headers``).
 """
 
 from __future__ import annotations

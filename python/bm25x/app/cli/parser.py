@@ -40,7 +40,8 @@ def encoder_args(p: argparse.ArgumentParser) -> None:
         "--flavor",
         choices=("qdrant", "fastembed"),
         default="qdrant",
-        help="qdrant: Qdrant's server-side qdrant/bm25 (default); fastembed: Qdrant/bm25",
+        help="qdrant: Qdrant's server-side qdrant/bm25 (default); fastembed: fastembed's "
+        "Python Bm25 (its Qdrant/bm25)",
     )
     g.add_argument(
         "-O",

@@ -112,9 +112,9 @@ class _Service:
             connections=max(100, limit.max_concurrent_requests * 2),
             per_origin=max(64, limit.max_concurrent_requests),
         )
-        from bm25x.providers.fastembed import FastembedProvider
+        from bm25x.providers.local_models import LocalModelProvider
 
-        FastembedProvider.max_batch_tokens = self.config.fastembed.max_batch_tokens
+        LocalModelProvider.max_batch_tokens = self.config.fastembed.max_batch_tokens
         # Warm up before serving: the first call imports the providers' modules and loads the
         # registry's entry points, seconds that would otherwise land on a caller.
         await asyncio.get_running_loop().run_in_executor(None, providers.list)

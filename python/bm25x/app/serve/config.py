@@ -146,15 +146,17 @@ class Alias:
 
 @dataclass(frozen=True)
 class FastembedConfig:
-    """Where local fastembed models come from. With ``allow_downloads`` off (the default),
-    fastembed never contacts the hub: a model must be in ``model_dirs`` or the cache."""
+    """The ``[fastembed]`` table: where the local-models provider
+    (:mod:`bm25x.providers.local_models`) finds the fastembed package's models. With
+    ``allow_downloads`` off (the default), fastembed never contacts the hub: a model must be in
+    ``model_dirs`` or the cache."""
 
     cache_dir: str | None = None
     allow_downloads: bool = False
     model_dirs: Mapping[str, str] = field(default_factory=dict)
     # Concurrent requests for one model share model calls of at most this many padded tokens
     # (texts times the longest one's tokens), as text-embeddings-inference's max_batch_tokens;
-    # 0: one model call per request. Process-wide (it sets FastembedProvider's default).
+    # 0: one model call per request. Process-wide (it sets LocalModelProvider's default).
     max_batch_tokens: int = 16384
 
 

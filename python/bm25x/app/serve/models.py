@@ -1,7 +1,7 @@
-"""The operator's rules for models: aliases, the allow-list, default options, and where local
-fastembed models come from. Turns each protocol input into the item ``bm25x.aembed`` takes,
-refusing options over ``limits.max_options_bytes`` and keys over ``MAX_KEY_BYTES`` first; says
-which model names the service knows (its metrics' labels)."""
+"""The operator's rules for models: aliases, the allow-list, default options, and where the
+local-models provider's models come from. Turns each protocol input into the item
+``bm25x.aembed`` takes, refusing options over ``limits.max_options_bytes`` and keys over
+``MAX_KEY_BYTES`` first; says which model names the service knows (its metrics' labels)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def shown(model: str) -> str:
 #: Options that reach the service's disk or hardware: only the operator sets them (in
 #: ``[fastembed]``, ``[defaults]`` or an alias), so that a caller can neither make the service
 #: load files of its choosing, pick its devices or the way it loads a model, nor start threads
-#: (``threads``: bm25 and fastembed models start that many OS threads per distinct value).
+#: (``threads``: bm25 and local models start that many OS threads per distinct value).
 #: Every fastembed constructor option that is not about the vectors themselves is here
 #: (``tests/serve`` checks the list against fastembed's classes).
 OPERATOR_OPTIONS = frozenset(
@@ -97,7 +97,7 @@ class ModelPolicy:
 
     def item(self, inp: Input, i: int) -> dict[str, Any]:
         """The ``bm25x.aembed`` item for input ``i``: the alias resolved, the allow-list
-        checked, default options under the request's, fastembed's model source set."""
+        checked, default options under the request's, a local model's source set."""
         if not self.allowed(inp.model):
             raise BadRequest(
                 f"inputs[{i}]: model {shown(inp.model)!r} is not allowed on this service "
@@ -127,7 +127,7 @@ class ModelPolicy:
         if alias is not None:
             options.update(alias.options)
         options.update(inp.options)
-        options.update(self._fastembed_options(model, options))
+        options.update(self._local_model_options(model, options))
         return {_FIELD[inp.data_type]: inp.data, "model": model, "options": options}
 
     def _check_sizes(self, options: Mapping[str, Any], i: int) -> None:
@@ -154,7 +154,9 @@ class ModelPolicy:
                         f"limit of {MAX_KEY_BYTES:,} bytes for an API key"
                     )
 
-    def _fastembed_options(self, model: str, options: dict[str, Any]) -> dict[str, Any]:
+    def _local_model_options(self, model: str, options: dict[str, Any]) -> dict[str, Any]:
+        """Where a model of the local-models provider (whose name is ``"fastembed"``) comes
+        from, by the ``[fastembed]`` table; nothing for other models."""
         try:
             provider, name = providers.resolve(model)
         except UnknownModelError:

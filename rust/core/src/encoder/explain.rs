@@ -8,7 +8,7 @@ use crate::filter::Dropped;
 use crate::hash::token_id;
 use crate::options::Flavor;
 use crate::process::Trace;
-use crate::tokenize::{self, fastembed, japanese, multilingual, TokenizerKind};
+use crate::tokenize::{self, japanese, multilingual, pyword, TokenizerKind};
 
 /// One row of `explain`: a raw piece of the text and what became of it.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,10 +38,10 @@ impl Encoder {
         };
         match self.config.flavor {
             Flavor::Fastembed => {
-                for run in fastembed::split(text) {
-                    for piece in fastembed::pieces(run) {
+                for run in pyword::split(text) {
+                    for piece in pyword::pieces(run) {
                         let mut trace = Trace::default();
-                        let out = fastembed::process_traced(
+                        let out = pyword::process_traced(
                             Cow::Borrowed(piece.as_str()),
                             &self.processor,
                             &mut trace,

@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::hash::token_id;
 use crate::options::{Config, Flavor};
 use crate::process::Processor;
-use crate::tokenize::{self, fastembed, TokenizerKind};
+use crate::tokenize::{self, pyword, TokenizerKind};
 use crate::weight;
 
 pub(crate) mod assemble;
@@ -76,7 +76,7 @@ impl Encoder {
             Flavor::Qdrant => {
                 tokenize::tokenize(self.config.tokenizer, text, &self.processor, mode, emit)
             }
-            Flavor::Fastembed => fastembed::tokenize(text, &self.processor, emit),
+            Flavor::Fastembed => pyword::tokenize(text, &self.processor, emit),
         }
     }
 
@@ -199,7 +199,7 @@ impl Encoder {
                 return;
             }
             let range = cache.memoise(&key, raw, |push| match self.config.flavor {
-                Flavor::Fastembed => fastembed::expand(raw, &self.processor, |t| push(&t)),
+                Flavor::Fastembed => pyword::expand(raw, &self.processor, |t| push(&t)),
                 Flavor::Qdrant => tokenize::expand_segment(
                     self.config.tokenizer,
                     raw,
@@ -211,7 +211,7 @@ impl Encoder {
             total += cache.count(range);
         };
         match self.config.flavor {
-            Flavor::Fastembed => fastembed::split(text).for_each(&mut one),
+            Flavor::Fastembed => pyword::split(text).for_each(&mut one),
             Flavor::Qdrant => tokenize::for_each_segment(self.config.tokenizer, text, &mut one),
         }
         total

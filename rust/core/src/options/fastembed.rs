@@ -5,7 +5,7 @@ use super::{Config, Flavor};
 use crate::error::{Error, Result};
 use crate::language::{StemLanguage, StopwordLanguage};
 use crate::process::Profile;
-use crate::tokenize::{fastembed, TokenizerKind};
+use crate::tokenize::{pyword, TokenizerKind};
 use crate::weight::Params;
 
 /// The keys the fastembed flavour accepts.
@@ -77,7 +77,7 @@ pub(super) fn config<'a>(
             let mut words = Vec::with_capacity(items.len());
             for item in items {
                 let word = string("stopwords", item)?;
-                words.push(fastembed::lower_stopword(word));
+                words.push(pyword::lower_stopword(word));
             }
             (Vec::new(), words)
         }

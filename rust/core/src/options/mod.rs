@@ -76,7 +76,7 @@ impl Config {
             Some(OptionValue::Str(s)) => {
                 return Err(Error::value(
                     "flavor",
-                    format!("unknown flavor {s:?}; accepted: \"qdrant\" (the default, Qdrant's server-side qdrant/bm25) or \"fastembed\" (fastembed's Qdrant/bm25)"),
+                    format!("unknown flavor {s:?}; accepted: \"qdrant\" (the default, Qdrant's server-side qdrant/bm25) or \"fastembed\" (the fastembed flavour: fastembed's Python Bm25, its Qdrant/bm25)"),
                 ))
             }
             Some(other) => return Err(Error::kind("flavor", "a string", other.describe())),

@@ -1,11 +1,12 @@
 //! Stage 2: tokenizers. Each splits a text into raw tokens and runs them through the
-//! [`Processor`] (or, for the fastembed flavour, through its own chain), emitting final terms.
+//! [`Processor`] (or, for the fastembed flavour, through its own chain: [`pyword`], Python's
+//! `\w` words), emitting final terms.
 
 pub mod code;
-pub mod fastembed;
 pub mod japanese;
 pub mod multilingual;
 pub mod prefix;
+pub mod pyword;
 pub mod pyword_table;
 pub mod runs;
 pub mod whitespace;

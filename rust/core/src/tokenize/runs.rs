@@ -1,6 +1,6 @@
-//! Maximal runs of "word" chars, the segmentation under the word, prefix and fastembed
-//! tokenizers. ASCII bytes are classified by table; other chars are decoded and passed to the
-//! tokenizer's predicate. Only non-empty runs are yielded.
+//! Maximal runs of "word" chars, the segmentation under the word, prefix and pyword (the
+//! fastembed flavour's) tokenizers. ASCII bytes are classified by table; other chars are decoded
+//! and passed to the tokenizer's predicate. Only non-empty runs are yielded.
 
 /// ASCII letters and digits.
 pub const ASCII_ALNUM: [bool; 128] = ascii_table(false);

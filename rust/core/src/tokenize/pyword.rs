@@ -1,9 +1,9 @@
-//! The fastembed flavour's whole chain (fastembed's `Bm25`): words are maximal runs of Python
-//! `\w` characters (Unicode letters and numbers of Python 3.11's Unicode 14, plus `_`); each run
-//! is lowercased with full Unicode mapping and split again where lowercasing produced non-word
-//! characters (`İ` -> `i` + U+0307). Then: the lone token `_` is dropped (it is punctuation),
-//! stopwords (exact match), tokens longer than `token_max_length` chars (before stemming);
-//! stems; empty stems are dropped.
+//! Python words: the fastembed flavour's whole chain (fastembed's Python `Bm25`), named for its
+//! word rule, Python's `re` `\w+`. Words are maximal runs of Python `\w` characters (Unicode
+//! letters and numbers of Python 3.11's Unicode 14, plus `_`); each run is lowercased with full
+//! Unicode mapping and split again where lowercasing produced non-word characters (`İ` -> `i` +
+//! U+0307). Then: the lone token `_` is dropped (it is punctuation), stopwords (exact match),
+//! tokens longer than `token_max_length` chars (before stemming); stems; empty stems are dropped.
 //!
 //! Lowercasing each run equals fastembed's whole-text lowercasing: runs are separated by
 //! whitespace, which is neither cased nor case-ignorable, so `Final_Sigma` sees the same context.
