@@ -1,4 +1,4 @@
-"""The errors of the ``bm25x`` command's Python API (:mod:`bm25x.app`: ingest, search, the
+"""The errors of the ``bm25x`` command's Python API (``bm25x.app``: ingest, search, the
 stores, the corpus readers), defined in one place; ``bm25x.app`` exports them.
 
 The hierarchy::
@@ -28,8 +28,8 @@ class CorpusError(ValueError):
 
 
 class MissingCollection(StoreError):
-    """There is no collection to search; ``where`` is
-    :meth:`~bm25x.app.store.Store.describe` of the store."""
+    """There is no collection to search; ``where`` is the store's ``describe()`` (where the
+    collection would be)."""
 
     def __init__(self, where: str) -> None:
         super().__init__(f"no {where}; create it with `bm25x ingest` first")
