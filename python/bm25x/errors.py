@@ -1,17 +1,15 @@
-"""Every public error and warning of bm25x, defined or re-exported here (one place to import
-them from, as httpx does).
+"""Every public error and warning of the bm25x library, defined or re-exported here (one place
+to import them from, as httpx does).
 
 The hierarchy (``Exception`` subclasses unless marked as warnings)::
 
     ValueError
     ├── OptionError            bad encoder option (name, value, how to fix); native
     ├── SparseFormatError      arrays that break SparseVector/SparseBatch invariants
-    ├── VectorSizeError        a dense vector does not fit the collection (bm25x.qdrant)
-    └── CorpusError            a corpus file cannot be read (the bm25x command)
+    └── VectorSizeError        a dense vector does not fit the collection (bm25x.qdrant)
     RuntimeError
     ├── InternalError          a bug inside bm25x's native core (please report); native
-    ├── ThreadStartError       the native thread pool could not start a thread; native
-    └── StoreError             a store cannot be created, opened or written (the command)
+    └── ThreadStartError       the native thread pool could not start a thread; native
     Exception
     ├── PartialUploadError     a streamed upload stopped at a point that cannot be encoded
     └── InferenceError         bm25x.embed / the providers failed
@@ -34,6 +32,13 @@ Every :class:`InferenceError` carries ``provider``, ``model``, ``status`` (the H
 ``None``), ``provider_message`` (the provider's own words, when it said any) and ``items`` (the
 positions in the caller's input that the error concerns). API keys never appear in any of them:
 every text that reaches an error goes through :func:`redact` first (see :mod:`bm25x._secrets`).
+
+The errors of the ``bm25x`` command (``StoreError``, ``CorpusError``) belong to the
+application: they live in ``bm25x.app.errors`` and ``bm25x.app`` exports them. Imported from
+here they still work, deprecated: this module's ``__getattr__`` imports them when they are asked
+for (never when bm25x is imported) and warns with a :class:`DeprecationWarning` naming the new
+place. It is the one place the library refers to the application, and the layering test
+(``tests/api/test_layering.py``) allows it and nothing else.
 """
 
 from __future__ import annotations
@@ -63,7 +68,6 @@ if _TYPE_CHECKING:
 
 __all__ = [
     "BadInputError",
-    "CorpusError",
     "DimensionMismatchError",
     "InferenceError",
     "InternalError",
@@ -81,7 +85,6 @@ __all__ = [
     "Secret",
     "ServerOptionWarning",
     "SparseFormatError",
-    "StoreError",
     "ThreadStartError",
     "UnknownModelError",
     "VectorSizeError",
@@ -301,9 +304,20 @@ class VectorSizeError(ValueError):
     """A dense vector computed from a model does not fit the collection's vector size."""
 
 
-class StoreError(RuntimeError):
-    """A store cannot be created, opened or written; the message says which and why."""
+def __getattr__(name: str) -> type[Exception]:
+    """``StoreError`` and ``CorpusError``, errors of the ``bm25x`` command that were defined here,
+    from ``bm25x.app.errors`` with a :class:`DeprecationWarning`: imported when asked for, so
+    that importing the library never imports the application."""
+    if name not in ("StoreError", "CorpusError"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import warnings
 
+    from bm25x.app.errors import CorpusError, StoreError
 
-class CorpusError(ValueError):
-    """A corpus file cannot be read; the message names the file, the line and the problem."""
+    warnings.warn(
+        f"bm25x.errors.{name} is deprecated: it is an error of the bm25x command, import it "
+        f"from bm25x.app (from bm25x.app import {name})",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return StoreError if name == "StoreError" else CorpusError

@@ -1,10 +1,13 @@
 """The library never imports the application: no module of bm25x outside the application
 package (``bm25x.app``: the command, its stores, the service) and the framework adapters
-(``bm25x.integrations``) imports either of them, at module level or inside a function."""
+(``bm25x.integrations``) imports either of them, at module level or inside a function, but for
+one documented shim (:data:`SHIM`)."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from support import DEPRECATED_MODULES
@@ -16,6 +19,11 @@ TESTS = Path(__file__).parents[1]
 APPLICATION = ("bm25x.app", "bm25x.integrations")
 # The application's entry point (`python -m bm25x`): above the library, like the command.
 ENTRY_POINTS = {"bm25x.__main__"}
+# The one place the library may refer to the application: bm25x.errors' module __getattr__ gives
+# StoreError and CorpusError (errors of the command, moved to bm25x.app.errors) with a
+# DeprecationWarning, importing them only when they are asked for. (module, function, the only
+# module that function may import from the application)
+SHIM = ("bm25x.errors", "__getattr__", "bm25x.app.errors")
 
 
 def module_name(path: Path) -> str:
@@ -69,15 +77,56 @@ def library_modules() -> dict[str, Path]:
     }
 
 
+def without_shim(source: str) -> tuple[str, str]:
+    """The source of :data:`SHIM`'s module without the shim function, and the function's."""
+    tree = ast.parse(source)
+    shim = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == SHIM[1]]
+    assert len(shim) == 1, f"{SHIM[0]} has no module-level {SHIM[1]}"
+    tree.body.remove(shim[0])
+    return ast.unparse(tree), ast.unparse(shim[0])
+
+
+def application_imports(name: str, path: Path) -> list[str]:
+    """What library module ``name`` imports of the application, :data:`SHIM` left out."""
+    source = path.read_text(encoding="utf-8")
+    if name == SHIM[0]:
+        source, _ = without_shim(source)
+    found = imports_in(source, name, is_package=path.name == "__init__.py")
+    return sorted(m for m in found if is_application(m))
+
+
 def test_library_never_imports_the_application() -> None:
     library = library_modules()
     assert {"bm25x", "bm25x.qdrant", "bm25x._embed.run", "bm25x.providers.bm25"} <= set(library)
     assert not {"bm25x.app.cli", "bm25x.app.store", "bm25x.app.serve"} & set(library)
-    offenders = {
-        name: sorted(m for m in imported(path) if is_application(m))
-        for name, path in sorted(library.items())
-    }
+    offenders = {name: application_imports(name, path) for name, path in sorted(library.items())}
     assert {name: found for name, found in offenders.items() if found} == {}
+
+
+def test_the_one_shim_imports_only_the_applications_errors_and_only_when_asked() -> None:
+    _, shim = without_shim((PACKAGE / "errors.py").read_text(encoding="utf-8"))
+    bases = {base for base, _ in import_statements(shim, SHIM[0], is_package=False)}
+    assert {b for b in bases if is_application(b)} == {SHIM[2]}
+    # Importing the library (and asking bm25x.errors for a library error) loads no application
+    # module; asking it for a moved error does, with a warning naming the new place.
+    script = (
+        "import sys, warnings\n"
+        "import bm25x, bm25x.errors\n"
+        "bm25x.errors.OptionError\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('bm25x.app', 'bm25x.integ'))))\n"
+        "with warnings.catch_warnings(record=True) as seen:\n"
+        "    warnings.simplefilter('always')\n"
+        "    from bm25x.errors import StoreError\n"
+        "import bm25x.app\n"
+        "print(StoreError is bm25x.app.StoreError, [str(w.message) for w in seen])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    before, after = done.stdout.splitlines()
+    assert before == "[]"
+    assert after.startswith("True ['bm25x.errors.StoreError is deprecated") and (
+        "from bm25x.app import StoreError" in after
+    )
 
 
 def is_private_library(name: str) -> bool:
@@ -237,3 +286,60 @@ def test_the_deprecated_import_check_sees_each_form() -> None:
     ):
         assert deprecated_imports(source) == {"bm25x.providers.fastembed"}, source
     assert deprecated_imports("from bm25x.integrations import fastembed\n") == set()
+
+
+# -- the wheel ships no test machinery ----------------------------------------------------------
+
+# Modules of bm25x.app that no module of bm25x imports, each with why the wheel carries it. A
+# module used by tests alone belongs in tests/support; the list only shrinks.
+UNIMPORTED_APPLICATION_MODULES: dict[str, str] = {
+    "bm25x.app.bench_table": "the README's performance section from a bench report, for "
+    "benches/perf_table.py (a maintainer's tool, not the command)",
+}
+
+
+def names_used(tree: ast.AST) -> set[str]:
+    """Every name ``tree`` reads, calls, subclasses, imports or reaches as an attribute."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        elif isinstance(node, ast.alias):
+            found.add(node.name.rpartition(".")[2])
+    return found
+
+
+def top_level_names(tree: ast.Module) -> set[str]:
+    """The functions, classes and variables a module defines at its top level."""
+    found: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+        elif isinstance(node, ast.Assign):
+            found.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            found.add(node.target.id)
+    return found
+
+
+def test_the_application_defines_nothing_only_tests_use() -> None:
+    # Test machinery (a stand-in server, a fake) in bm25x.app would ship in the wheel: every
+    # module of bm25x.app is imported by bm25x, and every name it defines is used by bm25x.
+    modules = {n: p for n, p in all_modules().items() if p.suffix == ".py"}
+    imported = set().union(*import_graph(all_modules()).values())
+    application = {n: p for n, p in modules.items() if n.startswith("bm25x.app")}
+    unimported = {n for n, p in application.items() if p.name != "__init__.py"} - imported
+    assert unimported == set(UNIMPORTED_APPLICATION_MODULES)
+    trees: dict[str, ast.Module] = {
+        n: ast.parse(p.read_text(encoding="utf-8")) for n, p in modules.items()
+    }
+    used = set().union(*(names_used(tree) for tree in trees.values()))
+    unused = {
+        f"{n}.{name}"
+        for n in application
+        for name in top_level_names(trees[n])
+        if not name.startswith("__") and name not in used
+    }
+    assert unused == set()

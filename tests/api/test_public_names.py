@@ -24,7 +24,7 @@ def exposed(module: ModuleType) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("name", ["bm25x", "bm25x.errors"])
+@pytest.mark.parametrize("name", ["bm25x", "bm25x.errors", "bm25x.app", "bm25x.app.errors"])
 def test_all_is_what_the_module_exposes(name: str) -> None:
     module = importlib.import_module(name)
     assert sorted(module.__all__) == sorted(exposed(module))
@@ -43,6 +43,22 @@ def test_errors_holds_every_public_error() -> None:
         and issubclass(getattr(bm25x, name), (Exception, Warning))
     }
     assert public_errors <= set(errors.__all__)
-    for name in ("OptionError", "VectorSizeError", "StoreError", "CorpusError"):
+    for name in ("OptionError", "VectorSizeError"):
         assert issubclass(getattr(errors, name), Exception)
     assert errors.OptionError is bm25x.OptionError
+
+
+@pytest.mark.parametrize("name", ["StoreError", "CorpusError"])
+def test_the_commands_errors_live_in_the_application_and_the_old_name_warns(name: str) -> None:
+    import bm25x.app
+    from bm25x import errors
+
+    assert name not in errors.__all__ and name in bm25x.app.__all__
+    assert getattr(bm25x.app, name).__module__ == "bm25x.app.errors"
+    with pytest.warns(
+        DeprecationWarning, match=rf"bm25x\.errors\.{name} .*from bm25x\.app import {name}"
+    ):
+        moved = getattr(errors, name)
+    assert moved is getattr(bm25x.app, name)
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchError'"):
+        errors.NoSuchError  # noqa: B018

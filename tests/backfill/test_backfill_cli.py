@@ -21,9 +21,10 @@ from bm25x.app.cli import main
 require("qdrant_client")
 require("qdrant_edge")
 
+from support.local_qdrant import LocalQdrant
+
 from bm25x.app.backfill import BackfillError, backfill
 from bm25x.app.backfill.target import id_order
-from bm25x.app.stand_in import LocalQdrant
 
 KINDS = ["edge", "server"]
 

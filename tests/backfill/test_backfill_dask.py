@@ -19,10 +19,11 @@ require("qdrant_client")
 require("dask")
 require("distributed")
 
+from support.local_qdrant import LocalQdrant
+
 from bm25x.app.backfill import backfill, split_ids
 from bm25x.app.backfill.server import ServerTarget
 from bm25x.app.backfill.state import is_part_of
-from bm25x.app.stand_in import LocalQdrant
 
 N = 1200
 PARTS = 4

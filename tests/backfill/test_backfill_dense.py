@@ -21,8 +21,9 @@ from bm25x.app.cli import main
 require("qdrant_client")
 require("qdrant_edge")
 
+from support.local_qdrant import LocalQdrant
+
 from bm25x.app.backfill import backfill
-from bm25x.app.stand_in import LocalQdrant
 from bm25x.providers.openai import OpenAIProvider
 
 MODEL = "openai/text-embedding-3-small"

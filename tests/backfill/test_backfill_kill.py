@@ -23,7 +23,7 @@ import bm25x
 require("qdrant_client")
 require("qdrant_edge")
 
-from bm25x.app.stand_in import LocalQdrant
+from support.local_qdrant import LocalQdrant
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 

@@ -19,7 +19,7 @@ from bm25x.app.cli.commands import sample_corpus
 require("qdrant_client")
 require("qdrant_edge")
 
-from bm25x.app.stand_in import LocalQdrant
+from support.local_qdrant import LocalQdrant
 
 QUERIES = ["freedom of speech", "trial by jury", "taxes on incomes", "the right of the people"]
 OPTIONS = ["-O", "k=1.5", "-O", "b=0.6"]

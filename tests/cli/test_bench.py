@@ -66,13 +66,14 @@ def test_control_hashes_the_corpus_split_over_the_threads() -> None:
 
 
 def test_url_stand_in_takes_upserts_as_bm25x_sends_them() -> None:
+    from support.rest_stand_in import StandInQdrant
+
     import bm25x
-    from bm25x.app.bench_ingest import _rest_answer
-    from bm25x.app.stand_in import StandInQdrant
+    from bm25x.app.bench_rest_server import ingest_answers
     from bm25x.app.store import QdrantStore
 
     require("qdrant_client")
-    stand_in = StandInQdrant(_rest_answer(2))
+    stand_in = StandInQdrant(ingest_answers(2))
     try:
         store = QdrantStore.connect(stand_in.url, "bench")
         batch = bm25x.Bm25().encode(["first text", "second text"])

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from support.rest_stand_in import StandInQdrant
 
 import bm25x
 from bm25x.app.cli import main
@@ -21,7 +22,6 @@ from bm25x.app.cli.commands import sample_corpus
 from bm25x.app.corpus import CorpusError, read_docs
 from bm25x.app.ingest import ingest
 from bm25x.app.search import search
-from bm25x.app.stand_in import StandInQdrant
 from bm25x.app.store import EdgeStore, Hit, QdrantStore
 
 QUERIES = ["freedom of speech", "trial by jury", "taxes on incomes"]
@@ -279,18 +279,23 @@ def test_python_dash_m_entry_point() -> None:
     assert done.stdout.strip() == f"bm25x {bm25x.__version__}"
 
 
-def test_a_closed_output_pipe_ends_the_command_quietly(tmp_path: Path) -> None:
-    # `bm25x search ... | head`: the reader goes away; the command stops as Unix tools do
-    # (status 141, 128 + SIGPIPE) without a "Broken pipe" error or a traceback.
+@pytest.mark.parametrize("lines_read", [0, 1])
+def test_a_closed_output_pipe_ends_the_command_quietly(tmp_path: Path, lines_read: int) -> None:
+    # `bm25x search ... | head -1`: the reader goes away, before the command writes a byte or
+    # after the first line of an output longer than a pipe holds; the command stops as Unix
+    # tools do (status 141, 128 + SIGPIPE) without a "Broken pipe" error or a traceback.
     store = tmp_path / "st"
     assert main(["ingest", str(sample_corpus()), "--store", str(store), "-q"]) == 0
+    queries = ["freedom of speech", "trial by jury"] * 1000 if lines_read else ["cookies"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bm25x", "search", "cookies", "--store", str(store), "-k", "50"],
+        [sys.executable, "-m", "bm25x", "search", *queries, "--store", str(store), "-k", "50"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     assert proc.stdout is not None and proc.stderr is not None
-    proc.stdout.close()  # before the command writes a byte
+    for _ in range(lines_read):
+        assert proc.stdout.readline()
+    proc.stdout.close()
     with proc.stderr:
         err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 141, err
@@ -572,7 +577,7 @@ def test_a_score_prints_alike_however_it_arrived() -> None:
     from types import SimpleNamespace
 
     from bm25x.app.cli.output import score_text
-    from bm25x.app.store import _hit
+    from bm25x.app.store.points import _hit
 
     exact = float(np.float32(12.038683))  # what qdrant-edge hands over: 12.03868293762207
     rest = 12.038683  # what a server's JSON says for the same float32

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import bm25x.app.corpus as corpus_module
+import bm25x.app.corpus.read as corpus_read
 from bm25x.app.cli import main
 from bm25x.app.corpus import CorpusError, check_docs, read_docs
 
@@ -140,7 +140,7 @@ _RECORDS = st.dictionaries(
 def test_records_parse_exactly_as_json_parses_them(record: Any, ascii_only: bool) -> None:
     import json
 
-    from bm25x.app.corpus import _loads
+    from bm25x.app.corpus.jsonl import _loads
 
     line = json.dumps(record, ensure_ascii=ascii_only)
     # repr tells 1 from 1.0 and shows nan, so this is equality of value and type
@@ -162,7 +162,7 @@ def test_records_parse_exactly_as_json_parses_them(record: Any, ascii_only: bool
 def test_lines_orjson_refuses_or_reads_otherwise_get_json_s_answer(line: str) -> None:
     import json
 
-    from bm25x.app.corpus import _loads
+    from bm25x.app.corpus.jsonl import _loads
 
     assert repr(_loads(line)) == repr(json.loads(line))
 
@@ -318,7 +318,7 @@ def test_a_byte_order_mark_at_the_start_is_skipped(
     tmp_path: Path, monkeypatch: Any, name: str, content: str, native: bool
 ) -> None:
     if not native:
-        monkeypatch.setattr(corpus_module, "_JsonlReader", None)
+        monkeypatch.setattr(corpus_read, "_JsonlReader", None)
     data = (BOM + content).encode("utf-8")
     path = tmp_path / name
     path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
@@ -333,7 +333,7 @@ def test_a_byte_order_mark_inside_a_jsonl_file_is_a_clear_error(
     tmp_path: Path, monkeypatch: Any, native: bool
 ) -> None:
     if not native:
-        monkeypatch.setattr(corpus_module, "_JsonlReader", None)
+        monkeypatch.setattr(corpus_read, "_JsonlReader", None)
     # what `cat a.jsonl b.jsonl` gives when both were saved with a byte-order mark
     path = write(tmp_path / "c.jsonl", f'{BOM}{{"text": "a"}}\n{BOM}{{"text": "b"}}\n')
     message = r"c\.jsonl line 2: a byte-order mark \(U\+FEFF\) starts this line"

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-import bm25x.app.corpus as corpus_module
+import bm25x.app.corpus.native as corpus_native
+import bm25x.app.corpus.read as corpus_read
 import bm25x.app.corpus_file as corpus_file
 import bm25x.app.ingest as ingest_module
 from bm25x.app.cli import main
@@ -119,10 +120,10 @@ def test_a_change_the_write_pass_meets_stops_it_before_any_unchecked_document(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, native: bool
 ) -> None:
     monkeypatch.setattr(corpus_file, "BLOCK", 4096)
-    monkeypatch.setattr(corpus_module, "_CHUNK", 1024)  # the native reader's reads
+    monkeypatch.setattr(corpus_native, "_CHUNK", 1024)  # the native reader's reads
     monkeypatch.setattr(ingest_module, "_SAMPLE", 10)  # texts read to estimate the disk space
     if not native:
-        monkeypatch.setattr(corpus_module, "_JsonlReader", None)
+        monkeypatch.setattr(corpus_read, "_JsonlReader", None)
     corpus = write_corpus(tmp_path / name)
     data = corpus.read_bytes()
     at = data.index(b"d500")  # in the third block or later

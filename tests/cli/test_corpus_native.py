@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import bm25x.app.corpus as corpus
+import bm25x.app.corpus.native as corpus_native
+import bm25x.app.corpus.read as corpus_read
 from bm25x._native import JsonlReader
 from bm25x.app.corpus import CorpusError, check_docs, read_batches, read_docs
 
@@ -151,10 +152,10 @@ def test_native_and_python_readers_agree(
     path.write_bytes(gzip.compress(data) if gz else data)
     kw = {"text_fields": fields, "id_field": id_field}
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(corpus, "_CHUNK", chunk)
+        m.setattr(corpus_native, "_CHUNK", chunk)
         native = _read(path, **kw)
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(corpus, "_JsonlReader", None)
+        m.setattr(corpus_read, "_JsonlReader", None)
         python = _read(path, **kw)
     assert native == python
 

@@ -43,7 +43,7 @@ def write_corpus(path: Path, n: int, words: int = 50, seed: int = 1) -> Path:
 
 def free_disk(monkeypatch: pytest.MonkeyPatch, free: Any) -> None:
     """Make the store see ``free()`` bytes free (a number, or a function called each time)."""
-    import bm25x.app.store as store_module
+    import bm25x.app.store.edge as store_module
 
     def disk_usage(path: Any) -> Usage:
         n = free() if callable(free) else free
@@ -127,7 +127,7 @@ def test_a_resumed_ingest_needs_only_the_space_for_what_is_left(
 def test_a_full_disk_reported_by_the_store_is_one_line_advising_a_rerun(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import bm25x.app.store as store_module
+    import bm25x.app.store.edge as store_module
 
     store = tmp_path / "s"
     real_write = store_module._write_json

@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 import pytest
 from support import require
+from support.rest_stand_in import Drop, Received, StandInQdrant
 
 import bm25x
+from bm25x.app.errors import StoreError
 from bm25x.app.ingest import ingest
 from bm25x.app.rest_points import PointWriter, rest_base, upsert_body
-from bm25x.app.stand_in import Drop, Received, StandInQdrant
 from bm25x.app.store import DENSE, SPARSE, QdrantStore, point_id
-from bm25x.errors import StoreError
 
 require("qdrant_client")
 from qdrant_client import QdrantClient

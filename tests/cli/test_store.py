@@ -177,7 +177,7 @@ def test_a_foreign_directory_is_never_deleted(tmp_path: Path, rerun: list[str]) 
 
 
 def test_an_interrupt_inside_create_is_resumed_in_process(tmp_path: Path, monkeypatch: Any) -> None:
-    import bm25x.app.store as st
+    import bm25x.app.store.edge as st
 
     def interrupted(*args: Any) -> None:
         raise KeyboardInterrupt
@@ -196,7 +196,7 @@ def test_an_interrupt_inside_create_is_resumed_in_process(tmp_path: Path, monkey
 def test_an_interrupt_while_deleting_the_old_store_leaves_no_half_deleted_store(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
-    import bm25x.app.store as st
+    import bm25x.app.store.edge as st
 
     store = EdgeStore(tmp_path / "s")
     ingest(store, sample_corpus(), quiet=True)
@@ -626,7 +626,8 @@ def test_options_that_are_not_a_dict_are_refused(tmp_path: Path) -> None:
 def test_points_carry_each_documents_own_vector_and_a_count_mismatch_is_refused(
     tmp_path: Path,
 ) -> None:
-    from bm25x.app.store import _point_rows, point_id
+    from bm25x.app.store import point_id
+    from bm25x.app.store.points import _point_rows
 
     batch = bm25x.Bm25().encode(["cats purr", "", "dogs bark loudly"])
     rows = list(_point_rows(["a", "b", "c"], [{}, {"k": 1}, {}], batch, None, lambda i, v: (i, v)))

@@ -75,7 +75,7 @@ def test_a_link_to_a_store_is_the_store_under_one_lock(tmp_path: Path) -> None:
 def test_a_create_that_fails_leaves_no_build_beside_the_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bm25x.app.store as st
+    import bm25x.app.store.edge as st
 
     def fail(*args: object) -> None:
         raise OSError(5, "Input/output error")

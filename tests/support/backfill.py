@@ -1,5 +1,5 @@
 """Collections for the backfill tests, built alike in an Edge shard and on the REST stand-in of
-a Qdrant server (:class:`bm25x.app.stand_in.LocalQdrant`), and read back byte for byte.
+a Qdrant server (:class:`support.local_qdrant.LocalQdrant`), and read back byte for byte.
 
 A :class:`Where` is one collection: how the command names it (``argv``), how the library
 names it (``target``), and how to build it and take a snapshot of every point.

@@ -10,4 +10,13 @@
 The framework adapters (:mod:`bm25x.integrations`) sit at this level too. The dependency points
 one way: this package imports the library (the encoder, ``bm25x.embed``, the providers, the
 errors); the library never imports this package (``tests/api/test_layering.py``).
+
+The errors of the command's Python API are defined in :mod:`bm25x.app.errors` and exported
+here: :class:`StoreError`, :class:`MissingCollection` and :class:`CorpusError`.
 """
+
+from __future__ import annotations
+
+from bm25x.app.errors import CorpusError, MissingCollection, StoreError
+
+__all__ = ["CorpusError", "MissingCollection", "StoreError"]

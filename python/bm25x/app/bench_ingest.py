@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from bm25x.app.bench_common import in_process, summarize
-from bm25x.app.stand_in import StandInQdrant
+from bm25x.app.bench_rest_server import RestServer, ingest_answers
 
 __all__ = ["IngestResult", "generate", "run_ingest"]
 
@@ -153,27 +153,8 @@ def _url_ingest_worker(url: str, path: str, out: Any) -> None:
 # --- the stand-ins, each in a process of its own -------------------------------------------------
 
 
-def _rest_answer(count: int) -> Callable[[str, str], dict[str, Any] | None]:
-    """A Qdrant server's answers to an ingest, as if it held ``count`` points afterwards: no
-    collection at first, then every write taken."""
-    ok: dict[str, Any] = {"status": "ok", "time": 0}
-
-    def answer(method: str, path: str) -> dict[str, Any] | None:
-        if path.endswith("/exists"):
-            return {"result": {"exists": False}, **ok}
-        if "/points/count" in path:
-            return {"result": {"count": count}, **ok}
-        if method == "PUT" and "/points" in path:
-            return {"result": {"operation_id": 0, "status": "completed"}, **ok}
-        if method in ("PUT", "PATCH"):
-            return {"result": True, **ok}
-        return None
-
-    return answer
-
-
 def _serve_rest(count: int, out: Any) -> None:
-    server = StandInQdrant(_rest_answer(count))
+    server = RestServer(ingest_answers(count))
     out.put(server.url)
     while True:
         time.sleep(3600)

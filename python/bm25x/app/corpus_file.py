@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from bm25x.errors import CorpusError
+from bm25x.app.errors import CorpusError
 
 __all__ = ["BLOCK", "CorpusFile"]
 

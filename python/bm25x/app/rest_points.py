@@ -30,7 +30,7 @@ import numpy.typing as npt
 import orjson
 
 from bm25x import SparseBatch, __version__
-from bm25x.errors import StoreError
+from bm25x.app.errors import StoreError
 from bm25x.internals import upsert_json
 
 __all__ = ["PointWriter", "rest_base", "upsert_body"]

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
+from bm25x.app.errors import StoreError
 from bm25x.app.store import Store
-from bm25x.errors import StoreError
 
 __all__ = ["RESERVE", "SpaceCheck", "text_bytes"]
 

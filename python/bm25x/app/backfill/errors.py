@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bm25x.errors import StoreError
+from bm25x.app.errors import StoreError
 
 if TYPE_CHECKING:
     from bm25x.app.backfill.report import BackfillReport

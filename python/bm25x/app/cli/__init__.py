@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from bm25x import OptionError
 from bm25x.app.cli.commands import CliError
 from bm25x.app.cli.parser import build_parser
+from bm25x.app.errors import CorpusError, StoreError
 from bm25x.app.store import public_url
-from bm25x.errors import CorpusError, InferenceError, StoreError
+from bm25x.errors import InferenceError
 
 __all__ = ["EXIT_BROKEN_PIPE", "main"]
 
@@ -28,10 +29,23 @@ EXIT_BROKEN_PIPE = 141
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``bm25x`` command; returns the exit status: 0 done; 1 failed (a provider, the
-    network, the file system, a Qdrant server); 2 the input is wrong (bad usage, options, a
-    corpus file, a store that cannot be used as asked), with a one-line message saying what
-    to change; 130 interrupted (Ctrl-C); 141 the output's reader went away (quietly)."""
+    """Run the ``bm25x`` command; returns the exit status (1 and 2 with a one-line message on
+    standard error, never a traceback):
+
+    - 0: done;
+    - 1: failed on the way: a provider (:class:`~bm25x.errors.InferenceError`), the file system
+      or the network (``OSError``), a Qdrant server's error reaching qdrant-client, another
+      ``ValueError`` or ``TypeError``; also ``backfill --verify`` finding vectors that differ,
+      and ``serve`` failing its warm-up;
+    - 2: the command cannot run as asked: bad usage (argparse's own message), a bad option
+      (:class:`~bm25x.errors.OptionError`), a corpus file that cannot be read (``CorpusError``),
+      or a store that cannot be used (``StoreError``: no collection, not a bm25x store, in use
+      by another process, damaged, its disk full, or writes to a Qdrant server that still
+      fail after bm25x's retries); the message says what to change;
+    - 130: interrupted (Ctrl-C);
+    - 141 (:data:`EXIT_BROKEN_PIPE`): the reader of the output went away (``bm25x search ...
+      | head -1``); nothing is printed, as a Unix tool killed by SIGPIPE.
+    """
     ap = build_parser()
     args = ap.parse_args(argv)
     try:
