@@ -5,6 +5,7 @@ provider (fastembed's models, offline), with a real small model shipped on PyPI.
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -295,6 +296,21 @@ def test_fastembed_real_model_offline(minilm_dir: Path, offline: Path) -> None:
     # mrl cuts the real vector
     cut = bm25x.embed(texts[0], model=model, options={**opts, "mrl": 64})
     assert np.array_equal(cut, out[0][:64])
+
+
+def test_the_prefixed_and_bare_names_share_one_local_models_provider() -> None:
+    # "fastembed/<name>" and "<name>" reach the same provider instance, so a model loaded
+    # under one name is not loaded again under the other (a fresh registry: a subprocess).
+    code = (
+        "from bm25x import providers\n"
+        "name = 'sentence-transformers/all-MiniLM-L6-v2'\n"
+        "a, b = providers.resolve('fastembed/' + name), providers.resolve(name)\n"
+        "assert a[1] == b[1] == name, (a, b)\n"
+        "assert type(a[0]).__name__ == 'LocalModelProvider', a\n"
+        "print(a[0] is b[0])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "True"
 
 
 def test_fastembed_model_absent_says_how_to_provide_it(offline: Path, registry: Any) -> None:

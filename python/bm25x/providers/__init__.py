@@ -215,8 +215,17 @@ def _ensure_builtins() -> None:
         _entries.setdefault("cohere/", CohereProvider)
         _entries.setdefault("jinaai/", JinaProvider)
         _entries.setdefault("openrouter/", OpenRouterProvider)
-        _entries.setdefault("fastembed/", LocalModelProvider)
-        _catch_all.append(LocalModelProvider)
+        # One instance behind both keys, so that "fastembed/<name>" and "<name>" share the
+        # models it has loaded (two instances would load each model twice).
+        made: builtins.list[Provider] = []
+
+        def local_models() -> Provider:
+            if not made:
+                made.append(LocalModelProvider())
+            return made[0]
+
+        _entries.setdefault("fastembed/", local_models)
+        _catch_all.append(local_models)
         _builtins_loaded = True
 
 
