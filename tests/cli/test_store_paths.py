@@ -51,6 +51,30 @@ def test_store_dot_in_an_empty_folder_builds_the_store_there(
     assert main(["ingest", str(sample_corpus()), "--store", "idx/shard/..", "-q"]) == 0
 
 
+def test_recreating_or_dropping_the_store_a_shell_is_in_keeps_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    here = tmp_path / "idx"
+    monkeypatch.chdir(tmp_path)
+    assert main(["ingest", str(sample_corpus()), "--store", "idx", "-q"]) == 0
+    inode = here.stat().st_ino
+    monkeypatch.chdir(here)
+    argv = ["ingest", str(sample_corpus()), "--store", ".", "--recreate", "-O", "k=1.5", "-q"]
+    assert main(argv) == 0, capsys.readouterr()
+    # the shell's folder is still the store, rebuilt with the new options, nothing left over
+    assert Path.cwd().stat().st_ino == inode and here.stat().st_ino == inode
+    assert sorted(p.name for p in here.iterdir()) == ["bm25x.json", "shard"]
+    assert json.loads((here / "bm25x.json").read_text())["options"]["k"] == 1.5
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".idx.lock", "idx"]
+    assert main(["search", "--store", ".", "--json", "congress"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["hits"]
+    store = EdgeStore(Path("."))
+    store.lock(shared=False)
+    store.drop()
+    store.close()
+    assert Path.cwd().stat().st_ino == inode and list(here.iterdir()) == []
+
+
 def test_a_link_to_a_store_is_the_store_under_one_lock(tmp_path: Path) -> None:
     real = tmp_path / "real"
     link = tmp_path / "link"

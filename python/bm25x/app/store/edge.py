@@ -50,6 +50,15 @@ def _is_store_library_error(e: BaseException) -> bool:
     return isinstance(e, Exception) or type(e).__name__ == "PanicException"
 
 
+def _holds_cwd(path: Path) -> bool:
+    """Whether the current directory is ``path`` or inside it."""
+    try:
+        here, there = Path.cwd().resolve(), path.resolve()
+    except OSError:  # the current directory is gone
+        return False
+    return here == there or there in here.parents
+
+
 class EdgeStore(Store):
     """A Qdrant Edge shard persisted in ``path`` (the shard in ``path/shard``, the settings in
     ``path/bm25x.json``). Writers hold an exclusive lock on ``.NAME.lock`` beside it, readers
@@ -255,16 +264,16 @@ class EdgeStore(Store):
             shard.flush()
             shard.close()
             _write_json(build / _SETTINGS_FILE, settings)
-            old = None
-            if kind == "empty":
-                # An empty directory someone made (or is in: `--store .`) stays, so a shell
-                # inside it still sees it: the build's contents move in, the settings last
-                # (they mark a finished store).
+            # An empty directory someone made stays, and so does a store a shell is in
+            # (`--store .`): the build's contents move in, the settings last (they mark a
+            # finished store), so that the shell still sees it. Otherwise the build is renamed
+            # into place in one step.
+            old = self._set_aside(kind, keep_directory=kind == "empty")
+            if self.path.is_dir():
                 for name in (_SHARD_DIR, _SETTINGS_FILE):
                     os.rename(build / name, self.path / name)
                 build.rmdir()
             else:
-                old = self._set_aside(kind)
                 os.rename(build, self.path)
         except BaseException as e:
             shutil.rmtree(build, ignore_errors=True)
@@ -309,17 +318,31 @@ class EdgeStore(Store):
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
-    def _set_aside(self, kind: str) -> Path | None:
+    def _set_aside(self, kind: str, keep_directory: bool = False) -> Path | None:
         """Move our store (or an empty directory) out of the way in one rename, so that an
         interrupt while deleting it never leaves a half-deleted directory under its name;
-        returns where it went. A directory that is not ours is never touched."""
+        returns where it went. A directory that is not ours is never touched.
+
+        The directory itself stays where ``keep_directory`` says so or where the current
+        directory is inside it (`--store .`: a shell there would be left in a deleted folder);
+        then its contents move out instead, the settings first, so that an interrupted move
+        leaves an unfinished store (rebuilt by the next ingest), never a finished one without
+        its shard."""
+        keep = keep_directory or _holds_cwd(self.path)
         if kind == "empty":
-            self.path.rmdir()
+            if not keep:
+                self.path.rmdir()
+            return None
         if kind not in ("store", "unfinished"):
             return None
         where = self.path.absolute()
         old = where.parent / f".{where.name}{_OLD_INFIX}{os.getpid()}"
-        os.rename(self.path, old)
+        if not keep:
+            os.rename(self.path, old)
+            return old
+        old.mkdir()
+        for name in sorted(os.listdir(self.path), key=lambda n: n != _SETTINGS_FILE):
+            os.rename(self.path / name, old / name)
         return old
 
     def _close_shard(self) -> None:
