@@ -21,9 +21,11 @@ from support.provider_server import KEYS, Canned, FakeProviders, fake_vector
 from support.serve import (
     FakeProvidersProcess,
     ServeProcess,
+    closed_by_server,
     qdrant_body,
     qdrant_input,
     run_load,
+    terminate_during_request,
 )
 
 import bm25x
@@ -99,26 +101,7 @@ def test_sigterm_drains_the_request_in_flight(
     proc = serve(request_timeout=30)
     fake.script("openai", Canned(delay=2.0, passthrough=True))
     body = qdrant_body([qdrant_input("drained", "openai/text-embedding-3-small")], token=TOKEN)
-    result: dict[str, Any] = {}
-
-    def send() -> None:
-        try:
-            result["response"] = httpx.post(proc.url + "/inference", json=body, timeout=30)
-        except httpx.HTTPError as exc:  # reported by the assertion below
-            result["error"] = repr(exc)
-
-    sender = threading.Thread(target=send)
-    sender.start()
-    for _ in range(200):  # until the provider stand-in holds the request
-        if fake.calls("openai"):
-            break
-        threading.Event().wait(0.02)
-    assert fake.calls("openai"), "the request never reached the provider"
-    proc.terminate()
-    assert proc.wait(timeout=20) == 0
-    sender.join(timeout=10)
-    response = result.get("response")
-    assert response is not None, result
+    response = terminate_during_request(proc, fake, body)
     assert response.status_code == 200
     expected = fake_vector("text-embedding-3-small|drained", 64)
     assert np.allclose(response.json()["embeddings"][0], expected)
@@ -131,22 +114,13 @@ def test_sigterm_drains_the_request_in_flight(
         httpx.get(proc.url + "/healthz", timeout=2)
 
 
-def _closed_by_server(sock: socket.socket, within: float) -> bool:
-    """Whether the server closes ``sock`` (a read gives end of file) within ``within`` s."""
-    sock.settimeout(within)
-    try:
-        return sock.recv(1024) == b""
-    except TimeoutError:
-        return False
-
-
 def test_an_unfinished_request_head_is_closed(serve: Callable[..., ServeProcess]) -> None:
     # uvicorn has no deadline for a request's line and headers: half a request line kept its
     # connection open for as long as the client liked.
     proc = serve(header_timeout=0.5)
     with socket.create_connection(("127.0.0.1", proc.port)) as sock:
         sock.sendall(b"POST /inference HTT")  # half a request line, then nothing
-        assert _closed_by_server(sock, within=10)
+        assert closed_by_server(sock, within=10)
     # a head that takes a while but finishes in time is answered, and the connection kept
     with socket.create_connection(("127.0.0.1", proc.port)) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\n")
@@ -161,7 +135,7 @@ def test_an_unfinished_request_head_is_closed(serve: Callable[..., ServeProcess]
         time.sleep(1.0)
         # ... but the next request's head has the same deadline from its first byte
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHo")
-        assert _closed_by_server(sock, within=10)
+        assert closed_by_server(sock, within=10)
 
 
 # The mix of models of the load test; each request carries one to three of them.

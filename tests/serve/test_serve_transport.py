@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from support import require
-from support.serve import free_port
+from support.serve import closed_by_server, free_port
 
 uvicorn = require("uvicorn")
 
@@ -48,19 +48,10 @@ def port(request: pytest.FixtureRequest) -> Iterator[int]:
     thread.join(timeout=10)
 
 
-def _closed_by_server(sock: socket.socket, within: float) -> bool:
-    """Whether the server closes ``sock`` (a read gives end of file) within ``within`` s."""
-    sock.settimeout(within)
-    try:
-        return sock.recv(1024) == b""
-    except TimeoutError:
-        return False
-
-
 def test_an_unfinished_request_head_is_closed(port: int) -> None:
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(b"POST /inference HTT")  # half a request line, then nothing
-        assert _closed_by_server(sock, within=10)
+        assert closed_by_server(sock, within=10)
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\n")
         time.sleep(0.2)
@@ -74,4 +65,4 @@ def test_an_unfinished_request_head_is_closed(port: int) -> None:
         assert answer.startswith(b"HTTP/1.1 200 ")
         time.sleep(1.0)  # idle between requests: the keep-alive's business, not the head's
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHo")
-        assert _closed_by_server(sock, within=10)
+        assert closed_by_server(sock, within=10)

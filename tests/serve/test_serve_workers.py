@@ -9,7 +9,6 @@ import json
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,14 @@ import httpx
 import pytest
 from support import require
 from support.provider_server import KEYS, Canned, FakeProviders
-from support.serve import ServeProcess, free_port, qdrant_body, qdrant_input, run_load
+from support.serve import (
+    ServeProcess,
+    free_port,
+    qdrant_body,
+    qdrant_input,
+    run_load,
+    terminate_during_request,
+)
 
 import bm25x
 
@@ -90,26 +96,7 @@ def test_sigterm_drains_every_worker(tmp_path: Path, fake: FakeProviders) -> Non
     proc = start(tmp_path, fake)
     fake.script("openai", Canned(delay=2.0, passthrough=True))
     body = qdrant_body([qdrant_input("drained", "openai/text-embedding-3-small")])
-    result: dict[str, Any] = {}
-
-    def send() -> None:
-        try:
-            result["response"] = httpx.post(proc.url + "/inference", json=body, timeout=30)
-        except httpx.HTTPError as exc:
-            result["error"] = repr(exc)
-
-    sender = threading.Thread(target=send)
-    sender.start()
-    for _ in range(200):  # until the provider stand-in holds the request
-        if fake.calls("openai"):
-            break
-        threading.Event().wait(0.02)
-    assert fake.calls("openai"), "the request never reached the provider"
-    proc.terminate()
-    assert proc.wait(timeout=30) == 0
-    sender.join(timeout=10)
-    assert result.get("response") is not None, result
-    assert result["response"].status_code == 200
+    assert terminate_during_request(proc, fake, body).status_code == 200
     with pytest.raises(httpx.TransportError):
         httpx.get(proc.url + "/healthz", timeout=2)
 

@@ -181,6 +181,44 @@ class ServeProcess:
         self._close()
 
 
+def terminate_during_request(proc: ServeProcess, fake: Any, body: dict) -> httpx.Response:
+    """Send ``body`` (a request the provider stand-in ``fake`` holds for a while), SIGTERM the
+    service once the stand-in has it, check that the service exits 0, and return the answer
+    the request got meanwhile (the drain under test)."""
+    import threading
+
+    result: dict[str, Any] = {}
+
+    def send() -> None:
+        try:
+            result["response"] = httpx.post(proc.url + "/inference", json=body, timeout=30)
+        except httpx.HTTPError as exc:  # reported by the assertion below
+            result["error"] = repr(exc)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    for _ in range(200):  # until the provider stand-in holds the request
+        if fake.calls("openai"):
+            break
+        time.sleep(0.02)
+    assert fake.calls("openai"), "the request never reached the provider"
+    proc.terminate()
+    assert proc.wait(timeout=30) == 0
+    sender.join(timeout=10)
+    response = result.get("response")
+    assert isinstance(response, httpx.Response), result
+    return response
+
+
+def closed_by_server(sock: socket.socket, within: float) -> bool:
+    """Whether the server closes ``sock`` (a read gives end of file) within ``within`` s."""
+    sock.settimeout(within)
+    try:
+        return sock.recv(1024) == b""
+    except TimeoutError:
+        return False
+
+
 @dataclass
 class LoadResult:
     """What a load run saw: latencies (s) of the requests, failures by reason, wall time."""
