@@ -233,6 +233,28 @@ def test_bad_environment_is_named() -> None:
         load_config("/nonexistent/serve.toml", env={})
 
 
+def test_what_was_accepted_stays_accepted(tmp_path: Path) -> None:
+    # Spellings the hand-written checks took, kept by the typed ones.
+    path = tmp_path / "serve.toml"
+    path.write_text(
+        'allowed_models = "bm25, openai/*"\n'
+        "[limits]\nretry_after = 0\nmax_body_bytes = 1e6\nrequest_timeout = 30\n"
+        '[warmup]\nmodels = "bm25, BM25"\n'
+    )
+    env = {"BM25X_SERVE_ALLOW_DOWNLOADS": "true", "BM25X_SERVE_WORKERS": " 2 ", "CO_API_KEY": ""}
+    config = load_config(path, env=env)
+    assert config.allowed_models == ("bm25", "openai/*") and config.warmup == ("bm25", "BM25")
+    assert config.limits.retry_after == 0 and config.limits.max_body_bytes == 1_000_000
+    assert config.limits.request_timeout == 30.0 and isinstance(
+        config.limits.request_timeout, float
+    )
+    assert config.fastembed.allow_downloads is True and config.workers == 2
+    env = {"BM25X_SERVE_ALLOW_DOWNLOADS": "0", "BM25X_SERVE_TOKEN": "", "BM25X_SERVE_WARMUP": ""}
+    again = load_config(path, env=env)
+    assert again.fastembed.allow_downloads is False and again.token is None
+    assert again.warmup == config.warmup
+
+
 def test_every_problem_is_named_at_once_with_the_file(tmp_path: Path) -> None:
     path = tmp_path / "serve.toml"
     path.write_text("host = 5\nport = 'x'\nworkers = 0\n[limits]\nmax_input = 3\n")

@@ -257,7 +257,7 @@ class Limits:
     max_inputs: _Count = 4096
     # Requests at work (parsed, embedding, answering); only callers with the token get here.
     max_concurrent_requests: _Count = 64
-    retry_after: _Count = 1
+    retry_after: Annotated[int, Field(ge=0), BeforeValidator(_no_bool)] = 1  # 0: at once
     provider_concurrency: _Count = 8
     # Qdrant waits 10 minutes by default (less when a client passes ?timeout=); finish well
     # inside that, so a caller sees this service's 504 rather than a dropped connection.
@@ -317,7 +317,7 @@ class FastembedConfig:
 class _Warmup:
     """The file's ``[warmup]`` table (``ServeConfig.warmup`` is its ``models``)."""
 
-    models: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+    models: Annotated[tuple[Annotated[str, Field(min_length=1)], ...], BeforeValidator(_split)] = ()
 
 
 _WARMUP = TypeAdapter(_Warmup)
