@@ -62,11 +62,17 @@ A file looks like this (every key optional)::
     timeout = 30.0
     max_redirects = 5
 
-Environment: each variable of :data:`ENVIRONMENT` sets the key it names there
-(``BM25X_SERVE_TOKEN`` sets ``token``, ``BM25X_SERVE_REQUEST_TIMEOUT`` sets
-``limits.request_timeout``, ...); lists are comma-separated, flags ``1``/``0`` (or
-``true``/``false``). A mistake is refused with :class:`ConfigError`, naming the key (or the
-variable) and what it accepts.
+Environment (each variable sets one key: :data:`ENVIRONMENT`): ``BM25X_SERVE_TOKEN``,
+``BM25X_SERVE_ALLOWED_MODELS`` (comma-separated), ``BM25X_SERVE_REQUEST_TIMEOUT``,
+``BM25X_SERVE_BODY_TIMEOUT``, ``BM25X_SERVE_HEADER_TIMEOUT``,
+``BM25X_SERVE_MAX_CONCURRENT_REQUESTS``, ``BM25X_SERVE_MAX_CONCURRENT_BODIES``,
+``BM25X_SERVE_MAX_BODY_MEMORY``, ``BM25X_SERVE_MAX_INPUTS``, ``BM25X_SERVE_MAX_BODY_BYTES``,
+``BM25X_SERVE_ALLOW_DOWNLOADS`` (``1``/``0``), ``BM25X_SERVE_METRICS_TOKEN_REQUIRED`` (``1``/``0``),
+``BM25X_SERVE_WARMUP`` (comma-separated models), ``BM25X_SERVE_WORKERS``.
+
+A mistake stops the service with :class:`ConfigError` naming every problem at once: the file,
+each key as the file spells it (``limits.max_inputs``) or the variable that set it, and what it
+accepts. Model names and patterns are lower-cased, as the service compares them.
 
 The token and the operator's keys (``[keys]``, and the provider keys in the environment, see
 :func:`remember_operator_keys`) are at most ``MAX_KEY_BYTES`` (4,096) bytes each, and are
@@ -226,8 +232,8 @@ _T = TypeVar("_T")
 
 
 def _section(name: str) -> Callable[[type[_T]], type[_T]]:
-    """A pydantic dataclass whose constructor raises :class:`ConfigError` (naming the keys as
-    ``name.key``) rather than pydantic's ValidationError; unknown keys are refused."""
+    """The class's constructor raises :class:`ConfigError` (naming the keys as ``name.key``)
+    rather than pydantic's ValidationError."""
 
     def wrap(cls: type[_T]) -> type[_T]:
         init = cls.__init__
