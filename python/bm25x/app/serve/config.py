@@ -591,7 +591,7 @@ def _problems(
             secret = loc[:1] in (("token",), ("keys",))
             if kind not in ("refused", "missing") and not secret:
                 phrase += f", got {reprlib.repr(error['input'])}"
-            out.append(f"{where} {phrase}")
+            out.append(f"{where} {phrase}".lstrip())
     return "; ".join(out)
 
 
