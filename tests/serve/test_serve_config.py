@@ -120,21 +120,26 @@ def test_defaults_without_a_file() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("tokn = 'x'", "unknown key(s): tokn"),
-        ("[limits]\nmax_input = 3", "unknown key(s) in [limits]: max_input"),
+        ("tokn = 'x'", "unknown key tokn (did you mean token?); accepted: aliases, "),
+        ("[limits]\nmax_input = 3", "unknown key limits.max_input (did you mean max_inputs?)"),
         ("[limits]\nmax_inputs = 0", "limits.max_inputs must be a positive number"),
-        ("[limits]\nmax_inputs = 'many'", "limits.max_inputs must be a number"),
+        ("[limits]\nmax_inputs = 'many'", "limits.max_inputs must be a whole number, got 'many'"),
         ("[limits]\nmax_inputs = 2.5", "limits.max_inputs must be a whole number"),
         ("[limits]\nmax_concurrent_bodies = 0", "limits.max_concurrent_bodies must be a positive"),
         ("[limits]\nheader_timeout = 0", "limits.header_timeout must be a positive number"),
+        ("[limits]\nrequest_timeout = inf", "limits.request_timeout must be a finite number"),
+        ("[limits]\nbody_timeout = nan", "limits.body_timeout must be a finite number"),
+        ("port = true", "port must be a number, got True"),
+        ("[warmup]\nmodels = ['']", "warmup.models[0] must have at least 1 character"),
+        ("[defaults]\n'openai/*' = 3", "defaults.openai/* must be a table, got 3"),
         (
             "[limits]\nmax_body_bytes = 2000\nmax_body_memory = 1000",
-            "limits.max_body_memory (1000) must be at least limits.max_body_bytes (2000)",
+            "limits.max_body_memory must be at least limits.max_body_bytes (2000), got 1000",
         ),
-        ("port = 70000", "port must be an integer in 0..65535"),
+        ("port = 70000", "port must be less than or equal to 65535, got 70000"),
         ("path = 'infer'", "path must start with '/'"),
         ("allowed_models = 5", "allowed_models must be a list"),
-        ("[aliases.x]\noptions = {}", "aliases.x needs a 'model'"),
+        ("[aliases.x]\noptions = {}", "aliases.x.model is required"),
         ("[keys]\nopenai = 'k'", "ending in '-api-key'"),
         ("[images]\nschemes = 'http'", "images.schemes must be a list of strings"),
         ("[images]\nmax_redirects = -1", "images.max_redirects must be an integer >= 0"),
@@ -222,10 +227,111 @@ def test_idle_connections_outlive_the_clients_pool() -> None:
 
 
 def test_bad_environment_is_named() -> None:
-    with pytest.raises(ConfigError, match="BM25X_SERVE_REQUEST_TIMEOUT must be a float"):
+    with pytest.raises(ConfigError, match="BM25X_SERVE_REQUEST_TIMEOUT must be a number, got 'so"):
         load_config(None, env={"BM25X_SERVE_REQUEST_TIMEOUT": "soon"})
     with pytest.raises(ConfigError, match="cannot read config file"):
         load_config("/nonexistent/serve.toml", env={})
+
+
+def test_what_was_accepted_stays_accepted(tmp_path: Path) -> None:
+    # Spellings the hand-written checks took, kept by the typed ones.
+    path = tmp_path / "serve.toml"
+    path.write_text(
+        'allowed_models = "bm25, openai/*"\n'
+        "[limits]\nretry_after = 0\nmax_body_bytes = 1e6\nrequest_timeout = 30\n"
+        '[warmup]\nmodels = "bm25, BM25"\n'
+    )
+    env = {"BM25X_SERVE_ALLOW_DOWNLOADS": "true", "BM25X_SERVE_WORKERS": " 2 ", "CO_API_KEY": ""}
+    config = load_config(path, env=env)
+    assert config.allowed_models == ("bm25", "openai/*") and config.warmup == ("bm25", "BM25")
+    assert config.limits.retry_after == 0 and config.limits.max_body_bytes == 1_000_000
+    assert config.limits.request_timeout == 30.0 and isinstance(
+        config.limits.request_timeout, float
+    )
+    assert config.fastembed.allow_downloads is True and config.workers == 2
+    env = {"BM25X_SERVE_ALLOW_DOWNLOADS": "0", "BM25X_SERVE_TOKEN": "", "BM25X_SERVE_WARMUP": ""}
+    again = load_config(path, env=env)
+    assert again.fastembed.allow_downloads is False and again.token is None
+    assert again.warmup == config.warmup
+
+
+def test_every_problem_is_named_at_once_with_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "serve.toml"
+    path.write_text("host = 5\nport = 'x'\nworkers = 0\n[limits]\nmax_input = 3\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert str(info.value) == (
+        f"{path}: host must be a string, got 5; port must be a whole number, got 'x'; "
+        "workers must be a positive number, got 0; unknown key limits.max_input (did you mean "
+        "max_inputs?); accepted: body_timeout, header_timeout, max_body_bytes, max_body_memory, "
+        "max_concurrent_bodies, max_concurrent_requests, max_inputs, max_options_bytes, "
+        "provider_concurrency, request_timeout, retry_after"
+    )
+
+
+def test_a_check_across_keys_names_the_variable_that_set_one() -> None:
+    env = {"BM25X_SERVE_METRICS_TOKEN_REQUIRED": "1"}
+    with pytest.raises(ConfigError, match=r"^BM25X_SERVE_METRICS_TOKEN_REQUIRED is set but there"):
+        load_config(None, env=env)
+    env = {"BM25X_SERVE_MAX_BODY_MEMORY": "10", "BM25X_SERVE_MAX_BODY_BYTES": "20"}
+    with pytest.raises(
+        ConfigError, match=r"^BM25X_SERVE_MAX_BODY_MEMORY must be at least .*\(20\)"
+    ):
+        load_config(None, env=env)
+    with pytest.raises(ConfigError, match="BM25X_SERVE_HEADER_TIMEOUT must be a finite number"):
+        load_config(None, env={"BM25X_SERVE_HEADER_TIMEOUT": "nan"})
+
+
+def test_the_python_api_checks_as_the_file_does() -> None:
+    # Before, ServeConfig(...) checked a few numbers only: a host of 5 or a string for
+    # allowed_models (taken letter by letter as patterns) got through.
+    from pydantic import ValidationError
+
+    for make, message in (
+        (lambda: ServeConfig(host=5), "host must be a string, got 5"),  # type: ignore[arg-type]
+        (lambda: Limits(max_inputs="many"), "limits.max_inputs must be a whole number"),  # type: ignore[arg-type]
+        (lambda: ServeConfig(limits={"max_input": 3}), "unknown key limits.max_input"),  # type: ignore[arg-type]
+        (lambda: Alias("openai/x", {"openai-api-key": "k" * 5000}), "alias.options: openai-api"),
+        (lambda: replace(ServeConfig(), workers=0), "workers must be a positive number, got 0"),
+    ):
+        with pytest.raises(ConfigError) as info:
+            make()
+        assert str(info.value).startswith(message) and "k" * 100 not in str(info.value)
+        assert not isinstance(info.value, ValidationError) and info.value.__cause__ is None
+    assert ServeConfig(allowed_models="bm25, openai/*").allowed_models == ("bm25", "openai/*")  # type: ignore[arg-type]
+
+
+def test_model_names_and_patterns_compare_ignoring_case() -> None:
+    # The service compares a request's model name lower-cased (ModelPolicy); before, only a
+    # file's names were lower-cased, so ServeConfig(allowed_models=("BAAI/*",)) refused every
+    # BAAI model, and an alias or a [defaults] pattern spelt with capitals never applied.
+    from bm25x.app.serve.config import FastembedConfig
+    from bm25x.app.serve.models import ModelPolicy
+    from bm25x.app.serve.protocol import Input
+
+    config = ServeConfig(
+        allowed_models=("BAAI/*", "Qdrant/BM25"),
+        aliases={"Small": Alias("openai/text-embedding-3-small")},
+        defaults={"Qdrant/*": {"k": 1.5}},
+        fastembed=FastembedConfig(model_dirs={"BAAI/bge-small-en-v1.5": "/models/bge"}),
+    )
+    assert config.allowed_models == ("baai/*", "qdrant/bm25")
+    assert list(config.aliases) == ["small"] and list(config.defaults) == ["qdrant/*"]
+    assert config.fastembed.model_dirs == {"baai/bge-small-en-v1.5": "/models/bge"}
+    policy = ModelPolicy(config)
+    assert policy.allowed("BAAI/bge-small-en-v1.5") and policy.allowed("qdrant/bm25")
+    assert policy.allowed("SMALL") and policy.target("SMALL") == "openai/text-embedding-3-small"
+    assert not policy.allowed("openai/text-embedding-3-large")
+    bm25 = policy.item(Input(data="x", model="Qdrant/bm25", options={}, data_type="text"), 0)
+    assert bm25["options"] == {"k": 1.5}
+
+
+def test_cli_flags_are_checked_as_the_file_is(capsys: pytest.CaptureFixture[str]) -> None:
+    # Before, a bad flag (checked only when the service started) ended with status 1.
+    assert _cli.main(["serve", "--workers", "0"]) == 2
+    assert "bm25x serve: error: workers must be a positive number, got 0" in capsys.readouterr().err
+    assert _cli.main(["serve", "--port", "70000"]) == 2
+    assert "port must be less than or equal to 65535" in capsys.readouterr().err
 
 
 def test_cli_reports_a_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -255,12 +255,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ) from None
     try:
         config = serve.load_config(args.config)
-    except serve.ConfigError as e:
-        raise CliError(str(e)) from None
-    try:
+        # The flags win over the file and the environment, checked as they are.
         serve.run(
             config, host=args.host, port=args.port, workers=args.workers, config_file=args.config
         )
+    except serve.ConfigError as e:
+        raise CliError(str(e)) from None
     except serve.WarmupError as e:
         print(f"bm25x serve: error: {e}", file=sys.stderr)
         return 1

@@ -62,12 +62,17 @@ A file looks like this (every key optional)::
     timeout = 30.0
     max_redirects = 5
 
-Environment: ``BM25X_SERVE_TOKEN``, ``BM25X_SERVE_ALLOWED_MODELS`` (comma-separated),
-``BM25X_SERVE_REQUEST_TIMEOUT``, ``BM25X_SERVE_BODY_TIMEOUT``, ``BM25X_SERVE_HEADER_TIMEOUT``,
+Environment (each variable sets one key: :data:`ENVIRONMENT`): ``BM25X_SERVE_TOKEN``,
+``BM25X_SERVE_ALLOWED_MODELS`` (comma-separated), ``BM25X_SERVE_REQUEST_TIMEOUT``,
+``BM25X_SERVE_BODY_TIMEOUT``, ``BM25X_SERVE_HEADER_TIMEOUT``,
 ``BM25X_SERVE_MAX_CONCURRENT_REQUESTS``, ``BM25X_SERVE_MAX_CONCURRENT_BODIES``,
 ``BM25X_SERVE_MAX_BODY_MEMORY``, ``BM25X_SERVE_MAX_INPUTS``, ``BM25X_SERVE_MAX_BODY_BYTES``,
 ``BM25X_SERVE_ALLOW_DOWNLOADS`` (``1``/``0``), ``BM25X_SERVE_METRICS_TOKEN_REQUIRED`` (``1``/``0``),
 ``BM25X_SERVE_WARMUP`` (comma-separated models), ``BM25X_SERVE_WORKERS``.
+
+A mistake stops the service with :class:`ConfigError` naming every problem at once: the file,
+each key as the file spells it (``limits.max_inputs``) or the variable that set it, and what it
+accepts. Model names and patterns are lower-cased, as the service compares them.
 
 The token and the operator's keys (``[keys]``, and the provider keys in the environment, see
 :func:`remember_operator_keys`) are at most ``MAX_KEY_BYTES`` (4,096) bytes each, and are
@@ -76,19 +81,48 @@ pinned in bm25x's redaction registry: no flood of callers' keys makes bm25x forg
 
 from __future__ import annotations
 
-import fnmatch
+import dataclasses
+import difflib
 import os
+import reprlib
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PlainValidator,
+    StrictBool,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.dataclasses import dataclass
+from pydantic_core import PydanticCustomError
 
 from bm25x.errors import KeyTooLongError
-from bm25x.internals import KEY_SUFFIX, Secret, is_key_option, remember_secret
+from bm25x.internals import (
+    KEY_SUFFIX,
+    MAX_KEY_BYTES,
+    Secret,
+    is_key_option,
+    key_size,
+    remember_secret,
+)
 from bm25x.providers import FetchPolicy
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python < 3.11 only
+    import tomli as tomllib
+
 __all__ = [
+    "ENVIRONMENT",
     "Alias",
     "ConfigError",
     "FastembedConfig",
@@ -101,50 +135,177 @@ __all__ = [
     "require_allow_list",
 ]
 
+#: Each environment variable, and the key of the file it stands for (the environment wins).
+ENVIRONMENT: dict[str, tuple[str, ...]] = {
+    "BM25X_SERVE_TOKEN": ("token",),
+    "BM25X_SERVE_ALLOWED_MODELS": ("allowed_models",),
+    "BM25X_SERVE_WORKERS": ("workers",),
+    "BM25X_SERVE_METRICS_TOKEN_REQUIRED": ("metrics_token_required",),
+    "BM25X_SERVE_WARMUP": ("warmup",),
+    "BM25X_SERVE_ALLOW_DOWNLOADS": ("fastembed", "allow_downloads"),
+    "BM25X_SERVE_REQUEST_TIMEOUT": ("limits", "request_timeout"),
+    "BM25X_SERVE_BODY_TIMEOUT": ("limits", "body_timeout"),
+    "BM25X_SERVE_HEADER_TIMEOUT": ("limits", "header_timeout"),
+    "BM25X_SERVE_MAX_CONCURRENT_REQUESTS": ("limits", "max_concurrent_requests"),
+    "BM25X_SERVE_MAX_CONCURRENT_BODIES": ("limits", "max_concurrent_bodies"),
+    "BM25X_SERVE_MAX_BODY_MEMORY": ("limits", "max_body_memory"),
+    "BM25X_SERVE_MAX_INPUTS": ("limits", "max_inputs"),
+    "BM25X_SERVE_MAX_BODY_BYTES": ("limits", "max_body_bytes"),
+}
+
 
 class ConfigError(ValueError):
     """The configuration file or environment holds a value the service cannot use; the message
-    names the key and says what is accepted."""
+    names the file, the key (or environment variable) and says what is accepted."""
 
 
-@dataclass(frozen=True)
+# -- the values: pydantic types, and checks whose text follows the key's name ---------------
+
+
+def _refused(text: str) -> PydanticCustomError:
+    return PydanticCustomError("refused", text)
+
+
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):  # a count of true is a mistake, not 1
+        raise _refused(f"must be a number, got {value!r}")
+    return value
+
+
+def _flag(value: Any) -> Any:
+    """A flag as the environment spells it (``1``, ``0``, ``true``, ``false``) as a bool."""
+    flags = {"1": True, "0": False, "true": True, "false": False}
+    return flags.get(value, value) if isinstance(value, str) else value
+
+
+def _split(value: Any) -> Any:
+    """A list given as one comma-separated string (as the environment gives them)."""
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    return value
+
+
+def _absolute(path: str) -> str:
+    if not path.startswith("/"):
+        raise _refused(f"must start with '/', got {path!r}")
+    return path
+
+
+def _operator_key(value: Any) -> Secret:
+    """The token or an operator's key, pinned in bm25x's redaction registry."""
+    if not isinstance(value, str) or not value:
+        raise _refused("must be a non-empty string")
+    if key_size(value) > MAX_KEY_BYTES:
+        raise _refused(
+            f"is {key_size(value):,} bytes long, over bm25x's limit of {MAX_KEY_BYTES:,} bytes "
+            "for a key; check that the right value was passed"
+        )
+    return remember_secret(value, pinned=True)
+
+
+def _key_name(name: str) -> str:
+    if not name.endswith(KEY_SUFFIX):
+        raise _refused(
+            "is not a key name: key names are the provider's header name, ending in '-api-key' "
+            "(openai-api-key, cohere-api-key, jina-api-key, openrouter-api-key)"
+        )
+    return name.lower()
+
+
+def _secret_keys(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` with its provider keys held as :class:`Secret` (masked in reprs, redacted
+    from error texts)."""
+    return {
+        k: remember_secret(v, where=k) if is_key_option(k) and isinstance(v, str) else v
+        for k, v in options.items()
+    }
+
+
+# Model names and patterns are lower-cased: the service compares model names ignoring case.
+_Lower = Annotated[str, AfterValidator(str.lower)]
+_Count = Annotated[int, Field(gt=0), BeforeValidator(_no_bool)]
+_Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False), BeforeValidator(_no_bool)]
+_Flag = Annotated[StrictBool, BeforeValidator(_flag)]
+_Key = Annotated[Secret, PlainValidator(_operator_key)]
+_Options = Annotated[Mapping[str, Any], AfterValidator(_secret_keys)]
+_T = TypeVar("_T")
+
+
+def _section(name: str) -> Callable[[type[_T]], type[_T]]:
+    """The class's constructor raises :class:`ConfigError` (naming the keys as ``name.key``)
+    rather than pydantic's ValidationError."""
+
+    def wrap(cls: type[_T]) -> type[_T]:
+        init = cls.__init__
+        names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            try:  # by name, so that pydantic's errors name the key, not the position
+                init(self, *args[len(names) :], **dict(zip(names, args)), **kwargs)
+            except ValidationError as exc:
+                raise ConfigError(_problems(exc, section=name)) from None
+
+        setattr(cls, "__init__", __init__)  # noqa: B010 (mypy refuses assigning a method)
+        return cls
+
+    return wrap
+
+
+# -- the sections ---------------------------------------------------------------------------
+
+
+@_section("limits")
+@dataclass(frozen=True, config={"extra": "forbid"})
 class Limits:
     """What one request, and the service as a whole, may use."""
 
-    max_body_bytes: int = 16 * 1024 * 1024
-    max_inputs: int = 4096
+    max_body_bytes: _Count = 16 * 1024 * 1024
+    max_inputs: _Count = 4096
     # Requests at work (parsed, embedding, answering); only callers with the token get here.
-    max_concurrent_requests: int = 64
-    retry_after: int = 1
-    provider_concurrency: int = 8
+    max_concurrent_requests: _Count = 64
+    retry_after: Annotated[int, Field(ge=0), BeforeValidator(_no_bool)] = 1  # 0: at once
+    provider_concurrency: _Count = 8
     # Qdrant waits 10 minutes by default (less when a client passes ?timeout=); finish well
     # inside that, so a caller sees this service's 504 rather than a dropped connection.
-    request_timeout: float = 120.0
+    request_timeout: _Seconds = 120.0
     # A body that arrives slower than this holds a reading place for nothing (408 after);
     # uvicorn itself puts no limit on it.
-    body_timeout: float = 30.0
+    body_timeout: _Seconds = 30.0
     # One input's options (as JSON, UTF-8): bm25 builds an encoder from them (a stopword list
     # costs about 15 to 30 times its size), so a request cannot ask for gigabytes.
-    max_options_bytes: int = 64 * 1024
+    max_options_bytes: _Count = 64 * 1024
     # A connection whose request line and headers are not all in within this many seconds is
     # closed (uvicorn has no such limit): from the connection's start, or from the first byte
     # of the next request on a kept-alive connection.
-    header_timeout: float = 10.0
+    header_timeout: _Seconds = 10.0
     # Bodies being read before their token is checked, and the bytes they hold between them:
     # Qdrant sends the token inside the body, so these are what a caller without it can hold.
-    max_concurrent_bodies: int = 256
-    max_body_memory: int = 128 * 1024 * 1024
+    max_concurrent_bodies: _Count = 256
+    max_body_memory: _Count = 128 * 1024 * 1024
+
+    @field_validator("max_body_memory")
+    @classmethod
+    def _holds_a_body(cls, value: int, info: ValidationInfo) -> int:
+        largest = info.data.get("max_body_bytes", 0)
+        if value < largest:
+            raise _refused(
+                f"must be at least limits.max_body_bytes ({largest}), got {value}: a body of "
+                "the largest size allowed could never be read"
+            )
+        return value
 
 
-@dataclass(frozen=True)
+@_section("alias")
+@dataclass(frozen=True, config={"extra": "forbid"})
 class Alias:
     """A model name the service accepts, standing for another model with default options."""
 
     model: str
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: _Options = dataclasses.field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@_section("fastembed")
+@dataclass(frozen=True, config={"extra": "forbid"})
 class FastembedConfig:
     """The ``[fastembed]`` table: where the local-models provider
     (:mod:`bm25x.providers.local_models`) finds the fastembed package's models. With
@@ -152,92 +313,96 @@ class FastembedConfig:
     ``model_dirs`` or the cache."""
 
     cache_dir: str | None = None
-    allow_downloads: bool = False
-    model_dirs: Mapping[str, str] = field(default_factory=dict)
+    allow_downloads: _Flag = False
+    model_dirs: Mapping[_Lower, str] = dataclasses.field(default_factory=dict)
     # Concurrent requests for one model share model calls of at most this many padded tokens
     # (texts times the longest one's tokens), as text-embeddings-inference's max_batch_tokens;
     # 0: one model call per request. Process-wide (it sets LocalModelProvider's default).
-    max_batch_tokens: int = 16384
+    max_batch_tokens: Annotated[int, Field(ge=0), BeforeValidator(_no_bool)] = 16384
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config={"extra": "forbid"})
+class _Warmup:
+    """The file's ``[warmup]`` table (``ServeConfig.warmup`` is its ``models``)."""
+
+    models: Annotated[tuple[Annotated[str, Field(min_length=1)], ...], BeforeValidator(_split)] = ()
+
+
+_WARMUP = TypeAdapter(_Warmup)
+
+
+def _warmup(value: Any) -> Any:
+    return _WARMUP.validate_python(value).models if isinstance(value, Mapping) else _split(value)
+
+
+def _images(value: Any) -> Any:
+    """The ``[images]`` table with its host names lower-cased (they are matched so)."""
+    if isinstance(value, Mapping) and isinstance(value.get("allowed_hosts"), list):
+        hosts = [h.lower() if isinstance(h, str) else h for h in value["allowed_hosts"]]
+        return {**value, "allowed_hosts": hosts}
+    return value
+
+
+@_section("")
+@dataclass(frozen=True, config={"extra": "forbid"})
 class ServeConfig:
     """Everything ``bm25x serve`` is told. ``token`` and ``keys`` are secrets: their reprs are
-    masked and bm25x redacts them from every error text."""
+    masked and bm25x redacts them from every error text. Model names and patterns
+    (``allowed_models``, ``aliases``, ``defaults``, ``fastembed.model_dirs``) are lower-cased,
+    as the service compares model names."""
 
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: Annotated[int, Field(ge=0, le=65535), BeforeValidator(_no_bool)] = 8000
     # Worker processes behind the one port (uvicorn's workers); metrics add up across them.
-    workers: int = 1
-    path: str = "/inference"
-    token: Secret | None = field(default=None, repr=False)
+    workers: _Count = 1
+    path: Annotated[str, AfterValidator(_absolute)] = "/inference"
+    token: _Key | None = dataclasses.field(default=None, repr=False)
     # GET /metrics answers only with "Authorization: Bearer <token>" (it shows which models
     # are used and how much); needs token.
-    metrics_token_required: bool = False
+    metrics_token_required: _Flag = False
     # None: not set, which allows every model, unless the service holds operator keys (then
     # it refuses to start: see require_allow_list).
-    allowed_models: tuple[str, ...] | None = None
-    aliases: Mapping[str, Alias] = field(default_factory=dict)
-    defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    keys: Mapping[str, Secret] = field(default_factory=dict, repr=False)
-    limits: Limits = field(default_factory=Limits)
-    fastembed: FastembedConfig = field(default_factory=FastembedConfig)
+    allowed_models: Annotated[tuple[_Lower, ...] | None, BeforeValidator(_split)] = None
+    aliases: Mapping[_Lower, Alias] = dataclasses.field(default_factory=dict)
+    defaults: Mapping[_Lower, _Options] = dataclasses.field(default_factory=dict)
+    keys: Mapping[Annotated[str, AfterValidator(_key_name)], _Key] = dataclasses.field(
+        default_factory=dict, repr=False
+    )
+    limits: Limits = dataclasses.field(default_factory=Limits)
+    fastembed: FastembedConfig = dataclasses.field(default_factory=FastembedConfig)
     # The [images] section is the library's own policy type: one set of fields and defaults.
-    images: FetchPolicy = field(default_factory=FetchPolicy)
+    images: Annotated[FetchPolicy, BeforeValidator(_images)] = dataclasses.field(
+        default_factory=FetchPolicy
+    )
     # [warmup] models: loaded (one text embedded) before /readyz answers 200.
-    warmup: tuple[str, ...] = ()
+    warmup: Annotated[tuple[str, ...], BeforeValidator(_warmup)] = ()
 
-    def __post_init__(self) -> None:
-        if not self.path.startswith("/"):
-            raise ConfigError(f"path must start with '/', got {self.path!r}")
-        for name in (
-            "max_body_bytes",
-            "max_inputs",
-            "max_concurrent_requests",
-            "max_concurrent_bodies",
-            "max_body_memory",
-            "provider_concurrency",
-            "request_timeout",
-            "body_timeout",
-            "header_timeout",
-        ):
-            _positive(f"limits.{name}", getattr(self.limits, name))
-        _positive("limits.max_options_bytes", self.limits.max_options_bytes)
-        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
-            raise ConfigError(f"workers must be a whole number >= 1, got {self.workers!r}")
-        if self.metrics_token_required and self.token is None:
-            raise ConfigError(
-                "metrics_token_required is set but there is no token to require: set token "
-                "(or BM25X_SERVE_TOKEN)"
+    @field_validator("metrics_token_required")
+    @classmethod
+    def _has_a_token(cls, required: bool, info: ValidationInfo) -> bool:
+        if required and "token" in info.data and info.data["token"] is None:
+            raise _refused(
+                "is set but there is no token to require: set token (or BM25X_SERVE_TOKEN)"
             )
-        if self.token is not None:
-            operator_secret("token", self.token)
-        if (
-            isinstance(self.fastembed.max_batch_tokens, bool)
-            or not isinstance(self.fastembed.max_batch_tokens, int)
-            or self.fastembed.max_batch_tokens < 0
-        ):
-            raise ConfigError(
-                "fastembed.max_batch_tokens must be a whole number >= 0, got "
-                f"{self.fastembed.max_batch_tokens!r}"
-            )
-        if self.limits.max_body_memory < self.limits.max_body_bytes:
-            raise ConfigError(
-                f"limits.max_body_memory ({self.limits.max_body_memory}) must be at least "
-                f"limits.max_body_bytes ({self.limits.max_body_bytes}): a body of the largest "
-                "size allowed could never be read"
-            )
+        return required
+
+    @model_validator(mode="after")
+    def _bm25_presets(self) -> ServeConfig:
         check_bm25_presets(self)
-        for name, key in self.keys.items():
-            if not name.endswith(KEY_SUFFIX):
-                raise ConfigError(
-                    f"keys.{name}: key names are the provider's header name, ending in "
-                    "'-api-key' (openai-api-key, cohere-api-key, jina-api-key, "
-                    "openrouter-api-key)"
-                )
-            if not isinstance(key, str) or not key:
-                raise ConfigError(f"keys.{name} must be a non-empty string")
-            operator_secret(f"keys.{name}", key)
+        return self
+
+
+_SERVE = TypeAdapter(ServeConfig)
+_TABLES: dict[tuple[str, ...], Any] = {
+    (): ServeConfig,
+    ("limits",): Limits,
+    ("fastembed",): FastembedConfig,
+    ("images",): FetchPolicy,
+    ("warmup",): _Warmup,
+}
+
+
+# -- service logic ----------------------------------------------------------------------------
 
 
 def check_bm25_presets(config: ServeConfig) -> None:
@@ -245,6 +410,8 @@ def check_bm25_presets(config: ServeConfig) -> None:
     request: those of every alias of a bm25 model (its options over the ``[defaults]`` that
     match its model, as requests get them) and of every ``[defaults]`` entry that names a bm25
     model. The encoders are built (and kept) on the way, so the first request finds them."""
+    import fnmatch
+
     from bm25x import OptionError
     from bm25x.providers.bm25 import bm25_flavor, shared_encoder
 
@@ -271,28 +438,30 @@ def check_bm25_presets(config: ServeConfig) -> None:
             raise ConfigError(f"{where}: the bm25 encoder refuses these options: {exc}") from None
 
 
-def operator_secret(name: str, value: str) -> Secret:
-    """``value`` (the token or an operator's key, named ``name``) remembered for redaction and
-    pinned there; :class:`ConfigError` when it is over ``MAX_KEY_BYTES``."""
-    try:
-        return remember_secret(value, where=name, pinned=True)
-    except KeyTooLongError as exc:
-        raise ConfigError(exc.message) from None
-
-
-def remember_operator_keys(env: Mapping[str, str]) -> None:
-    """Pin, for redaction, the provider keys in ``env`` that the service would use (the
-    variables of :func:`operator_keys`): they are the operator's, not a caller's, so a flood
-    of callers' keys must not push them out of bm25x's registry."""
+def _provider_key_variables(env: Mapping[str, str]) -> list[str]:
+    """The variables of ``env`` that registered providers read their keys from, when set."""
     from bm25x import providers
 
+    found: list[str] = []
     for entry in providers.list():
         try:
             variable = getattr(providers.get(entry), "key_env", "")
         except Exception:  # a broken plugin is reported when it is used, not here
             continue
         if isinstance(variable, str) and variable and env.get(variable, "").strip():
-            operator_secret(variable, env[variable].strip())
+            found.append(variable)
+    return found
+
+
+def remember_operator_keys(env: Mapping[str, str]) -> None:
+    """Pin, for redaction, the provider keys in ``env`` that the service would use (the
+    variables of :func:`operator_keys`): they are the operator's, not a caller's, so a flood
+    of callers' keys must not push them out of bm25x's registry."""
+    for variable in _provider_key_variables(env):
+        try:
+            remember_secret(env[variable].strip(), where=variable, pinned=True)
+        except KeyTooLongError as exc:
+            raise ConfigError(exc.message) from None
 
 
 def operator_keys(config: ServeConfig, env: Mapping[str, str]) -> list[str]:
@@ -300,36 +469,17 @@ def operator_keys(config: ServeConfig, env: Mapping[str, str]) -> list[str]:
     ``*-api-key`` options in ``[defaults]`` and in aliases (they reach the provider as a
     request's own key would), and the set environment variables the registered providers read
     (``OPENAI_API_KEY``, ...). Names only, never the keys."""
-    from bm25x import providers
-
     found = [f"keys.{name}" for name in config.keys]
     for pattern, options in config.defaults.items():
         found += [f'defaults."{pattern}".{name}' for name in _key_options(options)]
     for alias, spec in config.aliases.items():
         found += [f"aliases.{alias}.options.{name}" for name in _key_options(spec.options)]
-    for entry in providers.list():
-        try:
-            variable = getattr(providers.get(entry), "key_env", "")
-        except Exception:  # a broken plugin is reported when it is used, not here
-            continue
-        if isinstance(variable, str) and variable and env.get(variable, "").strip():
-            if variable not in found:
-                found.append(variable)
-    return found
+    return found + [v for v in _provider_key_variables(env) if v not in found]
 
 
 def _key_options(options: Mapping[str, Any]) -> list[str]:
     """The provider keys set among ``options`` (``openai-api-key``, ...): their names."""
     return [name for name, value in options.items() if is_key_option(name) and value]
-
-
-def _secret_keys(options: Mapping[str, Any]) -> dict[str, Any]:
-    """``options`` with its provider keys held as :class:`Secret` (masked in reprs, redacted
-    from error texts)."""
-    return {
-        name: remember_secret(value) if is_key_option(name) and isinstance(value, str) else value
-        for name, value in options.items()
-    }
 
 
 def require_allow_list(config: ServeConfig, env: Mapping[str, str]) -> None:
@@ -347,9 +497,32 @@ def require_allow_list(config: ServeConfig, env: Mapping[str, str]) -> None:
         )
 
 
-def _positive(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ConfigError(f"{name} must be a positive number, got {value!r}")
+# -- reading the file and the environment -----------------------------------------------------
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> ServeConfig:
+    """The configuration from the file at ``path`` (TOML, or YAML by its suffix; none: the
+    defaults) with the variables of :data:`ENVIRONMENT` (in ``os.environ`` unless ``env`` is
+    given; set and not empty) over it."""
+    data = _read_file(Path(path)) if path is not None else {}
+    env = os.environ if env is None else env
+    origin: dict[tuple[str, ...], str] = {}  # the keys set by the environment: the variable
+    for variable, where in ENVIRONMENT.items():
+        table = data
+        for name in where[:-1]:
+            table = table.setdefault(name, {})
+        if env.get(variable) and isinstance(table, dict):  # else: the file's table is refused
+            table[where[-1]] = env[variable]
+            origin[where] = variable
+    try:
+        config = _SERVE.validate_python(data)
+    except ValidationError as exc:
+        problems = _problems(exc, origin=origin)
+        raise ConfigError(f"{path}: {problems}" if path is not None else problems) from None
+    require_allow_list(config, env)
+    return config
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -370,10 +543,6 @@ def _read_file(path: Path) -> dict[str, Any]:
         except yaml.YAMLError as exc:
             raise ConfigError(f"{str(path)!r} is not valid YAML: {exc}") from None
     else:
-        if sys.version_info >= (3, 11):
-            import tomllib
-        else:  # pragma: no cover - exercised on Python < 3.11 only
-            import tomli as tomllib
         try:
             data = tomllib.loads(raw.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -383,228 +552,55 @@ def _read_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def _table(data: Mapping[str, Any], name: str) -> dict[str, Any]:
-    value = data.get(name, {})
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{name} must be a table, got {type(value).__name__}")
-    return dict(value)
+# -- pydantic's errors in the words of the file -----------------------------------------------
 
-
-def _dataclass_from(cls: Any, data: Mapping[str, Any], section: str) -> Any:
-    known = {f.name: f for f in fields(cls) if f.init}
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise ConfigError(
-            f"unknown key(s) in [{section}]: {', '.join(unknown)}; "
-            f"accepted: {', '.join(sorted(known))}"
-        )
-    out: dict[str, Any] = {}
-    for name, value in data.items():
-        default = getattr(cls(), name)
-        if isinstance(default, frozenset):
-            if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-                raise ConfigError(f"{section}.{name} must be a list of strings")
-            value = frozenset(v.lower() for v in value)
-        elif isinstance(default, bool):
-            if not isinstance(value, bool):
-                raise ConfigError(f"{section}.{name} must be true or false, got {value!r}")
-        elif isinstance(default, (int, float)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ConfigError(f"{section}.{name} must be a number, got {value!r}")
-            if isinstance(default, int) and not isinstance(default, bool):
-                if value != int(value):
-                    raise ConfigError(f"{section}.{name} must be a whole number, got {value!r}")
-                value = int(value)
-        out[name] = value
-    try:
-        return cls(**out)
-    except (TypeError, ValueError) as exc:  # the type's own check (FetchPolicy has one)
-        raise ConfigError(_refusal(cls, out, section, exc)) from None
-
-
-def _refusal(cls: Any, values: Mapping[str, Any], section: str, exc: Exception) -> str:
-    """The type's refusal of ``values``, naming the key: each key is tried alone."""
-    for name, value in values.items():
-        try:
-            cls(**{name: value})
-        except (TypeError, ValueError) as alone:
-            text = str(alone).replace(f"{cls.__name__}.{name}", f"{section}.{name}")
-            return text if f"{section}.{name}" in text else f"{section}.{name}: {text}"
-    return f"[{section}]: {exc}"
-
-
-_TOP = {
-    "host",
-    "port",
-    "workers",
-    "path",
-    "token",
-    "metrics_token_required",
-    "allowed_models",
-    "aliases",
-    "defaults",
-    "keys",
-    "limits",
-    "fastembed",
-    "images",
-    "warmup",
+_PHRASES = {
+    **dict.fromkeys(("int_type", "int_parsing", "int_from_float"), "must be a whole number"),
+    **dict.fromkeys(("float_type", "float_parsing"), "must be a number"),
+    **dict.fromkeys(("dict_type", "dataclass_type"), "must be a table"),
+    **dict.fromkeys(("tuple_type", "frozen_set_type"), "must be a list of strings"),
+    "bool_type": "must be true or false",
+    "string_type": "must be a string",
+    "missing": "is required",
 }
 
 
-def config_from_mapping(data: Mapping[str, Any]) -> ServeConfig:
-    """A :class:`ServeConfig` from the file's decoded tables (without the environment)."""
-    unknown = sorted(set(data) - _TOP)
-    if unknown:
-        raise ConfigError(
-            f"unknown key(s): {', '.join(unknown)}; accepted: {', '.join(sorted(_TOP))}"
+def _problems(
+    exc: ValidationError, *, origin: Mapping[tuple[str, ...], str] = {}, section: str = ""
+) -> str:
+    """Each of pydantic's errors as a sentence naming the key as the file does (``limits.
+    max_inputs``, ``warmup.models[0]``) or the variable that set it, and never a secret."""
+    out: list[str] = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(str(p) for p in error["loc"] if p != "[key]")
+        dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
+        where = next(
+            (origin[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in origin),
+            f"{section}{dotted.replace('.[key]', '')}".lstrip("."),
         )
-    kwargs: dict[str, Any] = {}
-    for name in ("host", "path"):
-        if name in data:
-            if not isinstance(data[name], str):
-                raise ConfigError(f"{name} must be a string")
-            kwargs[name] = data[name]
-    if "workers" in data:
-        kwargs["workers"] = data["workers"]
-    if "port" in data:
-        port = data["port"]
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < 65536:
-            raise ConfigError(f"port must be an integer in 0..65535, got {port!r}")
-        kwargs["port"] = port
-    if data.get("token") is not None:
-        if not isinstance(data["token"], str) or not data["token"]:
-            raise ConfigError("token must be a non-empty string")
-        kwargs["token"] = operator_secret("token", data["token"])
-    if "metrics_token_required" in data:
-        if not isinstance(data["metrics_token_required"], bool):
-            raise ConfigError("metrics_token_required must be true or false")
-        kwargs["metrics_token_required"] = data["metrics_token_required"]
-    if "allowed_models" in data:
-        kwargs["allowed_models"] = _patterns(data["allowed_models"], "allowed_models")
-    aliases: dict[str, Alias] = {}
-    for name, spec in _table(data, "aliases").items():
-        if not isinstance(spec, Mapping) or not isinstance(spec.get("model"), str):
-            raise ConfigError(f"aliases.{name} needs a 'model' (string) and optional 'options'")
-        extra = set(spec) - {"model", "options"}
-        if extra:
-            raise ConfigError(f"aliases.{name}: unknown key(s) {', '.join(sorted(extra))}")
-        options = spec.get("options", {})
-        if not isinstance(options, Mapping):
-            raise ConfigError(f"aliases.{name}.options must be a table")
-        aliases[name.lower()] = Alias(spec["model"], _secret_keys(options))
-    kwargs["aliases"] = aliases
-    defaults: dict[str, dict[str, Any]] = {}
-    for pattern, options in _table(data, "defaults").items():
-        if not isinstance(options, Mapping):
-            raise ConfigError(f"defaults.{pattern!r} must be a table of options")
-        defaults[pattern.lower()] = _secret_keys(options)
-    kwargs["defaults"] = defaults
-    keys: dict[str, Secret] = {}
-    for name, key in _table(data, "keys").items():
-        if not isinstance(key, str) or not key:
-            raise ConfigError(f"keys.{name} must be a non-empty string")
-        keys[name.lower()] = operator_secret(f"keys.{name}", key)
-    kwargs["keys"] = keys
-    kwargs["limits"] = _dataclass_from(Limits, _table(data, "limits"), "limits")
-    fe = _table(data, "fastembed")
-    dirs = fe.pop("model_dirs", {})
-    if not isinstance(dirs, Mapping) or not all(isinstance(v, str) for v in dirs.values()):
-        raise ConfigError("fastembed.model_dirs must map model names to directories")
-    fast = _dataclass_from(FastembedConfig, fe, "fastembed")
-    kwargs["fastembed"] = replace(fast, model_dirs={k.lower(): v for k, v in dirs.items()})
-    kwargs["images"] = _dataclass_from(FetchPolicy, _table(data, "images"), "images")
-    warmup = _table(data, "warmup")
-    unknown = sorted(set(warmup) - {"models"})
-    if unknown:
-        raise ConfigError(f"unknown key(s) in [warmup]: {', '.join(unknown)}; accepted: models")
-    if "models" in warmup:
-        kwargs["warmup"] = _names(warmup["models"], "warmup.models")
-    return ServeConfig(**kwargs)
+        kind, ctx = error["type"], error.get("ctx", {})
+        if kind in ("unexpected_keyword_argument", "extra_forbidden"):
+            out.append(_unknown(loc, where))
+        elif kind == "value_error":  # a ValueError's own sentence (FetchPolicy's, the presets')
+            text = str(ctx["error"]).replace("FetchPolicy.", "images.")
+            out.append(text if text.startswith(where) else f"{where}: {text}")
+        else:
+            if kind == "greater_than" and ctx.get("gt") == 0:
+                phrase = "must be a positive number"
+            else:
+                rest = error["msg"].partition(" should")[2]  # "Input should be ...": "must be ..."
+                phrase = _PHRASES.get(kind, f"must{rest}" if rest else error["msg"])
+            secret = loc[:1] in (("token",), ("keys",))
+            if kind not in ("refused", "missing") and not secret:
+                phrase += f", got {reprlib.repr(error['input'])}"
+            out.append(f"{where} {phrase}".lstrip())
+    return "; ".join(out)
 
 
-def _names(value: Any, name: str) -> tuple[str, ...]:
-    """Model names as given (a list, or a comma-separated string), spelling kept."""
-    if isinstance(value, str):
-        value = [v.strip() for v in value.split(",") if v.strip()]
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{name} must be a list of model names")
-    return tuple(value)
-
-
-def _patterns(value: Any, name: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [v.strip() for v in value.split(",") if v.strip()]
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{name} must be a list of model names or glob patterns")
-    return tuple(v.lower() for v in value)
-
-
-def _env_number(env: Mapping[str, str], name: str, kind: type) -> Any:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        return kind(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a {kind.__name__}, got {raw!r}") from None
-
-
-def _env_flag(env: Mapping[str, str], name: str) -> bool | None:
-    raw = env.get(name)
-    if not raw:
-        return None
-    if raw not in ("0", "1", "true", "false"):
-        raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
-    return raw in ("1", "true")
-
-
-def apply_environment(config: ServeConfig, env: Mapping[str, str]) -> ServeConfig:
-    """``config`` with the ``BM25X_SERVE_*`` variables of ``env`` applied over it."""
-    changes: dict[str, Any] = {}
-    token = env.get("BM25X_SERVE_TOKEN")
-    if token:
-        changes["token"] = operator_secret("BM25X_SERVE_TOKEN", token)
-    models = env.get("BM25X_SERVE_ALLOWED_MODELS")
-    if models:
-        changes["allowed_models"] = _patterns(models, "BM25X_SERVE_ALLOWED_MODELS")
-    limits: dict[str, Any] = {}
-    for var, name, kind in (
-        ("BM25X_SERVE_REQUEST_TIMEOUT", "request_timeout", float),
-        ("BM25X_SERVE_BODY_TIMEOUT", "body_timeout", float),
-        ("BM25X_SERVE_HEADER_TIMEOUT", "header_timeout", float),
-        ("BM25X_SERVE_MAX_CONCURRENT_REQUESTS", "max_concurrent_requests", int),
-        ("BM25X_SERVE_MAX_CONCURRENT_BODIES", "max_concurrent_bodies", int),
-        ("BM25X_SERVE_MAX_BODY_MEMORY", "max_body_memory", int),
-        ("BM25X_SERVE_MAX_INPUTS", "max_inputs", int),
-        ("BM25X_SERVE_MAX_BODY_BYTES", "max_body_bytes", int),
-    ):
-        value = _env_number(env, var, kind)
-        if value is not None:
-            limits[name] = value
-    if limits:
-        changes["limits"] = replace(config.limits, **limits)
-    downloads = _env_flag(env, "BM25X_SERVE_ALLOW_DOWNLOADS")
-    if downloads is not None:
-        changes["fastembed"] = replace(config.fastembed, allow_downloads=downloads)
-    metrics = _env_flag(env, "BM25X_SERVE_METRICS_TOKEN_REQUIRED")
-    if metrics is not None:
-        changes["metrics_token_required"] = metrics
-    workers = _env_number(env, "BM25X_SERVE_WORKERS", int)
-    if workers is not None:
-        changes["workers"] = workers
-    warmup = env.get("BM25X_SERVE_WARMUP")
-    if warmup:
-        changes["warmup"] = _names(warmup, "BM25X_SERVE_WARMUP")
-    return replace(config, **changes) if changes else config
-
-
-def load_config(
-    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
-) -> ServeConfig:
-    """The configuration from the file at ``path`` (TOML, or YAML by its suffix; none: the
-    defaults) with the environment (``os.environ`` unless given) applied over it."""
-    data = _read_file(Path(path)) if path is not None else {}
-    env = os.environ if env is None else env
-    config = apply_environment(config_from_mapping(data), env)
-    require_allow_list(config, env)
-    return config
+def _unknown(loc: tuple[str, ...], where: str) -> str:
+    """An unknown key: the keys its table accepts, and the one it may be a misspelling of."""
+    table = Alias if loc[:1] == ("aliases",) else _TABLES.get(loc[:-1])
+    accepted = sorted(f.name for f in dataclasses.fields(table) if f.init) if table else []
+    close = difflib.get_close_matches(loc[-1], accepted, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"unknown key {where}{hint}; accepted: {', '.join(accepted)}"
