@@ -5,6 +5,7 @@ request in flight finishes and the service exits 0."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import subprocess
@@ -89,6 +90,21 @@ def test_two_workers_answer_and_their_metrics_add_up(tmp_path: Path, fake: FakeP
             assert metric(text, "bm25x_serve_in_flight_requests") == 0
     finally:
         proc.stop()
+    # stopping the service stops its workers too (none is left running after the test)
+    import psutil
+
+    alive = psutil.wait_procs(_processes(pids), timeout=10)[1]
+    assert [p.pid for p in alive] == []
+
+
+def _processes(pids: set[int]) -> list[Any]:
+    import psutil
+
+    found = []
+    for pid in pids:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            found.append(psutil.Process(pid))
+    return found
 
 
 def test_sigterm_drains_every_worker(tmp_path: Path, fake: FakeProviders) -> None:

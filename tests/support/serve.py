@@ -139,6 +139,9 @@ class ServeProcess:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=self._stderr,
+            # A group of its own: stop() kills uvicorn's worker processes with it
+            # (killing the supervisor alone left `--workers 2`'s workers running).
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -175,8 +178,9 @@ class ServeProcess:
             self._stderr.close()
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):  # the whole group is gone already
+                os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
         self._close()
 
