@@ -38,7 +38,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,6 +207,24 @@ async def _served(url: str, model: str, n: int, connections: int, verify: bool) 
     return Result(run.latencies, run.failures, run.seconds)
 
 
+def event_loop() -> str:
+    """The event loop every path of this process runs on: uvloop's when it is installed (as
+    ``bm25x serve`` runs on it then: uvicorn's ``loop="auto"``), else asyncio's."""
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
+
+
+def run_loop(coro: Coroutine[Any, Any, Result]) -> Result:
+    if event_loop() == "uvloop":
+        import uvloop
+
+        return uvloop.run(coro)
+    return asyncio.run(coro)
+
+
 def cpu_seconds(pids: Sequence[int]) -> float:
     """CPU seconds (user and system) of the processes ``pids`` and their children so far."""
     total = 0.0
@@ -348,10 +366,10 @@ def main(argv: list[str] | None = None) -> int:
             me, pids = os.getpid(), [serve.proc.pid]
 
             def direct(model: str) -> Callable[[int, int, bool], Result]:
-                return lambda n, c, v: asyncio.run(_direct(model, n, c, v))
+                return lambda n, c, v: run_loop(_direct(model, n, c, v))
 
             def served(model: str, where: str = url) -> Callable[[int, int, bool], Result]:
-                return lambda n, c, v: asyncio.run(_served(where, model, n, c, v))
+                return lambda n, c, v: run_loop(_served(where, model, n, c, v))
 
             paths = [
                 Lane("bm25: bm25x.aembed directly", direct(BM25), [me]),
@@ -409,7 +427,8 @@ def main(argv: list[str] | None = None) -> int:
             stand_in.close()
     print(
         f"{args.requests:,} one-input requests per path and round, {args.rounds} round(s), "
-        f"{args.connections} concurrent callers; load average before: {load_before}\n"
+        f"{args.connections} concurrent callers, {event_loop()} event loops; load average "
+        f"before: {load_before}\n"
     )
     report(paths, pairs)
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

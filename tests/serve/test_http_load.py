@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 import orjson
+import pytest
 from support import require
 
 require("aiohttp")
@@ -49,7 +51,21 @@ async def echo_server() -> AsyncIterator[tuple[str, int]]:
         await runner.cleanup()
 
 
-def test_every_status_and_every_checked_body_counts() -> None:
+def run_on(loop: str, coro: Coroutine[Any, Any, LoadRun]) -> LoadRun:
+    """``coro`` run on asyncio's loop or uvloop's (whose transports are not asyncio classes)."""
+    if loop == "uvloop":
+        import uvloop
+
+        result: LoadRun = uvloop.run(coro)
+        return result
+    return asyncio.run(coro)
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_every_status_and_every_checked_body_counts(loop: str) -> None:
+    if loop == "uvloop":
+        pytest.importorskip("uvloop")
+
     async def main() -> LoadRun:
         async with echo_server() as (host, port):
             requests = [
@@ -68,7 +84,7 @@ def test_every_status_and_every_checked_body_counts() -> None:
             return f"wrong echo {seen}"
         return "planted" if i == 8 else None
 
-    run = asyncio.run(main())
+    run = run_on(loop, main())
 
     assert len(run.latencies) == 40  # every request answered, closed connections reopened
     refused = sorted(int(f.split(":")[0].removeprefix("request ")) for f in run.failures)
