@@ -113,6 +113,9 @@ def uvicorn_options(config: ServeConfig) -> dict[str, Any]:
         # httptools (or h11) with a deadline for request heads (limits.header_timeout), which
         # uvicorn lacks.
         "http": head_timeout_protocol(config.limits.header_timeout),
+        # uvloop's event loop when it is installed (the serve extra installs it, except on
+        # Windows): less CPU per request in the loop itself; else asyncio's.
+        "loop": "auto",
         # uvicorn's access log would repeat what the request line says, less carefully.
         "access_log": False,
         "log_level": "warning",
