@@ -14,7 +14,6 @@ import logging
 import os
 import time
 import traceback
-from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -36,6 +35,7 @@ from bm25x.app.serve.config import (
     remember_operator_keys,
     require_allow_list,
 )
+from bm25x.app.serve.deadlines import Deadlines
 from bm25x.app.serve.errors import (
     BadRequest,
     BodyTimeout,
@@ -57,7 +57,7 @@ from bm25x.app.serve.protocol import (
     tokens_by_model,
 )
 from bm25x.errors import BadInputError, UnknownModelError
-from bm25x.internals import KEY_SUFFIX, MAX_KEY_BYTES, fail_after, key_size, new_session
+from bm25x.internals import KEY_SUFFIX, MAX_KEY_BYTES, key_size, new_session
 from bm25x.providers.bm25 import Bm25Provider
 
 __all__ = ["LOGGER_NAME", "ServeApp", "create_app"]
@@ -99,6 +99,9 @@ class _Service:
         self.metrics = Metrics()
         self.bodies = BodyGate(config.limits.max_concurrent_bodies, config.limits.max_body_memory)
         self.coalescer = Coalescer(self._aembed, _COALESCED_ITEMS, key=_text)
+        # Requests end within a twentieth of their shortest time limit past it (10 ms to 0.5 s).
+        shortest = min(config.limits.body_timeout, config.limits.request_timeout)
+        self.deadlines = Deadlines(resolution=min(0.5, max(0.01, shortest / 20)))
         self.in_flight = 0
         self.ready = False
         self.session: Any = None  # aiohttp.ClientSession, made in lifespan
@@ -263,7 +266,7 @@ class _Service:
         limits = self.config.limits
         with self.bodies.reading() as place:
             try:
-                async with fail_after(limits.body_timeout):
+                with self.deadlines.within(limits.body_timeout):
                     raw = await read_body(
                         body_chunks(receive),
                         _header(scope, b"content-length"),
@@ -296,10 +299,14 @@ class _Service:
         items = [self.policy.item(inp, i) for i, inp in enumerate(inputs)]
         ex.names = [str(it["model"]) for it in items]
         ex.models = self._labels(ex.names)
-        ex.record["models"] = dict(Counter(map(shown, ex.names)))
+        counts: dict[str, int] = {}
+        for name in ex.names:
+            shown_name = shown(name)
+            counts[shown_name] = counts.get(shown_name, 0) + 1
+        ex.record["models"] = counts
         headers = self._headers(scope)
         try:
-            async with fail_after(limits.request_timeout):
+            with self.deadlines.within(limits.request_timeout):
                 if self._coalescible(items, ex.names):
                     # bm25 only: no keys, microseconds of encoding; one call for the requests
                     # of this loop turn (see .coalesce).
@@ -428,7 +435,11 @@ class _Service:
 
     async def _answer(self, send: Send, ex: _Exchange, payload: bytes) -> None:
         elapsed = time.perf_counter() - ex.started
-        self.metrics.models_done(self._labels(ex.names, worked=True), elapsed, ex.tokens)
+        labels = ex.models
+        # A name labelled "other" may become a label of its own now that it has worked.
+        if any(label == "other" and provider != "unknown" for label, provider in labels):
+            labels = self._labels(ex.names, worked=True)
+        self.metrics.models_done(labels, elapsed, ex.tokens)
         self._done(200, ex.record, elapsed)
         await _respond(send, 200, payload)
 
