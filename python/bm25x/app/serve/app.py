@@ -27,7 +27,7 @@ from starlette.types import Receive, Scope, Send
 import bm25x
 from bm25x import providers
 from bm25x.app.serve import openai_api
-from bm25x.app.serve.body import BodyGate, body_chunks, read_body
+from bm25x.app.serve.body import BodyGate, read_body
 from bm25x.app.serve.coalesce import Coalescer
 from bm25x.app.serve.config import (
     ConfigError,
@@ -252,7 +252,9 @@ class _Service:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    async def _admit(self, scope: Scope, receive: Receive, *, token_in_body: bool) -> bytearray:
+    async def _admit(
+        self, scope: Scope, receive: Receive, *, token_in_body: bool
+    ) -> bytes | bytearray:
         """The body of a request whose sender has the token: read in a place of the body gate
         (not a work slot), within ``limits.body_timeout``, and screened (nesting, JSON) before
         anything of it is built. The token is the body's (Qdrant's protocol), checked before
@@ -268,7 +270,7 @@ class _Service:
             try:
                 with self.deadlines.within(limits.body_timeout):
                     raw = await read_body(
-                        body_chunks(receive),
+                        receive,
                         _header(scope, b"content-length"),
                         place,
                         limits.max_body_bytes,
