@@ -315,7 +315,11 @@ def minilm(folder: Path) -> bool:
     return True
 
 
-def service(folder: Path, name: str, env: dict[str, str], budget: int | None = None) -> Any:
+def service(
+    folder: Path, name: str, env: dict[str, str], budget: int | None = None, workers: int = 1
+) -> Any:
+    """A ``bm25x serve`` process (``workers`` of them behind one port: ``--workers``, then
+    without the MiniLM model, which each would load)."""
     config = folder / f"{name}.toml"
     lines = [
         f'token = "{TOKEN}"',
@@ -323,7 +327,7 @@ def service(folder: Path, name: str, env: dict[str, str], budget: int | None = N
         "[limits]",
         "max_concurrent_requests = 256",
     ]
-    if _MINILM:
+    if _MINILM and workers == 1:
         lines += [
             "[fastembed]",
             f"max_batch_tokens = {16384 if budget is None else budget}",
@@ -333,7 +337,8 @@ def service(folder: Path, name: str, env: dict[str, str], budget: int | None = N
             f'models = ["{FASTEMBED}"]',
         ]
     config.write_text("\n".join(lines) + "\n")
-    return ServeProcess(config, env).start(timeout=120)
+    args = ["--workers", str(workers)] if workers > 1 else []
+    return ServeProcess(config, env, args=args).start(timeout=120)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -343,6 +348,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=300, help="requests per path before a round")
     ap.add_argument("--no-fastembed", action="store_true", help="leave out the MiniLM rows")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="rows for a service of this many worker processes too (1: none)",
+    )
     ap.add_argument(
         "--smoke",
         action="store_true",
@@ -390,6 +401,28 @@ def main(argv: list[str] | None = None) -> int:
                 ),
             ]
             pairs = [(paths[1].name, paths[0].name), (paths[3].name, paths[2].name)]
+            if args.workers > 1:
+                two = service(folder, "workers", env, workers=args.workers)
+                services.append(two)
+                many = [two.proc.pid]  # uvicorn's supervisor; its workers are its children
+                where = two.url + "/inference"
+                paths += [
+                    Lane(
+                        f"bm25: through bm25x serve --workers {args.workers}",
+                        served(BM25, where),
+                        [me, *many],
+                        service=many,
+                        served=True,
+                    ),
+                    Lane(
+                        f"remote stand-in: through bm25x serve --workers {args.workers}",
+                        served(REMOTE, where),
+                        [me, *many, stand_in.pid],
+                        service=many,
+                        served=True,
+                    ),
+                ]
+                pairs += [(paths[-2].name, paths[0].name), (paths[-1].name, paths[2].name)]
             if with_fastembed:
                 alone = service(folder, "alone", env, budget=0)
                 services.append(alone)
@@ -410,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
                         served=True,
                     ),
                 ]
-                pairs.append((paths[4].name, paths[5].name))
+                pairs.append((paths[-2].name, paths[-1].name))
             if with_fastembed:  # the answers to check, computed before anything is timed
                 for i in range(max(args.requests, args.warmup)):
                     if args.smoke or i % 50 == 0:
