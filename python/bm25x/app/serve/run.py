@@ -12,6 +12,7 @@ from typing import Any
 from bm25x.app.serve.app import LOGGER_NAME, create_app
 from bm25x.app.serve.config import ServeConfig, load_config
 from bm25x.app.serve.errors import WarmupError
+from bm25x.app.serve.logs import StepHandler
 
 __all__ = ["app_from_environment", "configure_logging", "run"]
 
@@ -25,10 +26,11 @@ KEEP_ALIVE = 120
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    """One JSON line per request on stderr (the line is built by the app; no other text)."""
+    """One JSON line per request on stderr (the line is built by the app; no other text),
+    the lines of one event-loop step written together (:class:`.logs.StepHandler`)."""
     logger = logging.getLogger(LOGGER_NAME)
     if not any(getattr(h, "_bm25x_serve", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = StepHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))
         handler._bm25x_serve = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
