@@ -212,3 +212,42 @@ def test_a_request_over_its_time_budget_times_out(together: bool) -> None:
 
     answer = asyncio.run(main())
     assert answer.status_code == 504, answer.text
+
+
+def test_metrics_count_the_requests_in_flight() -> None:
+    """The in-flight gauge reads the service's own count when /metrics is rendered (one
+    process), rather than being updated on every request."""
+
+    async def main() -> list[str]:
+        app = create_app(ServeConfig())
+        service = app.service
+        release = asyncio.Event()
+
+        async def held(items: list[dict[str, Any]], query: bool) -> Embedded:
+            await release.wait()
+            return [bm25x.Bm25().encode("x")] * len(items), [None] * len(items)
+
+        service.coalescer = Coalescer(held, 10, key=text_of)
+        seen = []
+        async with asgi_client(app) as client:
+
+            async def gauge() -> str:
+                text = (await client.get("/metrics")).text
+                return next(x for x in text.splitlines() if x.startswith("bm25x_serve_in_flight"))
+
+            seen.append(await gauge())
+            pending = [asyncio.ensure_future(client.post("/inference", json=r)) for r in REQUESTS]
+            while service.in_flight < len(REQUESTS):
+                await asyncio.sleep(0.01)
+            seen.append(await gauge())
+            release.set()
+            answers = await asyncio.gather(*pending)
+            assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+            seen.append(await gauge())
+        return seen
+
+    assert asyncio.run(main()) == [
+        "bm25x_serve_in_flight_requests 0.0",
+        f"bm25x_serve_in_flight_requests {float(len(REQUESTS))}",
+        "bm25x_serve_in_flight_requests 0.0",
+    ]

@@ -14,7 +14,7 @@ import logging
 import os
 import time
 import traceback
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -96,7 +96,7 @@ class _Service:
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
         self.policy = ModelPolicy(config)
-        self.metrics = Metrics()
+        self.metrics = Metrics(in_flight=lambda: self.in_flight)
         self.bodies = BodyGate(config.limits.max_concurrent_bodies, config.limits.max_body_memory)
         self.coalescer = Coalescer(self._aembed, _COALESCED_ITEMS, key=_text)
         # Requests end within a twentieth of their shortest time limit past it (10 ms to 0.5 s).
@@ -355,23 +355,10 @@ class _Service:
                 return False
         return True
 
-    @contextlib.contextmanager
-    def _work_slot(self) -> Iterator[None]:
-        """One of ``limits.max_concurrent_requests`` slots for the work of a request;
-        :class:`Overloaded` when every one is taken."""
-        limits = self.config.limits
-        if self.in_flight >= limits.max_concurrent_requests:
-            raise Overloaded(
-                f"the service is answering {self.in_flight} requests, its limit "
-                f"(limits.max_concurrent_requests); retry after {limits.retry_after} s"
-            )
-        self.in_flight += 1
-        self.metrics.in_flight.inc()
-        try:
-            yield
-        finally:
-            self.in_flight -= 1
-            self.metrics.in_flight.dec()
+    def _work_slot(self) -> _WorkSlot:
+        """``with service._work_slot():`` one of ``limits.max_concurrent_requests`` slots for
+        the work of a request; :class:`Overloaded` when every one is taken."""
+        return _WorkSlot(self)
 
     def _authenticate(self, token: str | None) -> None:
         expected = self.config.token
@@ -469,6 +456,34 @@ class _Service:
         record["latency_ms"] = round(elapsed * 1000.0, 3)
         self.metrics.request_done(status, record.get("inference", "unknown"), elapsed)
         _request_line(_json(record))
+
+
+class _WorkSlot:
+    """A work slot of a :class:`_Service` (see ``_work_slot``): a plain object, not a
+    generator, as every request takes one."""
+
+    __slots__ = ("service",)
+
+    def __init__(self, service: _Service) -> None:
+        self.service = service
+
+    def __enter__(self) -> None:
+        service = self.service
+        limits = service.config.limits
+        if service.in_flight >= limits.max_concurrent_requests:
+            raise Overloaded(
+                f"the service is answering {service.in_flight} requests, its limit "
+                f"(limits.max_concurrent_requests); retry after {limits.retry_after} s"
+            )
+        service.in_flight += 1
+        if service.metrics.counts_in_flight:
+            service.metrics.in_flight.inc()
+
+    def __exit__(self, *exc: object) -> None:
+        service = self.service
+        service.in_flight -= 1
+        if service.metrics.counts_in_flight:
+            service.metrics.in_flight.dec()
 
 
 class _Exchange:
