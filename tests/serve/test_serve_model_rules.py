@@ -54,10 +54,12 @@ def test_the_allow_list_is_checked_on_every_request() -> None:
     for _ in range(2):
         with pytest.raises(BadRequest, match="not allowed"):
             item(p, "cohere/embed-v4.0")
+        assert p.allowed("SMALL") and p.allowed("OpenAI/x") and not p.allowed("openai")
 
 
 def test_the_names_kept_are_bounded() -> None:
     p = policy()
     for i in range(_RULES_KEPT * 2 + 5):
         assert item(p, f"openai/model-{i}")["model"] == f"openai/model-{i}"
-        assert len(p._rules) <= _RULES_KEPT
+        assert not p.allowed(f"other/model-{i}")
+        assert len(p._rules) <= _RULES_KEPT and len(p._allowed) <= _RULES_KEPT

@@ -92,6 +92,7 @@ class ModelPolicy:
         # working it out (the allow-list's and [defaults]' patterns, the alias, the provider)
         # costs more than the rest of an item. Names are the callers' text: bounded.
         self._rules: dict[str, _Rules] = {}
+        self._allowed: dict[str, bool] = {}  # allowed(), by name (bounded as _rules)
 
     def known(self, model: str) -> str | None:
         """The name the service knows ``model`` by (an alias or its model, a literal entry of
@@ -104,10 +105,16 @@ class ModelPolicy:
     def allowed(self, model: str) -> bool:
         """Whether a model name (as the client sent it) may be used: an alias, or a name
         matching one of ``allowed_models`` (glob patterns, case-insensitive)."""
-        name = model.lower()
-        if name in self.config.aliases:
-            return True
-        return any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
+        found = self._allowed.get(model)
+        if found is None:
+            name = model.lower()
+            found = name in self.config.aliases or any(
+                fnmatch.fnmatchcase(name, p) for p in self.patterns
+            )
+            if len(self._allowed) >= _RULES_KEPT:
+                self._allowed.clear()
+            self._allowed[model] = found
+        return found
 
     def target(self, model: str) -> str:
         """The model a request's model name stands for: an alias's model, else the name."""
