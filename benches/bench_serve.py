@@ -9,15 +9,19 @@ tens of microseconds per answer, so that the figures show bm25x, not the stand-i
 callers of one-input requests:
 
 - ``direct``: ``bm25x.aembed`` awaited by that many tasks in this process;
-- ``served``: that many callers, each with its own connection (aiohttp, one connection per
-  session), POSTing Qdrant's inference request to the service.
+- ``served``: that many callers, each with its own keep-alive connection, POSTing Qdrant's
+  inference request to the service (``tests/support/http_load.py``: requests encoded
+  beforehand with Qdrant's headers and the service token in the body, answers read by
+  httptools' C parser; tens of microseconds of CPU per request, where an aiohttp session
+  costs about 110). Every answer's status is checked.
 
 Each round runs every path once (after a warm-up), so that a slow spell of the machine falls on
 all of them alike; ratios (served over direct) are taken per round. CPU per request is the CPU
-time of every process on the path (this one, the service, the stand-in) over the requests.
-Every answer is checked: its vector must be the one for its text (the stand-in's
-``fast_vector``, bm25x's own bm25 vector, MiniLM's vector computed alone). Prints a Markdown
-table and the load average.
+time of every process on the path (this one, the service, the stand-in) over the requests;
+"of which load generator" is this process's share on a served path. Every answer's body is
+checked under ``--smoke`` (one in 50 otherwise): its vector must be the one for its text (the
+stand-in's ``fast_vector``, bm25x's own bm25 vector, MiniLM's vector computed alone). Prints a
+Markdown table and the load average.
 
     python benches/bench_serve.py [--requests 2000] [--connections 32] [--rounds 3]
     python benches/bench_serve.py --smoke      # a few hundred requests per path, one round
@@ -34,10 +38,11 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 import orjson
@@ -49,6 +54,7 @@ import bm25x
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from support.fast_provider import KEY, FastProviderProcess, fast_vector  # noqa: E402
+from support.http_load import Answer, http_request, post_all  # noqa: E402
 from support.serve import ServeProcess, qdrant_body, qdrant_input  # noqa: E402
 
 REMOTE = "openai/text-embedding-3-small"
@@ -69,6 +75,7 @@ class Result:
     seconds: float
     cpu: float = 0.0
     service_cpu: float = 0.0  # of which the service's processes
+    own_cpu: float = 0.0  # of which this process's (the load generator, for a served path)
 
     @property
     def rate(self) -> float:
@@ -87,6 +94,7 @@ class Lane:
     run: Callable[[int, int, bool], Result]
     pids: Sequence[int]
     service: Sequence[int] = ()  # the service's processes among pids
+    served: bool = False  # through the service: this process is the load generator
     rounds: list[Result] = field(default_factory=list)
 
 
@@ -153,39 +161,68 @@ async def _direct(model: str, n: int, connections: int, verify: bool) -> Result:
     return Result(latencies, failures, time.perf_counter() - start)
 
 
+# The service's token: Qdrant sends it in each body (its inference.token).
+TOKEN = "bench-serve-token"
+# What Qdrant's HTTP client (reqwest) sends with each inference request, besides Host and
+# Content-Length: the forwarded key header of its client, its user agent, JSON.
+QDRANT_WIRE_HEADERS = (
+    *HEADERS.items(),
+    ("user-agent", "qdrant/1.19.0"),
+    ("content-type", "application/json"),
+    ("accept", "*/*"),
+)
+_REQUESTS: dict[tuple[str, str], list[bytes]] = {}
+
+
+def wire_requests(url: str, model: str, n: int) -> list[bytes]:
+    """The first ``n`` requests for ``model`` to ``url``, encoded as Qdrant sends them (built
+    once, before anything is timed)."""
+    found = _REQUESTS.setdefault((url, model), [])
+    if len(found) < n:
+        parts = urlsplit(url)
+        found += [
+            http_request(
+                parts.path,
+                parts.netloc,
+                QDRANT_WIRE_HEADERS,
+                orjson.dumps(qdrant_body([qdrant_input(text(i), model)], token=TOKEN)),
+            )
+            for i in range(len(found), n)
+        ]
+    return found[:n]
+
+
 async def _served(url: str, model: str, n: int, connections: int, verify: bool) -> Result:
-    import aiohttp
+    def answer_check(i: int, answer: Answer) -> str | None:
+        if verify or i % 50 == 0:
+            return check(model, i, orjson.loads(answer.body)["embeddings"][0])
+        return None
 
-    latencies: list[float] = []
-    failures: list[str] = []
-    counter = iter(range(n))
-    headers = {**HEADERS, "content-type": "application/json"}
+    parts = urlsplit(url)
+    assert parts.hostname is not None and parts.port is not None
+    # One connection per caller, as Qdrant's nodes or 32 separate clients would hold.
+    run = await post_all(
+        parts.hostname, parts.port, wire_requests(url, model, n), connections, answer_check
+    )
+    return Result(run.latencies, run.failures, run.seconds)
 
-    async def worker() -> None:
-        # One connection per caller, as Qdrant's nodes or 32 separate clients would hold.
-        connector = aiohttp.TCPConnector(limit=1, force_close=False)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            for i in counter:
-                body = orjson.dumps(qdrant_body([qdrant_input(text(i), model)]))
-                t0 = time.perf_counter()
-                try:
-                    async with session.post(url, data=body, headers=headers) as response:
-                        raw = await response.read()
-                        status = response.status
-                except aiohttp.ClientError as exc:
-                    failures.append(f"request {i}: {type(exc).__name__}")
-                    continue
-                latencies.append(time.perf_counter() - t0)
-                if status != 200:
-                    failures.append(f"request {i}: HTTP {status} {raw[:200]!r}")
-                elif verify or i % 50 == 0:
-                    problem = check(model, i, orjson.loads(raw)["embeddings"][0])
-                    if problem:
-                        failures.append(problem)
 
-    start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(connections)))
-    return Result(latencies, failures, time.perf_counter() - start)
+def event_loop() -> str:
+    """The event loop every path of this process runs on: uvloop's when it is installed (as
+    ``bm25x serve`` runs on it then: uvicorn's ``loop="auto"``), else asyncio's."""
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
+
+
+def run_loop(coro: Coroutine[Any, Any, Result]) -> Result:
+    if event_loop() == "uvloop":
+        import uvloop
+
+        return uvloop.run(coro)
+    return asyncio.run(coro)
 
 
 def cpu_seconds(pids: Sequence[int]) -> float:
@@ -206,10 +243,13 @@ def cpu_seconds(pids: Sequence[int]) -> float:
 
 
 def measured(path: Lane, n: int, connections: int, verify: bool) -> Result:
+    me = [os.getpid()]
     before, service_before = cpu_seconds(path.pids), cpu_seconds(path.service)
+    own_before = cpu_seconds(me)
     result = path.run(n, connections, verify)
     result.cpu = cpu_seconds(path.pids) - before
     result.service_cpu = cpu_seconds(path.service) - service_before
+    result.own_cpu = cpu_seconds(me) - own_before
     return result
 
 
@@ -225,8 +265,11 @@ def ratio_text(values: list[float]) -> str:
 
 
 def report(paths: list[Lane], pairs: list[tuple[str, str]]) -> None:
-    print("| path | req/s | p50 ms | p99 ms | CPU µs/req | of which service | failures |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| path | req/s | p50 ms | p99 ms | CPU µs/req | of which service "
+        "| of which load generator | failures |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for path in paths:
         rates = [r.rate for r in path.rounds]
         rate = statistics.median(rates)
@@ -236,10 +279,13 @@ def report(paths: list[Lane], pairs: list[tuple[str, str]]) -> None:
         cpu = statistics.median(per_request(r.cpu, r) for r in path.rounds)
         service = statistics.median(per_request(r.service_cpu, r) for r in path.rounds)
         service_text = f"{service:,.0f}" if path.service else "-"
+        own = statistics.median(per_request(r.own_cpu, r) for r in path.rounds)
+        own_text = f"{own:,.0f}" if path.served else "-"
         failures = sum(len(r.failures) for r in path.rounds)
         print(
             f"| {path.name} | {rate:,.0f}{spread} | {pooled.percentile(0.5) * 1000:.1f} | "
-            f"{pooled.percentile(0.99) * 1000:.1f} | {cpu:,.0f} | {service_text} | {failures} |"
+            f"{pooled.percentile(0.99) * 1000:.1f} | {cpu:,.0f} | {service_text} | {own_text} | "
+            f"{failures} |"
         )
     by_name = {p.name: p for p in paths}
     print()
@@ -269,14 +315,19 @@ def minilm(folder: Path) -> bool:
     return True
 
 
-def service(folder: Path, name: str, env: dict[str, str], budget: int | None = None) -> Any:
+def service(
+    folder: Path, name: str, env: dict[str, str], budget: int | None = None, workers: int = 1
+) -> Any:
+    """A ``bm25x serve`` process (``workers`` of them behind one port: ``--workers``, then
+    without the MiniLM model, which each would load)."""
     config = folder / f"{name}.toml"
     lines = [
+        f'token = "{TOKEN}"',
         f'allowed_models = ["{BM25}", "openai/*", "{FASTEMBED.lower()}"]',
         "[limits]",
         "max_concurrent_requests = 256",
     ]
-    if _MINILM:
+    if _MINILM and workers == 1:
         lines += [
             "[fastembed]",
             f"max_batch_tokens = {16384 if budget is None else budget}",
@@ -286,7 +337,8 @@ def service(folder: Path, name: str, env: dict[str, str], budget: int | None = N
             f'models = ["{FASTEMBED}"]',
         ]
     config.write_text("\n".join(lines) + "\n")
-    return ServeProcess(config, env).start(timeout=120)
+    args = ["--workers", str(workers)] if workers > 1 else []
+    return ServeProcess(config, env, args=args).start(timeout=120)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -296,6 +348,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=300, help="requests per path before a round")
     ap.add_argument("--no-fastembed", action="store_true", help="leave out the MiniLM rows")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="rows for a service of this many worker processes too (1: none)",
+    )
     ap.add_argument(
         "--smoke",
         action="store_true",
@@ -319,23 +377,52 @@ def main(argv: list[str] | None = None) -> int:
             me, pids = os.getpid(), [serve.proc.pid]
 
             def direct(model: str) -> Callable[[int, int, bool], Result]:
-                return lambda n, c, v: asyncio.run(_direct(model, n, c, v))
+                return lambda n, c, v: run_loop(_direct(model, n, c, v))
 
             def served(model: str, where: str = url) -> Callable[[int, int, bool], Result]:
-                return lambda n, c, v: asyncio.run(_served(where, model, n, c, v))
+                return lambda n, c, v: run_loop(_served(where, model, n, c, v))
 
             paths = [
                 Lane("bm25: bm25x.aembed directly", direct(BM25), [me]),
-                Lane("bm25: through bm25x serve", served(BM25), [me, *pids], service=pids),
+                Lane(
+                    "bm25: through bm25x serve",
+                    served(BM25),
+                    [me, *pids],
+                    service=pids,
+                    served=True,
+                ),
                 Lane("remote stand-in: bm25x.aembed directly", direct(REMOTE), [me, stand_in.pid]),
                 Lane(
                     "remote stand-in: through bm25x serve",
                     served(REMOTE),
                     [me, *pids, stand_in.pid],
                     service=pids,
+                    served=True,
                 ),
             ]
             pairs = [(paths[1].name, paths[0].name), (paths[3].name, paths[2].name)]
+            if args.workers > 1:
+                two = service(folder, "workers", env, workers=args.workers)
+                services.append(two)
+                many = [two.proc.pid]  # uvicorn's supervisor; its workers are its children
+                where = two.url + "/inference"
+                paths += [
+                    Lane(
+                        f"bm25: through bm25x serve --workers {args.workers}",
+                        served(BM25, where),
+                        [me, *many],
+                        service=many,
+                        served=True,
+                    ),
+                    Lane(
+                        f"remote stand-in: through bm25x serve --workers {args.workers}",
+                        served(REMOTE, where),
+                        [me, *many, stand_in.pid],
+                        service=many,
+                        served=True,
+                    ),
+                ]
+                pairs += [(paths[-2].name, paths[0].name), (paths[-1].name, paths[2].name)]
             if with_fastembed:
                 alone = service(folder, "alone", env, budget=0)
                 services.append(alone)
@@ -346,15 +433,17 @@ def main(argv: list[str] | None = None) -> int:
                         served(FASTEMBED),
                         [me, *pids],
                         service=pids,
+                        served=True,
                     ),
                     Lane(
                         "MiniLM: through bm25x serve, one model call per request",
                         served(FASTEMBED, alone.url + "/inference"),
                         [me, *one],
                         service=one,
+                        served=True,
                     ),
                 ]
-                pairs.append((paths[4].name, paths[5].name))
+                pairs.append((paths[-2].name, paths[-1].name))
             if with_fastembed:  # the answers to check, computed before anything is timed
                 for i in range(max(args.requests, args.warmup)):
                     if args.smoke or i % 50 == 0:
@@ -371,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
             stand_in.close()
     print(
         f"{args.requests:,} one-input requests per path and round, {args.rounds} round(s), "
-        f"{args.connections} concurrent callers; load average before: {load_before}\n"
+        f"{args.connections} concurrent callers, {event_loop()} event loops; load average "
+        f"before: {load_before}\n"
     )
     report(paths, pairs)
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -14,6 +14,7 @@ from support.serve import ROOT
 require("uvicorn")
 require("aiohttp")
 require("psutil")
+require("httptools")
 
 
 def test_the_serve_benchmark_runs_and_every_answer_is_right() -> None:

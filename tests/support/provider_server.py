@@ -74,6 +74,8 @@ class _QuietServer(ThreadingHTTPServer):
     """Quiet about clients that hang up mid-answer (the tests of size caps and deadlines make
     the client do that on purpose); any other handler error is printed as usual."""
 
+    request_queue_size = 1024
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
             return

@@ -14,8 +14,7 @@ import logging
 import os
 import time
 import traceback
-from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -28,13 +27,15 @@ from starlette.types import Receive, Scope, Send
 import bm25x
 from bm25x import providers
 from bm25x.app.serve import openai_api
-from bm25x.app.serve.body import BodyGate, body_chunks, read_body
+from bm25x.app.serve.body import BodyGate, read_body
+from bm25x.app.serve.coalesce import Coalescer
 from bm25x.app.serve.config import (
     ConfigError,
     ServeConfig,
     remember_operator_keys,
     require_allow_list,
 )
+from bm25x.app.serve.deadlines import Deadlines
 from bm25x.app.serve.errors import (
     BadRequest,
     BodyTimeout,
@@ -56,13 +57,17 @@ from bm25x.app.serve.protocol import (
     tokens_by_model,
 )
 from bm25x.errors import BadInputError, UnknownModelError
-from bm25x.internals import KEY_SUFFIX, MAX_KEY_BYTES, fail_after, key_size, new_session
+from bm25x.internals import KEY_SUFFIX, MAX_KEY_BYTES, key_size, new_session
+from bm25x.providers.bm25 import Bm25Provider
 
 __all__ = ["LOGGER_NAME", "ServeApp", "create_app"]
 
 LOGGER_NAME = "bm25x.serve"
 log = logging.getLogger(LOGGER_NAME)
 
+# Items of one coalesced bm25 call at most (.coalesce): the requests of a loop turn beyond it
+# take further calls.
+_COALESCED_ITEMS = 1024
 # Qdrant forwards every client header whose name ends so; header names are bytes in ASGI.
 _KEY_SUFFIX = KEY_SUFFIX.encode("ascii")
 
@@ -91,8 +96,12 @@ class _Service:
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
         self.policy = ModelPolicy(config)
-        self.metrics = Metrics()
+        self.metrics = Metrics(in_flight=lambda: self.in_flight)
         self.bodies = BodyGate(config.limits.max_concurrent_bodies, config.limits.max_body_memory)
+        self.coalescer = Coalescer(self._aembed, _COALESCED_ITEMS, key=_text)
+        # Requests end within a twentieth of their shortest time limit past it (10 ms to 0.5 s).
+        shortest = min(config.limits.body_timeout, config.limits.request_timeout)
+        self.deadlines = Deadlines(resolution=min(0.5, max(0.01, shortest / 20)))
         self.in_flight = 0
         self.ready = False
         self.session: Any = None  # aiohttp.ClientSession, made in lifespan
@@ -243,7 +252,9 @@ class _Service:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    async def _admit(self, scope: Scope, receive: Receive, *, token_in_body: bool) -> bytearray:
+    async def _admit(
+        self, scope: Scope, receive: Receive, *, token_in_body: bool
+    ) -> bytes | bytearray:
         """The body of a request whose sender has the token: read in a place of the body gate
         (not a work slot), within ``limits.body_timeout``, and screened (nesting, JSON) before
         anything of it is built. The token is the body's (Qdrant's protocol), checked before
@@ -257,9 +268,9 @@ class _Service:
         limits = self.config.limits
         with self.bodies.reading() as place:
             try:
-                async with fail_after(limits.body_timeout):
+                with self.deadlines.within(limits.body_timeout):
                     raw = await read_body(
-                        body_chunks(receive),
+                        receive,
                         _header(scope, b"content-length"),
                         place,
                         limits.max_body_bytes,
@@ -290,44 +301,64 @@ class _Service:
         items = [self.policy.item(inp, i) for i, inp in enumerate(inputs)]
         ex.names = [str(it["model"]) for it in items]
         ex.models = self._labels(ex.names)
-        ex.record["models"] = dict(Counter(map(shown, ex.names)))
-        usage = bm25x.Usage()
+        counts: dict[str, int] = {}
+        for name in ex.names:
+            shown_name = shown(name)
+            counts[shown_name] = counts.get(shown_name, 0) + 1
+        ex.record["models"] = counts
+        headers = self._headers(scope)
         try:
-            async with fail_after(limits.request_timeout):
-                vectors = await bm25x.aembed(
-                    items,
-                    query=query,
-                    headers=self._headers(scope),
-                    max_concurrency=limits.provider_concurrency,
-                    fetch_policy=self.config.images,
-                    http_client=self.session,
-                    usage=usage,
-                )
+            with self.deadlines.within(limits.request_timeout):
+                if self._coalescible(items, ex.names):
+                    # bm25 only: no keys, microseconds of encoding; one call for the requests
+                    # of this loop turn (see .coalesce).
+                    vectors, tokens = await self.coalescer.embed(items, query)
+                else:
+                    vectors, tokens = await self._aembed(items, query, headers)
         except TimeoutError:
             raise RequestTimeout(
                 f"the request did not finish within {limits.request_timeout:g} s "
                 "(limits.request_timeout)"
             ) from None
-        ex.tokens = usage.tokens
+        ex.tokens = tokens
+        return vectors, tokens
+
+    async def _aembed(
+        self, items: list[dict[str, Any]], query: bool, headers: Mapping[str, str] | None = None
+    ) -> tuple[list[Any], list[int | None]]:
+        """:func:`bm25x.aembed` of ``items`` with the service's settings: their vectors, in
+        order, and each one's tokens."""
+        limits = self.config.limits
+        usage = bm25x.Usage()
+        vectors = await bm25x.aembed(
+            items,
+            query=query,
+            headers=headers,
+            max_concurrency=limits.provider_concurrency,
+            fetch_policy=self.config.images,
+            http_client=self.session,
+            usage=usage,
+        )
         return vectors, usage.tokens
 
-    @contextlib.contextmanager
-    def _work_slot(self) -> Iterator[None]:
-        """One of ``limits.max_concurrent_requests`` slots for the work of a request;
-        :class:`Overloaded` when every one is taken."""
-        limits = self.config.limits
-        if self.in_flight >= limits.max_concurrent_requests:
-            raise Overloaded(
-                f"the service is answering {self.in_flight} requests, its limit "
-                f"(limits.max_concurrent_requests); retry after {limits.retry_after} s"
-            )
-        self.in_flight += 1
-        self.metrics.in_flight.inc()
-        try:
-            yield
-        finally:
-            self.in_flight -= 1
-            self.metrics.in_flight.dec()
+    def _coalescible(self, items: list[dict[str, Any]], models: list[str]) -> bool:
+        """Whether every item of a request is a text for bm25 (embedded locally, with no
+        key)."""
+        if not all("text" in item for item in items):
+            return False
+        for model in dict.fromkeys(models):
+            try:
+                provider = providers.resolve(model)[0]
+            except UnknownModelError:
+                return False
+            if not isinstance(provider, Bm25Provider):
+                return False
+        return True
+
+    def _work_slot(self) -> _WorkSlot:
+        """``with service._work_slot():`` one of ``limits.max_concurrent_requests`` slots for
+        the work of a request; :class:`Overloaded` when every one is taken."""
+        return _WorkSlot(self)
 
     def _authenticate(self, token: str | None) -> None:
         expected = self.config.token
@@ -393,7 +424,11 @@ class _Service:
 
     async def _answer(self, send: Send, ex: _Exchange, payload: bytes) -> None:
         elapsed = time.perf_counter() - ex.started
-        self.metrics.models_done(self._labels(ex.names, worked=True), elapsed, ex.tokens)
+        labels = ex.models
+        # A name labelled "other" may become a label of its own now that it has worked.
+        if any(label == "other" and provider != "unknown" for label, provider in labels):
+            labels = self._labels(ex.names, worked=True)
+        self.metrics.models_done(labels, elapsed, ex.tokens)
         self._done(200, ex.record, elapsed)
         await _respond(send, 200, payload)
 
@@ -420,7 +455,35 @@ class _Service:
         record["status"] = status
         record["latency_ms"] = round(elapsed * 1000.0, 3)
         self.metrics.request_done(status, record.get("inference", "unknown"), elapsed)
-        log.info(_json(record))
+        _request_line(_json(record))
+
+
+class _WorkSlot:
+    """A work slot of a :class:`_Service` (see ``_work_slot``): a plain object, not a
+    generator, as every request takes one."""
+
+    __slots__ = ("service",)
+
+    def __init__(self, service: _Service) -> None:
+        self.service = service
+
+    def __enter__(self) -> None:
+        service = self.service
+        limits = service.config.limits
+        if service.in_flight >= limits.max_concurrent_requests:
+            raise Overloaded(
+                f"the service is answering {service.in_flight} requests, its limit "
+                f"(limits.max_concurrent_requests); retry after {limits.retry_after} s"
+            )
+        service.in_flight += 1
+        if service.metrics.counts_in_flight:
+            service.metrics.in_flight.inc()
+
+    def __exit__(self, *exc: object) -> None:
+        service = self.service
+        service.in_flight -= 1
+        if service.metrics.counts_in_flight:
+            service.metrics.in_flight.dec()
 
 
 class _Exchange:
@@ -461,12 +524,25 @@ async def _respond(
     await send({"type": "http.response.body", "body": body})
 
 
+def _text(item: dict[str, Any]) -> Any:
+    """The text of a coalesced item (the inputs two coalesced requests may not share)."""
+    return item["text"]
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     """The value of header ``name`` (lower-case) of a request, if it has one."""
     for key, value in scope["headers"]:
         if key == name:
             return str(value.decode("latin-1"))
     return None
+
+
+def _request_line(line: str) -> None:
+    """Log one request's line at INFO, as ``log.info(line)`` would, less the work of finding
+    the caller's file and line (which the service's log lines do not show): every request
+    pays for this."""
+    if log.isEnabledFor(logging.INFO):
+        log.handle(logging.LogRecord(LOGGER_NAME, logging.INFO, __file__, 0, line, None, None))
 
 
 def _json(record: dict[str, Any]) -> str:

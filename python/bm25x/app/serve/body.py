@@ -10,13 +10,12 @@ caller without the token holds at most one of these reading places, for at most
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from bm25x.app.serve.errors import BodiesOverloaded, ClientGone, TooLarge
 
-__all__ = ["BodyGate", "Reading", "body_chunks", "read_body"]
+__all__ = ["BodyGate", "Reading", "read_body"]
 
 
 class BodyGate:
@@ -29,30 +28,35 @@ class BodyGate:
         self.bodies = 0
         self.bytes = 0
 
-    @contextlib.contextmanager
-    def reading(self) -> Iterator[Reading]:
-        """A place to read one body; its bytes are given back on leaving.
-        :class:`BodiesOverloaded` when every place is taken."""
-        if self.bodies >= self.max_bodies:
-            raise BodiesOverloaded(
-                f"the service is reading {self.bodies} request bodies, its limit "
-                "(limits.max_concurrent_bodies)"
-            )
-        self.bodies += 1
-        place = Reading(self)
-        try:
-            yield place
-        finally:
-            self.bodies -= 1
-            self.bytes -= place.size
+    def reading(self) -> Reading:
+        """``with gate.reading() as place:`` a place to read one body; its bytes are given
+        back on leaving. :class:`BodiesOverloaded` when every place is taken."""
+        return Reading(self)
 
 
 class Reading:
-    """One body's place in a :class:`BodyGate`: counts its bytes against the gate's total."""
+    """One body's place in a :class:`BodyGate` (a context manager: taken on entering, given
+    back with its bytes on leaving): counts its bytes against the gate's total."""
+
+    __slots__ = ("gate", "size")
 
     def __init__(self, gate: BodyGate) -> None:
         self.gate = gate
         self.size = 0
+
+    def __enter__(self) -> Reading:
+        gate = self.gate
+        if gate.bodies >= gate.max_bodies:
+            raise BodiesOverloaded(
+                f"the service is reading {gate.bodies} request bodies, its limit "
+                "(limits.max_concurrent_bodies)"
+            )
+        gate.bodies += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.gate.bodies -= 1
+        self.gate.bytes -= self.size
 
     def take(self, n: int) -> None:
         """Count ``n`` more bytes; :class:`BodiesOverloaded` when the gate's total would pass
@@ -68,20 +72,36 @@ class Reading:
 
 
 async def read_body(
-    chunks: AsyncIterator[bytes], declared: str | None, place: Reading, limit: int
-) -> bytearray:
-    """A body of at most ``limit`` bytes from ``chunks``, counted in ``place`` as it arrives.
-    ``declared`` is the request's Content-Length: over the limit, the body is refused unread.
-    :class:`TooLarge` over the limit."""
+    receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
+    declared: str | None,
+    place: Reading,
+    limit: int,
+) -> bytes | bytearray:
+    """A body of at most ``limit`` bytes from an ASGI ``receive``, counted in ``place`` as it
+    arrives. ``declared`` is the request's Content-Length: over the limit, the body is
+    refused unread. :class:`TooLarge` over the limit; :class:`ClientGone` when the client
+    disconnects before the body is complete. A body that arrives in one piece (most do) is
+    that piece; one in several grows in place (no list of chunks, no joined copy)."""
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise TooLarge(_too_large(int(declared), limit))
-    body = bytearray()  # grows in place: no list of chunks, no joined copy
-    async for chunk in chunks:
-        if len(body) + len(chunk) > limit:
-            raise TooLarge(_too_large(len(body) + len(chunk), limit))
-        place.take(len(chunk))
-        body += chunk
-    return body
+    body: bytes | bytearray = b""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone("the client closed the connection before its body was complete")
+        chunk = message.get("body", b"")
+        if chunk:
+            if len(body) + len(chunk) > limit:
+                raise TooLarge(_too_large(len(body) + len(chunk), limit))
+            place.take(len(chunk))
+            if not body:
+                body = chunk
+            elif isinstance(body, bytearray):
+                body += chunk
+            else:
+                body = bytearray(body) + chunk
+        if not message.get("more_body", False):
+            return body
 
 
 def _too_large(size: int, limit: int) -> str:
@@ -89,19 +109,3 @@ def _too_large(size: int, limit: int) -> str:
         f"request body of {size}+ bytes is over this service's limit of {limit} bytes "
         "(limits.max_body_bytes); send fewer inputs per request"
     )
-
-
-async def body_chunks(
-    receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
-) -> AsyncIterator[bytes]:
-    """The chunks of a request body, from an ASGI ``receive``; :class:`ClientGone` when the
-    client disconnects before the body is complete."""
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientGone("the client closed the connection before its body was complete")
-        chunk = message.get("body", b"")
-        if chunk:
-            yield chunk
-        if not message.get("more_body", False):
-            return

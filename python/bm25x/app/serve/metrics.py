@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -32,7 +32,10 @@ _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 class Metrics:
     """The counters, gauges and histograms of one app."""
 
-    def __init__(self) -> None:
+    def __init__(self, in_flight: Callable[[], float] | None = None) -> None:
+        """``in_flight``: the requests in flight, read when the metrics are rendered; the
+        gauge is then never updated per request (with one process: in multiprocess mode each
+        worker adds and takes away its own, see :attr:`counts_in_flight`)."""
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter(
@@ -76,6 +79,10 @@ class Metrics:
             registry=r,
             multiprocess_mode="livesum",
         )
+        #: Whether the service must inc() and dec() :attr:`in_flight` itself.
+        self.counts_in_flight = in_flight is None or multiprocess_dir() is not None
+        if not self.counts_in_flight:
+            self.in_flight.set_function(in_flight)  # type: ignore[arg-type]
         self._models: set[str] = set()
         self._lock = threading.Lock()
         # Children of the labelled metrics, by label values: prometheus-client's labels()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import fnmatch
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bm25x import providers
@@ -54,6 +55,20 @@ OPERATOR_OPTIONS = frozenset(
 )
 
 
+#: Model names whose rules a policy keeps (beyond, it starts again).
+_RULES_KEPT = 1024
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """What the operator's rules make of one model name: the model, the options under the
+    request's own (``[defaults]``, the alias's) and over them (``[fastembed]``'s)."""
+
+    model: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
 class ModelPolicy:
     """Applies a :class:`ServeConfig`'s model rules; one instance per app."""
 
@@ -73,6 +88,11 @@ class ModelPolicy:
         self._known: dict[str, str] = {}
         for name in names:
             self._known.setdefault(name.lower(), name)
+        # What item() makes of a model name, by the name: every request names its models, and
+        # working it out (the allow-list's and [defaults]' patterns, the alias, the provider)
+        # costs more than the rest of an item. Names are the callers' text: bounded.
+        self._rules: dict[str, _Rules] = {}
+        self._allowed: dict[str, bool] = {}  # allowed(), by name (bounded as _rules)
 
     def known(self, model: str) -> str | None:
         """The name the service knows ``model`` by (an alias or its model, a literal entry of
@@ -85,10 +105,16 @@ class ModelPolicy:
     def allowed(self, model: str) -> bool:
         """Whether a model name (as the client sent it) may be used: an alias, or a name
         matching one of ``allowed_models`` (glob patterns, case-insensitive)."""
-        name = model.lower()
-        if name in self.config.aliases:
-            return True
-        return any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
+        found = self._allowed.get(model)
+        if found is None:
+            name = model.lower()
+            found = name in self.config.aliases or any(
+                fnmatch.fnmatchcase(name, p) for p in self.patterns
+            )
+            if len(self._allowed) >= _RULES_KEPT:
+                self._allowed.clear()
+            self._allowed[model] = found
+        return found
 
     def target(self, model: str) -> str:
         """The model a request's model name stands for: an alias's model, else the name."""
@@ -115,20 +141,32 @@ class ModelPolicy:
                 "(its [defaults], [aliases] or [fastembed] configuration), not by requests"
             )
         self._check_sizes(inp.options, i)
-        model = inp.model
-        options: dict[str, Any] = {}
+        rules = self._rules_of(inp.model)
+        options = {**rules.before, **inp.options, **rules.after}
+        return {_FIELD[inp.data_type]: inp.data, "model": rules.model, "options": options}
+
+    def _rules_of(self, name: str) -> _Rules:
+        """The model, the options under a request's and those over them, for an allowed
+        model name as a request gives it."""
+        found = self._rules.get(name)
+        if found is not None:
+            return found
+        model = name
+        before: dict[str, Any] = {}
         alias = self.config.aliases.get(model.lower())
         if alias is not None:
             model = alias.model
         lowered = model.lower()
         for pattern, defaults in self.config.defaults.items():
             if fnmatch.fnmatchcase(lowered, pattern):
-                options.update(defaults)
+                before.update(defaults)
         if alias is not None:
-            options.update(alias.options)
-        options.update(inp.options)
-        options.update(self._local_model_options(model, options))
-        return {_FIELD[inp.data_type]: inp.data, "model": model, "options": options}
+            before.update(alias.options)
+        found = _Rules(model, before, self._local_model_options(model))
+        if len(self._rules) >= _RULES_KEPT:
+            self._rules.clear()
+        self._rules[name] = found
+        return found
 
     def _check_sizes(self, options: Mapping[str, Any], i: int) -> None:
         """Refuse options over ``limits.max_options_bytes`` as JSON, and keys (``*-api-key``
@@ -154,7 +192,7 @@ class ModelPolicy:
                         f"limit of {MAX_KEY_BYTES:,} bytes for an API key"
                     )
 
-    def _local_model_options(self, model: str, options: dict[str, Any]) -> dict[str, Any]:
+    def _local_model_options(self, model: str) -> dict[str, Any]:
         """Where a model of the local-models provider (whose name is ``"fastembed"``) comes
         from, by the ``[fastembed]`` table; nothing for other models."""
         try:

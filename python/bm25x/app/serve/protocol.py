@@ -20,6 +20,7 @@ say what is wrong with it.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -215,12 +216,19 @@ def _input(item: Any, i: int) -> Input:
 
 def _dense(values: Any) -> list[float]:
     array = np.asarray(values, dtype=np.float32)
-    if not np.isfinite(array).all():
+    out: list[float] = array.tolist()
+    # Finite values only: the sum of float32 values is NaN or infinite exactly when one of
+    # them is (it cannot overflow a double). Short vectors (bm25's values, one per kept
+    # term) are summed as the list already made, faster than two numpy calls.
+    total = sum(out) if len(out) <= _SUMMED else float(np.add.reduce(array, dtype=np.float64))
+    if not math.isfinite(total):
         raise ProviderResponseError(
             "a model returned a vector with NaN or infinite values, which JSON cannot carry"
         )
-    out: list[float] = array.tolist()
     return out
+
+
+_SUMMED = 256
 
 
 def embedding_json(vector: Any) -> Any:

@@ -12,6 +12,7 @@ from typing import Any
 from bm25x.app.serve.app import LOGGER_NAME, create_app
 from bm25x.app.serve.config import ServeConfig, load_config
 from bm25x.app.serve.errors import WarmupError
+from bm25x.app.serve.logs import StepHandler
 
 __all__ = ["app_from_environment", "configure_logging", "run"]
 
@@ -25,10 +26,11 @@ KEEP_ALIVE = 120
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    """One JSON line per request on stderr (the line is built by the app; no other text)."""
+    """One JSON line per request on stderr (the line is built by the app; no other text),
+    the lines of one event-loop step written together (:class:`.logs.StepHandler`)."""
     logger = logging.getLogger(LOGGER_NAME)
     if not any(getattr(h, "_bm25x_serve", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = StepHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))
         handler._bm25x_serve = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
@@ -113,12 +115,18 @@ def uvicorn_options(config: ServeConfig) -> dict[str, Any]:
         # httptools (or h11) with a deadline for request heads (limits.header_timeout), which
         # uvicorn lacks.
         "http": head_timeout_protocol(config.limits.header_timeout),
+        # uvloop's event loop when it is installed (the serve extra installs it, except on
+        # Windows): less CPU per request in the loop itself; else asyncio's.
+        "loop": "auto",
         # uvicorn's access log would repeat what the request line says, less carefully.
         "access_log": False,
         "log_level": "warning",
         "timeout_graceful_shutdown": int(config.limits.request_timeout + _DRAIN_MARGIN),
         "timeout_keep_alive": KEEP_ALIVE,
         "lifespan": "on",
+        # The service reads neither the client's address nor X-Forwarded-* headers: uvicorn's
+        # proxy-headers middleware would only cost every request a pass over its headers.
+        "proxy_headers": False,
     }
 
 
