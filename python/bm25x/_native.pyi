@@ -15,13 +15,16 @@ __all__ = [
     "InternalError",
     "JsonlReader",
     "OptionError",
+    "Pending",
     "ThreadStartError",
+    "Worker",
     "__version__",
     "_after_fork_in_child",
     "_panic_for_tests",
     "fingerprints",
     "languages",
     "point_ids",
+    "point_keys_later",
     "stopwords",
     "upsert_json",
 ]
@@ -41,6 +44,11 @@ def point_ids(doc_ids: Iterable[str]) -> list[str]:
 
 def fingerprints(texts: Iterable[str]) -> list[str]:
     """The fingerprint of each text (``bm25x.app.store.fingerprint``)."""
+
+def point_keys_later(worker: Worker, doc_ids: Iterable[str], texts: Iterable[str]) -> Pending:
+    """``(point ids, fingerprints)`` of a batch as a job of ``worker``: the strings are copied
+    and checked now (what :func:`point_ids` and :func:`fingerprints` refuse is refused here),
+    the hashes made on the worker's thread."""
 
 def upsert_json(
     doc_ids: Iterable[str],
@@ -81,6 +89,11 @@ class Encoder:
     def encode_many(
         self, items: Sequence[str], query: bool, threads: int, offset: int = 0
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32], npt.NDArray[np.float32]]: ...
+    def encode_many_later(
+        self, worker: Worker, items: Sequence[str], query: bool, threads: int
+    ) -> Pending:
+        """``encode_many`` as a job of ``worker``; ``result()`` is its ``(indptr, indices,
+        values)``."""
     def encode_first_occurrence(
         self, items: Sequence[str]
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
@@ -89,6 +102,24 @@ class Encoder:
         self, item: str, query: bool
     ) -> list[tuple[str, str, str | None, list[tuple[str, int]]]]: ...
     def resolved(self) -> dict[str, Any]: ...
+
+@final
+class Worker:
+    """One thread of bm25x's own running jobs in order, without ever taking the GIL; started
+    with the first job, it exits once the worker is dropped and its jobs are done."""
+
+    def __new__(cls) -> Worker: ...
+
+@final
+class Pending:
+    """A job submitted to a :class:`Worker`."""
+
+    def result(self) -> Any:
+        """The job's value (the same object each time), waiting for it without the GIL
+        (Ctrl-C stops the wait); or its error."""
+    @property
+    def done(self) -> bool:
+        """Whether the job has finished."""
 
 @final
 class JsonlReader:

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from bm25x._ids import point_id, point_ids
 from bm25x._native import upsert_json
-from bm25x.app.store import fingerprint, fingerprints
+from bm25x.app.store import fingerprint, fingerprints, point_keys_later
+from bm25x.internals import Worker
 
 TEXTS = st.lists(st.text(st.characters(exclude_categories=["Cs"])), max_size=8)
 
@@ -34,6 +35,26 @@ def test_what_the_native_side_refuses_gets_the_python_answer() -> None:
     assert fingerprints(texts) == [fingerprint(t) for t in texts]
     with pytest.raises(UnicodeEncodeError):  # as point_id raises for it
         point_ids(["ok", "\udc00"])
+
+
+WORKER = Worker()
+
+
+@given(st.lists(st.tuples(TEXTS.map(" ".join), TEXTS.map("".join)), max_size=8))
+def test_the_worker_makes_the_same_point_ids_and_fingerprints(
+    docs: list[tuple[str, str]],
+) -> None:
+    ids, texts = [d for d, _ in docs], [t for _, t in docs]
+    assert point_keys_later(WORKER, ids, texts).result() == (point_ids(ids), fingerprints(texts))
+
+
+def test_what_the_worker_refuses_gets_the_python_answer_from_the_result() -> None:
+    texts = ["plain", "lone \ud800 surrogate"]
+    keys = point_keys_later(WORKER, ["a", "b"], texts)
+    assert keys.result() == (point_ids(["a", "b"]), [fingerprint(t) for t in texts])
+    bad_id = point_keys_later(WORKER, ["ok", "\udc00"], ["x", "y"])
+    with pytest.raises(UnicodeEncodeError):  # raised where the keys are taken
+        bad_id.result()
 
 
 def test_the_upsert_json_refuses_what_it_cannot_write() -> None:

@@ -90,11 +90,11 @@ def test_interrupted_ingest_is_refused_then_resumed(tmp_path: Path, monkeypatch:
     real = EdgeStore.upsert
     calls = []
 
-    def failing(self: EdgeStore, *args: Any) -> None:
+    def failing(self: EdgeStore, *args: Any, **kw: Any) -> None:
         calls.append(1)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        real(self, *args)
+        real(self, *args, **kw)
 
     monkeypatch.setattr(EdgeStore, "upsert", failing)
     with pytest.raises(KeyboardInterrupt):

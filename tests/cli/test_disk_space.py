@@ -83,8 +83,8 @@ def test_a_disk_filling_up_during_the_ingest_stops_it_and_a_rerun_resumes(
     real_upsert = EdgeStore.upsert
     fills = [9 * MiB]
 
-    def upsert(self: EdgeStore, ids: Any, *args: Any) -> None:
-        real_upsert(self, ids, *args)
+    def upsert(self: EdgeStore, ids: Any, *args: Any, **kw: Any) -> None:
+        real_upsert(self, ids, *args, **kw)
         if fills:  # another program fills the disk after the first batch
             free[0] = fills.pop()
 
@@ -149,7 +149,9 @@ def test_a_full_disk_reported_by_the_store_is_one_line_advising_a_rerun(
     def library_full() -> None:
         raise Exception("Service internal error: No space left on device (os error 28)")
 
-    monkeypatch.setattr(EdgeStore, "upsert", lambda self, *a: self._guard("write to", library_full))
+    monkeypatch.setattr(
+        EdgeStore, "upsert", lambda self, *a, **kw: self._guard("write to", library_full)
+    )
     assert main(["ingest", str(sample_corpus()), "--store", str(store), "--recreate", "-q"]) == 2
     err = capsys.readouterr().err
     assert "the disk holding" in err and "is full (Service internal error" in err

@@ -5,8 +5,8 @@ Into an embedded Qdrant Edge shard:
 
 - encode: ``Bm25().encode`` over the texts, in ingest's batches, nothing written;
 - write: ``EdgeStore.upsert`` of vectors computed beforehand, in the same batches, with the
-  payload ingest writes (the text fingerprint, also computed beforehand), and the closing
-  flush;
+  payload ingest writes (the text fingerprint) and the point ids, also computed beforehand
+  (ingest makes all three on its worker thread), and the closing flush;
 - ingest: ``bm25x.ingest`` (what ``bm25x ingest`` runs) from the corpus file, which also reads,
   parses and checks the file, and the closing flush.
 
@@ -80,22 +80,28 @@ def _encode_worker(path: str, out: Any) -> None:
     out.put((len(texts), time.perf_counter() - start))
 
 
-def _write_all(store: Any, path: str, limit: int | None = None) -> tuple[int, float]:
+def _write_all(
+    store: Any, path: str, limit: int | None = None, with_point_ids: bool = False
+) -> tuple[int, float]:
     """Write the first ``limit`` documents' points (all with None) to ``store``, in ingest's
     batches and with the payload ingest writes (the text fingerprint), vectors and payloads
-    made beforehand, and close it: ``(documents, seconds of writing and closing)``."""
+    made beforehand (and the point ids, ``with_point_ids``, as ingest makes them on its
+    worker thread), and close it: ``(documents, seconds of writing and closing)``."""
     import bm25x
     from bm25x.app.store import FINGERPRINT, fingerprint
+    from bm25x.internals import point_ids
 
     ids, texts = _texts(Path(path))
     ids, texts = ids[:limit], texts[:limit]
     enc = bm25x.Bm25()
     batches = [enc.encode(texts[s : s + BATCH]) for s in range(0, len(texts), BATCH)]
     payloads = [{FINGERPRINT: fingerprint(t)} for t in texts]
+    pids = point_ids(ids) if with_point_ids else None
     start = time.perf_counter()
     for k, batch in enumerate(batches):
         part = slice(k * BATCH, (k + 1) * BATCH)
-        store.upsert(ids[part], payloads[part], batch, None)
+        given = None if pids is None else pids[part]
+        store.upsert(ids[part], payloads[part], batch, None, point_ids=given)
     store.close()  # the last writes answered (a server), or flushed (a shard)
     return len(texts), time.perf_counter() - start
 
@@ -105,7 +111,7 @@ def _write_worker(path: str, store_dir: str, out: Any) -> None:
 
     store = EdgeStore(store_dir)
     store.create({"bench": True}, None)
-    out.put(_write_all(store, path))
+    out.put(_write_all(store, path, with_point_ids=True))
 
 
 def _ingest_worker(path: str, store_dir: str, out: Any) -> None:

@@ -19,7 +19,7 @@ import json
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -39,8 +39,16 @@ from bm25x.app.corpus import (
 from bm25x.app.corpus_file import CorpusFile
 from bm25x.app.progress import Progress
 from bm25x.app.space import SpaceCheck, text_bytes
-from bm25x.app.store import FINGERPRINT, Dense, Store, StoreError, fingerprints
-from bm25x.internals import plain
+from bm25x.app.store import (
+    FINGERPRINT,
+    Dense,
+    Keys,
+    Store,
+    StoreError,
+    fingerprints,
+    point_keys_later,
+)
+from bm25x.internals import Later, Ready, Worker, encode_later, plain
 
 __all__ = [
     "AvgLen",
@@ -54,6 +62,7 @@ AvgLen = float | str | None
 """A number, ``"auto"`` (measure it on the corpus), or None (the flavour's default)."""
 SETTINGS_FORMAT = 1
 _V = TypeVar("_V")
+_NO_DENSE: Ready[Dense | None] = Ready(None)
 
 
 @dataclass(frozen=True)
@@ -82,8 +91,6 @@ class _Batch:
     """Documents in the batch, written or not."""
     ids: list[str]
     texts: list[str]
-    prints: list[str]
-    """The text fingerprint of each document to write."""
     updated: int
     """Documents to write that the store holds with another text."""
 
@@ -92,47 +99,47 @@ def _to_write(store: Store, batches: Iterable[Columns], resuming: bool) -> Itera
     """The corpus's batches; a resumed ingest skips a document only when the store holds it
     with the same text (a changed text is written again: same point id, so overwritten)."""
     for ids, texts in batches:
-        prints = fingerprints(texts)
         if not resuming:
-            yield _Batch(len(ids), ids, texts, prints, 0)
+            yield _Batch(len(ids), ids, texts, 0)
             continue
+        prints = fingerprints(texts)
         present = store.existing(ids)
         keep = [i for i, (d, p) in enumerate(zip(ids, prints)) if present.get(d, "") != p]
         updated = sum(1 for i in keep if ids[i] in present)
-        yield _Batch(
-            len(ids),
-            [ids[i] for i in keep],
-            [texts[i] for i in keep],
-            [prints[i] for i in keep],
-            updated,
-        )
+        yield _Batch(len(ids), [ids[i] for i in keep], [texts[i] for i in keep], updated)
+
+
+@dataclass(frozen=True)
+class _Work:
+    """What a batch needs to be written besides its documents, being made while earlier
+    batches are written."""
+
+    sparse: Later[SparseBatch]
+    keys: Later[Keys]
+    """The documents' point ids and text fingerprints."""
+    dense: Later[Dense | None]
 
 
 AHEAD = 2
-"""Batches encoded ahead of the one being written. One is not enough: the worker thread needs
-the GIL to start a batch and to hand its arrays back, and the Edge shard's ``update`` holds
-the GIL for its whole run, so a batch submitted just before a write often started encoding
-only after it, and the next write waited for it (3-4 µs a document on short documents)."""
+"""Batches whose work is started ahead of the one being written: while batch k is written,
+k+1 and k+2 are encoded, so one batch slower to encode than a write (long documents) seldom
+makes the writer wait."""
 
 
 def _pipelined(
-    batches: Iterable[_Batch], vectors: Callable[[list[str]], _V], ahead: int = AHEAD
+    batches: Iterable[_Batch], start: Callable[[_Batch], _V], ahead: int = AHEAD
 ) -> Iterator[tuple[_Batch, _V]]:
-    """Each batch with the vectors of its documents to write, computed ``ahead`` batches
-    ahead on a worker thread: while the caller writes batch k, batches k+1.. are being encoded
-    (the encoder releases the GIL), so ingest costs about max(encode, write) per batch instead
-    of their sum. The batches themselves are read, and the store touched, only in the caller's
-    thread."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25x-ingest") as pool:
-        queued: deque[tuple[_Batch, Future[_V]]] = deque()
-        for batch in batches:
-            queued.append((batch, pool.submit(vectors, batch.texts)))
-            if len(queued) > ahead:
-                done, future = queued.popleft()
-                yield done, future.result()
-        while queued:
-            done, future = queued.popleft()
-            yield done, future.result()
+    """Each batch with what ``start(batch)`` began for it, begun ``ahead`` batches ahead:
+    while the caller writes batch k, the work of batches k+1.. is being done elsewhere, so
+    ingest costs about max(encode, write) per batch instead of their sum. The batches
+    themselves are read, and the store touched, only in the caller's thread."""
+    queued: deque[tuple[_Batch, _V]] = deque()
+    for batch in batches:
+        queued.append((batch, start(batch)))
+        if len(queued) > ahead:
+            yield queued.popleft()
+    while queued:
+        yield queued.popleft()
 
 
 def plain_options(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -315,27 +322,39 @@ def ingest(
         store.save_settings(settings)
     encoder = encoder_from_settings(settings, threads)
 
-    def vectors(texts: list[str]) -> tuple[SparseBatch, Dense | None]:
-        return encoder.encode(texts), (embed(texts, False) if embed and texts else None)
+    # The sparse vectors, point ids and fingerprints are made on a thread of bm25x's own that
+    # never takes the GIL (which a Qdrant Edge shard's writes hold, bm25x._later); a dense
+    # model, which is Python, runs on a Python thread.
+    worker = Worker()
+    embedding = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25x-embed")
+
+    def start(batch: _Batch) -> _Work:
+        return _Work(
+            encode_later(worker, encoder, batch.texts),
+            point_keys_later(worker, batch.ids, batch.texts),
+            embedding.submit(embed, batch.texts, False) if embed and batch.texts else _NO_DENSE,
+        )
 
     written = skipped = updated = 0
     reading = read_batches(path, batch_size, **read, source=source)
     try:
-        with Progress(n_docs, "ingesting", quiet=quiet) as bar:
-            for batch, (sparse, dense) in _pipelined(
-                _to_write(store, reading, existing is not None),
-                vectors,
-            ):
+        with embedding, Progress(n_docs, "ingesting", quiet=quiet) as bar:
+            for batch, work in _pipelined(_to_write(store, reading, existing is not None), start):
                 skipped += batch.size - len(batch.ids)
                 updated += batch.updated
+                sparse, (pids, prints), dense = (
+                    work.sparse.result(),
+                    work.keys.result(),
+                    work.dense.result(),
+                )
                 if batch.ids:
                     space.before_batch(batch.texts, written)
                     payloads: list[dict[str, Any]] = (
-                        [{FINGERPRINT: p, "text": t} for p, t in zip(batch.prints, batch.texts)]
+                        [{FINGERPRINT: p, "text": t} for p, t in zip(prints, batch.texts)]
                         if store_text
-                        else [{FINGERPRINT: p} for p in batch.prints]
+                        else [{FINGERPRINT: p} for p in prints]
                     )
-                    store.upsert(batch.ids, payloads, sparse, dense)
+                    store.upsert(batch.ids, payloads, sparse, dense, point_ids=pids)
                     written += len(batch.ids)
                 bar.update(batch.size)
     finally:

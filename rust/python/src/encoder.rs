@@ -1,18 +1,22 @@
 //! The native encoder class. The Python package wraps it (`bm25x.Bm25`); this class only moves
 //! data across the boundary.
 
+use std::sync::Arc;
+
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
+use pyo3::IntoPyObjectExt;
 
 use bm25x_core::encoder::BatchError;
 use bm25x_core::{Config, Encoder, Mode, SparseVec};
 
 use crate::convert::{option_value, surrogate_position};
 use crate::errors::{guard, spawn_to_py, to_py};
+use crate::later::{Pending, Texts, Worker};
 
 /// The most threads one call may ask for (the Python package checks this first).
 pub const MAX_THREADS: usize = 1024;
@@ -34,7 +38,8 @@ type FirstOccurrenceBatch<'py> = (
 
 #[pyclass(frozen, module = "bm25x._native", name = "Encoder")]
 pub struct NativeEncoder {
-    inner: Encoder,
+    /// Shared with the jobs `encode_many_later` gives a worker thread.
+    inner: Arc<Encoder>,
 }
 
 fn mode(query: bool) -> Mode {
@@ -157,7 +162,9 @@ impl NativeEncoder {
             }
             let config = Config::from_options(&items).map_err(to_py)?;
             let inner = Encoder::new(config).map_err(to_py)?;
-            Ok(NativeEncoder { inner })
+            Ok(NativeEncoder {
+                inner: Arc::new(inner),
+            })
         })
     }
 
@@ -268,6 +275,53 @@ impl NativeEncoder {
                 csr.indices.into_pyarray(py),
                 csr.values.into_pyarray(py),
             ))
+        })
+    }
+
+    /// `encode_many` on `worker`'s thread (`bm25x._native.Worker`): returns at once (the texts
+    /// are copied) a `Pending` whose `result()` is what `encode_many` returns. The items are
+    /// checked here, with the same errors. The job never takes the GIL, so it runs while the
+    /// caller holds it.
+    // `indptr` entries are offsets into in-memory Vecs, so they are below `i64::MAX`.
+    #[allow(clippy::cast_possible_wrap)]
+    fn encode_many_later(
+        &self,
+        worker: &Worker,
+        items: &Bound<'_, PyAny>,
+        query: bool,
+        threads: usize,
+    ) -> PyResult<Pending> {
+        guard(|| {
+            if threads == 0 || threads > MAX_THREADS {
+                return Err(PyValueError::new_err(format!(
+                    "threads must be an integer in 1..={MAX_THREADS}, got {threads}"
+                )));
+            }
+            let strs = str_items(items, "encode_many", 0)?;
+            let texts: Vec<&str> = strs
+                .iter()
+                .enumerate()
+                .map(|(i, s)| utf8_of(s, Some(i)))
+                .collect::<PyResult<_>>()?;
+            let texts = Texts::copy(&texts);
+            let encoder = Arc::clone(&self.inner);
+            let mode = mode(query);
+            worker.submit(
+                move || {
+                    let csr = encoder.encode_batch(&texts.slices(), mode, threads)?;
+                    let indptr: Vec<i64> = csr.indptr.into_iter().map(|x| x as i64).collect();
+                    Ok((indptr, csr.indices, csr.values))
+                },
+                |py, encoded| {
+                    let (indptr, indices, values) = encoded.map_err(spawn_to_py)?;
+                    (
+                        indptr.into_pyarray(py),
+                        indices.into_pyarray(py),
+                        values.into_pyarray(py),
+                    )
+                        .into_py_any(py)
+                },
+            )
         })
     }
 

@@ -2,6 +2,7 @@
 //! boundary: no Rust panic reaches Python as PyO3's `PanicException` (which `except Exception`
 //! does not catch).
 
+use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use pyo3::create_exception;
@@ -48,14 +49,17 @@ pub fn spawn_to_py(err: bm25x_core::SpawnError) -> PyErr {
 /// Run `f`, turning a panic into [`InternalError`]. Encoders are immutable and per-thread memos
 /// are rebuilt on demand, so nothing observable is left half-updated by an unwound call.
 pub fn guard<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        let what = payload
-            .downcast_ref::<&str>()
-            .map(ToString::to_string)
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".to_string());
-        Err(InternalError::new_err(format!(
-            "internal error in bm25x (this is a bug, please report it): {what}"
-        )))
-    })
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| Err(panicked(&*payload)))
+}
+
+/// The [`InternalError`] for a caught panic's payload.
+pub fn panicked(payload: &(dyn Any + Send)) -> PyErr {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(ToString::to_string)
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string());
+    InternalError::new_err(format!(
+        "internal error in bm25x (this is a bug, please report it): {what}"
+    ))
 }

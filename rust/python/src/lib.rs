@@ -7,6 +7,7 @@ mod convert;
 mod encoder;
 mod errors;
 mod jsonl;
+mod later;
 mod points;
 
 use bm25x_core::language::{StemLanguage, StopwordLanguage};
@@ -68,8 +69,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     load_numpy_api(m.py())?;
     m.add_class::<encoder::NativeEncoder>()?;
     m.add_class::<jsonl::JsonlReader>()?;
+    m.add_class::<later::Worker>()?;
+    m.add_class::<later::Pending>()?;
     m.add_function(wrap_pyfunction!(points::point_ids, m)?)?;
     m.add_function(wrap_pyfunction!(points::fingerprints, m)?)?;
+    m.add_function(wrap_pyfunction!(points::point_keys_later, m)?)?;
     m.add_function(wrap_pyfunction!(points::upsert_json, m)?)?;
     m.add_function(wrap_pyfunction!(stopwords, m)?)?;
     m.add_function(wrap_pyfunction!(languages, m)?)?;

@@ -6,11 +6,13 @@ use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
+use pyo3::IntoPyObjectExt;
 
 use bm25x_corpus::points::{fingerprint, point_id, upsert_json as write_upsert_json, Upsert};
 
 use crate::convert::surrogate_position;
 use crate::errors::guard;
+use crate::later::{Pending, Texts, Worker};
 
 /// The strings of `items` (any iterable of str), kept alive by the caller.
 fn strings<'py>(items: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Bound<'py, PyString>>> {
@@ -44,21 +46,48 @@ fn utf8<'a>(strings: &'a [Bound<'_, PyString>], what: &str) -> PyResult<Vec<&'a 
         .collect()
 }
 
-/// The point id of each document id (`bm25x._ids.point_id`).
+/// The point id of each document id (`bm25x._ids.point_id`), hashed without the GIL.
 #[pyfunction]
-pub fn point_ids(doc_ids: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+pub fn point_ids(py: Python<'_>, doc_ids: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
     guard(|| {
         let held = strings(doc_ids, "id")?;
-        Ok(utf8(&held, "id")?.into_iter().map(point_id).collect())
+        let ids = utf8(&held, "id")?;
+        Ok(py.detach(|| ids.into_iter().map(point_id).collect()))
     })
 }
 
-/// The fingerprint of each text (`bm25x.app.store.fingerprint`).
+/// The fingerprint of each text (`bm25x.app.store.fingerprint`), hashed without the GIL.
 #[pyfunction]
-pub fn fingerprints(texts: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+pub fn fingerprints(py: Python<'_>, texts: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
     guard(|| {
         let held = strings(texts, "text")?;
-        Ok(utf8(&held, "text")?.into_iter().map(fingerprint).collect())
+        let texts = utf8(&held, "text")?;
+        Ok(py.detach(|| texts.into_iter().map(fingerprint).collect()))
+    })
+}
+
+/// `(point ids, fingerprints)` of a batch, as `point_ids` and `fingerprints` make them, on
+/// `worker`'s thread (`bm25x._native.Worker`). Returns at once (the strings are copied) a
+/// `Pending`; what those two refuse is refused here, before anything is submitted.
+#[pyfunction]
+pub fn point_keys_later(
+    worker: &Worker,
+    doc_ids: &Bound<'_, PyAny>,
+    texts: &Bound<'_, PyAny>,
+) -> PyResult<Pending> {
+    guard(|| {
+        let held = strings(doc_ids, "id")?;
+        let ids = Texts::copy(&utf8(&held, "id")?);
+        let held = strings(texts, "text")?;
+        let texts = Texts::copy(&utf8(&held, "text")?);
+        worker.submit(
+            move || {
+                let ids: Vec<String> = ids.slices().into_iter().map(point_id).collect();
+                let prints: Vec<String> = texts.slices().into_iter().map(fingerprint).collect();
+                (ids, prints)
+            },
+            |py, keys| keys.into_py_any(py),
+        )
     })
 }
 

@@ -17,7 +17,16 @@ from __future__ import annotations
 from bm25x.app.errors import MissingCollection, StoreError
 from bm25x.app.store.base import Dense, Hit, Store
 from bm25x.app.store.edge import EdgeStore
-from bm25x.app.store.points import DENSE, FINGERPRINT, SPARSE, f32, fingerprint, fingerprints
+from bm25x.app.store.points import (
+    DENSE,
+    FINGERPRINT,
+    SPARSE,
+    Keys,
+    f32,
+    fingerprint,
+    fingerprints,
+    point_keys_later,
+)
 from bm25x.app.store.server import QdrantStore, public_url, version_gap
 from bm25x.internals import point_id
 
@@ -28,6 +37,7 @@ __all__ = [
     "Dense",
     "EdgeStore",
     "Hit",
+    "Keys",
     "MissingCollection",
     "QdrantStore",
     "Store",
@@ -36,6 +46,7 @@ __all__ = [
     "fingerprint",
     "fingerprints",
     "point_id",
+    "point_keys_later",
     "public_url",
     "version_gap",
 ]

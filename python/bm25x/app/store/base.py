@@ -75,8 +75,12 @@ class Store(ABC):
         payloads: Sequence[dict[str, Any]],
         sparse: SparseBatch,
         dense: Dense | None,
+        *,
+        point_ids: Sequence[str] | None = None,
     ) -> None:
-        """Write documents (overwriting any with the same id)."""
+        """Write documents (overwriting any with the same id). ``point_ids``, when the caller
+        has them, are the point ids of ``doc_ids`` (``bm25x.internals.point_ids``), made
+        beforehand; a store computes them otherwise, or where it writes the points."""
 
     @abstractmethod
     def query(

@@ -372,14 +372,14 @@ class EdgeStore(Store):
         payloads: Sequence[dict[str, Any]],
         sparse: SparseBatch,
         dense: Dense | None,
+        *,
+        point_ids: Sequence[str] | None = None,
     ) -> None:
         from qdrant_edge import Point, UpdateOperation
         from qdrant_edge import SparseVector as EdgeSparse
 
-        points = [
-            Point(pid, vector, body)
-            for pid, vector, body in _point_rows(doc_ids, payloads, sparse, dense, EdgeSparse)
-        ]
+        rows = _point_rows(doc_ids, payloads, sparse, dense, EdgeSparse, point_ids)
+        points = [Point(pid, vector, body) for pid, vector, body in rows]
         self._guard("write to", self._open().update, UpdateOperation.upsert_points(points))
 
     def query(

@@ -11,9 +11,27 @@ import numpy as np
 
 from bm25x import SparseBatch
 from bm25x.app.store.base import Dense, Hit
-from bm25x.internals import native_fingerprints, point_ids
+from bm25x.internals import (
+    Failed,
+    Later,
+    Ready,
+    Worker,
+    native_fingerprints,
+    native_point_keys_later,
+    point_ids,
+)
 
-__all__ = ["DENSE", "FINGERPRINT", "RRF_K", "SPARSE", "f32", "fingerprint", "fingerprints"]
+__all__ = [
+    "DENSE",
+    "FINGERPRINT",
+    "RRF_K",
+    "SPARSE",
+    "Keys",
+    "f32",
+    "fingerprint",
+    "fingerprints",
+    "point_keys_later",
+]
 
 SPARSE = "bm25"
 """Name of the sparse vector in every collection bm25x creates."""
@@ -51,6 +69,26 @@ def fingerprints(texts: Sequence[str]) -> list[str]:
         return [fingerprint(t) for t in texts]
 
 
+Keys = tuple[list[str], list[str]]
+"""A batch's point ids and the fingerprints of its texts."""
+
+
+def point_keys_later(worker: Worker, doc_ids: Sequence[str], texts: Sequence[str]) -> Later[Keys]:
+    """:func:`~bm25x.internals.point_ids` of ``doc_ids`` and :func:`fingerprints` of
+    ``texts``, made by ``worker`` (a thread that never takes the GIL). What the native side
+    refuses (a lone surrogate, an id that is not a str) gets the Python definitions' values,
+    or their errors, from ``result()``."""
+    try:
+        pending: Later[Keys] = native_point_keys_later(worker, doc_ids, texts)
+        return pending
+    except (TypeError, ValueError):
+        pass
+    try:
+        return Ready((point_ids(doc_ids), fingerprints(texts)))
+    except (TypeError, ValueError) as e:
+        return Failed(e)
+
+
 def _fingerprints(records: Any) -> dict[str, str | None]:
     """``{doc_id: text fingerprint}`` of retrieved points (None for points written before
     fingerprints were recorded)."""
@@ -68,17 +106,21 @@ def _point_rows(
     sparse: SparseBatch,
     dense: Dense | None,
     make_sparse: Callable[[list[int], list[float]], Any],
+    ids: Sequence[str] | None = None,
 ) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
     """``(point id, named vectors, payload)`` for each document, shared by both backends;
-    ``make_sparse(indices, values)`` builds the backend's own sparse-vector type. The batch's
-    arrays become lists once and each vector is a slice of them (no per-vector numpy view)."""
-    if not len(doc_ids) == len(payloads) == len(sparse):
+    ``make_sparse(indices, values)`` builds the backend's own sparse-vector type, and ``ids``
+    are the point ids of ``doc_ids`` if the caller made them already. The batch's arrays
+    become lists once and each vector is a slice of them (no per-vector numpy view)."""
+    if not len(doc_ids) == len(payloads) == len(sparse) == len(doc_ids if ids is None else ids):
         raise ValueError(
-            f"{len(doc_ids)} ids, {len(payloads)} payloads and {len(sparse)} vectors: "
-            "one of each per document"
+            f"{len(doc_ids)} ids, {len(payloads)} payloads and {len(sparse)} vectors"
+            + ("" if ids is None else f" and {len(ids)} point ids")
+            + ": one of each per document"
         )
     ptr, ind, val = sparse.indptr.tolist(), sparse.indices.tolist(), sparse.values.tolist()
-    ids = point_ids(doc_ids)
+    if ids is None:
+        ids = point_ids(doc_ids)
     for i, (doc_id, payload) in enumerate(zip(doc_ids, payloads)):
         a, b = ptr[i], ptr[i + 1]
         vector: dict[str, Any] = {SPARSE: make_sparse(ind[a:b], val[a:b])}

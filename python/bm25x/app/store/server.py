@@ -214,8 +214,10 @@ class QdrantStore(Store):
         payloads: Sequence[dict[str, Any]],
         sparse: SparseBatch,
         dense: Dense | None,
+        *,
+        point_ids: Sequence[str] | None = None,
     ) -> None:
-        if self._writer is not None:
+        if self._writer is not None:  # the JSON writer makes the point ids as it writes them
             self._writer.put(upsert_body(doc_ids, payloads, sparse, dense, SPARSE, DENSE), doc_ids)
             return
         from qdrant_client import models
@@ -223,9 +225,9 @@ class QdrantStore(Store):
         def make_sparse(indices: list[int], values: list[float]) -> Any:
             return models.SparseVector(indices=indices, values=values)
 
+        rows = _point_rows(doc_ids, payloads, sparse, dense, make_sparse, point_ids)
         points = [
-            models.PointStruct(id=pid, vector=vector, payload=body)
-            for pid, vector, body in _point_rows(doc_ids, payloads, sparse, dense, make_sparse)
+            models.PointStruct(id=pid, vector=vector, payload=body) for pid, vector, body in rows
         ]
         self.client.upsert(self.collection, points, wait=True)
 
