@@ -1,10 +1,13 @@
-"""Ingest encodes the next batches while the current one is written, on bm25x's worker
-thread, and the pipelining loses, duplicates, reorders and changes nothing: the points are
-those of writing vectors, payloads and point ids made beforehand."""
+"""Where ingest encodes: for a store that writes on threads of its own, the next batches on
+bm25x's worker thread while the current one is written; for an Edge shard (whose writes run
+on the calling thread), on the calling thread between the writes. Either way nothing is
+lost, duplicated, reordered or changed: the points are those of writing vectors, payloads
+and point ids made beforehand."""
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -35,9 +38,36 @@ def _record_encodes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], La
     return started
 
 
+def _writes_in_background(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the Edge store say it writes in the background, as the REST writer does, so that
+    ingest takes the worker's path with a real store."""
+    monkeypatch.setattr(EdgeStore, "writes_in_background", property(lambda self: True))
+
+
+def test_an_edge_shard_ingest_encodes_on_the_calling_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = _record_encodes(monkeypatch)
+    real_encode = bm25x.Bm25.encode
+    threads: set[int] = set()
+
+    def encode(self: bm25x.Bm25, texts: Any, **kw: Any) -> Any:
+        threads.add(threading.get_ident())
+        return real_encode(self, texts, **kw)
+
+    monkeypatch.setattr(bm25x.Bm25, "encode", encode)
+    store = EdgeStore(tmp_path / "shard")
+    assert not store.writes_in_background
+    report = ingest(store, sample_corpus(), batch_size=64, quiet=True)
+    store.close()
+    assert threads == {threading.get_ident()} and not started
+    assert report.written == len(list(read_docs(sample_corpus())))
+
+
 def test_next_batch_is_encoded_while_this_one_is_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    _writes_in_background(monkeypatch)
     started = _record_encodes(monkeypatch)
     real_upsert = EdgeStore.upsert
     overlapped: list[bool] = []
@@ -88,6 +118,7 @@ def test_two_batches_are_encoded_ahead_of_the_write(
 ) -> None:
     """While batch 1 is written, batches 2 and 3 are already given to the worker: a batch
     must not wait for a write to be started."""
+    _writes_in_background(monkeypatch)
     started = _record_encodes(monkeypatch)
     real_upsert = EdgeStore.upsert
     ahead: list[int] = []
@@ -125,11 +156,15 @@ def _points(path: Path) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("store_text", [False, True])
+@pytest.mark.parametrize("on_the_worker", [False, True])
 def test_the_points_are_those_of_a_write_of_precomputed_points(
-    tmp_path: Path, store_text: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_text: bool, on_the_worker: bool
 ) -> None:
-    """Point ids, vectors and payloads made on the worker thread are those the store makes
-    from the documents alone (no point ids given), bit for bit."""
+    """Point ids, vectors and payloads made by ingest (on the calling thread or on the
+    worker's) are those the store makes from the documents alone (no point ids given), bit
+    for bit."""
+    if on_the_worker:
+        _writes_in_background(monkeypatch)
     docs = list(read_docs(sample_corpus()))
     store = EdgeStore(tmp_path / "ingested")
     ingest(store, sample_corpus(), batch_size=7, quiet=True, store_text=store_text)

@@ -112,6 +112,8 @@ def test_an_ingest_over_url_writes_the_points_qdrant_client_wrote() -> None:
             else:
                 client = QdrantClient(url=server.url, check_compatibility=False)
                 store = QdrantStore(client, "docs", server.url)
+            # the REST writer's ingest encodes on bm25x's worker, qdrant-client's inline
+            assert store.writes_in_background == new
             report = ingest(store, corpus, batch_size=7, quiet=True, store_text=True)
             store.close()
         finally:

@@ -6,7 +6,7 @@ Into an embedded Qdrant Edge shard:
 - encode: ``Bm25().encode`` over the texts, in ingest's batches, nothing written;
 - write: ``EdgeStore.upsert`` of vectors computed beforehand, in the same batches, with the
   payload ingest writes (the text fingerprint) and the point ids, also computed beforehand
-  (ingest makes all three on its worker thread), and the closing flush;
+  (ingest makes all three as it goes), and the closing flush;
 - ingest: ``bm25x.ingest`` (what ``bm25x ingest`` runs) from the corpus file, which also reads,
   parses and checks the file, and the closing flush.
 
@@ -85,8 +85,8 @@ def _write_all(
 ) -> tuple[int, float]:
     """Write the first ``limit`` documents' points (all with None) to ``store``, in ingest's
     batches and with the payload ingest writes (the text fingerprint), vectors and payloads
-    made beforehand (and the point ids, ``with_point_ids``, as ingest makes them on its
-    worker thread), and close it: ``(documents, seconds of writing and closing)``."""
+    made beforehand (and the point ids, ``with_point_ids``, which ingest also hands to the
+    store), and close it: ``(documents, seconds of writing and closing)``."""
     import bm25x
     from bm25x.app.store import FINGERPRINT, fingerprint
     from bm25x.internals import point_ids

@@ -48,7 +48,7 @@ from bm25x.app.store import (
     fingerprints,
     point_keys_later,
 )
-from bm25x.internals import Later, Ready, Worker, encode_later, plain
+from bm25x.internals import Failed, Later, Ready, Worker, encode_later, plain, point_ids
 
 __all__ = [
     "AvgLen",
@@ -111,8 +111,8 @@ def _to_write(store: Store, batches: Iterable[Columns], resuming: bool) -> Itera
 
 @dataclass(frozen=True)
 class _Work:
-    """What a batch needs to be written besides its documents, being made while earlier
-    batches are written."""
+    """What a batch needs to be written besides its documents: made at once, or being made
+    on other threads while earlier batches are written."""
 
     sparse: Later[SparseBatch]
     keys: Later[Keys]
@@ -122,16 +122,16 @@ class _Work:
 
 AHEAD = 2
 """Batches whose work is started ahead of the one being written: while batch k is written,
-k+1 and k+2 are encoded, so one batch slower to encode than a write (long documents) seldom
-makes the writer wait."""
+k+1 and k+2 are encoded on other threads (when they are), so one batch slower to encode than
+a write (long documents) seldom makes the writer wait."""
 
 
 def _pipelined(
     batches: Iterable[_Batch], start: Callable[[_Batch], _V], ahead: int = AHEAD
 ) -> Iterator[tuple[_Batch, _V]]:
     """Each batch with what ``start(batch)`` began for it, begun ``ahead`` batches ahead:
-    while the caller writes batch k, the work of batches k+1.. is being done elsewhere, so
-    ingest costs about max(encode, write) per batch instead of their sum. The batches
+    work that ``start`` gives to other threads is done while the caller writes batch k, so
+    ingest then costs about max(encode, write) per batch instead of their sum. The batches
     themselves are read, and the store touched, only in the caller's thread."""
     queued: deque[tuple[_Batch, _V]] = deque()
     for batch in batches:
@@ -140,6 +140,19 @@ def _pipelined(
             yield queued.popleft()
     while queued:
         yield queued.popleft()
+
+
+def _now(f: Callable[..., _V], *args: Any) -> Later[_V]:
+    """``f(*args)`` computed now, as a :class:`Later`: its error is raised where its value is
+    taken, as a worker's would be."""
+    try:
+        return Ready(f(*args))
+    except Exception as e:
+        return Failed(e)
+
+
+def _point_keys(doc_ids: list[str], texts: list[str]) -> Keys:
+    return point_ids(doc_ids), fingerprints(texts)
 
 
 def plain_options(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -322,17 +335,25 @@ def ingest(
         store.save_settings(settings)
     encoder = encoder_from_settings(settings, threads)
 
-    # The sparse vectors, point ids and fingerprints are made on a thread of bm25x's own that
-    # never takes the GIL (which a Qdrant Edge shard's writes hold, bm25x._later); a dense
-    # model, which is Python, runs on a Python thread.
-    worker = Worker()
+    # Where the sparse vectors, point ids and fingerprints are made (benches/README.md, issue
+    # 24): for a store that writes on threads of its own (the REST writer), on a thread of
+    # bm25x's own that never takes the GIL, which those threads and this one need; for one
+    # that writes on this thread (an Edge shard, whose writes hold the GIL), here, between the
+    # writes: measured, the writes and the reading then ran faster by about what the encoding
+    # costs, so that a worker thread gained nothing and lost its own overhead. A dense model,
+    # which is Python, runs on a Python thread.
+    worker = Worker() if store.writes_in_background else None
     embedding = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25x-embed")
 
     def start(batch: _Batch) -> _Work:
+        texts = batch.texts
+        dense = embedding.submit(embed, texts, False) if embed and texts else _NO_DENSE
+        if worker is None:
+            return _Work(_now(encoder.encode, texts), _now(_point_keys, batch.ids, texts), dense)
         return _Work(
-            encode_later(worker, encoder, batch.texts),
-            point_keys_later(worker, batch.ids, batch.texts),
-            embedding.submit(embed, batch.texts, False) if embed and batch.texts else _NO_DENSE,
+            encode_later(worker, encoder, texts),
+            point_keys_later(worker, batch.ids, texts),
+            dense,
         )
 
     written = skipped = updated = 0

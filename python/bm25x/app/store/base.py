@@ -34,6 +34,12 @@ class Store(ABC):
     fresh one (replacing any), ``save_settings`` records settings (e.g. that an ingest
     finished)."""
 
+    @property
+    def writes_in_background(self) -> bool:
+        """Whether :meth:`upsert` hands the points to threads of the store's own and returns
+        (the REST writer), rather than writing them on the calling thread."""
+        return False
+
     @abstractmethod
     def describe(self) -> str:
         """Where the collection is, for messages."""

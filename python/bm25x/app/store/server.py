@@ -81,6 +81,10 @@ class QdrantStore(Store):
         flight; None writes through qdrant-client (its local mode). Every other call waits
         for the writes in flight first, so it sees them, and reports their failure."""
 
+    @property
+    def writes_in_background(self) -> bool:
+        return self._writer is not None
+
     @classmethod
     def connect(cls, url: str, collection: str, api_key: str | None = None) -> QdrantStore:
         """A store for ``collection`` on the Qdrant at ``url``."""
