@@ -15,7 +15,7 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["karp_flatt", "predicted", "render"]
+__all__ = ["headline", "karp_flatt", "predicted", "render"]
 
 EDGE = "qdrant-edge"
 NAMES = {
@@ -224,6 +224,25 @@ def _ingest(ingest: dict[str, Any]) -> list[str]:
         label = RATIOS[key][0] if key in RATIOS else key
         lines.append(f"| {label} | {_fmt(values)} |")
     return lines
+
+
+def headline(report: dict[str, Any]) -> str:
+    """The README's one-line claim, from the same report: the range of bm25x's one-thread
+    median speed-ups on documents over the corpora, against qdrant-edge and fastembed
+    ("7.3–8.4× as fast as qdrant-edge and 34–41× as fast as fastembed")."""
+    runs = _Runs(report)
+    parts = []
+    for name, digits in ((EDGE, 1), ("fastembed", 0)):
+        medians = [
+            statistics.median(s)
+            for s in (runs.speedups(c, "documents", name) for c in runs.corpora)
+            if s
+        ]
+        if medians:
+            low, high = f"{min(medians):.{digits}f}", f"{max(medians):.{digits}f}"
+            span = low if low == high else f"{low}–{high}"
+            parts.append(f"{span}× as fast as {name}")
+    return " and ".join(parts)
 
 
 def render(
