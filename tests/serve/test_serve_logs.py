@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
-from bm25x.app.serve.logs import StepHandler
+from bm25x.app.serve.logs import BARE, StepHandler, sole_handler
+from bm25x.app.serve.run import configure_logging
 
 
 class Stream:
@@ -77,3 +79,78 @@ def test_outside_an_event_loop_each_line_goes_at_once_and_flush_writes_what_is_h
 
     asyncio.run(main())
     assert stream.flushes >= 2
+
+
+# -- the service's request lines without a LogRecord (sole_handler) ---------------------------
+
+
+def service_logger(stream: Stream) -> tuple[logging.Logger, StepHandler]:
+    log = logging.getLogger(f"bm25x.test.sole.{id(stream)}")
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    handler = StepHandler(stream)  # type: ignore[arg-type]
+    handler.setFormatter(BARE)
+    log.handlers = [handler]
+    return log, handler
+
+
+def test_the_sole_handler_holds_the_same_line_a_record_would_give() -> None:
+    direct, by_record = Stream(), Stream()
+    log, handler = service_logger(direct)
+    assert sole_handler(log) is handler
+    other, _ = service_logger(by_record)
+
+    async def main() -> None:
+        handler.info('{"status":200}')
+        handler.info("second")
+        other.info('{"status":200}')
+        other.info("second")
+        assert direct.writes == []  # held until the end of the step, as a record's line
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert direct.writes == by_record.writes == ['{"status":200}\nsecond\n']
+
+
+def test_no_sole_handler_when_anything_else_would_see_or_filter_the_record() -> None:
+    def changed(change: Callable[[logging.Logger, StepHandler], object]) -> StepHandler | None:
+        log, handler = service_logger(Stream())
+        change(log, handler)
+        return sole_handler(log)
+
+    assert changed(lambda log, h: None) is not None
+    assert changed(lambda log, h: log.addHandler(logging.NullHandler())) is None
+    assert changed(lambda log, h: log.addFilter(lambda r: True)) is None
+    assert changed(lambda log, h: h.addFilter(lambda r: True)) is None
+    assert changed(lambda log, h: setattr(log, "propagate", True)) is None
+    assert changed(lambda log, h: h.setFormatter(logging.Formatter("%(message)s"))) is None
+    assert changed(lambda log, h: h.setLevel(logging.WARNING)) is None
+    assert changed(lambda log, h: log.setLevel(logging.WARNING)) is None
+    assert changed(lambda log, h: setattr(log, "disabled", True)) is None
+    assert changed(lambda log, h: setattr(log, "handlers", [])) is None
+
+
+def test_request_lines_reach_a_handler_the_operator_added() -> None:
+    """With a handler of the operator's beside the service's, each request line is a record
+    again (the operator's handler may read any of its fields)."""
+    from bm25x.app.serve import app as service_app
+
+    configure_logging()
+    log = logging.getLogger(service_app.LOGGER_NAME)
+    assert sole_handler(log) is not None  # the service's handler alone, as configured
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    keep = Keep()
+    log.addHandler(keep)
+    try:
+        assert sole_handler(log) is None
+        service_app._request_line('{"status":200}')
+    finally:
+        log.removeHandler(keep)
+    assert [(r.getMessage(), r.levelno, r.name) for r in seen] == [
+        ('{"status":200}', logging.INFO, service_app.LOGGER_NAME)
+    ]

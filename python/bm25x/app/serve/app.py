@@ -46,6 +46,7 @@ from bm25x.app.serve.errors import (
     WarmupError,
     answer_for,
 )
+from bm25x.app.serve.logs import sole_handler
 from bm25x.app.serve.metrics import CONTENT_TYPE_LATEST, Metrics
 from bm25x.app.serve.models import MAX_NAME_CHARS, ModelPolicy, shown
 from bm25x.app.serve.protocol import (
@@ -539,9 +540,13 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 def _request_line(line: str) -> None:
     """Log one request's line at INFO, as ``log.info(line)`` would, less the work of finding
-    the caller's file and line (which the service's log lines do not show): every request
-    pays for this."""
-    if log.isEnabledFor(logging.INFO):
+    the caller's file and line (which the service's log lines do not show), and with no
+    record at all when the service's own handler alone would see it (:func:`.logs.sole_handler`):
+    every request pays for this."""
+    handler = sole_handler(log)
+    if handler is not None:
+        handler.info(line)
+    elif log.isEnabledFor(logging.INFO):
         log.handle(logging.LogRecord(LOGGER_NAME, logging.INFO, __file__, 0, line, None, None))
 
 

@@ -8,6 +8,13 @@ as any other handler sees them) but holds the INFO lines emitted during one step
 loop and writes them at the end of the step, in one write. A line of WARNING or above is
 written at once, with the lines before it; so is every line emitted outside the loop's thread,
 and :meth:`StepHandler.flush` writes what is held (``logging.shutdown`` calls it at exit).
+
+A request's line is a message alone (:data:`BARE`). When the service's logger hands its INFO
+records to one such handler and nothing else would see them (no other handler, no filter, no
+propagation), :func:`sole_handler` gives that handler, and the service holds the line there
+directly (:meth:`StepHandler.info`): the same bytes on the stream, without building a
+``LogRecord`` (several microseconds, on every request) that nothing reads. Anything else
+configured gets records as usual.
 """
 
 from __future__ import annotations
@@ -16,7 +23,10 @@ import asyncio
 import logging
 from typing import TextIO
 
-__all__ = ["StepHandler"]
+__all__ = ["BARE", "StepHandler", "sole_handler"]
+
+#: The formatter of the service's handler: the message alone (the line the app built).
+BARE = logging.Formatter("%(message)s")
 
 
 class StepHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -33,8 +43,17 @@ class StepHandler(logging.StreamHandler):  # type: ignore[type-arg]
         except Exception:
             self.handleError(record)
             return
+        self._hold(line, record.levelno)
+
+    def info(self, message: str) -> None:
+        """Hold an INFO line as :meth:`emit` would for a record of ``message``, formatted by
+        :data:`BARE` (see :func:`sole_handler`)."""
+        with self.lock:  # type: ignore[union-attr]  # flush may run on another thread
+            self._hold(message + self.terminator, logging.INFO)
+
+    def _hold(self, line: str, level: int) -> None:
         self._held.append(line)
-        if record.levelno >= logging.WARNING:
+        if level >= logging.WARNING:
             self.flush()
             return
         if self._scheduled:
@@ -58,3 +77,28 @@ class StepHandler(logging.StreamHandler):  # type: ignore[type-arg]
                 self.stream.write(held[0] if len(held) == 1 else "".join(held))
             if hasattr(self.stream, "flush"):
                 self.stream.flush()
+
+
+def sole_handler(logger: logging.Logger) -> StepHandler | None:
+    """The :class:`StepHandler` that alone would see an INFO record of ``logger``, formatting
+    it as the message alone (:data:`BARE`); None when the record would go anywhere else too
+    (or nowhere), or be filtered, so that it must be built and handled as usual."""
+    if (
+        logger.disabled
+        or logger.propagate
+        or logger.filters
+        or not logger.isEnabledFor(logging.INFO)
+    ):
+        return None
+    handlers = logger.handlers
+    if len(handlers) != 1:
+        return None
+    handler = handlers[0]
+    if (
+        type(handler) is not StepHandler
+        or handler.formatter is not BARE
+        or handler.filters
+        or handler.level > logging.INFO
+    ):
+        return None
+    return handler

@@ -12,7 +12,7 @@ from typing import Any
 from bm25x.app.serve.app import LOGGER_NAME, create_app
 from bm25x.app.serve.config import ServeConfig, load_config
 from bm25x.app.serve.errors import WarmupError
-from bm25x.app.serve.logs import StepHandler
+from bm25x.app.serve.logs import BARE, StepHandler
 
 __all__ = ["app_from_environment", "configure_logging", "run"]
 
@@ -31,7 +31,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     logger = logging.getLogger(LOGGER_NAME)
     if not any(getattr(h, "_bm25x_serve", False) for h in logger.handlers):
         handler = StepHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.setFormatter(BARE)
         handler._bm25x_serve = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     logger.setLevel(level)
