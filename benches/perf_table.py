@@ -3,9 +3,9 @@
     python benches/bench_encode.py --ingest-docs 1000000 --json results.json
     python benches/perf_table.py results.json
 
-Every number comes from the report (``bm25x.app.bench_table``); none is copied by hand. The
-README's one-line claim, made from the same report, goes to stderr
-(``tests/benches/test_perf_page.py`` checks both pages against the committed report).
+Every number comes from the report (``bm25x.app.bench_table``); none is copied by hand. Its
+"In short" line is the README's claim (``tests/benches/test_perf_page.py`` checks the README,
+docs/index.md and docs/performance.md against the committed report).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from bm25x.app.bench_table import headline, render
+from bm25x.app.bench_table import render
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
@@ -22,5 +22,3 @@ if __name__ == "__main__":
     path = Path(sys.argv[1])
     report = json.loads(path.read_text(encoding="utf-8"))
     sys.stdout.write(render(report, f"python benches/perf_table.py {path.name}"))
-    # The front door's claim (README.md, docs/index.md), from the same report.
-    sys.stderr.write(f"README: on one thread, {headline(report)} (medians on three corpora)\n")

@@ -156,7 +156,10 @@ async def run(
         group.done.update(usable)
 
     tasks = [one(group, start, stop) for group in groups.values() for start, stop in batches(group)]
-    await asyncio.gather(*tasks)
+    if len(tasks) == 1:
+        await tasks[0]  # most calls (a query, a one-input request): no task to make and gather
+    else:
+        await asyncio.gather(*tasks)
     for group in groups.values():
         error = mixed_sizes(group)
         if error is not None:
