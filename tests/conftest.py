@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +36,13 @@ settings.register_profile(
     max_examples=3000,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# The signal tests send SIGHUP to the processes they start and expect it to end them, as it
+# does by default. Under `nohup` (a test run left going after logout) SIGHUP is ignored, and
+# processes inherit that: bm25x then keeps it ignored, as nohup asks. Give the processes the
+# tests start the default back.
+if hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) == signal.SIG_IGN:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 ORACLES = ("support.qdrant_oracle", "support.fastembed_oracle")
