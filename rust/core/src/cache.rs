@@ -10,13 +10,6 @@
 //! The memo is bounded in bytes: once it holds more than [`MAX_MEMO_BYTES`] (an estimate of its
 //! heap use), it is freed and started over between documents. Very long prefix-tokenizer words
 //! are not memoised at all (see [`TermCache::count_long_prefixes`]).
-//!
-//! A segment is memoised on its second sighting, not its first ([`Doorkeeper`]). Segments seen
-//! once (numbers, identifiers, hashes, typos: much of a corpus's distinct segments) would each
-//! intern their terms and fill the tables that every token probes; until a segment is seen
-//! again, its terms that are not interned yet are counted for the current document only
-//! ([`TermCache::count_new`]). A term is counted in one place within a document, interned or
-//! not, so the vectors are the same either way.
 
 // Indices into the memo's vectors are u32 by design (half the memory of usize in the hot
 // tables); the memo is freed past MAX_MEMO_BYTES, far below 2^32 entries, so the `usize as u32`
@@ -24,7 +17,6 @@
 #![allow(clippy::cast_possible_truncation)]
 
 use std::cell::RefCell;
-use std::hash::Hasher;
 use std::mem::size_of;
 
 use rustc_hash::FxHashMap;
@@ -36,13 +28,6 @@ pub const MAX_MEMO_BYTES: usize = 16 << 20;
 /// Encoders (and modes) whose memos one thread keeps at once; with [`MAX_MEMO_BYTES`] this
 /// bounds a thread's memos to 64 MiB plus the words of the document being encoded.
 pub const MAX_MEMOS_PER_THREAD: usize = 4;
-/// Bits of the [`Doorkeeper`]'s filter (32 KiB), cleared once an eighth of them are set.
-const DOORKEEPER_BITS: usize = 1 << 18;
-/// Segments the memo holds before the [`Doorkeeper`] applies: below it, every segment is
-/// memoised on first sight (a small table is cheap to probe, and most of a small vocabulary
-/// comes back).
-const DOORKEEPER_FROM: usize = 1 << 16;
-
 /// Prefix-tokenizer words longer than this (in chars, after processing) are not memoised: their
 /// prefixes up to this length are interned as usual, the longer ones are counted per document.
 pub const LONG_WORD_CHARS: usize = 64;
@@ -263,37 +248,6 @@ impl Segments {
     }
 }
 
-/// Which segments were seen before: one bit per hash (a false positive memoises a segment on
-/// its first sighting, as before this filter), cleared when an eighth of its bits are set so
-/// that false positives stay few.
-#[derive(Default)]
-struct Doorkeeper {
-    bits: Vec<u64>,
-    set: usize,
-}
-
-impl Doorkeeper {
-    /// Whether a segment of this hash was (probably) seen before; notes it as seen.
-    fn admit(&mut self, hash: u64) -> bool {
-        if self.bits.is_empty() {
-            self.bits = vec![0; DOORKEEPER_BITS / 64];
-        }
-        // The segment table indexes by the hash's low bits; the filter takes high ones.
-        let i = (hash >> 40) as usize & (DOORKEEPER_BITS - 1);
-        let (word, bit) = (i / 64, 1u64 << (i % 64));
-        if self.bits[word] & bit != 0 {
-            return true;
-        }
-        if self.set >= DOORKEEPER_BITS / 8 {
-            self.bits.fill(0);
-            self.set = 0;
-        }
-        self.bits[word] |= bit;
-        self.set += 1;
-        false
-    }
-}
-
 #[derive(Default)]
 pub struct TermCache {
     /// estimated heap bytes of the memo (segments, expansions, terms, ids, counts)
@@ -312,15 +266,6 @@ pub struct TermCache {
     counts: Vec<u32>,
     /// term indices of the current document, in order of first occurrence
     touched: Vec<u32>,
-    /// segments seen once, not memoised yet
-    doorkeeper: Doorkeeper,
-    /// the terms of the segment being counted by [`TermCache::count_new`] (kept: no allocation
-    /// per segment), as text and (start, length) spans of it
-    pending: String,
-    spans: Vec<(usize, usize)>,
-    found: Vec<u32>,
-    /// tests: the doorkeeper applies from the first segment
-    always_filter: bool,
 }
 
 impl TermCache {
@@ -357,7 +302,7 @@ impl TermCache {
     }
 
     /// Compute and remember the term indices of `raw` (keyed `key`, not yet memoised).
-    #[cfg(test)]
+    #[inline(never)]
     pub fn memoise(
         &mut self,
         key: &SegmentKey,
@@ -366,91 +311,17 @@ impl TermCache {
     ) -> (u32, u32) {
         let mut found: Vec<u32> = Vec::new();
         expand(&mut |term: &str| found.push(self.intern(term)));
-        self.remember(key, raw, &found)
-    }
-
-    /// Apply the [`Doorkeeper`] from the first segment on, as to a large memo (until trimmed).
-    #[cfg(test)]
-    pub fn always_filter(&mut self) {
-        self.always_filter = true;
-    }
-
-    /// Count the terms of `raw` (keyed `key`, not memoised) in the current document, computing
-    /// them with `expand`; returns how many. A segment seen before (see [`Doorkeeper`]) is
-    /// memoised, unless one of its terms is already counted outside the memo in this document
-    /// (it then is next time); the terms of another are counted as interned terms where they
-    /// are, and for this document only where they are not.
-    #[inline(never)]
-    pub fn count_new(
-        &mut self,
-        key: &SegmentKey,
-        raw: &str,
-        expand: impl FnOnce(&mut dyn FnMut(&str)),
-    ) -> usize {
-        let mut text = std::mem::take(&mut self.pending);
-        let mut spans = std::mem::take(&mut self.spans);
-        text.clear();
-        spans.clear();
-        expand(&mut |term: &str| {
-            spans.push((text.len(), term.len()));
-            text.push_str(term);
-        });
-        let small = self.segments.used < DOORKEEPER_FROM && !self.always_filter;
-        let admit = (small || self.doorkeeper.admit(key.hash()))
-            && spans
-                .iter()
-                .all(|&(at, len)| !self.long.is_loose(&text[at..at + len]));
-        if admit {
-            let mut found = std::mem::take(&mut self.found);
-            found.clear();
-            found.extend(
-                spans
-                    .iter()
-                    .map(|&(at, len)| self.intern(&text[at..at + len])),
-            );
-            self.remember(key, raw, &found);
-            for &t in &found {
-                self.count_term(t);
-            }
-            self.found = found;
-        } else {
-            for &(at, len) in &spans {
-                self.count_str(&text[at..at + len], false);
-            }
-        }
-        let n = spans.len();
-        self.pending = text;
-        self.spans = spans;
-        n
-    }
-
-    /// Remember `raw`'s term indices `found`; returns its range.
-    fn remember(&mut self, key: &SegmentKey, raw: &str, found: &[u32]) -> (u32, u32) {
         // One term (the usual case) is stored in place of a range start.
         let range = if let [t] = found[..] {
             (t, 1)
         } else {
             let start = self.expansions.len() as u32;
-            self.expansions.extend_from_slice(found);
-            self.bytes += std::mem::size_of_val(found);
+            self.expansions.extend_from_slice(&found);
+            self.bytes += found.len() * size_of::<u32>();
             (start, found.len() as u32)
         };
         self.segments.insert(key, raw, range);
         range
-    }
-
-    /// Count one occurrence of `term` in the current document where it is counted already:
-    /// as an interned term, or outside the memo. A term that is neither is interned when
-    /// `intern_new`, else counted outside the memo.
-    fn count_str(&mut self, term: &str, intern_new: bool) {
-        if let Some(&t) = self.terms.get(term) {
-            self.count_term(t);
-        } else if intern_new && !self.long.is_loose(term) {
-            let t = self.intern(term);
-            self.count_term(t);
-        } else {
-            self.long.count_loose(term, self.touched.len());
-        }
     }
 
     /// Count the prefixes of one long processed word (more than [`LONG_WORD_CHARS`] chars) in
@@ -466,7 +337,8 @@ impl TermCache {
         let mut counted = 0usize;
         // `min_token_len` 0: the empty prefix comes first, as `prefixes` emits it.
         if min == 0 {
-            self.count_str("", true);
+            let t = self.intern("");
+            self.count_term(t);
             counted += 1;
         }
         if lo > hi {
@@ -485,7 +357,8 @@ impl TermCache {
             n += 1;
             if n >= lo {
                 if n <= LONG_WORD_CHARS {
-                    self.count_str(&token[..=i], true);
+                    let t = self.intern(&token[..=i]);
+                    self.count_term(t);
                 } else {
                     let order = self.touched.len();
                     self.long.count(node, || hasher.token_id(), order);
@@ -569,7 +442,7 @@ impl TermCache {
 
     /// Estimated heap bytes held by the memo.
     pub fn bytes(&self) -> usize {
-        self.bytes + self.segments.bytes() + self.doorkeeper.bits.capacity() * size_of::<u64>()
+        self.bytes + self.segments.bytes()
     }
 
     /// Free the memo once it is over its budget (call between documents).
@@ -580,10 +453,9 @@ impl TermCache {
     }
 }
 
-/// The current document's terms counted outside the memo, one row each: the prefixes longer
-/// than [`LONG_WORD_CHARS`] chars of its long words, in a byte trie (each node is one distinct
-/// prefix, so equal prefixes of different words meet at one node), and the terms of segments
-/// seen once ("loose" terms, see [`TermCache::count_new`]), by their text.
+/// The prefixes longer than [`LONG_WORD_CHARS`] chars of the current document's long words:
+/// a byte trie (each node is one distinct prefix, so equal prefixes of different words meet
+/// at one node) and one row per distinct prefix counted.
 #[derive(Default)]
 struct LongPrefixes {
     /// (node, next byte) -> child node; node 0 is the empty prefix
@@ -592,13 +464,6 @@ struct LongPrefixes {
     row_of: FxHashMap<u32, u32>,
     /// (id, order of first occurrence, count)
     rows: Vec<(u32, u64, u32)>,
-    /// the loose terms' text, one after another
-    loose_text: String,
-    /// hash of a loose term -> its first entry in `loose`
-    loose_head: FxHashMap<u64, u32>,
-    /// loose terms: (start in `loose_text`, length, row in `rows`, next entry of the same
-    /// hash or `u32::MAX`)
-    loose: Vec<(u32, u32, u32, u32)>,
 }
 
 impl LongPrefixes {
@@ -617,60 +482,9 @@ impl LongPrefixes {
         let next = self.rows.len() as u32;
         let row = *self.row_of.entry(node).or_insert(next);
         if row == next {
-            self.new_row(id(), touched);
+            let order = ((touched as u64) << 32) | (u64::from(next) + 1).min(u64::from(u32::MAX));
+            self.rows.push((id(), order, 0));
         }
-        self.rows[row as usize].2 += 1;
-    }
-
-    /// A new row of count 0 for `id`, placed after `touched` memo terms and every row before.
-    // As `TermCache::intern`: below 2^32 (see there).
-    fn new_row(&mut self, id: u32, touched: usize) -> u32 {
-        let next = self.rows.len() as u32;
-        let order = ((touched as u64) << 32) | (u64::from(next) + 1).min(u64::from(u32::MAX));
-        self.rows.push((id, order, 0));
-        next
-    }
-
-    fn loose_hash(term: &str) -> u64 {
-        let mut h = rustc_hash::FxHasher::default();
-        h.write(term.as_bytes());
-        h.finish()
-    }
-
-    /// The row of a loose term of the current document.
-    fn loose_row(&self, term: &str, hash: u64) -> Option<u32> {
-        let mut entry = *self.loose_head.get(&hash)?;
-        while entry != u32::MAX {
-            let (at, len, row, next) = self.loose[entry as usize];
-            if &self.loose_text[at as usize..(at + len) as usize] == term {
-                return Some(row);
-            }
-            entry = next;
-        }
-        None
-    }
-
-    /// Whether `term` is counted as a loose term in the current document.
-    #[inline]
-    fn is_loose(&self, term: &str) -> bool {
-        !self.loose.is_empty() && self.loose_row(term, Self::loose_hash(term)).is_some()
-    }
-
-    /// Count one occurrence of the loose term `term` (a new row after `touched` memo terms).
-    // As `TermCache::intern`: below 2^32 (see there).
-    fn count_loose(&mut self, term: &str, touched: usize) {
-        let hash = Self::loose_hash(term);
-        let row = if let Some(row) = self.loose_row(term, hash) {
-            row
-        } else {
-            let row = self.new_row(token_id(term), touched);
-            let entry = self.loose.len() as u32;
-            let next = self.loose_head.insert(hash, entry).unwrap_or(u32::MAX);
-            let at = self.loose_text.len() as u32;
-            self.loose_text.push_str(term);
-            self.loose.push((at, term.len() as u32, row, next));
-            row
-        };
         self.rows[row as usize].2 += 1;
     }
 
@@ -679,15 +493,12 @@ impl LongPrefixes {
             return;
         }
         // Keep the tables of ordinary documents for reuse; free those of an outsized one.
-        if self.children.capacity() > 1 << 16 || self.loose_text.capacity() > 1 << 20 {
+        if self.children.capacity() > 1 << 16 {
             *self = LongPrefixes::default();
         } else {
             self.children.clear();
             self.row_of.clear();
             self.rows.clear();
-            self.loose_text.clear();
-            self.loose_head.clear();
-            self.loose.clear();
         }
     }
 }
