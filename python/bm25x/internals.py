@@ -9,7 +9,7 @@ public names of :mod:`bm25x`, :mod:`bm25x.errors`, :mod:`bm25x.qdrant` and
 
 from __future__ import annotations
 
-from bm25x._aio import fail_after
+from bm25x._aio import fail_after, settle
 from bm25x._idf import IdfCheck
 from bm25x._ids import point_id, point_ids
 from bm25x._later import Failed, Later, Ready, Worker, encode_later
@@ -43,6 +43,7 @@ __all__ = [
     "point_ids",
     "record_key",
     "remember_secret",
+    "settle",
     "stopwords",
     "upsert_json",
 ]

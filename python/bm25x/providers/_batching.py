@@ -21,6 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bm25x._aio import settle
+
 __all__ = ["Batcher"]
 
 
@@ -109,12 +111,5 @@ class Batcher:
         for caller in batch:
             if caller.future.done():
                 continue
-            try:
-                self.calls += 1
-                vectors = await loop.run_in_executor(None, self.run, caller.texts)
-            except Exception as exc:
-                if not caller.future.done():
-                    caller.future.set_exception(exc)
-                continue
-            if not caller.future.done():
-                caller.future.set_result(vectors)
+            self.calls += 1
+            await settle(caller.future, loop.run_in_executor(None, self.run, caller.texts))

@@ -23,6 +23,8 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bm25x.internals import settle
+
 __all__ = ["Coalescer", "Embedded"]
 
 #: The vectors of a list of items, in order, and each item's tokens (None: not counted).
@@ -122,11 +124,4 @@ class Coalescer:
         if waiting.future.done():
             return
         self.calls += 1
-        try:
-            embedded = await self._embed(waiting.items, query)
-        except Exception as exc:
-            if not waiting.future.done():
-                waiting.future.set_exception(exc)
-            return
-        if not waiting.future.done():
-            waiting.future.set_result(embedded)
+        await settle(waiting.future, self._embed(waiting.items, query))
