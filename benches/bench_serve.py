@@ -373,74 +373,53 @@ def main(argv: list[str] | None = None) -> int:
         try:
             serve = service(folder, "serve", env)
             services.append(serve)
-            url = serve.url + "/inference"
-            me, pids = os.getpid(), [serve.proc.pid]
+            me = os.getpid()
 
             def direct(model: str) -> Callable[[int, int, bool], Result]:
                 return lambda n, c, v: run_loop(_direct(model, n, c, v))
 
-            def served(model: str, where: str = url) -> Callable[[int, int, bool], Result]:
-                return lambda n, c, v: run_loop(_served(where, model, n, c, v))
+            def through(name: str, model: str, svc: Any, *others: int) -> Lane:
+                """A served row: ``model`` through the service ``svc``, whose processes (and
+                ``others``, the stand-in's) the row's CPU counts."""
+                own = [svc.proc.pid]  # with --workers: uvicorn's supervisor (workers: children)
+                where = svc.url + "/inference"
+                return Lane(
+                    name,
+                    lambda n, c, v: run_loop(_served(where, model, n, c, v)),
+                    [me, *own, *others],
+                    service=own,
+                    served=True,
+                )
 
             paths = [
                 Lane("bm25: bm25x.aembed directly", direct(BM25), [me]),
-                Lane(
-                    "bm25: through bm25x serve",
-                    served(BM25),
-                    [me, *pids],
-                    service=pids,
-                    served=True,
-                ),
+                through("bm25: through bm25x serve", BM25, serve),
                 Lane("remote stand-in: bm25x.aembed directly", direct(REMOTE), [me, stand_in.pid]),
-                Lane(
-                    "remote stand-in: through bm25x serve",
-                    served(REMOTE),
-                    [me, *pids, stand_in.pid],
-                    service=pids,
-                    served=True,
-                ),
+                through("remote stand-in: through bm25x serve", REMOTE, serve, stand_in.pid),
             ]
             pairs = [(paths[1].name, paths[0].name), (paths[3].name, paths[2].name)]
             if args.workers > 1:
                 two = service(folder, "workers", env, workers=args.workers)
                 services.append(two)
-                many = [two.proc.pid]  # uvicorn's supervisor; its workers are its children
-                where = two.url + "/inference"
                 paths += [
-                    Lane(
-                        f"bm25: through bm25x serve --workers {args.workers}",
-                        served(BM25, where),
-                        [me, *many],
-                        service=many,
-                        served=True,
-                    ),
-                    Lane(
+                    through(f"bm25: through bm25x serve --workers {args.workers}", BM25, two),
+                    through(
                         f"remote stand-in: through bm25x serve --workers {args.workers}",
-                        served(REMOTE, where),
-                        [me, *many, stand_in.pid],
-                        service=many,
-                        served=True,
+                        REMOTE,
+                        two,
+                        stand_in.pid,
                     ),
                 ]
                 pairs += [(paths[-2].name, paths[0].name), (paths[-1].name, paths[2].name)]
             if with_fastembed:
                 alone = service(folder, "alone", env, budget=0)
                 services.append(alone)
-                one = [alone.proc.pid]
                 paths += [
-                    Lane(
-                        "MiniLM: through bm25x serve, batched across requests",
-                        served(FASTEMBED),
-                        [me, *pids],
-                        service=pids,
-                        served=True,
+                    through(
+                        "MiniLM: through bm25x serve, batched across requests", FASTEMBED, serve
                     ),
-                    Lane(
-                        "MiniLM: through bm25x serve, one model call per request",
-                        served(FASTEMBED, alone.url + "/inference"),
-                        [me, *one],
-                        service=one,
-                        served=True,
+                    through(
+                        "MiniLM: through bm25x serve, one model call per request", FASTEMBED, alone
                     ),
                 ]
                 pairs.append((paths[-2].name, paths[-1].name))
