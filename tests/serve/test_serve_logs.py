@@ -25,12 +25,15 @@ class Stream:
         self.flushes += 1
 
 
-def logger(stream: Stream) -> logging.Logger:
+def logger(stream: Stream, formatter: logging.Formatter | None = None) -> logging.Logger:
+    """A logger whose one handler is a StepHandler on ``stream``, formatting with
+    ``formatter`` (default: a message-alone formatter of its own, not the service's
+    :data:`BARE`)."""
     log = logging.getLogger(f"bm25x.test.steps.{id(stream)}")
     log.propagate = False
     log.setLevel(logging.INFO)
     handler = StepHandler(stream)  # type: ignore[arg-type]
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(formatter or logging.Formatter("%(message)s"))
     log.handlers = [handler]
     return log
 
@@ -85,12 +88,10 @@ def test_outside_an_event_loop_each_line_goes_at_once_and_flush_writes_what_is_h
 
 
 def service_logger(stream: Stream) -> tuple[logging.Logger, StepHandler]:
-    log = logging.getLogger(f"bm25x.test.sole.{id(stream)}")
-    log.propagate = False
-    log.setLevel(logging.INFO)
-    handler = StepHandler(stream)  # type: ignore[arg-type]
-    handler.setFormatter(BARE)
-    log.handlers = [handler]
+    """:func:`logger` set up as the service sets its own: the :data:`BARE` formatter."""
+    log = logger(stream, BARE)
+    handler = log.handlers[0]
+    assert isinstance(handler, StepHandler)
     return log, handler
 
 
